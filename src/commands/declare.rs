@@ -1,0 +1,96 @@
+use incident::ops::declare::{DeclareRequest, declare};
+use incident::render::Format;
+use incident::Result;
+
+use crate::cli::{Context, prompt, role_assignment};
+
+/// Declare an incident: record it in one commit and print its id.
+///
+/// On a terminal, a missing title or severity is asked for. With
+/// --no-input, with CI set, or without a terminal, incident never asks and
+/// names the missing flag instead.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  incident declare \"Checkout latency above 2s\" --severity SEV2 \\\n      --service checkout --service payments --commander alice \\\n      --summary \"p99 above 2s since the 02:40 deploy\" --started-at 02:40\n  incident declare \"Login errors\" -s SEV3 --format json   # prints {\"id\": ...}\n  incident declare \"DNS outage last Friday\" -s SEV2 --at \"2026-11-20 14:00\" --started-at \"2026-11-20 13:52\"")]
+pub struct Args {
+    /// What is wrong, in a few words.
+    pub title: Option<String>,
+    /// Severity, one of the config's (SEV1 most severe .. SEV5).
+    #[arg(short, long)]
+    pub severity: Option<String>,
+    /// Affected service (repeat for several).
+    #[arg(long = "service", value_name = "NAME")]
+    pub services: Vec<String>,
+    /// Incident commander.
+    #[arg(long, value_name = "NAME")]
+    pub commander: Option<String>,
+    /// Another role, such as scribe=bob or comms=carol (repeatable).
+    #[arg(long = "role", value_name = "ROLE=NAME", value_parser = role_assignment)]
+    pub roles: Vec<(String, String)>,
+    /// A few sentences on impact and what is known.
+    #[arg(long)]
+    pub summary: Option<String>,
+    /// Initial state (default: the config's initial state, triage).
+    #[arg(long)]
+    pub status: Option<String>,
+    /// When impact began (default: when it was detected).
+    #[arg(long, value_name = "TIME")]
+    pub started_at: Option<String>,
+    /// When someone or something noticed (default: now).
+    #[arg(long, value_name = "TIME")]
+    pub detected_at: Option<String>,
+    /// When it was declared, to write down a past incident (default: now).
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// A link: dashboard, chat channel, ticket (repeatable).
+    #[arg(long = "link", value_name = "URL")]
+    pub links: Vec<String>,
+}
+
+pub fn run(context: &Context, args: Args) -> Result<()> {
+    let store = context.store()?;
+    let config = store.config()?;
+    let title = prompt::text(context, args.title, "Title", "a title as the first argument")?;
+    let severities: Vec<(String, String)> = config
+        .severities
+        .iter()
+        .map(|s| (s.name.clone(), s.description.clone()))
+        .collect();
+    let severity = prompt::choice(context, args.severity, "Severity", "--severity", &severities)?;
+    let request = DeclareRequest {
+        title,
+        severity,
+        services: args.services,
+        commander: args.commander,
+        roles: args.roles,
+        summary: args.summary,
+        status: args.status,
+        started_at: args.started_at,
+        detected_at: args.detected_at,
+        declared_at: args.at,
+        links: args.links,
+    };
+    let outcome = declare(&store, &request, context.now()?)?;
+    super::print_warnings(context, &outcome.committed);
+    let incident = &outcome.incident;
+    if context.format == Format::Json {
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            id: &'a str,
+            folder: &'a str,
+            commit: String,
+        }
+        return context.print(&incident::render::json(&Out {
+            id: &incident.id,
+            folder: &incident.folder,
+            commit: outcome.committed.commit.to_string(),
+        })?);
+    }
+    context.print(&format!(
+        "Declared {} incident {}: {}\n",
+        incident.severity,
+        incident.id,
+        incident::render::terminal_safe(&incident.title)
+    ))?;
+    context.note(&format!("next: incident ack {}   # or: incident update {} -m \"what you see\"", incident.id, incident.id));
+    Ok(())
+}

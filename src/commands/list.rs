@@ -1,0 +1,60 @@
+use incident::render::incident::list;
+use incident::Result;
+
+use crate::cli::Context;
+
+/// List incidents: open ones by default, newest first.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  incident list\n  incident list --all --since \"2026-11-01\" --severity SEV1 --severity SEV2\n  incident list --all --service checkout --format csv > incidents.csv")]
+pub struct Args {
+    /// Every incident, not only open ones.
+    #[arg(short, long)]
+    pub all: bool,
+    /// Only these states (repeatable; implies --all).
+    #[arg(long = "status", value_name = "STATE")]
+    pub statuses: Vec<String>,
+    /// Only these severities (repeatable).
+    #[arg(long = "severity", value_name = "SEV")]
+    pub severities: Vec<String>,
+    /// Only incidents affecting this service (repeatable).
+    #[arg(long = "service", value_name = "NAME")]
+    pub services: Vec<String>,
+    /// Only incidents that started at or after TIME.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only incidents that started before TIME.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+}
+
+pub fn run(context: &Context, args: Args) -> Result<()> {
+    let store = context.store()?;
+    let config = store.config()?;
+    let style = context.style(&config)?;
+    let zone = config.zone();
+    let time = |t: &Option<String>| t.as_deref().map(|t| incident::time::parse_time(t, style.now, &zone)).transpose();
+    let since = time(&args.since)?;
+    let until = time(&args.until)?;
+    let statuses = args.statuses.iter().map(|s| config.check_state(s)).collect::<Result<Vec<_>>>()?;
+    let severities = args.severities.iter().map(|s| config.check_severity(s)).collect::<Result<Vec<_>>>()?;
+    let mut incidents = Vec::new();
+    if let Some(tree) = store.head_tree()? {
+        for folder in store.folders(&tree)? {
+            match store.load(&config, &tree, &folder) {
+                Ok(incident) => incidents.push(incident),
+                Err(e) => context.warn(&format!("skipping {}: {e}", folder.path)),
+            }
+        }
+    }
+    incidents.retain(|i| {
+        let started = i.milestone("started");
+        (args.all || !statuses.is_empty() || i.is_open(&config))
+            && (statuses.is_empty() || statuses.contains(&i.status))
+            && (severities.is_empty() || severities.contains(&i.severity))
+            && (args.services.is_empty() || args.services.iter().any(|s| i.services.contains(s)))
+            && since.is_none_or(|s| started.is_some_and(|t| t >= s))
+            && until.is_none_or(|u| started.is_some_and(|t| t < u))
+    });
+    incidents.sort_by(|a, b| b.milestone("started").cmp(&a.milestone("started")).then(a.id.cmp(&b.id)));
+    context.print(&list(&incidents, &config, context.format, &style)?)
+}

@@ -1,0 +1,92 @@
+use incident::ops::update::{UpdateRequest, update};
+use incident::Result;
+
+use crate::cli::{Context, milestone_setting, role_assignment};
+
+/// Record what happened: status, severity, notes, roles, services, links,
+/// milestones. One call is one commit that appends timeline events.
+///
+/// Times (--at, --milestone NAME=TIME) accept RFC 3339, 'YYYY-MM-DD HH:MM',
+/// 'HH:MM' (today, in the config's time zone) and '15m ago'.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  incident update k3f9 -m \"error rate back to normal\"\n  incident update k3f9 --status mitigated -m \"rolled back to 1.41\" --at 03:40\n  incident update k3f9 --severity SEV1 --role comms=carol --service payments\n  incident update k3f9 --commander bob -m \"handing over to bob\"\n  incident update k3f9 --milestone started=02:38   # correct a milestone")]
+pub struct Args {
+    /// Incident id, unique id prefix, or a fragment of its title's slug.
+    pub id: String,
+    /// Move to this state (the config lists allowed transitions).
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Why, with --status (a resolution, a reason).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// With --status duplicate: the incident this one duplicates.
+    #[arg(long, value_name = "ID")]
+    pub duplicate_of: Option<String>,
+    /// New severity.
+    #[arg(short, long)]
+    pub severity: Option<String>,
+    /// A timeline note (repeatable).
+    #[arg(short = 'm', long = "note", value_name = "TEXT")]
+    pub notes: Vec<String>,
+    /// Hand command to someone else.
+    #[arg(long, value_name = "NAME")]
+    pub commander: Option<String>,
+    /// Assign a role, such as scribe=bob; `scribe=` unassigns (repeatable).
+    #[arg(long = "role", value_name = "ROLE=NAME", value_parser = role_assignment)]
+    pub roles: Vec<(String, String)>,
+    /// Add an affected service (repeatable).
+    #[arg(long = "service", value_name = "NAME")]
+    pub services: Vec<String>,
+    /// Remove a service added by mistake (repeatable).
+    #[arg(long = "remove-service", value_name = "NAME")]
+    pub remove_services: Vec<String>,
+    /// Add a link: pull request, dashboard, commit (repeatable).
+    #[arg(long = "link", value_name = "URL")]
+    pub links: Vec<String>,
+    /// A commit, tag or deployment that caused the incident (repeatable).
+    #[arg(long = "caused-by", value_name = "REV")]
+    pub caused_by: Vec<String>,
+    /// Set or correct a milestone; without =TIME it takes --at or now (repeatable).
+    #[arg(long = "milestone", value_name = "NAME[=TIME]", value_parser = milestone_setting)]
+    pub milestones: Vec<(String, Option<String>)>,
+    /// Clear a milestone set by mistake (repeatable).
+    #[arg(long = "clear-milestone", value_name = "NAME")]
+    pub clear_milestones: Vec<String>,
+    /// New title.
+    #[arg(long)]
+    pub title: Option<String>,
+    /// New summary.
+    #[arg(long)]
+    pub summary: Option<String>,
+    /// When it happened, for writing things down afterwards (default: now).
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+}
+
+pub fn run(context: &Context, args: Args) -> Result<()> {
+    let mut roles = args.roles;
+    if let Some(commander) = args.commander {
+        roles.insert(0, ("commander".into(), commander));
+    }
+    let request = UpdateRequest {
+        status: args.status,
+        reason: args.reason,
+        duplicate_of: args.duplicate_of,
+        severity: args.severity,
+        title: args.title,
+        summary: args.summary,
+        roles,
+        add_services: args.services,
+        remove_services: args.remove_services,
+        links: args.links,
+        caused_by: args.caused_by,
+        milestones: args.milestones,
+        clear_milestones: args.clear_milestones,
+        notes: args.notes,
+        at: args.at,
+        ..UpdateRequest::default()
+    };
+    let store = context.store()?;
+    let outcome = update(&store, &args.id, &request, context.now()?)?;
+    super::print_update(context, &outcome)
+}

@@ -1,0 +1,186 @@
+//! The library's one error type. Messages say what went wrong; `hint` says
+//! how to fix it. The CLI maps each variant to an exit code in one place.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{} is not inside a git repository", path.display())]
+    NotARepository { path: PathBuf },
+
+    #[error("this is not an incident repository: {config} does not exist")]
+    NotInitialized { config: String },
+
+    #[error("the repository at {} is bare; incident needs a working tree", path.display())]
+    BareRepository { path: PathBuf },
+
+    #[error("HEAD is detached; incident records on a branch")]
+    DetachedHead,
+
+    #[error("a {operation} is in progress")]
+    OperationInProgress { operation: String },
+
+    #[error("uncommitted changes to files this command reads or writes:\n{}", list_lines(paths))]
+    DirtyPaths { paths: Vec<String> },
+
+    #[error("{file}:{line}:{column}: {message}")]
+    Parse {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+
+    #[error("{file}{}: {field}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Invalid {
+        file: String,
+        line: Option<usize>,
+        field: String,
+        message: String,
+    },
+
+    #[error("{file}: file is {size} bytes, more than the {limit} bytes incident reads")]
+    FileTooLarge { file: String, size: usize, limit: usize },
+
+    #[error("unknown {what} '{given}'; valid {what}s: {}", valid.join(", "))]
+    Unknown {
+        what: &'static str,
+        given: String,
+        valid: Vec<String>,
+    },
+
+    #[error("cannot change status from '{from}' to '{to}'; allowed from '{from}': {}", if allowed.is_empty() { "none (final state)".to_string() } else { allowed.join(", ") })]
+    IllegalTransition {
+        from: String,
+        to: String,
+        allowed: Vec<String>,
+    },
+
+    #[error("milestone '{later}' ({later_at}) would be before '{earlier}' ({earlier_at})")]
+    MilestoneOrder {
+        earlier: String,
+        earlier_at: String,
+        later: String,
+        later_at: String,
+    },
+
+    #[error("status change at {at} would be before the current status '{current}' set at {current_at}")]
+    StatusBackdated {
+        at: String,
+        current: String,
+        current_at: String,
+    },
+
+    #[error("time '{given}' is in the future (now is {now})")]
+    FutureTime { given: String, now: String },
+
+    #[error("cannot read time '{input}': {reason}")]
+    BadTime { input: String, reason: String },
+
+    #[error("no incident matches '{query}'")]
+    NotFound { query: String },
+
+    #[error("'{query}' matches {} incidents:\n{}", candidates.len(), candidates.iter().map(|(id, title)| format!("  {id}  {title}")).collect::<Vec<_>>().join("\n"))]
+    Ambiguous {
+        query: String,
+        candidates: Vec<(String, String)>,
+    },
+
+    #[error("git does not know who you are: {key} is not set")]
+    MissingIdentity { key: &'static str },
+
+    #[error("missing {what}: pass {flag}")]
+    MissingInput { what: String, flag: String },
+
+    #[error("{message}")]
+    Usage { message: String },
+
+    #[error("{message}")]
+    InvalidInput { message: String },
+
+    #[error("{branch} kept moving while incident tried to commit ({attempts} attempts)")]
+    Contention { branch: String, attempts: u32 },
+
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("git: {0}")]
+    Git(#[from] git2::Error),
+}
+
+fn list_lines(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|p| format!("  {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl Error {
+    /// A short suggestion that tells the user how to get going again.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            Error::NotARepository { .. } | Error::NotInitialized { .. } => {
+                "run `incident init` to make this an incident repository, or pass -C DIR to point at one".into()
+            }
+            Error::BareRepository { .. } => "run incident in a clone that has a working tree".into(),
+            Error::DetachedHead => "check out a branch first, for example `git switch main`".into(),
+            Error::OperationInProgress { operation } => format!(
+                "finish or abort the {operation} first (`git {} --continue` or `git {} --abort`)",
+                git_verb(operation),
+                git_verb(operation)
+            ),
+            Error::DirtyPaths { .. } => {
+                "commit those changes (`git commit`) or set them aside (`git stash`) and run the command again".into()
+            }
+            Error::Parse { .. } | Error::Invalid { .. } => {
+                "fix the file by hand (it is plain TOML), commit, and run the command again; `git log -p FILE` shows who changed it".into()
+            }
+            Error::FileTooLarge { .. } => "that file is not one incident wrote; move it out of the incidents folder".into(),
+            Error::Unknown { what, .. } if *what == "severity" || *what == "state" || *what == "role" => {
+                "the valid names come from incidents/config.toml; add a new one there if you need it".into()
+            }
+            Error::IllegalTransition { .. } => {
+                "allowed transitions are listed under [[state]] in incidents/config.toml".into()
+            }
+            Error::MilestoneOrder { .. } => {
+                "check the times; to correct a milestone recorded earlier use `incident update ID --milestone NAME=TIME`".into()
+            }
+            Error::StatusBackdated { .. } => {
+                "to correct when a milestone happened use `incident update ID --milestone NAME=TIME`".into()
+            }
+            Error::FutureTime { .. } => "times up to one minute ahead are accepted; check the date and time zone".into(),
+            Error::BadTime { .. } => crate::time::ACCEPTED_FORMS.into(),
+            Error::NotFound { .. } => "`incident list --all` shows every incident and its id".into(),
+            Error::Ambiguous { .. } => "type more characters of the id".into(),
+            Error::MissingIdentity { key } => format!(
+                "set it with `git config --global {key} \"...\"` (or GIT_AUTHOR_NAME / GIT_AUTHOR_EMAIL)"
+            ),
+            Error::Contention { .. } => "another program keeps committing; try again in a moment".into(),
+            _ => return None,
+        })
+    }
+}
+
+fn git_verb(operation: &str) -> &str {
+    match operation {
+        "merge" => "merge",
+        "cherry-pick" => "cherry-pick",
+        "revert" => "revert",
+        "bisect" => "bisect",
+        _ => "rebase",
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Attach a path to an I/O error.
+pub(crate) fn io_err(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.into();
+    move |source| Error::Io { path, source }
+}

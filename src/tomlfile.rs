@@ -1,0 +1,143 @@
+//! Reading and writing the TOML files incident keeps, with errors that name
+//! file, line and column.
+
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+
+/// Largest file incident will read: records are small, and a huge file in
+/// the incidents folder is a mistake, not data.
+pub const MAX_FILE_BYTES: usize = 1024 * 1024;
+
+/// Bytes to text, refusing what is too large or not UTF-8.
+pub fn text<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str> {
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(Error::FileTooLarge {
+            file: file.to_string(),
+            size: bytes.len(),
+            limit: MAX_FILE_BYTES,
+        });
+    }
+    std::str::from_utf8(bytes).map_err(|e| {
+        let (line, column) = line_column(bytes, e.valid_up_to());
+        Error::Parse {
+            file: file.to_string(),
+            line,
+            column,
+            message: "the file is not valid UTF-8".into(),
+        }
+    })
+}
+
+/// Parse a TOML document into `T`; errors point at the offending spot.
+pub fn parse<T: DeserializeOwned>(file: &str, text: &str) -> Result<T> {
+    toml::from_str(text).map_err(|e| {
+        let offset = e.span().map(|s| s.start).unwrap_or(0);
+        let (line, column) = line_column(text.as_bytes(), offset);
+        Error::Parse {
+            file: file.to_string(),
+            line,
+            column,
+            message: e.message().trim().to_string(),
+        }
+    })
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_column(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    (line, column)
+}
+
+/// The line on which `key = ...` first appears, for errors about a value
+/// that parsed but makes no sense.
+pub fn line_of_key(text: &str, key: &str) -> Option<usize> {
+    text.lines().position(|line| {
+        let line = line.trim_start();
+        line.strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with('='))
+    })
+    .map(|index| index + 1)
+}
+
+/// Serialise to TOML. Only fails on types TOML cannot hold, which would be a
+/// bug in incident.
+pub fn to_string<T: serde::Serialize>(value: &T) -> Result<String> {
+    toml::to_string(value).map_err(|e| Error::InvalidInput {
+        message: format!("internal error: cannot write TOML: {e}"),
+    })
+}
+
+/// Serde adapters that store timestamps as native TOML offset date-times
+/// (`at = 2026-11-24T03:15:00+01:00`) rather than as quoted strings.
+pub mod timestamp {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::time::Timestamp;
+
+    pub fn serialize<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+        let text = t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+        let datetime: toml::value::Datetime = text.parse().map_err(serde::ser::Error::custom)?;
+        datetime.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        let datetime = toml::value::Datetime::deserialize(d)?;
+        from_datetime(&datetime).map_err(serde::de::Error::custom)
+    }
+
+    pub fn from_datetime(datetime: &toml::value::Datetime) -> Result<Timestamp, String> {
+        if datetime.offset.is_none() || datetime.date.is_none() || datetime.time.is_none() {
+            return Err(format!(
+                "time {datetime} needs a date, a time and a UTC offset, for example 2026-11-24T03:15:00Z or 2026-11-24T03:15:00+01:00"
+            ));
+        }
+        chrono::DateTime::parse_from_rfc3339(&datetime.to_string()).map_err(|e| format!("time {datetime}: {e}"))
+    }
+
+    pub mod option {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+            match t {
+                Some(t) => super::serialize(t, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+            let datetime = Option::<toml::value::Datetime>::deserialize(d)?;
+            datetime
+                .map(|dt| from_datetime(&dt).map_err(serde::de::Error::custom))
+                .transpose()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_errors_name_line_and_column() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Doc {
+            a: u32,
+        }
+        let err = parse::<Doc>("x.toml", "\n\na = \"text\"\n").unwrap_err();
+        match err {
+            Error::Parse { line, column, .. } => assert_eq!((line, column), (3, 5)),
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn finds_key_lines() {
+        assert_eq!(line_of_key("a = 1\n  status = \"x\"\n", "status"), Some(2));
+        assert_eq!(line_of_key("statuses = 1\n", "status"), None);
+    }
+}
