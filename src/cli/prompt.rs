@@ -20,7 +20,7 @@ pub fn text(context: &Context, given: Option<String>, what: &str, flag: &str) ->
     }
     if !context.interactive {
         return Err(Error::MissingInput {
-            what: what.into(),
+            what: what.to_lowercase(),
             flag: flag.into(),
         });
     }
@@ -31,13 +31,27 @@ pub fn text(context: &Context, given: Option<String>, what: &str, flag: &str) ->
 }
 
 /// One of `choices` (name, description): a selection list on a terminal.
-pub fn choice(context: &Context, given: Option<String>, what: &str, flag: &str, choices: &[(String, String)]) -> Result<String> {
+pub fn choice(
+    context: &Context,
+    given: Option<String>,
+    what: &str,
+    flag: &str,
+    choices: &[(String, String)],
+) -> Result<String> {
     if let Some(value) = given {
         return Ok(value);
     }
     if !context.interactive {
         return Err(Error::MissingInput {
-            what: format!("{what} (one of {})", choices.iter().map(|c| c.0.as_str()).collect::<Vec<_>>().join(", ")),
+            what: format!(
+                "{} (one of {})",
+                what.to_lowercase(),
+                choices
+                    .iter()
+                    .map(|c| c.0.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             flag: flag.into(),
         });
     }

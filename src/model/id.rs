@@ -35,14 +35,15 @@ pub fn slugify(title: &str) -> String {
     for c in title.chars() {
         let c = fold_accent(c);
         if c.is_ascii_alphanumeric() {
-            if pending_dash && !slug.is_empty() {
+            let dash = pending_dash && !slug.is_empty();
+            if slug.len() + usize::from(dash) + 1 > MAX_SLUG_CHARS {
+                break;
+            }
+            if dash {
                 slug.push('-');
             }
             pending_dash = false;
             slug.push(c.to_ascii_lowercase());
-            if slug.len() >= MAX_SLUG_CHARS {
-                break;
-            }
         } else {
             pending_dash = true;
         }
@@ -85,7 +86,10 @@ mod tests {
 
     #[test]
     fn slugs_are_safe_for_paths() {
-        assert_eq!(slugify("Checkout latency above 2s"), "checkout-latency-above-2s");
+        assert_eq!(
+            slugify("Checkout latency above 2s"),
+            "checkout-latency-above-2s"
+        );
         assert_eq!(slugify("../../etc/passwd"), "etc-passwd");
         assert_eq!(slugify("line\nbreak\u{0007}bell"), "line-break-bell");
         assert_eq!(slugify("🔥 DB down 🔥"), "db-down");
@@ -104,7 +108,10 @@ mod tests {
 
     #[test]
     fn folder_names_round_trip() {
-        assert_eq!(split_folder_name("k3f9x2-db-down"), Some(("k3f9x2", "db-down")));
+        assert_eq!(
+            split_folder_name("k3f9x2-db-down"),
+            Some(("k3f9x2", "db-down"))
+        );
         assert_eq!(split_folder_name("k3f9x2"), Some(("k3f9x2", "")));
         assert_eq!(split_folder_name("config.toml"), None);
         assert_eq!(split_folder_name("templates"), None);

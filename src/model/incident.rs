@@ -61,6 +61,10 @@ pub struct Incident {
     pub status: String,
     /// When the current status was entered.
     pub status_since: Timestamp,
+    /// When the last status event happened; `None` while the status is the
+    /// declared one (which later events may predate: work often starts
+    /// before anyone declares).
+    pub last_status_change: Option<Timestamp>,
     pub services: Vec<String>,
     pub roles: BTreeMap<String, String>,
     pub links: Vec<String>,
@@ -78,7 +82,12 @@ pub struct Incident {
 
 impl Incident {
     /// Replay a declaration and its events (in any order) into the current state.
-    pub fn replay(config: &Config, folder: &str, declaration: &Declaration, events: &[Event]) -> Incident {
+    pub fn replay(
+        config: &Config,
+        folder: &str,
+        declaration: &Declaration,
+        events: &[Event],
+    ) -> Incident {
         let mut incident = Incident {
             id: declaration.id.clone(),
             folder: folder.to_string(),
@@ -87,6 +96,7 @@ impl Incident {
             severity: declaration.severity.clone(),
             status: declaration.status.clone(),
             status_since: declaration.declared_at,
+            last_status_change: None,
             services: Vec::new(),
             roles: declaration
                 .roles
@@ -120,7 +130,12 @@ impl Incident {
         incident
             .milestones
             .insert("declared".into(), recorded(declaration.declared_at));
-        incident.enter_state(config, &declaration.status.clone(), declaration.declared_at, false);
+        incident.enter_state(
+            config,
+            &declaration.status.clone(),
+            declaration.declared_at,
+            false,
+        );
         incident.timeline.push(TimelineEntry {
             at: declaration.declared_at,
             recorded_at: declaration.recorded_at,
@@ -188,7 +203,10 @@ impl Incident {
             } => {
                 let from = self.status.clone();
                 if from != *to {
-                    let allowed = config.state(&from).map(|s| s.next.clone()).unwrap_or_default();
+                    let allowed = config
+                        .state(&from)
+                        .map(|s| s.next.clone())
+                        .unwrap_or_default();
                     if !allowed.contains(to) {
                         self.anomalies.push(Anomaly {
                             event: event.id.clone(),
@@ -201,8 +219,13 @@ impl Incident {
                 let reopening = !config.is_open(&from) && config.is_open(to);
                 self.status = to.clone();
                 self.status_since = event.at;
+                self.last_status_change = Some(event.at);
                 self.enter_state(config, to, event.at, reopening);
-                if let Some(reason) = text {
+                // The text of a closing transition is its resolution (or the
+                // reason for cancelling); on other transitions it is a comment.
+                if let Some(reason) = text
+                    && !config.is_open(to)
+                {
                     self.resolution = Some(reason.clone());
                 }
                 if duplicate_of.is_some() {
@@ -302,17 +325,26 @@ impl Incident {
     }
 
     /// Nobody says when impact started at 3 a.m.; until someone does, take
-    /// the detection time, and for detection the declaration.
+    /// the earliest moment the record proves: detection happened no later
+    /// than the declaration or any recorded milestone, and impact started no
+    /// later than detection.
     fn fill_assumed_milestones(&mut self) {
-        for (name, fallback) in [("detected", "declared"), ("started", "detected")] {
-            if !self.milestones.contains_key(name)
-                && let Some(source) = self.milestones.get(fallback).map(|m| m.at)
-            {
+        for name in ["detected", "started"] {
+            if self.milestones.contains_key(name) {
+                continue;
+            }
+            let earliest = self
+                .milestones
+                .iter()
+                .filter(|(other, _)| other.as_str() != "started")
+                .min_by_key(|(_, m)| m.at)
+                .map(|(other, m)| (other.clone(), m.at));
+            if let Some((source, at)) = earliest {
                 self.milestones.insert(
                     name.to_string(),
                     Milestone {
-                        at: source,
-                        source: MilestoneSource::Assumed(fallback.to_string()),
+                        at,
+                        source: MilestoneSource::Assumed(source),
                     },
                 );
             }
@@ -341,21 +373,30 @@ impl Incident {
                 .position(|m| m.name == name)
                 .unwrap_or(usize::MAX)
         };
-        let mut list: Vec<(&str, &Milestone)> = self.milestones.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        let mut list: Vec<(&str, &Milestone)> = self
+            .milestones
+            .iter()
+            .map(|(k, v)| (k.as_str(), v))
+            .collect();
         list.sort_by(|a, b| a.1.at.cmp(&b.1.at).then(position(a.0).cmp(&position(b.0))));
         list
     }
 
     /// Every pair of recorded milestones whose order breaks a `not_before`
     /// rule, as (earlier, later) names: `later` is before `earlier`.
+    /// Assumed milestones are consistent by construction and not checked.
     pub fn milestone_violations(&self, config: &Config) -> Vec<(String, String)> {
         let mut found = Vec::new();
         for definition in &config.milestones {
             let Some(this) = self.milestones.get(&definition.name) else {
                 continue;
             };
+            if this.source != MilestoneSource::Recorded {
+                continue;
+            }
             for earlier in &definition.not_before {
                 if let Some(other) = self.milestones.get(earlier)
+                    && other.source == MilestoneSource::Recorded
                     && this.at < other.at
                 {
                     found.push((earlier.clone(), definition.name.clone()));
@@ -367,13 +408,24 @@ impl Incident {
 
     /// Fail with the first order violation that `before` did not already have:
     /// a bad hand edit made earlier should not block unrelated updates.
-    pub fn ensure_milestone_order(&self, config: &Config, before: Option<&Incident>, zone: &Zone) -> Result<()> {
-        let existing = before.map(|i| i.milestone_violations(config)).unwrap_or_default();
+    pub fn ensure_milestone_order(
+        &self,
+        config: &Config,
+        before: Option<&Incident>,
+        zone: &Zone,
+    ) -> Result<()> {
+        let existing = before
+            .map(|i| i.milestone_violations(config))
+            .unwrap_or_default();
         for (earlier, later) in self.milestone_violations(config) {
             if existing.contains(&(earlier.clone(), later.clone())) {
                 continue;
             }
-            let show = |name: &str| self.milestone(name).map(|t| zone.long(&t)).unwrap_or_default();
+            let show = |name: &str| {
+                self.milestone(name)
+                    .map(|t| zone.long(&t))
+                    .unwrap_or_default()
+            };
             return Err(Error::MilestoneOrder {
                 earlier_at: show(&earlier),
                 later_at: show(&later),

@@ -1,0 +1,376 @@
+//! The incident lifecycle through the real binary: init, declare, update and
+//! its shortcuts, list, show, timeline, log.
+
+mod support;
+
+use support::{NOW, Repo};
+
+#[test]
+fn init_creates_a_repository_and_is_idempotent() {
+    let repo = Repo::empty();
+    let out = repo.ok(&["init"]);
+    assert!(out.contains("created a git repository"), "{out}");
+    assert!(repo.path.join("incidents/config.toml").is_file());
+    assert_eq!(repo.commit_count(), 1);
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+    let branch = repo.git(&["symbolic-ref", "--short", "HEAD"]);
+    assert_eq!(branch.trim(), "main");
+
+    let again = repo.ok(&["init"]);
+    assert!(again.contains("nothing changed"), "{again}");
+    assert_eq!(repo.commit_count(), 1);
+    repo.git(&["fsck", "--strict"]);
+}
+
+#[test]
+fn init_inside_an_existing_repository_keeps_to_its_folder() {
+    let repo = Repo::empty();
+    repo.git(&["init", "-q", "-b", "trunk"]);
+    std::fs::write(repo.path.join("deploy.sh"), "echo hi\n").unwrap();
+    repo.git(&["add", "deploy.sh"]);
+    repo.git(&["commit", "-q", "-m", "ops code"]);
+    std::fs::write(repo.path.join("deploy.sh"), "echo changed\n").unwrap();
+    repo.git(&["add", "deploy.sh"]);
+    std::fs::write(repo.path.join("scratch.txt"), "mine\n").unwrap();
+    let before = repo.git(&["status", "--porcelain"]);
+
+    let out = repo.ok(&["init"]);
+    assert!(!out.contains("created a git repository"), "{out}");
+    assert_eq!(repo.git(&["status", "--porcelain"]), before);
+    let files = repo.git(&["show", "--name-only", "--format=", "HEAD"]);
+    assert_eq!(files.trim(), "incidents/config.toml");
+    assert_eq!(
+        repo.git(&["symbolic-ref", "--short", "HEAD"]).trim(),
+        "trunk"
+    );
+}
+
+#[test]
+fn declare_records_one_commit_with_trailers() {
+    let repo = Repo::init();
+    let id = repo.declare(&[
+        "Checkout latency above 2s",
+        "--severity",
+        "sev2",
+        "--service",
+        "checkout",
+        "--service",
+        "payments",
+        "--commander",
+        "alice",
+        "--summary",
+        "p99 above 2s",
+        "--started-at",
+        "2026-11-24 09:40",
+        "--detected-at",
+        "09:45",
+        "--role",
+        "scribe=bob",
+    ]);
+    assert_eq!(id.len(), 6);
+    assert_eq!(repo.commit_count(), 2);
+    let message = repo.git(&["log", "-1", "--format=%B"]);
+    assert!(
+        message.starts_with(&format!(
+            "Declare SEV2 incident {id}: Checkout latency above 2s"
+        )),
+        "{message}"
+    );
+    let trailers = repo.git(&["log", "-1", "--format=%(trailers:only,unfold)"]);
+    assert!(
+        trailers.contains(&format!("Incident: {id}\n")),
+        "{trailers}"
+    );
+    assert!(
+        trailers.contains("Incident-Event: declared\n"),
+        "{trailers}"
+    );
+    assert!(
+        trailers.contains("Incident-At: 2026-11-24T10:00:00+00:00"),
+        "{trailers}"
+    );
+    let files = repo.git(&["show", "--name-only", "--format=", "HEAD"]);
+    assert!(
+        files.trim().starts_with(&format!(
+            "incidents/2026/11/{id}-checkout-latency-above-2s/incident.toml"
+        )),
+        "{files}"
+    );
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+
+    let shown = repo.show(&id);
+    assert_eq!(shown["id"], id.as_str());
+    assert_eq!(shown["title"], "Checkout latency above 2s");
+    assert_eq!(shown["status"], "triage");
+    assert_eq!(shown["severity"], "SEV2");
+    assert_eq!(
+        shown["services"],
+        serde_json::json!(["checkout", "payments"])
+    );
+    assert_eq!(shown["roles"]["commander"], "alice");
+    assert_eq!(shown["roles"]["scribe"], "bob");
+    assert_eq!(shown["milestones"]["started"], "2026-11-24T09:40:00+00:00");
+    assert_eq!(shown["milestones"]["detected"], "2026-11-24T09:45:00+00:00");
+    assert_eq!(shown["milestones"]["declared"], NOW.replace('Z', "+00:00"));
+    assert_eq!(shown["durations"]["time_to_detect"], 300);
+    assert_eq!(shown["timeline"][0]["kind"], "declared");
+    assert_eq!(shown["timeline"][0]["author"], "Alice Example");
+}
+
+#[test]
+fn a_whole_incident_from_declaration_to_resolution() {
+    let mut repo = Repo::init();
+    repo.now = "2026-11-24T03:05:00Z".into();
+    let id = repo.declare(&["Payments failing", "-s", "SEV1", "--started-at", "02:58"]);
+    repo.now = "2026-11-24T03:07:00Z".into();
+    repo.ok(&["ack", &id, "-m", "paged, looking"]);
+    repo.now = "2026-11-24T03:20:00Z".into();
+    repo.ok(&[
+        "update",
+        &id,
+        "--status",
+        "identified",
+        "-m",
+        "bad deploy 1.42",
+        "--commander",
+        "bob",
+    ]);
+    repo.now = "2026-11-24T03:31:00Z".into();
+    repo.ok(&[
+        "update",
+        &id,
+        "--status",
+        "mitigated",
+        "--at",
+        "03:30",
+        "--link",
+        "https://ci.example/42",
+    ]);
+    repo.now = "2026-11-24T04:00:00Z".into();
+    repo.ok(&["resolve", &id, "--resolution", "rolled back to 1.41"]);
+
+    let shown = repo.show(&id);
+    assert_eq!(shown["status"], "resolved");
+    assert_eq!(shown["open"], false);
+    assert_eq!(shown["roles"]["commander"], "bob");
+    assert_eq!(shown["resolution"], "rolled back to 1.41");
+    assert_eq!(shown["links"], serde_json::json!(["https://ci.example/42"]));
+    let m = &shown["milestones"];
+    assert_eq!(m["started"], "2026-11-24T02:58:00+00:00");
+    assert_eq!(m["acknowledged"], "2026-11-24T03:07:00+00:00");
+    assert_eq!(m["identified"], "2026-11-24T03:20:00+00:00");
+    assert_eq!(m["mitigated"], "2026-11-24T03:30:00+00:00");
+    assert_eq!(m["resolved"], "2026-11-24T04:00:00+00:00");
+    assert_eq!(shown["durations"]["time_to_resolve"], 62 * 60);
+    assert_eq!(shown["durations"]["time_to_mitigate"], 32 * 60);
+    assert_eq!(shown["assumed_milestones"], serde_json::json!(["detected"]));
+    // 1 init + 1 declare + 4 updates, each exactly one commit.
+    assert_eq!(repo.commit_count(), 6);
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+
+    repo.now = "2026-11-24T05:00:00Z".into();
+    repo.ok(&["reopen", &id, "--reason", "errors are back"]);
+    let shown = repo.show(&id);
+    assert_eq!(shown["status"], "investigating");
+    assert!(shown["milestones"].get("resolved").is_none(), "{shown}");
+    assert_eq!(shown["resolution"], serde_json::Value::Null);
+}
+
+#[test]
+fn timeline_is_sorted_by_event_time_not_recording_time() {
+    let mut repo = Repo::init();
+    let id = repo.declare(&["Queue backlog", "-s", "SEV3", "--started-at", "09:00"]);
+    repo.now = "2026-11-24T10:30:00Z".into();
+    repo.ok(&[
+        "update",
+        &id,
+        "-m",
+        "written late, happened early",
+        "--at",
+        "09:30",
+    ]);
+    repo.ok(&["update", &id, "-m", "written now"]);
+    let timeline: serde_json::Value =
+        serde_json::from_str(&repo.ok(&["--format", "json", "timeline", &id])).unwrap();
+    let texts: Vec<&str> = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        texts[1..],
+        ["written late, happened early", "written now"][..]
+    );
+    assert_eq!(timeline[0]["kind"], "declared");
+    assert_eq!(timeline[1]["at"], "2026-11-24T09:30:00+00:00");
+    assert_eq!(timeline[1]["recorded_at"], "2026-11-24T10:30:00+00:00");
+}
+
+#[test]
+fn shortcuts_cancel_and_duplicate() {
+    let repo = Repo::init();
+    let first = repo.declare(&["Login errors", "-s", "SEV3"]);
+    let second = repo.declare(&["Users cannot log in", "-s", "SEV3"]);
+    let third = repo.declare(&["Synthetic check red", "-s", "SEV4"]);
+    repo.ok(&["cancel", &second, "--duplicate-of", &first]);
+    repo.ok(&["cancel", &third, "--reason", "the check itself was broken"]);
+    assert_eq!(repo.show(&second)["status"], "duplicate");
+    assert_eq!(repo.show(&second)["duplicate_of"], first.as_str());
+    assert_eq!(repo.show(&third)["status"], "cancelled");
+    assert_eq!(
+        repo.show(&third)["resolution"],
+        "the check itself was broken"
+    );
+    let err = repo.fails(1, &["cancel", &first, "--duplicate-of", &first]);
+    assert!(err.contains("duplicate of itself"), "{err}");
+    let err = repo.fails(1, &["reopen", &third]);
+    assert!(
+        err.contains("cannot change status from 'cancelled'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn ack_twice_is_refused() {
+    let repo = Repo::init();
+    let id = repo.declare(&["Disk full", "-s", "SEV3"]);
+    repo.ok(&["ack", &id]);
+    let before = repo.state();
+    let err = repo.fails(1, &["ack", &id]);
+    assert!(err.contains("acknowledged already"), "{err}");
+    assert_eq!(repo.state(), before);
+}
+
+#[test]
+fn prefixes_and_slug_fragments_name_incidents() {
+    let repo = Repo::init();
+    let a = repo.declare(&["Checkout latency", "-s", "SEV3"]);
+    let b = repo.declare(&["Checkout errors", "-s", "SEV3"]);
+    assert_eq!(repo.show(&a[..5])["id"], a.as_str());
+    assert_eq!(repo.show("latency")["id"], a.as_str());
+    assert_eq!(repo.show("errors")["id"], b.as_str());
+    let err = repo.fails(1, &["show", "checkout"]);
+    assert!(err.contains("'checkout' matches 2 incidents"), "{err}");
+    assert!(err.contains(&a) && err.contains(&b), "{err}");
+    assert!(
+        err.contains("Checkout latency") && err.contains("Checkout errors"),
+        "{err}"
+    );
+    let err = repo.fails(1, &["show", "nothing-like-this"]);
+    assert!(err.contains("no incident matches"), "{err}");
+}
+
+#[test]
+fn list_filters_and_formats() {
+    let mut repo = Repo::init();
+    repo.now = "2026-11-20T10:00:00Z".into();
+    let old = repo.declare(&["Old outage", "-s", "SEV1", "--service", "api"]);
+    repo.ok(&["resolve", &old, "--resolution", "fixed"]);
+    repo.now = NOW.into();
+    let open = repo.declare(&[
+        "Fresh outage",
+        "-s",
+        "SEV2",
+        "--service",
+        "web",
+        "--commander",
+        "carol",
+    ]);
+
+    let table = repo.ok(&["list"]);
+    assert!(table.contains(&open) && !table.contains(&old), "{table}");
+    assert!(table.contains("carol"), "{table}");
+    assert!(
+        !table.contains('\u{1b}'),
+        "no colour off a terminal: {table:?}"
+    );
+
+    let all = repo.ok(&["list", "--all", "--format", "csv"]);
+    let lines: Vec<&str> = all.lines().collect();
+    assert_eq!(lines[0], "ID,SEV,STATUS,TITLE,STARTED,AGE,COMMANDER");
+    assert_eq!(lines.len(), 3, "{all}");
+    assert!(lines[1].starts_with(&open), "newest first: {all}");
+
+    let json: serde_json::Value = serde_json::from_str(&repo.ok(&[
+        "list",
+        "--all",
+        "--severity",
+        "SEV1",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 1);
+    assert_eq!(json[0]["id"], old.as_str());
+
+    let by_service = repo.ok(&["list", "--all", "--service", "web"]);
+    assert!(by_service.contains(&open) && !by_service.contains(&old));
+    let since = repo.ok(&["list", "--all", "--since", "2026-11-22"]);
+    assert!(since.contains(&open) && !since.contains(&old));
+    let until = repo.ok(&["list", "--all", "--until", "2026-11-22"]);
+    assert!(!until.contains(&open) && until.contains(&old));
+    let resolved = repo.ok(&["list", "--status", "resolved"]);
+    assert!(resolved.contains(&old) && !resolved.contains(&open));
+
+    let markdown = repo.ok(&["list", "--all", "--format", "markdown"]);
+    assert!(markdown.starts_with("| ID | SEV | STATUS |"), "{markdown}");
+    assert!(markdown.lines().nth(1).unwrap().starts_with("| --- |"));
+
+    let coloured = repo.ok(&["list", "--color", "always"]);
+    assert!(
+        coloured.contains('\u{1b}'),
+        "--color always colours: {coloured:?}"
+    );
+}
+
+#[test]
+fn log_shows_the_audit_trail() {
+    let repo = Repo::init();
+    let id = repo.declare(&["Cache stampede", "-s", "SEV3"]);
+    repo.ok(&["update", &id, "-m", "first note"]);
+    let log: serde_json::Value =
+        serde_json::from_str(&repo.ok(&["--format", "json", "log", &id])).unwrap();
+    let entries = log.as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    assert!(
+        entries[0]["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("Update incident {id}"))
+    );
+    assert_eq!(entries[0]["author"], "Alice Example");
+    assert_eq!(entries[0]["files"][0]["change"], "added");
+    assert!(
+        entries[0]["files"][0]["path"]
+            .as_str()
+            .unwrap()
+            .starts_with("events/")
+    );
+    assert_eq!(entries[1]["files"][0]["path"], "incident.toml");
+    let head = repo.git(&["rev-parse", "HEAD"]);
+    assert_eq!(entries[0]["commit"], head.trim());
+    let table = repo.ok(&["log", &id]);
+    assert!(table.contains("Declare SEV3 incident"), "{table}");
+}
+
+#[test]
+fn help_completions_and_man_page() {
+    let repo = Repo::empty();
+    for command in [
+        "declare", "update", "ack", "resolve", "reopen", "cancel", "list", "show", "timeline",
+        "log", "init",
+    ] {
+        let help = repo.ok(&[command, "--help"]);
+        assert!(
+            help.contains("Examples:"),
+            "{command} --help has a worked example:\n{help}"
+        );
+    }
+    let bash = repo.ok(&["completions", "bash"]);
+    assert!(bash.contains("incident") && bash.contains("declare"));
+    let man = repo.ok(&["man"]);
+    assert!(man.contains(".TH incident"), "{man}");
+    let err = repo.fails(2, &["declare", "--no-such-flag"]);
+    assert!(err.contains("--no-such-flag"), "{err}");
+}
