@@ -291,3 +291,43 @@ fn two_clones_recording_offline_merge_without_conflict() {
         assert_eq!(git_in(clone, &home, &["status", "--porcelain"]), "");
     }
 }
+
+#[test]
+fn races_with_plain_git_commits_lose_nothing() {
+    let repo = Repo::init();
+    let id = repo.declare(&["Racing git", "-s", "SEV3"]);
+    let before = repo.commit_count();
+    let updates: Vec<_> = (0..6)
+        .map(|n| {
+            repo.command()
+                .args(["update", &id, "-m", &format!("race {n}")])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    // Plain git commits racing for the same branch: git itself gives up when
+    // it loses the race, incident must not.
+    let mut git_commits = 0;
+    for n in 0..6 {
+        let out = git_status(&repo.path, &repo.home(), &["commit", "-q", "--allow-empty", "-m", &format!("git {n}")]);
+        if out.status.success() {
+            git_commits += 1;
+        }
+    }
+    for child in updates {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert_eq!(repo.commit_count(), before + 6 + git_commits);
+    let notes = repo.show(&id)["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "note")
+        .count();
+    assert_eq!(notes, 6);
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+    repo.git(&["fsck", "--strict"]);
+}
