@@ -52,16 +52,76 @@ const RESPONDERS: &[(&str, &str)] = &[
 
 /// (title, services, severity, cause note, fix)
 const STORIES: &[(&str, &[&str], &str, &str, &str)] = &[
-    ("Checkout latency above 2s", &["checkout", "payments"], "SEV2", "connection pool exhausted after deploy 1.42", "rolled back payments to 1.41"),
-    ("Login errors for SSO users", &["auth"], "SEV2", "expired SAML signing certificate", "rotated the certificate"),
-    ("Search results stale", &["search"], "SEV3", "indexer stuck on a poison message", "skipped the message and replayed the queue"),
-    ("Webhook deliveries delayed", &["webhooks"], "SEV3", "worker autoscaling capped at 4 replicas", "raised the cap to 12"),
-    ("API 5xx spike in eu-west", &["api"], "SEV1", "load balancer health checks flapping", "drained the bad zone"),
-    ("Nightly export job failed", &["exports"], "SEV4", "disk full on the export host", "cleaned old exports, added retention"),
-    ("Image uploads failing", &["uploads", "storage"], "SEV2", "object store credentials rotated without rollout", "redeployed with new credentials"),
-    ("Email notifications not sent", &["notifications"], "SEV3", "provider rate limit after a marketing blast", "spread sends over an hour"),
-    ("Dashboard charts empty", &["analytics"], "SEV4", "query timeout after schema change", "added the missing index"),
-    ("Mobile app cannot sync", &["api", "sync"], "SEV2", "breaking change in the sync endpoint", "restored the old field"),
+    (
+        "Checkout latency above 2s",
+        &["checkout", "payments"],
+        "SEV2",
+        "connection pool exhausted after deploy 1.42",
+        "rolled back payments to 1.41",
+    ),
+    (
+        "Login errors for SSO users",
+        &["auth"],
+        "SEV2",
+        "expired SAML signing certificate",
+        "rotated the certificate",
+    ),
+    (
+        "Search results stale",
+        &["search"],
+        "SEV3",
+        "indexer stuck on a poison message",
+        "skipped the message and replayed the queue",
+    ),
+    (
+        "Webhook deliveries delayed",
+        &["webhooks"],
+        "SEV3",
+        "worker autoscaling capped at 4 replicas",
+        "raised the cap to 12",
+    ),
+    (
+        "API 5xx spike in eu-west",
+        &["api"],
+        "SEV1",
+        "load balancer health checks flapping",
+        "drained the bad zone",
+    ),
+    (
+        "Nightly export job failed",
+        &["exports"],
+        "SEV4",
+        "disk full on the export host",
+        "cleaned old exports, added retention",
+    ),
+    (
+        "Image uploads failing",
+        &["uploads", "storage"],
+        "SEV2",
+        "object store credentials rotated without rollout",
+        "redeployed with new credentials",
+    ),
+    (
+        "Email notifications not sent",
+        &["notifications"],
+        "SEV3",
+        "provider rate limit after a marketing blast",
+        "spread sends over an hour",
+    ),
+    (
+        "Dashboard charts empty",
+        &["analytics"],
+        "SEV4",
+        "query timeout after schema change",
+        "added the missing index",
+    ),
+    (
+        "Mobile app cannot sync",
+        &["api", "sync"],
+        "SEV2",
+        "breaking change in the sync endpoint",
+        "restored the old field",
+    ),
 ];
 
 fn at(base: Timestamp, minutes: i64) -> Timestamp {
@@ -103,7 +163,11 @@ fn build(dir: &PathBuf) -> incident::Result<()> {
         let commander = dice.pick(RESPONDERS);
         let reporter = dice.pick(RESPONDERS);
         let recent = n >= count - 2;
-        let started = if recent { today - Duration::minutes(dice.range(40, 300)) } else { started };
+        let started = if recent {
+            today - Duration::minutes(dice.range(40, 300))
+        } else {
+            started
+        };
         let detected = if recent { at(started, 3) } else { detected };
         let declared = if recent { at(detected, 2) } else { declared };
 
@@ -112,7 +176,14 @@ fn build(dir: &PathBuf) -> incident::Result<()> {
             title: title.to_string(),
             severity: severity.to_string(),
             services: services.iter().map(|s| s.to_string()).collect(),
-            commander: Some(commander.0.split(' ').next().unwrap_or("alice").to_lowercase()),
+            commander: Some(
+                commander
+                    .0
+                    .split(' ')
+                    .next()
+                    .unwrap_or("alice")
+                    .to_lowercase(),
+            ),
             summary: Some(format!("Reported by monitoring: {}.", title.to_lowercase())),
             started_at: Some(started.to_rfc3339()),
             detected_at: Some(detected.to_rfc3339()),
@@ -159,7 +230,10 @@ fn build(dir: &PathBuf) -> incident::Result<()> {
         let found = UpdateRequest {
             status: Some("identified".into()),
             notes: vec![format!("cause: {cause}")],
-            roles: vec![("scribe".into(), scribe.0.split(' ').next().unwrap_or("bob").to_lowercase())],
+            roles: vec![(
+                "scribe".into(),
+                scribe.0.split(' ').next().unwrap_or("bob").to_lowercase(),
+            )],
             ..UpdateRequest::default()
         };
         update(&store, &id, &found, identified)?;
@@ -174,7 +248,11 @@ fn build(dir: &PathBuf) -> incident::Result<()> {
             ..UpdateRequest::default()
         };
         // Some events are written down after the fact, as happens at 3 a.m.
-        let written = if n % 4 == 0 { at(mitigated, 95) } else { mitigated };
+        let written = if n % 4 == 0 {
+            at(mitigated, 95)
+        } else {
+            mitigated
+        };
         update(
             &store,
             &id,
@@ -232,8 +310,15 @@ fn main() -> ExitCode {
         eprintln!("usage: cargo run --release --example demo -- DIR");
         return ExitCode::from(2);
     };
-    if dir.exists() && std::fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
-        eprintln!("error: {} exists and is not empty; pick a new folder", dir.display());
+    if dir.exists()
+        && std::fs::read_dir(&dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        eprintln!(
+            "error: {} exists and is not empty; pick a new folder",
+            dir.display()
+        );
         return ExitCode::from(1);
     }
     match build(&dir) {

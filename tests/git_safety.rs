@@ -311,14 +311,22 @@ fn races_with_plain_git_commits_lose_nothing() {
     // it loses the race, incident must not.
     let mut git_commits = 0;
     for n in 0..6 {
-        let out = git_status(&repo.path, &repo.home(), &["commit", "-q", "--allow-empty", "-m", &format!("git {n}")]);
+        let out = git_status(
+            &repo.path,
+            &repo.home(),
+            &["commit", "-q", "--allow-empty", "-m", &format!("git {n}")],
+        );
         if out.status.success() {
             git_commits += 1;
         }
     }
     for child in updates {
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     assert_eq!(repo.commit_count(), before + 6 + git_commits);
     let notes = repo.show(&id)["timeline"]
