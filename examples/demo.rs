@@ -288,7 +288,7 @@ fn build(dir: &PathBuf) -> incident::Result<()> {
             incidents.push(store.load(&config, tree, &folder)?);
         }
     }
-    incidents.sort_by(|a, b| b.milestone("started").cmp(&a.milestone("started")));
+    incidents.sort_by_key(|i| std::cmp::Reverse(i.milestone("started")));
     let style = Style {
         color: false,
         zone: config.zone(),
