@@ -50,7 +50,7 @@ pub enum Error {
         limit: usize,
     },
 
-    #[error("unknown {what} '{given}'; valid {what}s: {}", valid.join(", "))]
+    #[error("unknown {what} '{given}'; choose one of: {}", valid.join(", "))]
     Unknown {
         what: &'static str,
         given: String,
@@ -139,11 +139,10 @@ impl Error {
             }
             Error::BareRepository { .. } => "run incident in a clone that has a working tree".into(),
             Error::DetachedHead => "check out a branch first, for example `git switch main`".into(),
-            Error::OperationInProgress { operation } => format!(
-                "finish or abort the {operation} first (`git {} --continue` or `git {} --abort`)",
-                git_verb(operation),
-                git_verb(operation)
-            ),
+            Error::OperationInProgress { operation } => match operation.as_str() {
+                "bisect" => "end the bisect first (`git bisect reset`)".into(),
+                other => format!("finish or abort the {other} first (`git {other} --continue` or `git {other} --abort`)"),
+            },
             Error::DirtyPaths { .. } => {
                 "commit those changes (`git commit`) or set them aside (`git stash`) and run the command again".into()
             }
@@ -173,16 +172,6 @@ impl Error {
             Error::Contention { .. } => "another program keeps committing; try again in a moment".into(),
             _ => return None,
         })
-    }
-}
-
-fn git_verb(operation: &str) -> &str {
-    match operation {
-        "merge" => "merge",
-        "cherry-pick" => "cherry-pick",
-        "revert" => "revert",
-        "bisect" => "bisect",
-        _ => "rebase",
     }
 }
 

@@ -47,7 +47,7 @@ fn unknown_names_list_the_valid_ones() {
     let repo = Repo::init();
     let err = refused(&repo, 1, &["declare", "x", "-s", "SEV9"]);
     assert!(
-        err.contains("unknown severity 'SEV9'; valid severitys: SEV1, SEV2, SEV3, SEV4, SEV5"),
+        err.contains("unknown severity 'SEV9'; choose one of: SEV1, SEV2, SEV3, SEV4, SEV5"),
         "{err}"
     );
     let id = repo.declare(&["x", "-s", "SEV3"]);

@@ -48,3 +48,28 @@ fn no_input_never_asks_even_on_a_terminal() {
         .expect("names the missing value");
     session.exp_eof().expect("exits");
 }
+
+#[test]
+fn colour_on_a_terminal_unless_no_color() {
+    let repo = Repo::init();
+    repo.declare(&["Coloured", "-s", "SEV1"]);
+    let mut command = repo.command();
+    command.arg("list").env("TERM", "xterm");
+    let mut session =
+        rexpect::session::spawn_command(command, Some(20_000)).expect("spawn on a pty");
+    let out = session.exp_eof().expect("exits");
+    assert!(out.contains('\u{1b}'), "colour on a terminal: {out:?}");
+
+    let mut command = repo.command();
+    command
+        .arg("list")
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1");
+    let mut session =
+        rexpect::session::spawn_command(command, Some(20_000)).expect("spawn on a pty");
+    let out = session.exp_eof().expect("exits");
+    assert!(
+        out.contains("Coloured") && !out.contains('\u{1b}'),
+        "NO_COLOR: {out:?}"
+    );
+}

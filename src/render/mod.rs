@@ -96,8 +96,14 @@ impl Rows {
         let mut table = Table::new();
         table
             .load_style(TABLE_STYLE)
-            .set_content_arrangement(ContentArrangement::Dynamic)
             .set_header(self.headers.iter().map(Cell::new));
+        // Wrap to the terminal's width only when it reports a usable one: a
+        // pseudo-terminal of zero columns would squeeze every cell to a letter.
+        let arrangement = match table.width() {
+            Some(width) if width >= 40 => ContentArrangement::Dynamic,
+            _ => ContentArrangement::Disabled,
+        };
+        table.set_content_arrangement(arrangement);
         if style.color {
             table.enforce_styling();
         }

@@ -79,7 +79,7 @@ impl Store {
             RepositoryState::Rebase
             | RepositoryState::RebaseInteractive
             | RepositoryState::RebaseMerge => Some("rebase"),
-            RepositoryState::ApplyMailbox | RepositoryState::ApplyMailboxOrRebase => Some("git am"),
+            RepositoryState::ApplyMailbox | RepositoryState::ApplyMailboxOrRebase => Some("am"),
         };
         if let Some(operation) = operation {
             return Err(Error::OperationInProgress {
