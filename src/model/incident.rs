@@ -387,7 +387,9 @@ impl Incident {
     /// Assumed milestones are consistent by construction and not checked.
     pub fn milestone_violations(&self, config: &Config) -> Vec<(String, String)> {
         let mut found = Vec::new();
-        for definition in &config.milestones {
+        // Latest in lifecycle order first: that is the milestone a person set
+        // (resolving at a bad time), not one it implied (acknowledged).
+        for definition in config.milestones.iter().rev() {
             let Some(this) = self.milestones.get(&definition.name) else {
                 continue;
             };
