@@ -108,6 +108,9 @@ pub enum Error {
     #[error("{message}")]
     InvalidInput { message: String },
 
+    #[error("{} exists: another git command is using the index", path.display())]
+    IndexLocked { path: PathBuf },
+
     #[error("{branch} kept moving while incident tried to commit ({attempts} attempts)")]
     Contention { branch: String, attempts: u32 },
 
@@ -170,6 +173,10 @@ impl Error {
                 "set it with `git config --global {key} \"...\"` (or GIT_AUTHOR_NAME / GIT_AUTHOR_EMAIL)"
             ),
             Error::Contention { .. } => "another program keeps committing; try again in a moment".into(),
+            Error::IndexLocked { path } => format!(
+                "wait for that git command to finish; if none is running (it crashed), delete {}",
+                path.display()
+            ),
             _ => return None,
         })
     }

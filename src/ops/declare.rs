@@ -77,17 +77,25 @@ pub fn declare(store: &Store, request: &DeclareRequest, now: Timestamp) -> Resul
     }
     let slug = id::slugify(&request.title);
 
+    // The id stays the same from one attempt to the next (see commit_with).
+    let mut chosen: Option<String> = None;
     let (committed, incident) = store.commit_with(now, |attempt| {
         let taken = match attempt.tree {
             Some(tree) => store.folders(tree)?,
             None => Vec::new(),
         };
-        let incident_id = loop {
-            let candidate = id::random_id(config.ids.length)?;
-            if !taken.iter().any(|f| f.id == candidate) {
-                break candidate;
-            }
+        // On a retry the id may be at HEAD already: a racing git commit took
+        // our staged files, which commit_with then notices.
+        let incident_id = match chosen.take() {
+            Some(id) => id,
+            None => loop {
+                let candidate = id::random_id(config.ids.length)?;
+                if !taken.iter().any(|f| f.id == candidate) {
+                    break candidate;
+                }
+            },
         };
+        chosen = Some(incident_id.clone());
         let folder = format!(
             "{DATA_DIR}/{:04}/{:02}/{}",
             declared_at.with_timezone(&chrono::Utc).year(),

@@ -100,17 +100,22 @@ pub fn event_file_path(folder: &str, event: &Event) -> String {
     format!("{folder}/{EVENTS_DIR}/{}.toml", event.id)
 }
 
-/// A new event id: recording time (so files list in order), a random part
-/// (so clones never collide) and the kind (so a listing reads well).
-pub fn new_event_id(recorded_at: &Timestamp, change: &Change) -> Result<String> {
+/// The first part of a new event id: recording time (so files list in
+/// order) and a random part (so clones never collide). The kind is added
+/// by `event_id`, so a listing reads well.
+pub fn new_event_prefix(recorded_at: &Timestamp) -> Result<String> {
     Ok(format!(
-        "{}-{}-{}",
+        "{}-{}",
         recorded_at
             .with_timezone(&chrono::Utc)
             .format("%Y%m%dT%H%M%SZ"),
-        id::random_id(6)?,
-        change.kind()
+        id::random_id(6)?
     ))
+}
+
+/// `20261124T031502Z-k3f9x2-status`
+pub fn event_id(prefix: &str, change: &Change) -> String {
+    format!("{prefix}-{}", change.kind())
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! `incident update` and its shortcuts: append timeline events in one commit.
 
 use super::{
-    commit_message, event_file_path, event_trailer, new_event_id, one_line, parse_past_time,
-    require_name, require_text,
+    commit_message, event_file_path, event_id, event_trailer, new_event_prefix, one_line,
+    parse_past_time, require_name, require_text,
 };
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -65,6 +65,8 @@ pub fn update(
         None => now,
     };
     let mut incident_id: Option<String> = None;
+    // Event ids stay the same from one attempt to the next (see commit_with).
+    let mut prefixes: Vec<String> = Vec::new();
     let (committed, (before, incident, events)) = store.commit_with(now, |attempt| {
         let tree = attempt.tree.ok_or_else(|| Error::NotFound {
             query: query.into(),
@@ -84,8 +86,12 @@ pub fn update(
             .map_or(0, |s| s.saturating_add(1));
         let mut events = Vec::new();
         for (offset, change) in (0u32..).zip(changes) {
+            let position = offset as usize;
+            if prefixes.len() <= position {
+                prefixes.push(new_event_prefix(&now)?);
+            }
             events.push(Event {
-                id: new_event_id(&now, &change)?,
+                id: event_id(&prefixes[position], &change),
                 at,
                 recorded_at: now,
                 seq: next_seq.saturating_add(offset),

@@ -2,15 +2,25 @@
 //!
 //! The commit's tree is HEAD's tree with only our files replaced, built
 //! object by object (never from the user's index, which may hold their
-//! staged work). The branch moves with a compare-and-swap on its old value,
-//! so a concurrent writer is detected and the whole step is redone on top
-//! of the new HEAD. Then only our own entries of the user's index and
-//! working tree are updated, so `git status` stays as it was.
+//! staged work). Our own files are then written to the working tree and
+//! their entries (only theirs) to the index, and last the branch moves with
+//! a compare-and-swap on its old value. If another writer moved it first,
+//! our files are put back as HEAD has them and the whole step is redone on
+//! top of the new HEAD.
+//!
+//! Why the index comes before the branch, and why under git's own
+//! `index.lock`: a plain `git commit` commits whatever the index holds. Had
+//! the branch moved before our entries were in the index, a racing commit
+//! could record the reverse of ours; had we staged without the lock, it
+//! could commit our files while we put them back. Holding `index.lock` from
+//! staging until the branch has moved (or our files are restored) makes git
+//! wait for us, or us for git, exactly as two git commands wait for each other.
 //!
 //! Crash safety: writers of this tool take a lock (released by the kernel
-//! when a process dies) and keep a journal naming the commit and its paths
-//! between moving the branch and updating index and working tree. The next
-//! writer finishes an interrupted update from the journal.
+//! when a process dies) and keep a journal of the paths they touch, and of
+//! the `index.lock` they hold, until the branch has moved. The next writer
+//! puts those paths back as HEAD has them and removes that stale
+//! `index.lock`, so a killed command leaves either its whole commit or nothing.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
@@ -29,6 +39,10 @@ use crate::time::Timestamp;
 const MAX_ATTEMPTS: u32 = 50;
 const LOCK_FILE: &str = "incident.lock";
 const JOURNAL_FILE: &str = "incident-journal";
+const INDEX_TEMP_FILE: &str = "incident-index.tmp";
+const INDEX_LOCK_TEMP_FILE: &str = "incident-index-lock.tmp";
+/// About ten seconds of waiting for a git command to let go of `index.lock`.
+const INDEX_LOCK_ATTEMPTS: u32 = 120;
 
 /// A file to write, with a repository-relative path using `/`.
 #[derive(Debug, Clone)]
@@ -63,6 +77,8 @@ pub struct Attempt<'a> {
     pub tree: Option<&'a Tree<'a>>,
     pub identity: &'a Identity,
     pub now: Timestamp,
+    /// 1 for the first attempt; more when another writer got there first.
+    pub number: u32,
 }
 
 impl Store {
@@ -100,7 +116,10 @@ impl Store {
 
     /// Commit what `plan` returns as one commit on the current branch.
     /// `plan` runs again on the new HEAD whenever another writer got there
-    /// first, so validation always sees the state it commits on top of.
+    /// first, so validation always sees the state it commits on top of; it
+    /// should keep the names of new files from one attempt to the next
+    /// (`Attempt::number` says which one it is), so that files a racing
+    /// `git commit` picked up are not recorded twice.
     pub fn commit_with<T>(
         &self,
         now: Timestamp,
@@ -110,9 +129,32 @@ impl Store {
         let identity = Identity::resolve(&self.repo, now)?;
         let _lock = WriterLock::acquire(&self.repo.path().join(LOCK_FILE))?;
         self.recover()?;
+        let journal = Journal::new(self.repo.path());
+        // Paths an earlier attempt staged; they stay staged across attempts.
+        let mut staged: Vec<String> = Vec::new();
+        let outcome = self.attempts(&branch, &identity, now, &journal, &mut staged, &mut plan);
+        if outcome.is_err() && !staged.is_empty() {
+            let lock = IndexLock::acquire(self.repo.path())?;
+            self.restore_to_head(&lock, &staged)?;
+            lock.release()?;
+        }
+        journal.remove()?;
+        outcome
+    }
+
+    fn attempts<T>(
+        &self,
+        branch: &str,
+        identity: &Identity,
+        now: Timestamp,
+        journal: &Journal,
+        staged: &mut Vec<String>,
+        plan: &mut impl FnMut(&Attempt<'_>) -> Result<(Plan, T)>,
+    ) -> Result<(Committed, T)> {
         let author = identity.author_signature()?;
         let committer = identity.committer_signature()?;
-        for attempt in 1..=MAX_ATTEMPTS {
+        let short_branch = branch.trim_start_matches("refs/heads/").to_string();
+        for number in 1..=MAX_ATTEMPTS {
             let head = match self.repo.head() {
                 Ok(head) => Some(head.peel_to_commit()?),
                 Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => None,
@@ -121,51 +163,76 @@ impl Store {
             let base = head.as_ref().map(|c| c.tree()).transpose()?;
             let (plan, value) = plan(&Attempt {
                 tree: base.as_ref(),
-                identity: &identity,
+                identity,
                 now,
+                number,
             })?;
-            self.ensure_clean(&plan.guard)?;
+            self.ensure_clean(&plan.guard, staged)?;
             let tree_id = write_tree(&self.repo, base.as_ref(), &plan.files)?;
             let tree = self.repo.find_tree(tree_id)?;
+            let paths: Vec<String> = plan.files.iter().map(|f| f.path.clone()).collect();
+            // A racing commit may have taken our staged files already.
+            if number > 1
+                && let Some(taken) = self.commit_containing(&tree, &paths)?
+            {
+                return Ok((
+                    Committed {
+                        commit: taken,
+                        branch: short_branch,
+                        warnings: vec![format!(
+                            "a concurrent git commit ({}) included these changes; no separate commit was made",
+                            &taken.to_string()[..10]
+                        )],
+                    },
+                    value,
+                ));
+            }
             let parents: Vec<&git2::Commit<'_>> = head.iter().collect();
             let commit =
                 self.repo
                     .commit(None, &author, &committer, &plan.message, &tree, &parents)?;
-            let paths: Vec<String> = plan.files.iter().map(|f| f.path.clone()).collect();
-            let journal = Journal::new(self.repo.path());
-            journal.write(commit, &paths)?;
+            let index_lock = IndexLock::acquire(self.repo.path())?;
+            let stale: Vec<String> = staged
+                .iter()
+                .filter(|p| !paths.contains(p))
+                .cloned()
+                .collect();
+            for path in &paths {
+                if !staged.contains(path) {
+                    staged.push(path.clone());
+                }
+            }
+            journal.write(staged, branch, commit)?;
+            if !stale.is_empty() {
+                self.restore_to_head(&index_lock, &stale)?;
+                staged.retain(|p| !stale.contains(p));
+            }
+            self.stage(&index_lock, &tree, &paths)?;
             let subject = plan.message.lines().next().unwrap_or_default();
             let moved = match &head {
                 Some(parent) => self.repo.reference_matching(
-                    &branch,
+                    branch,
                     commit,
                     true,
                     parent.id(),
                     &format!("commit: {subject}"),
                 ),
                 None => self.repo.reference(
-                    &branch,
+                    branch,
                     commit,
                     false,
                     &format!("commit (initial): {subject}"),
                 ),
             };
+            index_lock.release()?;
             match moved {
                 Ok(_) => {
-                    let warnings = match self.update_worktree(&tree, &paths) {
-                        Ok(()) => {
-                            journal.remove()?;
-                            Vec::new()
-                        }
-                        Err(e) => vec![format!(
-                            "committed, but could not update the working tree and index ({e}); the next incident command will finish it"
-                        )],
-                    };
+                    staged.clear();
                     return Ok((
                         Committed {
                             commit,
-                            branch: branch.trim_start_matches("refs/heads/").to_string(),
-                            warnings,
+                            branch: short_branch,
+                            warnings: Vec::new(),
                         },
                         value,
                     ));
@@ -176,24 +243,21 @@ impl Store {
                         ErrorCode::Modified | ErrorCode::Locked | ErrorCode::Exists
                     ) =>
                 {
-                    journal.remove()?;
-                    std::thread::sleep(backoff(attempt));
+                    std::thread::sleep(backoff(number));
                 }
-                Err(e) => {
-                    journal.remove()?;
-                    return Err(e.into());
-                }
+                Err(e) => return Err(e.into()),
             }
         }
         Err(Error::Contention {
-            branch,
+            branch: branch.to_string(),
             attempts: MAX_ATTEMPTS,
         })
     }
 
     /// Refuse when any of `paths` (files or folders) differs between HEAD,
-    /// the index and the working tree.
-    pub fn ensure_clean(&self, paths: &[String]) -> Result<()> {
+    /// the index and the working tree, except the files in `ours` (staged by
+    /// an earlier attempt of this very command).
+    pub fn ensure_clean(&self, paths: &[String], ours: &[String]) -> Result<()> {
         if paths.is_empty() {
             return Ok(());
         }
@@ -211,6 +275,7 @@ impl Store {
             .iter()
             .filter(|s| s.status() != git2::Status::CURRENT && !s.status().is_ignored())
             .filter_map(|s| s.path().ok().map(str::to_string))
+            .filter(|p| !ours.contains(p))
             .collect();
         if dirty.is_empty() {
             Ok(())
@@ -221,7 +286,8 @@ impl Store {
 
     /// Write our files from `tree` into the working tree and the index,
     /// touching no other index entry.
-    fn update_worktree(&self, tree: &Tree<'_>, paths: &[String]) -> Result<()> {
+    fn stage(&self, lock: &IndexLock, tree: &Tree<'_>, paths: &[String]) -> Result<()> {
+        let mut entries = Vec::new();
         for path in paths {
             let entry = tree.get_path(Path::new(path))?;
             let blob = self.repo.find_blob(entry.id())?;
@@ -230,41 +296,244 @@ impl Store {
                 fs::create_dir_all(parent).map_err(io_err(parent))?;
             }
             fs::write(&target, blob.content()).map_err(io_err(&target))?;
+            entries.push(index_entry(&target, path, entry.id())?);
         }
-        let mut last_error = None;
-        for attempt in 1..=20 {
-            let mut index = self.repo.index()?;
-            index.read(true)?;
-            for path in paths {
-                index.add_path(Path::new(path))?;
+        self.write_index(lock, |index| {
+            for entry in &entries {
+                index.add(entry)?;
             }
-            match index.write() {
-                Ok(()) => return Ok(()),
-                Err(e) if e.code() == ErrorCode::Locked => {
-                    last_error = Some(e);
-                    std::thread::sleep(backoff(attempt));
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(last_error.map(Error::Git).unwrap_or(Error::Contention {
-            branch: "index".into(),
-            attempts: 20,
-        }))
+            Ok(())
+        })
     }
 
-    /// Finish a write that a killed process left half done.
+    /// Put `paths` back as HEAD has them, in the working tree and the index:
+    /// undoes a `stage` whose commit did not land.
+    fn restore_to_head(&self, lock: &IndexLock, paths: &[String]) -> Result<()> {
+        let tree = self.head_tree()?;
+        let mut entries = Vec::new();
+        let mut absent = Vec::new();
+        for path in paths {
+            let target = self.workdir().join(path);
+            let found = match &tree {
+                Some(tree) => match tree.get_path(Path::new(path)) {
+                    Ok(entry) => Some(entry.id()),
+                    Err(e) if e.code() == ErrorCode::NotFound => None,
+                    Err(e) => return Err(e.into()),
+                },
+                None => None,
+            };
+            match found {
+                Some(id) => {
+                    let blob = self.repo.find_blob(id)?;
+                    if let Some(parent) = target.parent() {
+                        fs::create_dir_all(parent).map_err(io_err(parent))?;
+                    }
+                    fs::write(&target, blob.content()).map_err(io_err(&target))?;
+                    entries.push(index_entry(&target, path, id)?);
+                }
+                None => {
+                    match fs::remove_file(&target) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(io_err(&target)(e)),
+                    }
+                    absent.push(path.clone());
+                }
+            }
+        }
+        self.write_index(lock, |index| {
+            for entry in &entries {
+                index.add(entry)?;
+            }
+            for path in &absent {
+                if index.get_path(Path::new(path), 0).is_some() {
+                    index.remove_path(Path::new(path))?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// The current HEAD, if its tree holds every one of `paths` as `ours` does.
+    fn commit_containing(&self, ours: &Tree<'_>, paths: &[String]) -> Result<Option<Oid>> {
+        let Ok(head) = self.repo.head().and_then(|h| h.peel_to_commit()) else {
+            return Ok(None);
+        };
+        let theirs = head.tree()?;
+        for path in paths {
+            let mine = ours.get_path(Path::new(path))?.id();
+            match theirs.get_path(Path::new(path)) {
+                Ok(entry) if entry.id() == mine => {}
+                _ => return Ok(None),
+            }
+        }
+        Ok(Some(head.id()))
+    }
+
+    /// Change the index while holding `index.lock`: read `.git/index`,
+    /// apply `change`, and replace the file in one rename, so readers see
+    /// the old index or the new one, never half of it.
+    fn write_index(
+        &self,
+        _lock: &IndexLock,
+        change: impl FnOnce(&mut git2::Index) -> Result<()>,
+    ) -> Result<()> {
+        let git_dir = self.repo.path();
+        let index_path = git_dir.join("index");
+        let temp = git_dir.join(INDEX_TEMP_FILE);
+        // libgit2 locks the copy while writing it; a killed writer may have
+        // left that lock, and nobody else uses this file.
+        let temp_lock = git_dir.join(format!("{INDEX_TEMP_FILE}.lock"));
+        match fs::remove_file(&temp_lock) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err(&temp_lock)(e)),
+        }
+        match fs::copy(&index_path, &temp) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match fs::remove_file(&temp) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_err(&temp)(e)),
+            },
+            Err(e) => return Err(io_err(&index_path)(e)),
+        }
+        let mut index = git2::Index::open(&temp)?;
+        change(&mut index)?;
+        index.write()?;
+        fs::rename(&temp, &index_path).map_err(io_err(&index_path))
+    }
+
+    /// Undo what a killed writer left: its paths go back to HEAD's version
+    /// (acquiring the index lock removes the stale `index.lock` it held), and
+    /// a branch lock file it left mid-update, recognised by the commit it
+    /// holds, is removed.
     fn recover(&self) -> Result<()> {
         let journal = Journal::new(self.repo.path());
-        let Some((commit, paths)) = journal.read()? else {
+        let Some(interrupted) = journal.read()? else {
             return Ok(());
         };
-        let head = self.repo.head().ok().and_then(|h| h.target());
-        if head == Some(commit) {
-            let tree = self.repo.find_commit(commit)?.tree()?;
-            self.update_worktree(&tree, &paths)?;
+        if let Some((branch, commit)) = &interrupted.moving {
+            let ref_lock = self.repo.commondir().join(format!("{branch}.lock"));
+            if fs::read_to_string(&ref_lock)
+                .is_ok_and(|content| content.trim() == commit.to_string())
+            {
+                fs::remove_file(&ref_lock).map_err(io_err(&ref_lock))?;
+            }
         }
+        let lock = IndexLock::acquire(self.repo.path())?;
+        self.restore_to_head(&lock, &interrupted.paths)?;
+        lock.release()?;
         journal.remove()
+    }
+}
+
+/// An index entry for a file just written, with its stat data, so git
+/// sees it as clean without reading it again.
+fn index_entry(file: &Path, path: &str, id: Oid) -> Result<git2::IndexEntry> {
+    let meta = fs::metadata(file).map_err(io_err(file))?;
+    #[cfg(unix)]
+    let (ctime, mtime, dev, ino, uid, gid) = {
+        use std::os::unix::fs::MetadataExt;
+        // The index stores 32-bit fields; git truncates the same way.
+        (
+            git2::IndexTime::new(meta.ctime() as i32, meta.ctime_nsec() as u32),
+            git2::IndexTime::new(meta.mtime() as i32, meta.mtime_nsec() as u32),
+            meta.dev() as u32,
+            meta.ino() as u32,
+            meta.uid(),
+            meta.gid(),
+        )
+    };
+    #[cfg(not(unix))]
+    let (ctime, mtime, dev, ino, uid, gid) = (
+        git2::IndexTime::new(0, 0),
+        git2::IndexTime::new(0, 0),
+        0,
+        0,
+        0,
+        0,
+    );
+    Ok(git2::IndexEntry {
+        ctime,
+        mtime,
+        dev,
+        ino,
+        mode: u32::from(i32::from(FileMode::Blob) as u16),
+        uid,
+        gid,
+        file_size: meta.len() as u32,
+        id,
+        flags: path.len().min(0xfff) as u16,
+        flags_extended: 0,
+        path: path.as_bytes().to_vec(),
+    })
+}
+
+/// git's own `index.lock`, held as git holds it: while it exists, no git
+/// command writes the index (or commits from it), and we wait for theirs.
+///
+/// Ours carries a marker, and it only ever exists while its creator holds
+/// the writer lock: so one found by a process that holds the writer lock
+/// was left by a killed writer, and is removed.
+struct IndexLock {
+    path: PathBuf,
+    released: bool,
+}
+
+/// What our `index.lock` holds; git's own hold index data ("DIRC...").
+const INDEX_LOCK_MARKER: &[u8] = b"incident: held while writing its own files\n";
+
+impl IndexLock {
+    /// Create `index.lock` with the marker in one step (a hard link of a
+    /// prepared file), so no half-made lock is ever seen.
+    fn acquire(git_dir: &Path) -> Result<IndexLock> {
+        let path = git_dir.join("index.lock");
+        let prepared = git_dir.join(INDEX_LOCK_TEMP_FILE);
+        fs::write(&prepared, INDEX_LOCK_MARKER).map_err(io_err(&prepared))?;
+        let mut outcome = Err(Error::IndexLocked { path: path.clone() });
+        for attempt in 1..=INDEX_LOCK_ATTEMPTS {
+            match fs::hard_link(&prepared, &path) {
+                Ok(()) => {
+                    outcome = Ok(IndexLock {
+                        path: path.clone(),
+                        released: false,
+                    });
+                    break;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    if fs::read(&path).is_ok_and(|content| content == INDEX_LOCK_MARKER) {
+                        // A killed writer's: nobody else makes one while we hold the writer lock.
+                        let _ = fs::remove_file(&path);
+                        continue;
+                    }
+                    std::thread::sleep(backoff(attempt));
+                }
+                Err(e) => {
+                    outcome = Err(io_err(&path)(e));
+                    break;
+                }
+            }
+        }
+        fs::remove_file(&prepared).map_err(io_err(&prepared))?;
+        outcome
+    }
+
+    fn release(mut self) -> Result<()> {
+        self.released = true;
+        match fs::remove_file(&self.path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_err(&self.path)(e)),
+        }
+    }
+}
+
+impl Drop for IndexLock {
+    fn drop(&mut self) {
+        if !self.released {
+            let _ = fs::remove_file(&self.path);
+        }
     }
 }
 
@@ -344,9 +613,17 @@ impl WriterLock {
     }
 }
 
-/// The commit whose working-tree update is under way, and its paths.
+/// The paths a writer has touched and not yet committed, and the commit it
+/// is about to move the branch to.
 struct Journal {
     path: PathBuf,
+}
+
+/// What a killed writer's journal says.
+struct Interrupted {
+    paths: Vec<String>,
+    /// (branch, commit) of the compare-and-swap it was about to make.
+    moving: Option<(String, Oid)>,
 }
 
 impl Journal {
@@ -356,10 +633,10 @@ impl Journal {
         }
     }
 
-    fn write(&self, commit: Oid, paths: &[String]) -> Result<()> {
+    fn write(&self, paths: &[String], branch: &str, commit: Oid) -> Result<()> {
         let temp = self.path.with_extension("tmp");
         let mut file = File::create(&temp).map_err(io_err(&temp))?;
-        let mut text = format!("{commit}\n");
+        let mut text = format!("moving {branch} {commit}\n");
         for path in paths {
             text.push_str(path);
             text.push('\n');
@@ -369,28 +646,30 @@ impl Journal {
         fs::rename(&temp, &self.path).map_err(io_err(&self.path))
     }
 
-    fn read(&self) -> Result<Option<(Oid, Vec<String>)>> {
+    fn read(&self) -> Result<Option<Interrupted>> {
         let text = match fs::read_to_string(&self.path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io_err(&self.path)(e)),
         };
-        let mut lines = text.lines();
-        let commit = lines.next().and_then(|l| Oid::from_str(l.trim()).ok());
-        match commit {
-            // A journal cut short by a crash: nothing reliable to finish.
-            None => {
-                self.remove()?;
-                Ok(None)
+        let mut interrupted = Interrupted {
+            paths: Vec::new(),
+            moving: None,
+        };
+        for line in text.lines().filter(|l| !l.is_empty()) {
+            match line
+                .strip_prefix("moving ")
+                .and_then(|rest| rest.split_once(' '))
+            {
+                Some((branch, commit)) => {
+                    interrupted.moving = Oid::from_str(commit.trim())
+                        .ok()
+                        .map(|c| (branch.to_string(), c));
+                }
+                None => interrupted.paths.push(line.to_string()),
             }
-            Some(commit) => Ok(Some((
-                commit,
-                lines
-                    .filter(|l| !l.is_empty())
-                    .map(str::to_string)
-                    .collect(),
-            ))),
         }
+        Ok(Some(interrupted))
     }
 
     fn remove(&self) -> Result<()> {

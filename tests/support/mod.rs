@@ -175,3 +175,14 @@ pub fn git_status(dir: &Path, home: &Path, args: &[&str]) -> Output {
     base_env(&mut cmd, home);
     cmd.current_dir(dir).args(args).output().expect("run git")
 }
+
+/// The texts of the notes in a `show --format json` timeline, in order.
+pub fn notes(shown: &serde_json::Value) -> Vec<String> {
+    shown["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .filter(|e| e["kind"] == "note")
+        .map(|e| e["text"].as_str().expect("text").to_string())
+        .collect()
+}
