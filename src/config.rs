@@ -118,20 +118,32 @@ impl Config {
         if self.version > CONFIG_VERSION {
             return Err(invalid(
                 "version",
-                format!("version {} is newer than this incident understands ({CONFIG_VERSION}); upgrade incident", self.version),
+                format!(
+                    "version {} is newer than this incident understands ({CONFIG_VERSION}); upgrade incident",
+                    self.version
+                ),
             ));
         }
         if Zone::parse(&self.timezone).is_none() {
             return Err(invalid(
                 "timezone",
-                format!("unknown time zone '{}'; use \"local\", \"UTC\" or an IANA name such as \"Europe/Berlin\"", self.timezone),
+                format!(
+                    "unknown time zone '{}'; use \"local\", \"UTC\" or an IANA name such as \"Europe/Berlin\"",
+                    self.timezone
+                ),
             ));
         }
         if !(4..=16).contains(&self.ids.length) {
-            return Err(invalid("ids.length", format!("{} is out of range; use 4 to 16", self.ids.length)));
+            return Err(invalid(
+                "ids.length",
+                format!("{} is out of range; use 4 to 16", self.ids.length),
+            ));
         }
         if self.severities.is_empty() {
-            return Err(invalid("severity", "at least one [[severity]] is needed".into()));
+            return Err(invalid(
+                "severity",
+                "at least one [[severity]] is needed".into(),
+            ));
         }
         for (what, names) in [
             ("severity", self.severity_names()),
@@ -148,14 +160,21 @@ impl Config {
                     ));
                 }
                 if !seen.insert(name) {
-                    return Err(invalid(&format!("{what}.name"), format!("'{name}' is defined twice")));
+                    return Err(invalid(
+                        &format!("{what}.name"),
+                        format!("'{name}' is defined twice"),
+                    ));
                 }
             }
         }
         if self.state(&self.lifecycle.initial).is_none() {
             return Err(invalid(
                 "lifecycle.initial",
-                format!("'{}' is not a [[state]]; states: {}", self.lifecycle.initial, self.state_names().join(", ")),
+                format!(
+                    "'{}' is not a [[state]]; states: {}",
+                    self.lifecycle.initial,
+                    self.state_names().join(", ")
+                ),
             ));
         }
         let milestones = self.milestone_names();
@@ -172,7 +191,10 @@ impl Config {
                 if !milestones.contains(milestone) {
                     return Err(invalid(
                         "milestone",
-                        format!("state '{}' names unknown milestone '{milestone}'", state.name),
+                        format!(
+                            "state '{}' names unknown milestone '{milestone}'",
+                            state.name
+                        ),
                     ));
                 }
             }
@@ -182,14 +204,20 @@ impl Config {
                 if !milestones.contains(other) {
                     return Err(invalid(
                         "not_before",
-                        format!("milestone '{}' names unknown milestone '{other}'", milestone.name),
+                        format!(
+                            "milestone '{}' names unknown milestone '{other}'",
+                            milestone.name
+                        ),
                     ));
                 }
             }
         }
         for required in ["started", "detected", "declared"] {
             if !milestones.iter().any(|m| m == required) {
-                return Err(invalid("milestone", format!("the milestone '{required}' is required")));
+                return Err(invalid(
+                    "milestone",
+                    format!("the milestone '{required}' is required"),
+                ));
             }
         }
         if self.role("commander").is_none() {
@@ -279,7 +307,10 @@ impl Config {
 }
 
 fn is_plain_name(name: &str) -> bool {
-    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 #[cfg(test)]
@@ -289,7 +320,10 @@ mod tests {
     #[test]
     fn the_default_config_is_valid() {
         let config = Config::default_config();
-        assert_eq!(config.severity_names(), ["SEV1", "SEV2", "SEV3", "SEV4", "SEV5"]);
+        assert_eq!(
+            config.severity_names(),
+            ["SEV1", "SEV2", "SEV3", "SEV4", "SEV5"]
+        );
         assert!(config.is_open("triage"));
         assert!(!config.is_open("resolved"));
         assert_eq!(config.closing_milestones(), ["resolved", "closed"]);
@@ -308,6 +342,9 @@ mod tests {
     fn names_are_matched_case_insensitively() {
         let config = Config::default_config();
         assert_eq!(config.check_severity("sev2").unwrap(), "SEV2");
-        assert!(matches!(config.check_state("bogus"), Err(Error::Unknown { .. })));
+        assert!(matches!(
+            config.check_state("bogus"),
+            Err(Error::Unknown { .. })
+        ));
     }
 }

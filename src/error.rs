@@ -21,7 +21,10 @@ pub enum Error {
     #[error("a {operation} is in progress")]
     OperationInProgress { operation: String },
 
-    #[error("uncommitted changes to files this command reads or writes:\n{}", list_lines(paths))]
+    #[error(
+        "uncommitted changes to files this command reads or writes:\n{}",
+        list_lines(paths)
+    )]
     DirtyPaths { paths: Vec<String> },
 
     #[error("{file}:{line}:{column}: {message}")]
@@ -41,7 +44,11 @@ pub enum Error {
     },
 
     #[error("{file}: file is {size} bytes, more than the {limit} bytes incident reads")]
-    FileTooLarge { file: String, size: usize, limit: usize },
+    FileTooLarge {
+        file: String,
+        size: usize,
+        limit: usize,
+    },
 
     #[error("unknown {what} '{given}'; valid {what}s: {}", valid.join(", "))]
     Unknown {
@@ -65,7 +72,9 @@ pub enum Error {
         later_at: String,
     },
 
-    #[error("status change at {at} would be before the current status '{current}' set at {current_at}")]
+    #[error(
+        "status change at {at} would be before the current status '{current}' set at {current_at}"
+    )]
     StatusBackdated {
         at: String,
         current: String,

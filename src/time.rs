@@ -47,7 +47,9 @@ impl Zone {
     pub fn convert(&self, t: &Timestamp) -> Timestamp {
         let utc = t.with_timezone(&Utc);
         let offset = match self {
-            Zone::Local => chrono::Local.offset_from_utc_datetime(&utc.naive_utc()).fix(),
+            Zone::Local => chrono::Local
+                .offset_from_utc_datetime(&utc.naive_utc())
+                .fix(),
             Zone::Utc => FixedOffset::east_opt(0).expect("zero offset is valid"),
             Zone::Named(tz) => tz.offset_from_utc_datetime(&utc.naive_utc()).fix(),
         };
@@ -120,16 +122,26 @@ pub fn parse_time(input: &str, now: Timestamp, zone: &Zone) -> Result<Timestamp>
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(truncate_to_seconds(t));
     }
-    if let Some(rest) = lower.strip_suffix(" ago").or_else(|| lower.strip_suffix("ago")) {
-        let amount = parse_relative(rest.trim()).ok_or_else(|| bad("not a duration like 15m, 2h or 1h30m"))?;
+    if let Some(rest) = lower
+        .strip_suffix(" ago")
+        .or_else(|| lower.strip_suffix("ago"))
+    {
+        let amount = parse_relative(rest.trim())
+            .ok_or_else(|| bad("not a duration like 15m, 2h or 1h30m"))?;
         return Ok(zone.convert(&(now - amount)));
     }
     let local_now = zone.convert(&now).naive_local();
     let localize = |naive: NaiveDateTime| {
-        zone.localize(naive)
-            .ok_or_else(|| bad("that wall-clock time does not exist in this time zone (daylight saving gap)"))
+        zone.localize(naive).ok_or_else(|| {
+            bad("that wall-clock time does not exist in this time zone (daylight saving gap)")
+        })
     };
-    for format in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"] {
+    for format in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(naive) = NaiveDateTime::parse_from_str(text, format) {
             return localize(naive);
         }
@@ -167,13 +179,17 @@ pub fn parse_relative(text: &str) -> Option<Duration> {
         return None;
     }
     while !rest.is_empty() {
-        let digits_end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits_end = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if digits_end == 0 {
             return None;
         }
         let number: i64 = rest[..digits_end].parse().ok()?;
         rest = rest[digits_end..].trim_start();
-        let unit_end = rest.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(rest.len());
+        let unit_end = rest
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(rest.len());
         let unit = &rest[..unit_end];
         let seconds_per = match unit {
             "s" | "sec" | "secs" | "second" | "seconds" => 1,
@@ -229,15 +245,42 @@ mod tests {
     fn parses_every_documented_form() {
         let now = at("2026-11-24T10:00:00Z");
         let utc = Zone::Utc;
-        assert_eq!(parse_time("2026-11-24T03:15:00+01:00", now, &utc).unwrap(), at("2026-11-24T02:15:00Z"));
-        assert_eq!(parse_time("2026-11-24 03:15", now, &utc).unwrap(), at("2026-11-24T03:15:00Z"));
-        assert_eq!(parse_time("2026-11-23", now, &utc).unwrap(), at("2026-11-23T00:00:00Z"));
-        assert_eq!(parse_time("09:30", now, &utc).unwrap(), at("2026-11-24T09:30:00Z"));
-        assert_eq!(parse_time("11:30", now, &utc).unwrap(), at("2026-11-23T11:30:00Z"));
-        assert_eq!(parse_time("yesterday 11:30", now, &utc).unwrap(), at("2026-11-23T11:30:00Z"));
-        assert_eq!(parse_time("15m ago", now, &utc).unwrap(), at("2026-11-24T09:45:00Z"));
-        assert_eq!(parse_time("1h30m ago", now, &utc).unwrap(), at("2026-11-24T08:30:00Z"));
-        assert_eq!(parse_time("2 hours ago", now, &utc).unwrap(), at("2026-11-24T08:00:00Z"));
+        assert_eq!(
+            parse_time("2026-11-24T03:15:00+01:00", now, &utc).unwrap(),
+            at("2026-11-24T02:15:00Z")
+        );
+        assert_eq!(
+            parse_time("2026-11-24 03:15", now, &utc).unwrap(),
+            at("2026-11-24T03:15:00Z")
+        );
+        assert_eq!(
+            parse_time("2026-11-23", now, &utc).unwrap(),
+            at("2026-11-23T00:00:00Z")
+        );
+        assert_eq!(
+            parse_time("09:30", now, &utc).unwrap(),
+            at("2026-11-24T09:30:00Z")
+        );
+        assert_eq!(
+            parse_time("11:30", now, &utc).unwrap(),
+            at("2026-11-23T11:30:00Z")
+        );
+        assert_eq!(
+            parse_time("yesterday 11:30", now, &utc).unwrap(),
+            at("2026-11-23T11:30:00Z")
+        );
+        assert_eq!(
+            parse_time("15m ago", now, &utc).unwrap(),
+            at("2026-11-24T09:45:00Z")
+        );
+        assert_eq!(
+            parse_time("1h30m ago", now, &utc).unwrap(),
+            at("2026-11-24T08:30:00Z")
+        );
+        assert_eq!(
+            parse_time("2 hours ago", now, &utc).unwrap(),
+            at("2026-11-24T08:00:00Z")
+        );
         assert_eq!(parse_time("now", now, &utc).unwrap(), now);
     }
 

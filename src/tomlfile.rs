@@ -47,20 +47,27 @@ pub fn parse<T: DeserializeOwned>(file: &str, text: &str) -> Result<T> {
 pub fn line_column(bytes: &[u8], offset: usize) -> (usize, usize) {
     let before = &bytes[..offset.min(bytes.len())];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
     (line, column)
 }
 
 /// The line on which `key = ...` first appears, for errors about a value
 /// that parsed but makes no sense.
 pub fn line_of_key(text: &str, key: &str) -> Option<usize> {
-    text.lines().position(|line| {
-        let line = line.trim_start();
-        line.strip_prefix(key)
-            .is_some_and(|rest| rest.trim_start().starts_with('='))
-    })
-    .map(|index| index + 1)
+    text.lines()
+        .position(|line| {
+            let line = line.trim_start();
+            line.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map(|index| index + 1)
 }
 
 /// Serialise to TOML. Only fails on types TOML cannot hold, which would be a
@@ -95,7 +102,8 @@ pub mod timestamp {
                 "time {datetime} needs a date, a time and a UTC offset, for example 2026-11-24T03:15:00Z or 2026-11-24T03:15:00+01:00"
             ));
         }
-        chrono::DateTime::parse_from_rfc3339(&datetime.to_string()).map_err(|e| format!("time {datetime}: {e}"))
+        chrono::DateTime::parse_from_rfc3339(&datetime.to_string())
+            .map_err(|e| format!("time {datetime}: {e}"))
     }
 
     pub mod option {

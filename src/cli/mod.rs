@@ -110,8 +110,10 @@ impl Context {
             ColorWhen::Auto => stdout_tty && !no_color,
         };
         let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
-        let interactive =
-            !cli.no_input && !ci && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+        let interactive = !cli.no_input
+            && !ci
+            && std::io::stdin().is_terminal()
+            && std::io::stderr().is_terminal();
         Context {
             dir: cli.dir.clone().unwrap_or_else(|| PathBuf::from(".")),
             format: match cli.format {
@@ -207,8 +209,12 @@ fn report(error: &Error) -> u8 {
 /// Parse `ROLE=NAME` for `--role`.
 pub fn role_assignment(text: &str) -> std::result::Result<(String, String), String> {
     match text.split_once('=') {
-        Some((role, name)) if !role.trim().is_empty() => Ok((role.trim().to_string(), name.to_string())),
-        _ => Err(format!("'{text}' is not ROLE=NAME (for example scribe=bob; scribe= unassigns)")),
+        Some((role, name)) if !role.trim().is_empty() => {
+            Ok((role.trim().to_string(), name.to_string()))
+        }
+        _ => Err(format!(
+            "'{text}' is not ROLE=NAME (for example scribe=bob; scribe= unassigns)"
+        )),
     }
 }
 
@@ -218,7 +224,9 @@ pub fn milestone_setting(text: &str) -> std::result::Result<(String, Option<Stri
         Some((name, time)) if !name.trim().is_empty() && !time.trim().is_empty() => {
             Ok((name.trim().to_string(), Some(time.to_string())))
         }
-        Some(_) => Err(format!("'{text}' is not NAME or NAME=TIME (for example started=02:40)")),
+        Some(_) => Err(format!(
+            "'{text}' is not NAME or NAME=TIME (for example started=02:40)"
+        )),
         None if !text.trim().is_empty() => Ok((text.trim().to_string(), None)),
         None => Err("a milestone name is needed, for example --milestone mitigated".into()),
     }

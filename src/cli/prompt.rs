@@ -31,13 +31,26 @@ pub fn text(context: &Context, given: Option<String>, what: &str, flag: &str) ->
 }
 
 /// One of `choices` (name, description): a selection list on a terminal.
-pub fn choice(context: &Context, given: Option<String>, what: &str, flag: &str, choices: &[(String, String)]) -> Result<String> {
+pub fn choice(
+    context: &Context,
+    given: Option<String>,
+    what: &str,
+    flag: &str,
+    choices: &[(String, String)],
+) -> Result<String> {
     if let Some(value) = given {
         return Ok(value);
     }
     if !context.interactive {
         return Err(Error::MissingInput {
-            what: format!("{what} (one of {})", choices.iter().map(|c| c.0.as_str()).collect::<Vec<_>>().join(", ")),
+            what: format!(
+                "{what} (one of {})",
+                choices
+                    .iter()
+                    .map(|c| c.0.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             flag: flag.into(),
         });
     }

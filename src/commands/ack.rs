@@ -1,12 +1,14 @@
-use incident::ops::update::{UpdateRequest, update};
 use incident::Result;
+use incident::ops::update::{UpdateRequest, update};
 
 use crate::cli::Context;
 
 /// Acknowledge an incident: record the `acknowledged` milestone and, from
 /// triage, start investigating.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  incident ack k3f9\n  incident ack k3f9 --at 03:07 -m \"paged, looking\"")]
+#[command(
+    after_help = "Examples:\n  incident ack k3f9\n  incident ack k3f9 --at 03:07 -m \"paged, looking\""
+)]
 pub struct Args {
     /// Incident id, unique id prefix, or a fragment of its title's slug.
     pub id: String,

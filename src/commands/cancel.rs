@@ -6,7 +6,9 @@ use crate::cli::Context;
 /// Cancel an incident: a false alarm (--reason), or a duplicate of another
 /// incident (--duplicate-of).
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  incident cancel k3f9 --reason \"synthetic check misfired\"\n  incident cancel k3f9 --duplicate-of m7q2")]
+#[command(
+    after_help = "Examples:\n  incident cancel k3f9 --reason \"synthetic check misfired\"\n  incident cancel k3f9 --duplicate-of m7q2"
+)]
 pub struct Args {
     /// Incident id, unique id prefix, or a fragment of its title's slug.
     pub id: String,

@@ -1,6 +1,6 @@
+use incident::Result;
 use incident::ops::declare::{DeclareRequest, declare};
 use incident::render::Format;
-use incident::Result;
 
 use crate::cli::{Context, prompt, role_assignment};
 
@@ -10,7 +10,9 @@ use crate::cli::{Context, prompt, role_assignment};
 /// --no-input, with CI set, or without a terminal, incident never asks and
 /// names the missing flag instead.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  incident declare \"Checkout latency above 2s\" --severity SEV2 \\\n      --service checkout --service payments --commander alice \\\n      --summary \"p99 above 2s since the 02:40 deploy\" --started-at 02:40\n  incident declare \"Login errors\" -s SEV3 --format json   # prints {\"id\": ...}\n  incident declare \"DNS outage last Friday\" -s SEV2 --at \"2026-11-20 14:00\" --started-at \"2026-11-20 13:52\"")]
+#[command(
+    after_help = "Examples:\n  incident declare \"Checkout latency above 2s\" --severity SEV2 \\\n      --service checkout --service payments --commander alice \\\n      --summary \"p99 above 2s since the 02:40 deploy\" --started-at 02:40\n  incident declare \"Login errors\" -s SEV3 --format json   # prints {\"id\": ...}\n  incident declare \"DNS outage last Friday\" -s SEV2 --at \"2026-11-20 14:00\" --started-at \"2026-11-20 13:52\""
+)]
 pub struct Args {
     /// What is wrong, in a few words.
     pub title: Option<String>,
@@ -49,13 +51,24 @@ pub struct Args {
 pub fn run(context: &Context, args: Args) -> Result<()> {
     let store = context.store()?;
     let config = store.config()?;
-    let title = prompt::text(context, args.title, "Title", "a title as the first argument")?;
+    let title = prompt::text(
+        context,
+        args.title,
+        "Title",
+        "a title as the first argument",
+    )?;
     let severities: Vec<(String, String)> = config
         .severities
         .iter()
         .map(|s| (s.name.clone(), s.description.clone()))
         .collect();
-    let severity = prompt::choice(context, args.severity, "Severity", "--severity", &severities)?;
+    let severity = prompt::choice(
+        context,
+        args.severity,
+        "Severity",
+        "--severity",
+        &severities,
+    )?;
     let request = DeclareRequest {
         title,
         severity,
@@ -91,6 +104,9 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
         incident.id,
         incident::render::terminal_safe(&incident.title)
     ))?;
-    context.note(&format!("next: incident ack {}   # or: incident update {} -m \"what you see\"", incident.id, incident.id));
+    context.note(&format!(
+        "next: incident ack {}   # or: incident update {} -m \"what you see\"",
+        incident.id, incident.id
+    ));
     Ok(())
 }

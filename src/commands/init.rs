@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 
-use incident::render::Format;
 use incident::Result;
+use incident::render::Format;
 
 use crate::cli::Context;
 
@@ -13,7 +13,9 @@ use crate::cli::Context;
 /// (severities, lifecycle, milestones, roles, time zone, ids) and commits it.
 /// Running it again changes nothing.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  incident init                 # here\n  incident init ~/ops-incidents  # a new repository\n  incident -C ~/src/ops init     # inside an existing repository")]
+#[command(
+    after_help = "Examples:\n  incident init                 # here\n  incident init ~/ops-incidents  # a new repository\n  incident -C ~/src/ops init     # inside an existing repository"
+)]
 pub struct Args {
     /// Folder to initialise (default: the current folder).
     pub path: Option<PathBuf>,

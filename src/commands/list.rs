@@ -1,11 +1,13 @@
-use incident::render::incident::list;
 use incident::Result;
+use incident::render::incident::list;
 
 use crate::cli::Context;
 
 /// List incidents: open ones by default, newest first.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  incident list\n  incident list --all --since \"2026-11-01\" --severity SEV1 --severity SEV2\n  incident list --all --service checkout --format csv > incidents.csv")]
+#[command(
+    after_help = "Examples:\n  incident list\n  incident list --all --since \"2026-11-01\" --severity SEV1 --severity SEV2\n  incident list --all --service checkout --format csv > incidents.csv"
+)]
 pub struct Args {
     /// Every incident, not only open ones.
     #[arg(short, long)]
@@ -32,11 +34,23 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
     let config = store.config()?;
     let style = context.style(&config)?;
     let zone = config.zone();
-    let time = |t: &Option<String>| t.as_deref().map(|t| incident::time::parse_time(t, style.now, &zone)).transpose();
+    let time = |t: &Option<String>| {
+        t.as_deref()
+            .map(|t| incident::time::parse_time(t, style.now, &zone))
+            .transpose()
+    };
     let since = time(&args.since)?;
     let until = time(&args.until)?;
-    let statuses = args.statuses.iter().map(|s| config.check_state(s)).collect::<Result<Vec<_>>>()?;
-    let severities = args.severities.iter().map(|s| config.check_severity(s)).collect::<Result<Vec<_>>>()?;
+    let statuses = args
+        .statuses
+        .iter()
+        .map(|s| config.check_state(s))
+        .collect::<Result<Vec<_>>>()?;
+    let severities = args
+        .severities
+        .iter()
+        .map(|s| config.check_severity(s))
+        .collect::<Result<Vec<_>>>()?;
     let mut incidents = Vec::new();
     if let Some(tree) = store.head_tree()? {
         for folder in store.folders(&tree)? {
@@ -55,6 +69,10 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
             && since.is_none_or(|s| started.is_some_and(|t| t >= s))
             && until.is_none_or(|u| started.is_some_and(|t| t < u))
     });
-    incidents.sort_by(|a, b| b.milestone("started").cmp(&a.milestone("started")).then(a.id.cmp(&b.id)));
+    incidents.sort_by(|a, b| {
+        b.milestone("started")
+            .cmp(&a.milestone("started"))
+            .then(a.id.cmp(&b.id))
+    });
     context.print(&list(&incidents, &config, context.format, &style)?)
 }

@@ -16,7 +16,9 @@ pub struct Args {
 pub fn run(context: &Context, args: Args) -> Result<()> {
     let store = context.store()?;
     let config = store.config()?;
-    let tree = store.head_tree()?.ok_or(Error::NotFound { query: args.id.clone() })?;
+    let tree = store.head_tree()?.ok_or(Error::NotFound {
+        query: args.id.clone(),
+    })?;
     let folder = store.find(&tree, &args.id)?;
     let entries = history::log(&store, &folder)?;
     context.print(&log(&entries, context.format, &context.style(&config)?)?)

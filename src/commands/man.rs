@@ -4,7 +4,9 @@ use crate::cli::Context;
 
 /// Print the man page (roff).
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  incident man > ~/.local/share/man/man1/incident.1 && man incident")]
+#[command(
+    after_help = "Examples:\n  incident man > ~/.local/share/man/man1/incident.1 && man incident"
+)]
 pub struct Args {}
 
 pub fn run(context: &Context, _args: Args, command: clap::Command) -> Result<()> {

@@ -15,10 +15,10 @@ pub mod show;
 pub mod timeline;
 pub mod update;
 
+use incident::Result;
 use incident::ops::update::UpdateOutcome;
 use incident::render::Format;
 use incident::store::write::Committed;
-use incident::Result;
 
 use crate::cli::Context;
 

@@ -1,11 +1,13 @@
-use incident::ops::update::{UpdateRequest, update};
 use incident::Result;
+use incident::ops::update::{UpdateRequest, update};
 
 use crate::cli::Context;
 
 /// Reopen a resolved incident: impact came back.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  incident reopen k3f9 --reason \"errors are back after the cache expired\"")]
+#[command(
+    after_help = "Examples:\n  incident reopen k3f9 --reason \"errors are back after the cache expired\""
+)]
 pub struct Args {
     /// Incident id, unique id prefix, or a fragment of its title's slug.
     pub id: String,

@@ -1,11 +1,13 @@
-use incident::ops::update::{UpdateRequest, update};
 use incident::Result;
+use incident::ops::update::{UpdateRequest, update};
 
 use crate::cli::{Context, prompt};
 
 /// Resolve an incident: move it to `resolved` with what fixed it.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  incident resolve k3f9 --resolution \"rolled back payments to 1.41\"\n  incident resolve k3f9 --resolution \"certificate renewed\" --at \"2026-11-24 04:10\"")]
+#[command(
+    after_help = "Examples:\n  incident resolve k3f9 --resolution \"rolled back payments to 1.41\"\n  incident resolve k3f9 --resolution \"certificate renewed\" --at \"2026-11-24 04:10\""
+)]
 pub struct Args {
     /// Incident id, unique id prefix, or a fragment of its title's slug.
     pub id: String,
@@ -21,7 +23,12 @@ pub struct Args {
 }
 
 pub fn run(context: &Context, args: Args) -> Result<()> {
-    let resolution = prompt::text(context, args.resolution, "Resolution (what fixed it)", "--resolution TEXT")?;
+    let resolution = prompt::text(
+        context,
+        args.resolution,
+        "Resolution (what fixed it)",
+        "--resolution TEXT",
+    )?;
     let request = UpdateRequest {
         status: Some("resolved".into()),
         reason: Some(resolution),

@@ -1,5 +1,5 @@
-use incident::ops::update::{UpdateRequest, update};
 use incident::Result;
+use incident::ops::update::{UpdateRequest, update};
 
 use crate::cli::{Context, milestone_setting, role_assignment};
 
@@ -9,7 +9,9 @@ use crate::cli::{Context, milestone_setting, role_assignment};
 /// Times (--at, --milestone NAME=TIME) accept RFC 3339, 'YYYY-MM-DD HH:MM',
 /// 'HH:MM' (today, in the config's time zone) and '15m ago'.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  incident update k3f9 -m \"error rate back to normal\"\n  incident update k3f9 --status mitigated -m \"rolled back to 1.41\" --at 03:40\n  incident update k3f9 --severity SEV1 --role comms=carol --service payments\n  incident update k3f9 --commander bob -m \"handing over to bob\"\n  incident update k3f9 --milestone started=02:38   # correct a milestone")]
+#[command(
+    after_help = "Examples:\n  incident update k3f9 -m \"error rate back to normal\"\n  incident update k3f9 --status mitigated -m \"rolled back to 1.41\" --at 03:40\n  incident update k3f9 --severity SEV1 --role comms=carol --service payments\n  incident update k3f9 --commander bob -m \"handing over to bob\"\n  incident update k3f9 --milestone started=02:38   # correct a milestone"
+)]
 pub struct Args {
     /// Incident id, unique id prefix, or a fragment of its title's slug.
     pub id: String,

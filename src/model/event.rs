@@ -35,9 +35,17 @@ pub struct Declaration {
     /// earlier when a past incident is written down afterwards).
     #[serde(with = "timestamp")]
     pub declared_at: Timestamp,
-    #[serde(default, with = "timestamp::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "timestamp::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub started_at: Option<Timestamp>,
-    #[serde(default, with = "timestamp::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "timestamp::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub detected_at: Option<Timestamp>,
     /// When the record was written: the clock of the machine that wrote it.
     #[serde(with = "timestamp")]
@@ -186,7 +194,11 @@ struct EventFile {
     url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     milestone: Option<String>,
-    #[serde(default, with = "timestamp::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "timestamp::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     time: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     duplicate_of: Option<String>,
@@ -396,7 +408,9 @@ mod tests {
                 name: "Alice".into(),
                 email: "alice@example.com".into(),
             },
-            change: Change::Note { text: hostile.into() },
+            change: Change::Note {
+                text: hostile.into(),
+            },
         };
         let text = event.to_toml().unwrap();
         assert!(text.contains("at = 2026-11-24T03:15:00+01:00"), "{text}");
@@ -408,8 +422,13 @@ mod tests {
     fn unknown_kinds_and_versions_are_reported() {
         let text = "version = 1\nkind = \"dance\"\nat = 2026-11-24T03:15:00Z\nrecorded_at = 2026-11-24T03:15:00Z\nauthor = \"a\"\n";
         let err = Event::parse("e.toml", "e", text).unwrap_err().to_string();
-        assert!(err.contains("e.toml:2: kind: unknown event kind 'dance'"), "{err}");
-        let text = text.replace("version = 1", "version = 9").replace("dance", "note");
+        assert!(
+            err.contains("e.toml:2: kind: unknown event kind 'dance'"),
+            "{err}"
+        );
+        let text = text
+            .replace("version = 1", "version = 9")
+            .replace("dance", "note");
         let err = Event::parse("e.toml", "e", &text).unwrap_err().to_string();
         assert!(err.contains("format version 9"), "{err}");
     }

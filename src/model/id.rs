@@ -85,7 +85,10 @@ mod tests {
 
     #[test]
     fn slugs_are_safe_for_paths() {
-        assert_eq!(slugify("Checkout latency above 2s"), "checkout-latency-above-2s");
+        assert_eq!(
+            slugify("Checkout latency above 2s"),
+            "checkout-latency-above-2s"
+        );
         assert_eq!(slugify("../../etc/passwd"), "etc-passwd");
         assert_eq!(slugify("line\nbreak\u{0007}bell"), "line-break-bell");
         assert_eq!(slugify("🔥 DB down 🔥"), "db-down");
@@ -104,7 +107,10 @@ mod tests {
 
     #[test]
     fn folder_names_round_trip() {
-        assert_eq!(split_folder_name("k3f9x2-db-down"), Some(("k3f9x2", "db-down")));
+        assert_eq!(
+            split_folder_name("k3f9x2-db-down"),
+            Some(("k3f9x2", "db-down"))
+        );
         assert_eq!(split_folder_name("k3f9x2"), Some(("k3f9x2", "")));
         assert_eq!(split_folder_name("config.toml"), None);
         assert_eq!(split_folder_name("templates"), None);

@@ -78,7 +78,12 @@ pub struct Incident {
 
 impl Incident {
     /// Replay a declaration and its events (in any order) into the current state.
-    pub fn replay(config: &Config, folder: &str, declaration: &Declaration, events: &[Event]) -> Incident {
+    pub fn replay(
+        config: &Config,
+        folder: &str,
+        declaration: &Declaration,
+        events: &[Event],
+    ) -> Incident {
         let mut incident = Incident {
             id: declaration.id.clone(),
             folder: folder.to_string(),
@@ -120,7 +125,12 @@ impl Incident {
         incident
             .milestones
             .insert("declared".into(), recorded(declaration.declared_at));
-        incident.enter_state(config, &declaration.status.clone(), declaration.declared_at, false);
+        incident.enter_state(
+            config,
+            &declaration.status.clone(),
+            declaration.declared_at,
+            false,
+        );
         incident.timeline.push(TimelineEntry {
             at: declaration.declared_at,
             recorded_at: declaration.recorded_at,
@@ -188,7 +198,10 @@ impl Incident {
             } => {
                 let from = self.status.clone();
                 if from != *to {
-                    let allowed = config.state(&from).map(|s| s.next.clone()).unwrap_or_default();
+                    let allowed = config
+                        .state(&from)
+                        .map(|s| s.next.clone())
+                        .unwrap_or_default();
                     if !allowed.contains(to) {
                         self.anomalies.push(Anomaly {
                             event: event.id.clone(),
@@ -341,7 +354,11 @@ impl Incident {
                 .position(|m| m.name == name)
                 .unwrap_or(usize::MAX)
         };
-        let mut list: Vec<(&str, &Milestone)> = self.milestones.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        let mut list: Vec<(&str, &Milestone)> = self
+            .milestones
+            .iter()
+            .map(|(k, v)| (k.as_str(), v))
+            .collect();
         list.sort_by(|a, b| a.1.at.cmp(&b.1.at).then(position(a.0).cmp(&position(b.0))));
         list
     }
@@ -367,13 +384,24 @@ impl Incident {
 
     /// Fail with the first order violation that `before` did not already have:
     /// a bad hand edit made earlier should not block unrelated updates.
-    pub fn ensure_milestone_order(&self, config: &Config, before: Option<&Incident>, zone: &Zone) -> Result<()> {
-        let existing = before.map(|i| i.milestone_violations(config)).unwrap_or_default();
+    pub fn ensure_milestone_order(
+        &self,
+        config: &Config,
+        before: Option<&Incident>,
+        zone: &Zone,
+    ) -> Result<()> {
+        let existing = before
+            .map(|i| i.milestone_violations(config))
+            .unwrap_or_default();
         for (earlier, later) in self.milestone_violations(config) {
             if existing.contains(&(earlier.clone(), later.clone())) {
                 continue;
             }
-            let show = |name: &str| self.milestone(name).map(|t| zone.long(&t)).unwrap_or_default();
+            let show = |name: &str| {
+                self.milestone(name)
+                    .map(|t| zone.long(&t))
+                    .unwrap_or_default()
+            };
             return Err(Error::MilestoneOrder {
                 earlier_at: show(&earlier),
                 later_at: show(&later),

@@ -46,7 +46,12 @@ pub fn declare(store: &Store, request: &DeclareRequest, now: Timestamp) -> Resul
         Some(s) => config.check_state(s)?,
         None => config.lifecycle.initial.clone(),
     };
-    let time = |input: &Option<String>| input.as_deref().map(|t| parse_past_time(t, now, &zone)).transpose();
+    let time = |input: &Option<String>| {
+        input
+            .as_deref()
+            .map(|t| parse_past_time(t, now, &zone))
+            .transpose()
+    };
     let declared_at = time(&request.declared_at)?.unwrap_or(now);
     let started_at = time(&request.started_at)?;
     let detected_at = time(&request.detected_at)?;
@@ -59,7 +64,10 @@ pub fn declare(store: &Store, request: &DeclareRequest, now: Timestamp) -> Resul
     }
     let mut roles = BTreeMap::new();
     if let Some(commander) = &request.commander {
-        roles.insert("commander".to_string(), require_name("commander", commander)?);
+        roles.insert(
+            "commander".to_string(),
+            require_name("commander", commander)?,
+        );
     }
     for (role, person) in &request.roles {
         roles.insert(config.check_role(role)?, require_name(role, person)?);
@@ -115,7 +123,10 @@ pub fn declare(store: &Store, request: &DeclareRequest, now: Timestamp) -> Resul
             body.push(format!("Commander: {commander}"));
         }
         let message = commit_message(
-            &format!("Declare {severity} incident {incident_id}: {}", request.title),
+            &format!(
+                "Declare {severity} incident {incident_id}: {}",
+                request.title
+            ),
             &body,
             &[
                 ("Incident", incident_id.clone()),
@@ -135,5 +146,8 @@ pub fn declare(store: &Store, request: &DeclareRequest, now: Timestamp) -> Resul
             incident,
         ))
     })?;
-    Ok(DeclareOutcome { incident, committed })
+    Ok(DeclareOutcome {
+        incident,
+        committed,
+    })
 }

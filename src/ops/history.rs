@@ -36,7 +36,11 @@ pub fn log(store: &Store, folder: &FolderRef) -> Result<Vec<LogEntry>> {
         let here = folder_id(repo, &commit.tree()?, &folder.path)?;
         let parents: Vec<Option<Oid>> = commit
             .parents()
-            .map(|p| p.tree().map_err(Into::into).and_then(|t| folder_id(repo, &t, &folder.path)))
+            .map(|p| {
+                p.tree()
+                    .map_err(Into::into)
+                    .and_then(|t| folder_id(repo, &t, &folder.path))
+            })
             .collect::<Result<_>>()?;
         let changed = if parents.is_empty() {
             here.is_some()
@@ -61,7 +65,12 @@ pub fn log(store: &Store, folder: &FolderRef) -> Result<Vec<LogEntry>> {
                 email: author.email().unwrap_or_default().to_string(),
             },
             time: at,
-            subject: commit.summary().ok().flatten().unwrap_or_default().to_string(),
+            subject: commit
+                .summary()
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+                .to_string(),
             files: changed_files(repo, before, here)?,
         });
     }
@@ -77,7 +86,11 @@ fn folder_id(repo: &Repository, tree: &Tree<'_>, path: &str) -> Result<Option<Oi
     }
 }
 
-fn changed_files(repo: &Repository, before: Option<Oid>, after: Option<Oid>) -> Result<Vec<(String, String)>> {
+fn changed_files(
+    repo: &Repository,
+    before: Option<Oid>,
+    after: Option<Oid>,
+) -> Result<Vec<(String, String)>> {
     let old = before.map(|id| repo.find_tree(id)).transpose()?;
     let new = after.map(|id| repo.find_tree(id)).transpose()?;
     let diff = repo.diff_tree_to_tree(old.as_ref(), new.as_ref(), None)?;

@@ -59,7 +59,10 @@ pub fn init(path: &Path, now: Timestamp) -> Result<InitOutcome> {
             Plan {
                 message: commit_message(
                     "Initialise incident repository",
-                    &["Adds incidents/config.toml: severities, lifecycle, milestones and roles.".into()],
+                    &[
+                        "Adds incidents/config.toml: severities, lifecycle, milestones and roles."
+                            .into(),
+                    ],
                     &[("Incident-Event", "init".into())],
                 ),
                 files: vec![FileWrite {

@@ -75,7 +75,8 @@ pub fn require_text(what: &str, flag: &str, text: &str) -> Result<()> {
 /// Short names (services, people): one line, no control characters.
 pub fn require_name(what: &str, text: &str) -> Result<String> {
     let trimmed = text.trim();
-    if trimmed.is_empty() || trimmed.chars().any(char::is_control) || trimmed.chars().count() > 200 {
+    if trimmed.is_empty() || trimmed.chars().any(char::is_control) || trimmed.chars().count() > 200
+    {
         return Err(Error::InvalidInput {
             message: format!(
                 "{what} '{}' must be one line of at most 200 characters",
@@ -104,7 +105,9 @@ pub fn event_file_path(folder: &str, event: &Event) -> String {
 pub fn new_event_id(recorded_at: &Timestamp, change: &Change) -> Result<String> {
     Ok(format!(
         "{}-{}-{}",
-        recorded_at.with_timezone(&chrono::Utc).format("%Y%m%dT%H%M%SZ"),
+        recorded_at
+            .with_timezone(&chrono::Utc)
+            .format("%Y%m%dT%H%M%SZ"),
         id::random_id(6)?,
         change.kind()
     ))

@@ -1,8 +1,8 @@
 //! `incident update` and its shortcuts: append timeline events in one commit.
 
 use super::{
-    commit_message, event_file_path, event_trailer, new_event_id, one_line, parse_past_time, require_name,
-    require_text,
+    commit_message, event_file_path, event_trailer, new_event_id, one_line, parse_past_time,
+    require_name, require_text,
 };
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -52,7 +52,12 @@ pub struct UpdateOutcome {
     pub committed: Committed,
 }
 
-pub fn update(store: &Store, query: &str, request: &UpdateRequest, now: Timestamp) -> Result<UpdateOutcome> {
+pub fn update(
+    store: &Store,
+    query: &str,
+    request: &UpdateRequest,
+    now: Timestamp,
+) -> Result<UpdateOutcome> {
     let config = store.config()?;
     let zone = config.zone();
     let at = match &request.at {
@@ -61,7 +66,9 @@ pub fn update(store: &Store, query: &str, request: &UpdateRequest, now: Timestam
     };
     let mut incident_id: Option<String> = None;
     let (committed, (before, incident, events)) = store.commit_with(now, |attempt| {
-        let tree = attempt.tree.ok_or_else(|| Error::NotFound { query: query.into() })?;
+        let tree = attempt.tree.ok_or_else(|| Error::NotFound {
+            query: query.into(),
+        })?;
         // The first attempt resolves what the user typed; retries must find
         // the same incident even if a new one now shares the prefix.
         let folder = store.find(tree, incident_id.as_deref().unwrap_or(query))?;
@@ -70,7 +77,11 @@ pub fn update(store: &Store, query: &str, request: &UpdateRequest, now: Timestam
         let before = Incident::replay(&config, &folder.path, &declaration, &all);
         let author = attempt.identity.author.clone();
         let changes = plan_changes(store, tree, &config, &zone, &before, request, at, now)?;
-        let next_seq = all.iter().map(|e| e.seq).max().map_or(0, |s| s.saturating_add(1));
+        let next_seq = all
+            .iter()
+            .map(|e| e.seq)
+            .max()
+            .map_or(0, |s| s.saturating_add(1));
         let mut events = Vec::new();
         for (offset, change) in (0u32..).zip(changes) {
             events.push(Event {
@@ -129,13 +140,17 @@ fn plan_changes(
     if let Some(title) = &request.title {
         require_text("title", "--title", title)?;
         if *title != incident.title {
-            changes.push(Change::Title { title: title.clone() });
+            changes.push(Change::Title {
+                title: title.clone(),
+            });
         }
     }
     if let Some(summary) = &request.summary
         && *summary != incident.summary
     {
-        changes.push(Change::Summary { text: summary.clone() });
+        changes.push(Change::Summary {
+            text: summary.clone(),
+        });
     }
     if let Some(severity) = &request.severity {
         let severity = config.check_severity(severity)?;
@@ -155,17 +170,27 @@ fn plan_changes(
     if request.reopen {
         if incident.is_open(config) {
             return Err(Error::InvalidInput {
-                message: format!("incident {} is still open ({}); nothing to reopen", incident.id, incident.status),
+                message: format!(
+                    "incident {} is still open ({}); nothing to reopen",
+                    incident.id, incident.status
+                ),
             });
         }
-        let allowed = config.state(&incident.status).map(|s| s.next.clone()).unwrap_or_default();
-        target = Some(allowed.iter().find(|s| config.is_open(s)).cloned().ok_or_else(|| {
-            Error::IllegalTransition {
-                from: incident.status.clone(),
-                to: "an open state".into(),
-                allowed: allowed.clone(),
-            }
-        })?);
+        let allowed = config
+            .state(&incident.status)
+            .map(|s| s.next.clone())
+            .unwrap_or_default();
+        target = Some(
+            allowed
+                .iter()
+                .find(|s| config.is_open(s))
+                .cloned()
+                .ok_or_else(|| Error::IllegalTransition {
+                    from: incident.status.clone(),
+                    to: "an open state".into(),
+                    allowed: allowed.clone(),
+                })?,
+        );
     }
     if request.acknowledge {
         if let Some(when) = incident
@@ -174,7 +199,11 @@ fn plan_changes(
             .filter(|m| m.source == crate::model::incident::MilestoneSource::Recorded)
         {
             return Err(Error::InvalidInput {
-                message: format!("incident {} was acknowledged already, at {}", incident.id, zone.long(&when.at)),
+                message: format!(
+                    "incident {} was acknowledged already, at {}",
+                    incident.id,
+                    zone.long(&when.at)
+                ),
             });
         }
         milestones.push(("acknowledged".into(), Some(at)));
@@ -192,7 +221,10 @@ fn plan_changes(
                 message: format!("incident {} is already '{to}'", incident.id),
             });
         }
-        let allowed = config.state(&incident.status).map(|s| s.next.clone()).unwrap_or_default();
+        let allowed = config
+            .state(&incident.status)
+            .map(|s| s.next.clone())
+            .unwrap_or_default();
         if !allowed.contains(&to) {
             return Err(Error::IllegalTransition {
                 from: incident.status.clone(),
@@ -243,13 +275,20 @@ fn plan_changes(
             Some(require_name(&role, person)?)
         };
         if name != current {
-            changes.push(Change::Role { role, name, from: current });
+            changes.push(Change::Role {
+                role,
+                name,
+                from: current,
+            });
         }
     }
     for service in &request.add_services {
         let name = require_name("service", service)?;
         if !incident.services.contains(&name) {
-            changes.push(Change::Service { name, removed: false });
+            changes.push(Change::Service {
+                name,
+                removed: false,
+            });
         }
     }
     for service in &request.remove_services {
@@ -263,7 +302,10 @@ fn plan_changes(
                 ),
             });
         }
-        changes.push(Change::Service { name, removed: true });
+        changes.push(Change::Service {
+            name,
+            removed: true,
+        });
     }
     for url in &request.links {
         let url = require_name("link", url)?;
@@ -306,13 +348,23 @@ fn plan_changes(
     Ok(changes)
 }
 
-fn message_for(before: &Incident, events: &[Event], request: &UpdateRequest, at: Timestamp, zone: &Zone) -> String {
+fn message_for(
+    before: &Incident,
+    events: &[Event],
+    request: &UpdateRequest,
+    at: Timestamp,
+    zone: &Zone,
+) -> String {
     let describe = |change: &Change| match change {
         Change::Status { to, .. } => format!("status {} → {to}", before.status),
         Change::Severity { to, .. } => format!("severity {} → {to}", before.severity),
         Change::Note { .. } => "note".into(),
-        Change::Role { role, name, .. } => format!("{role} {}", name.as_deref().unwrap_or("unassigned")),
-        Change::Service { name, removed } => format!("{} service {name}", if *removed { "remove" } else { "add" }),
+        Change::Role { role, name, .. } => {
+            format!("{role} {}", name.as_deref().unwrap_or("unassigned"))
+        }
+        Change::Service { name, removed } => {
+            format!("{} service {name}", if *removed { "remove" } else { "add" })
+        }
         Change::Link { .. } => "link".into(),
         Change::Milestone { name, time } => match time {
             Some(_) => format!("milestone {name}"),
@@ -340,7 +392,9 @@ fn message_for(before: &Incident, events: &[Event], request: &UpdateRequest, at:
     for event in events {
         match &event.change {
             Change::Note { text } => body.push(format!("Note: {}", one_line(text, 200))),
-            Change::Status { text: Some(text), .. } => body.push(format!("Reason: {}", one_line(text, 200))),
+            Change::Status {
+                text: Some(text), ..
+            } => body.push(format!("Reason: {}", one_line(text, 200))),
             _ => {}
         }
     }

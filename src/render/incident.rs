@@ -59,7 +59,11 @@ pub struct TimelineJson<'a> {
     pub event: Option<&'a str>,
 }
 
-pub fn to_json<'a>(incident: &'a Incident, config: &Config, with_timeline: bool) -> IncidentJson<'a> {
+pub fn to_json<'a>(
+    incident: &'a Incident,
+    config: &Config,
+    with_timeline: bool,
+) -> IncidentJson<'a> {
     IncidentJson {
         id: &incident.id,
         title: &incident.title,
@@ -131,17 +135,28 @@ pub fn age_or_duration(incident: &Incident, config: &Config, style: &Style) -> S
         return String::new();
     };
     if incident.is_open(config) {
-        format!("{} open", human_duration((style.now - started).num_seconds()))
+        format!(
+            "{} open",
+            human_duration((style.now - started).num_seconds())
+        )
     } else {
         match incident.milestone("resolved") {
-            Some(resolved) => format!("lasted {}", human_duration((resolved - started).num_seconds())),
+            Some(resolved) => format!(
+                "lasted {}",
+                human_duration((resolved - started).num_seconds())
+            ),
             None => String::new(),
         }
     }
 }
 
 /// `incident list`.
-pub fn list(incidents: &[Incident], config: &Config, format: Format, style: &Style) -> Result<String> {
+pub fn list(
+    incidents: &[Incident],
+    config: &Config,
+    format: Format,
+    style: &Style,
+) -> Result<String> {
     if format == Format::Json {
         let records: Vec<IncidentJson<'_>> = incidents
             .iter()
@@ -149,7 +164,15 @@ pub fn list(incidents: &[Incident], config: &Config, format: Format, style: &Sty
             .collect();
         return json(&records);
     }
-    let mut rows = Rows::new(&["ID", "SEV", "STATUS", "TITLE", "STARTED", "AGE", "COMMANDER"]);
+    let mut rows = Rows::new(&[
+        "ID",
+        "SEV",
+        "STATUS",
+        "TITLE",
+        "STARTED",
+        "AGE",
+        "COMMANDER",
+    ]);
     for incident in incidents {
         rows.push(vec![
             incident.id.as_str().into(),
@@ -177,7 +200,11 @@ pub fn list(incidents: &[Incident], config: &Config, format: Format, style: &Sty
 fn first_line(text: &str) -> String {
     let mut lines = text.lines();
     let first = lines.next().unwrap_or_default().to_string();
-    if lines.next().is_some() { format!("{first} …") } else { first }
+    if lines.next().is_some() {
+        format!("{first} …")
+    } else {
+        first
+    }
 }
 
 /// `incident show`.
@@ -185,7 +212,9 @@ pub fn show(incident: &Incident, config: &Config, format: Format, style: &Style)
     match format {
         Format::Json => json(&to_json(incident, config, true)),
         Format::Csv => Err(Error::Usage {
-            message: "show has no CSV form; use --format json, or `incident timeline ID --format csv`".into(),
+            message:
+                "show has no CSV form; use --format json, or `incident timeline ID --format csv`"
+                    .into(),
         }),
         Format::Markdown => Ok(show_markdown(incident, config, style)),
         Format::Table => Ok(show_text(incident, config, style)),
@@ -197,13 +226,20 @@ fn milestone_rows(incident: &Incident, config: &Config, style: &Style) -> Rows {
     let mut previous = None;
     for (name, milestone) in incident.milestones_in_order(config) {
         let gap = previous
-            .map(|p: crate::time::Timestamp| format!("+{}", human_duration((milestone.at - p).num_seconds())))
+            .map(|p: crate::time::Timestamp| {
+                format!("+{}", human_duration((milestone.at - p).num_seconds()))
+            })
             .unwrap_or_default();
         let note = match &milestone.source {
             MilestoneSource::Recorded => String::new(),
             MilestoneSource::Assumed(from) => format!("assumed: not recorded, taken from {from}"),
         };
-        rows.push(vec![name.into(), style.zone.long(&milestone.at).into(), gap.into(), note.into()]);
+        rows.push(vec![
+            name.into(),
+            style.zone.long(&milestone.at).into(),
+            gap.into(),
+            note.into(),
+        ]);
         previous = Some(milestone.at);
     }
     rows
@@ -245,7 +281,11 @@ fn show_text(incident: &Incident, config: &Config, style: &Style) -> String {
             out.push_str(&format!("{name:<13}{}\n", terminal_safe(value)));
         }
     };
-    out.push_str(&format!("{}  {}\n\n", incident.id, terminal_safe(&incident.title)));
+    out.push_str(&format!(
+        "{}  {}\n\n",
+        incident.id,
+        terminal_safe(&incident.title)
+    ));
     let severity = config
         .severities
         .iter()
@@ -253,16 +293,32 @@ fn show_text(incident: &Incident, config: &Config, style: &Style) -> String {
         .map(|s| format!("{} ({})", s.name, s.description))
         .unwrap_or_else(|| incident.severity.clone());
     field(&mut out, "Severity", &severity);
-    let open = if incident.is_open(config) { "open" } else { "not open" };
+    let open = if incident.is_open(config) {
+        "open"
+    } else {
+        "not open"
+    };
     field(
         &mut out,
         "Status",
-        &format!("{} since {} ({open})", incident.status, style.zone.long(&incident.status_since)),
+        &format!(
+            "{} since {} ({open})",
+            incident.status,
+            style.zone.long(&incident.status_since)
+        ),
     );
     field(&mut out, "Services", &incident.services.join(", "));
     field(&mut out, "Summary", &incident.summary);
-    field(&mut out, "Resolution", incident.resolution.as_deref().unwrap_or(""));
-    field(&mut out, "Duplicate", incident.duplicate_of.as_deref().unwrap_or(""));
+    field(
+        &mut out,
+        "Resolution",
+        incident.resolution.as_deref().unwrap_or(""),
+    );
+    field(
+        &mut out,
+        "Duplicate",
+        incident.duplicate_of.as_deref().unwrap_or(""),
+    );
     field(&mut out, "Caused by", &incident.caused_by.join(", "));
     field(&mut out, "Declared by", &incident.declared_by.name);
     field(&mut out, "Folder", &incident.folder);
@@ -285,7 +341,10 @@ fn show_text(incident: &Incident, config: &Config, style: &Style) -> String {
     out.push_str("\nTimeline\n");
     out.push_str(&timeline_rows(incident, style).table(style));
     for anomaly in &incident.anomalies {
-        out.push_str(&format!("\nwarning: {} (event {})\n", anomaly.message, anomaly.event));
+        out.push_str(&format!(
+            "\nwarning: {} (event {})\n",
+            anomaly.message, anomaly.event
+        ));
     }
     out
 }
@@ -296,7 +355,12 @@ fn show_markdown(incident: &Incident, config: &Config, style: &Style) -> String 
     facts.push(vec!["Severity".into(), incident.severity.as_str().into()]);
     facts.push(vec![
         "Status".into(),
-        format!("{} since {}", incident.status, style.zone.long(&incident.status_since)).into(),
+        format!(
+            "{} since {}",
+            incident.status,
+            style.zone.long(&incident.status_since)
+        )
+        .into(),
     ]);
     facts.push(vec!["Services".into(), incident.services.join(", ").into()]);
     for (role, person) in &incident.roles {
@@ -312,7 +376,10 @@ fn show_markdown(incident: &Incident, config: &Config, style: &Style) -> String 
         facts.push(vec!["Link".into(), link.as_str().into()]);
     }
     out.push_str(&facts.markdown());
-    out.push_str(&format!("\n## Milestones\n\nTimes in {}.\n\n", style.zone.name()));
+    out.push_str(&format!(
+        "\n## Milestones\n\nTimes in {}.\n\n",
+        style.zone.name()
+    ));
     out.push_str(&milestone_rows(incident, config, style).markdown());
     out.push_str("\n## Durations\n\n");
     out.push_str(&duration_rows(incident).markdown());

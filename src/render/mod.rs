@@ -6,7 +6,8 @@ pub mod incident;
 use comfy_table::{Cell, Color, ContentArrangement, LineStyle, Table, TableStyle};
 
 /// Columns with a rule under the header and nothing else: easy to read, easy to grep.
-const TABLE_STYLE: TableStyle = TableStyle::new().header_separator(LineStyle::none().fill('─').junction('─'));
+const TABLE_STYLE: TableStyle =
+    TableStyle::new().header_separator(LineStyle::none().fill('─').junction('─'));
 
 use crate::error::{Error, Result};
 use crate::time::{Timestamp, Zone};
@@ -134,7 +135,9 @@ impl Rows {
     fn markdown(&self) -> String {
         let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
         let mut text = line(self.headers.iter().map(|h| markdown_cell(h)).collect());
-        text.push_str(&line(self.headers.iter().map(|_| "---".to_string()).collect()));
+        text.push_str(&line(
+            self.headers.iter().map(|_| "---".to_string()).collect(),
+        ));
         for row in &self.rows {
             text.push_str(&line(row.iter().map(|v| markdown_cell(&v.text)).collect()));
         }

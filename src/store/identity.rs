@@ -118,7 +118,10 @@ mod tests {
         assert_eq!(parse_git_date("@1700000000 +0100"), Some(expected));
         assert_eq!(parse_git_date("1700000000 +01:00"), Some(expected));
         assert_eq!(parse_git_date("2023-11-14T23:13:20+01:00"), Some(expected));
-        assert_eq!(parse_git_date("Tue, 14 Nov 2023 23:13:20 +0100"), Some(expected));
+        assert_eq!(
+            parse_git_date("Tue, 14 Nov 2023 23:13:20 +0100"),
+            Some(expected)
+        );
         assert_eq!(parse_git_date("yesterday-ish"), None);
     }
 }

@@ -52,7 +52,9 @@ impl Store {
     /// Open the repository that contains `dir` (like git, searching upwards).
     pub fn open(dir: &Path) -> Result<Store> {
         let repo = Repository::discover(dir).map_err(|e| match e.code() {
-            git2::ErrorCode::NotFound => Error::NotARepository { path: dir.to_path_buf() },
+            git2::ErrorCode::NotFound => Error::NotARepository {
+                path: dir.to_path_buf(),
+            },
             _ => Error::Git(e),
         })?;
         let workdir = repo
@@ -72,7 +74,14 @@ impl Store {
     pub fn head_tree(&self) -> Result<Option<Tree<'_>>> {
         match self.repo.head() {
             Ok(head) => Ok(Some(head.peel_to_tree()?)),
-            Err(e) if matches!(e.code(), git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound) => Ok(None),
+            Err(e)
+                if matches!(
+                    e.code(),
+                    git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound
+                ) =>
+            {
+                Ok(None)
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -109,17 +118,27 @@ impl Store {
         let folders = self.folders(tree)?;
         let wanted = query.trim().to_ascii_lowercase();
         if wanted.is_empty() {
-            return Err(Error::NotFound { query: query.into() });
+            return Err(Error::NotFound {
+                query: query.into(),
+            });
         }
         if let Some(exact) = folders.iter().find(|f| f.id == wanted) {
             return Ok(exact.clone());
         }
-        let mut matches: Vec<&FolderRef> = folders.iter().filter(|f| f.id.starts_with(&wanted)).collect();
+        let mut matches: Vec<&FolderRef> = folders
+            .iter()
+            .filter(|f| f.id.starts_with(&wanted))
+            .collect();
         if matches.is_empty() {
-            matches = folders.iter().filter(|f| f.slug.contains(&wanted)).collect();
+            matches = folders
+                .iter()
+                .filter(|f| f.slug.contains(&wanted))
+                .collect();
         }
         match matches.as_slice() {
-            [] => Err(Error::NotFound { query: query.into() }),
+            [] => Err(Error::NotFound {
+                query: query.into(),
+            }),
             [one] => Ok((*one).clone()),
             many => {
                 let config = self.config()?;
@@ -144,19 +163,32 @@ impl Store {
     /// Read and replay one incident from a tree.
     pub fn load(&self, config: &Config, tree: &Tree<'_>, folder: &FolderRef) -> Result<Incident> {
         let (declaration, events) = self.read_files(tree, folder)?;
-        Ok(Incident::replay(config, &folder.path, &declaration, &events))
+        Ok(Incident::replay(
+            config,
+            &folder.path,
+            &declaration,
+            &events,
+        ))
     }
 
     /// The declaration and the events of one incident, unreplayed.
-    pub fn read_files(&self, tree: &Tree<'_>, folder: &FolderRef) -> Result<(Declaration, Vec<Event>)> {
+    pub fn read_files(
+        &self,
+        tree: &Tree<'_>,
+        folder: &FolderRef,
+    ) -> Result<(Declaration, Vec<Event>)> {
         let declaration_path = format!("{}/{DECLARATION_FILE}", folder.path);
-        let bytes = read_blob(&self.repo, tree, &declaration_path)?.ok_or_else(|| Error::Invalid {
-            file: declaration_path.clone(),
-            line: None,
-            field: DECLARATION_FILE.into(),
-            message: "the incident folder has no incident.toml".into(),
-        })?;
-        let declaration = Declaration::parse(&declaration_path, tomlfile::text(&declaration_path, &bytes)?)?;
+        let bytes =
+            read_blob(&self.repo, tree, &declaration_path)?.ok_or_else(|| Error::Invalid {
+                file: declaration_path.clone(),
+                line: None,
+                field: DECLARATION_FILE.into(),
+                message: "the incident folder has no incident.toml".into(),
+            })?;
+        let declaration = Declaration::parse(
+            &declaration_path,
+            tomlfile::text(&declaration_path, &bytes)?,
+        )?;
         if declaration.id != folder.id {
             return Err(Error::Invalid {
                 file: declaration_path.clone(),
@@ -221,7 +253,8 @@ pub fn list_folders(repo: &Repository, tree: &Tree<'_>) -> Result<Vec<FolderRef>
     let Some(data) = subtree(repo, tree, DATA_DIR)? else {
         return Ok(found);
     };
-    let is_number = |name: &str, len: usize| name.len() == len && name.bytes().all(|b| b.is_ascii_digit());
+    let is_number =
+        |name: &str, len: usize| name.len() == len && name.bytes().all(|b| b.is_ascii_digit());
     let trees = |t: &Tree<'_>| -> Vec<(String, git2::Oid)> {
         t.iter()
             .filter(|e| e.kind() == Some(ObjectType::Tree))

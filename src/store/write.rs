@@ -72,11 +72,13 @@ impl Store {
             RepositoryState::Clean => None,
             RepositoryState::Merge => Some("merge"),
             RepositoryState::Revert | RepositoryState::RevertSequence => Some("revert"),
-            RepositoryState::CherryPick | RepositoryState::CherryPickSequence => Some("cherry-pick"),
-            RepositoryState::Bisect => Some("bisect"),
-            RepositoryState::Rebase | RepositoryState::RebaseInteractive | RepositoryState::RebaseMerge => {
-                Some("rebase")
+            RepositoryState::CherryPick | RepositoryState::CherryPickSequence => {
+                Some("cherry-pick")
             }
+            RepositoryState::Bisect => Some("bisect"),
+            RepositoryState::Rebase
+            | RepositoryState::RebaseInteractive
+            | RepositoryState::RebaseMerge => Some("rebase"),
             RepositoryState::ApplyMailbox | RepositoryState::ApplyMailboxOrRebase => Some("git am"),
         };
         if let Some(operation) = operation {
@@ -126,9 +128,9 @@ impl Store {
             let tree_id = write_tree(&self.repo, base.as_ref(), &plan.files)?;
             let tree = self.repo.find_tree(tree_id)?;
             let parents: Vec<&git2::Commit<'_>> = head.iter().collect();
-            let commit = self
-                .repo
-                .commit(None, &author, &committer, &plan.message, &tree, &parents)?;
+            let commit =
+                self.repo
+                    .commit(None, &author, &committer, &plan.message, &tree, &parents)?;
             let paths: Vec<String> = plan.files.iter().map(|f| f.path.clone()).collect();
             let journal = Journal::new(self.repo.path());
             journal.write(commit, &paths)?;
@@ -141,9 +143,12 @@ impl Store {
                     parent.id(),
                     &format!("commit: {subject}"),
                 ),
-                None => self
-                    .repo
-                    .reference(&branch, commit, false, &format!("commit (initial): {subject}")),
+                None => self.repo.reference(
+                    &branch,
+                    commit,
+                    false,
+                    &format!("commit (initial): {subject}"),
+                ),
             };
             match moved {
                 Ok(_) => {
@@ -165,7 +170,12 @@ impl Store {
                         value,
                     ));
                 }
-                Err(e) if matches!(e.code(), ErrorCode::Modified | ErrorCode::Locked | ErrorCode::Exists) => {
+                Err(e)
+                    if matches!(
+                        e.code(),
+                        ErrorCode::Modified | ErrorCode::Locked | ErrorCode::Exists
+                    ) =>
+                {
                     journal.remove()?;
                     std::thread::sleep(backoff(attempt));
                 }
@@ -283,7 +293,11 @@ pub fn write_tree(repo: &Repository, base: Option<&Tree<'_>>, files: &[FileWrite
     build_tree(repo, base, &blobs)
 }
 
-fn build_tree(repo: &Repository, base: Option<&Tree<'_>>, files: &[(Vec<&str>, Oid)]) -> Result<Oid> {
+fn build_tree(
+    repo: &Repository,
+    base: Option<&Tree<'_>>,
+    files: &[(Vec<&str>, Oid)],
+) -> Result<Oid> {
     let mut builder = repo.treebuilder(base)?;
     let mut nested: BTreeMap<&str, Vec<(Vec<&str>, Oid)>> = BTreeMap::new();
     for (components, blob) in files {
@@ -291,13 +305,18 @@ fn build_tree(repo: &Repository, base: Option<&Tree<'_>>, files: &[(Vec<&str>, O
             [name] => {
                 builder.insert(name, *blob, FileMode::Blob.into())?;
             }
-            [first, rest @ ..] => nested.entry(first).or_default().push((rest.to_vec(), *blob)),
+            [first, rest @ ..] => nested
+                .entry(first)
+                .or_default()
+                .push((rest.to_vec(), *blob)),
             [] => {}
         }
     }
     for (name, children) in nested {
         let existing = match base.and_then(|t| t.get_name(name)) {
-            Some(entry) if entry.kind() == Some(git2::ObjectType::Tree) => Some(repo.find_tree(entry.id())?),
+            Some(entry) if entry.kind() == Some(git2::ObjectType::Tree) => {
+                Some(repo.find_tree(entry.id())?)
+            }
             _ => None,
         };
         let subtree = build_tree(repo, existing.as_ref(), &children)?;
@@ -366,7 +385,10 @@ impl Journal {
             }
             Some(commit) => Ok(Some((
                 commit,
-                lines.filter(|l| !l.is_empty()).map(str::to_string).collect(),
+                lines
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_string)
+                    .collect(),
             ))),
         }
     }
