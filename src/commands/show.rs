@@ -21,11 +21,15 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
         query: args.id.clone(),
     })?;
     let folder = store.find(&tree, &args.id)?;
-    let incident = store.load(&config, &tree, &folder)?;
+    let mut incident = store.load(&config, &tree, &folder)?;
+    // Postmortem publication, found in history (issue 3).
+    let postmortem =
+        super::postmortem::add_publication(&store, &config, &tree, &folder, &mut incident)?;
     context.print(&show(
         &incident,
         &config,
         context.format,
         &context.style(&config)?,
-    )?)
+    )?)?;
+    super::postmortem::print_state(context, &config, &postmortem)
 }
