@@ -75,6 +75,16 @@ fn ok(out: Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Standard error of a successful run.
+fn ok_output(out: Output) -> Vec<u8> {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stderr
+}
+
 fn fails(out: Output) -> String {
     assert!(
         !out.status.success(),
@@ -459,6 +469,28 @@ fn check_names_file_and_line_for_each_problem() {
     );
     assert!(out.contains(&format!("{relative}:")), "{out}");
 
+    let unchanged = incident_as(
+        &dir,
+        "Alice",
+        T_LATER,
+        &["postmortem", "check", "--changed-since", "HEAD"],
+    );
+    assert!(String::from_utf8_lossy(&ok_output(unchanged)).contains("checked 0 postmortems"));
+    let changed = fails(incident_as(
+        &dir,
+        "Alice",
+        T_LATER,
+        &["postmortem", "check", "--changed-since", "HEAD~2"],
+    ));
+    assert!(changed.contains("checked 1 postmortem: "), "{changed}");
+    let bad_rev = fails(incident_as(
+        &dir,
+        "Alice",
+        T_LATER,
+        &["postmortem", "check", "--changed-since", "nope"],
+    ));
+    assert!(bad_rev.contains("cannot read revision 'nope'"), "{bad_rev}");
+
     let github = fails(incident_as(
         &dir,
         "Alice",
@@ -790,4 +822,57 @@ fn templates_can_be_chosen_overridden_and_report_errors_with_file_and_line() {
         subject.starts_with("Edit postmortem for incident"),
         "{subject}"
     );
+
+    // A severity that needs no postmortem closes straight from resolved.
+    let closed = inc(&dir2, T_CLOSE, &["close", &id2]);
+    assert!(closed.contains("resolved → closed"), "{closed}");
+}
+
+#[test]
+fn review_prints_the_pull_request_address_and_refuses_bad_remotes() {
+    let root = TempDir::new().unwrap();
+    let (dir, id, _) = resolved_repo(root.path(), "repo", "SEV1");
+    git(
+        &dir,
+        &["remote", "add", "origin", "git@github.com:acme/ops.git"],
+    );
+    let refs_before = git(&dir, &["for-each-ref"]);
+    let err = fails(incident_as(
+        &dir,
+        "Alice",
+        T_LATER,
+        &[
+            "postmortem",
+            "review",
+            &id,
+            "--push",
+            "--remote",
+            "upstream",
+        ],
+    ));
+    assert!(
+        err.contains("no remote named 'upstream' to push to; remotes: origin"),
+        "{err}"
+    );
+    assert_eq!(git(&dir, &["for-each-ref"]), refs_before);
+
+    let out = inc(&dir, T_LATER, &["postmortem", "review", &id]);
+    assert!(
+        out.contains(&format!(
+            "https://github.com/acme/ops/compare/main...postmortem/{id}?expand=1"
+        )),
+        "{out}"
+    );
+    // Again: nothing new to commit on the branch.
+    let again = inc(&dir, T_LATER, &["postmortem", "review", &id]);
+    assert!(again.contains("is up to date"), "{again}");
+    // Reviewing from the review branch itself is refused.
+    git(&dir, &["switch", "-q", &format!("postmortem/{id}")]);
+    let err = fails(incident_as(
+        &dir,
+        "Alice",
+        T_LATER,
+        &["postmortem", "review", &id],
+    ));
+    assert!(err.contains("you are on the review branch"), "{err}");
 }

@@ -238,6 +238,39 @@ pub fn review(
     let remote_name = remote.unwrap_or(&config.postmortem.remote).to_string();
     let branch = review_branch(&folder.id);
     let branch_ref = format!("refs/heads/{branch}");
+    let on_branch = repo
+        .find_reference("HEAD")
+        .ok()
+        .and_then(|h| h.symbolic_target().ok().flatten().map(str::to_string));
+    if on_branch.as_deref() == Some(branch_ref.as_str()) {
+        return Err(Error::InvalidInput {
+            message: format!(
+                "you are on the review branch {branch}; review from the branch the incident was recorded on (for example `git switch main`), or commit and push here directly"
+            ),
+        });
+    }
+    let remote_url = repo
+        .find_remote(&remote_name)
+        .ok()
+        .and_then(|r| r.url().ok().map(str::to_string));
+    if push && remote_url.is_none() {
+        let remotes: Vec<String> = repo
+            .remotes()?
+            .iter()
+            .filter_map(|r| r.ok().flatten())
+            .map(str::to_string)
+            .collect();
+        return Err(Error::InvalidInput {
+            message: format!(
+                "no remote named '{remote_name}' to push to; remotes: {}",
+                if remotes.is_empty() {
+                    "none".into()
+                } else {
+                    remotes.join(", ")
+                }
+            ),
+        });
+    }
     let identity = Identity::resolve(repo, now)?;
     let existing = repo
         .find_reference(&branch_ref)
@@ -333,30 +366,8 @@ pub fn review(
     let target = default_branch(store, &config)?
         .map(|(name, _)| name)
         .unwrap_or_else(|| "main".into());
-    let remote_url = repo
-        .find_remote(&remote_name)
-        .ok()
-        .and_then(|r| r.url().ok().map(str::to_string));
     let mut pushed = None;
     if push {
-        if remote_url.is_none() {
-            let remotes: Vec<String> = repo
-                .remotes()?
-                .iter()
-                .filter_map(|r| r.ok().flatten())
-                .map(str::to_string)
-                .collect();
-            return Err(Error::InvalidInput {
-                message: format!(
-                    "no remote named '{remote_name}' to push to (the branch {branch} is committed locally); remotes: {}",
-                    if remotes.is_empty() {
-                        "none".into()
-                    } else {
-                        remotes.join(", ")
-                    }
-                ),
-            });
-        }
         push_branch(repo, &remote_name, &branch)?;
         pushed = Some(remote_name.clone());
     }
