@@ -360,6 +360,11 @@ fn review_merge_in_another_clone_publishes_and_close_succeeds() {
     let json: serde_json::Value =
         serde_json::from_str(&inc(&one, T_CLOSE, &["show", &id, "--format", "json"])).unwrap();
     assert_eq!(json["status"], "postmortem");
+    assert_eq!(json["postmortem"]["status"], "published");
+    assert_eq!(
+        json["postmortem"]["published_in_commit"].as_str(),
+        Some(merge_commit.as_str())
+    );
     assert_eq!(
         instant(&json["milestones"]["postmortem_published"]),
         instant(&merge_time.as_str().into())

@@ -346,28 +346,61 @@ pub fn add_publication(
     Ok(state)
 }
 
-/// For `show` in a table: one line on the postmortem (JSON carries the milestone).
-pub fn print_state(
+/// For `show`: the postmortem's state added to its output (a line in a
+/// table, a section in Markdown, a `postmortem` object in JSON).
+pub fn with_state(
     context: &Context,
     config: &incident::config::Config,
     state: &PostmortemState,
-) -> Result<()> {
-    if context.format != Format::Table {
-        return Ok(());
-    }
+    text: String,
+) -> Result<String> {
     let zone = config.zone();
-    let line = match state {
-        PostmortemState::None => return Ok(()),
-        PostmortemState::Draft { path } => format!("draft in {path} (not yet in review)"),
-        PostmortemState::InReview { path, branch } => {
-            format!("{path} in review on branch {branch}")
+    let (status, path, branch, publication) = match state {
+        PostmortemState::None => return Ok(text),
+        PostmortemState::Draft { path } => ("draft", path, None, None),
+        PostmortemState::InReview { path, branch } => ("in_review", path, Some(branch), None),
+        PostmortemState::Published { path, publication } => {
+            ("published", path, None, Some(publication))
         }
-        PostmortemState::Published { path, publication } => format!(
-            "{path} published on {} at {} (commit {})",
-            publication.branch,
-            zone.long(&publication.at),
-            &publication.commit.to_string()[..10]
-        ),
     };
-    context.print(&format!("\nPostmortem   {line}\n"))
+    match context.format {
+        Format::Json => {
+            let mut value: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| Error::InvalidInput {
+                    message: format!("internal error: show printed invalid JSON: {e}"),
+                })?;
+            if let Some(object) = value.as_object_mut() {
+                object.insert(
+                    "postmortem".into(),
+                    serde_json::json!({
+                        "status": status,
+                        "path": path,
+                        "review_branch": branch,
+                        "published_on": publication.map(|p| p.branch.clone()),
+                        "published_at": publication.map(|p| p.at.to_rfc3339()),
+                        "published_in_commit": publication.map(|p| p.commit.to_string()),
+                    }),
+                );
+            }
+            incident::render::json(&value)
+        }
+        Format::Csv => Ok(text),
+        format => {
+            let line = match (branch, publication) {
+                (Some(branch), _) => format!("{path} in review on branch {branch}"),
+                (_, Some(p)) => format!(
+                    "{path} published on {} at {} (commit {})",
+                    p.branch,
+                    zone.long(&p.at),
+                    &p.commit.to_string()[..10]
+                ),
+                _ => format!("draft in {path} (not yet in review)"),
+            };
+            Ok(if format == Format::Markdown {
+                format!("{text}\n## Postmortem\n\n{line}\n")
+            } else {
+                format!("{text}\nPostmortem   {line}\n")
+            })
+        }
+    }
 }

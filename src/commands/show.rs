@@ -25,11 +25,11 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
     // Postmortem publication, found in history (issue 3).
     let postmortem =
         super::postmortem::add_publication(&store, &config, &tree, &folder, &mut incident)?;
-    context.print(&show(
-        &incident,
+    let text = show(&incident, &config, context.format, &context.style(&config)?)?;
+    context.print(&super::postmortem::with_state(
+        context,
         &config,
-        context.format,
-        &context.style(&config)?,
-    )?)?;
-    super::postmortem::print_state(context, &config, &postmortem)
+        &postmortem,
+        text,
+    )?)
 }
