@@ -29,6 +29,119 @@ pub struct Config {
     pub milestones: Vec<MilestoneDef>,
     #[serde(rename = "role", default)]
     pub roles: Vec<Role>,
+    // --- postmortems and action items (issue 3) ---
+    #[serde(default)]
+    pub postmortem: PostmortemConfig,
+    #[serde(default)]
+    pub actions: ActionsConfig,
+}
+
+/// `[postmortem]`: which incidents need one, from which template, and
+/// which branch counts as published.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PostmortemConfig {
+    /// Severities whose incidents need a postmortem; `resolve` writes it.
+    #[serde(default = "default_postmortem_required")]
+    pub required: Vec<String>,
+    /// The template used when `templates` names none for the severity.
+    #[serde(default = "default_postmortem_template")]
+    pub template: String,
+    /// Severity name to template name.
+    #[serde(default)]
+    pub templates: std::collections::BTreeMap<String, String>,
+    /// The branch a reviewed postmortem is merged into; empty: the remote's
+    /// default branch, else `main` or `master`.
+    #[serde(default)]
+    pub default_branch: String,
+    /// The remote `postmortem review --push` pushes to.
+    #[serde(default = "default_remote")]
+    pub remote: String,
+}
+
+impl Default for PostmortemConfig {
+    fn default() -> Self {
+        PostmortemConfig {
+            required: default_postmortem_required(),
+            template: default_postmortem_template(),
+            templates: Default::default(),
+            default_branch: String::new(),
+            remote: default_remote(),
+        }
+    }
+}
+
+fn default_postmortem_required() -> Vec<String> {
+    vec!["SEV1".into(), "SEV2".into(), "SEV3".into()]
+}
+
+fn default_postmortem_template() -> String {
+    "sre".into()
+}
+
+fn default_remote() -> String {
+    "origin".into()
+}
+
+/// `[actions]`: due-date SLOs for action items, in days after they are added.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ActionsConfig {
+    /// Days until due for severities that `due_days` does not name; 0: no default.
+    #[serde(default = "default_due_days")]
+    pub default_due_days: u32,
+    /// Severity name to days until due.
+    #[serde(default = "default_due_days_by_severity")]
+    pub due_days: std::collections::BTreeMap<String, u32>,
+}
+
+impl Default for ActionsConfig {
+    fn default() -> Self {
+        ActionsConfig {
+            default_due_days: default_due_days(),
+            due_days: default_due_days_by_severity(),
+        }
+    }
+}
+
+fn default_due_days() -> u32 {
+    56
+}
+
+fn default_due_days_by_severity() -> std::collections::BTreeMap<String, u32> {
+    [("SEV1".to_string(), 28), ("SEV2".to_string(), 28)]
+        .into_iter()
+        .collect()
+}
+
+impl Config {
+    /// Whether incidents of this severity need a postmortem.
+    pub fn needs_postmortem(&self, severity: &str) -> bool {
+        self.postmortem
+            .required
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(severity))
+    }
+
+    /// The template name for a severity.
+    pub fn postmortem_template(&self, severity: &str) -> &str {
+        self.postmortem
+            .templates
+            .iter()
+            .find(|(s, _)| s.eq_ignore_ascii_case(severity))
+            .map(|(_, t)| t.as_str())
+            .unwrap_or(&self.postmortem.template)
+    }
+
+    /// Days until an action item of an incident of this severity is due.
+    pub fn action_due_days(&self, severity: &str) -> Option<u32> {
+        let days = self
+            .actions
+            .due_days
+            .iter()
+            .find(|(s, _)| s.eq_ignore_ascii_case(severity))
+            .map(|(_, d)| *d)
+            .unwrap_or(self.actions.default_due_days);
+        (days > 0).then_some(days)
+    }
 }
 
 fn default_timezone() -> String {

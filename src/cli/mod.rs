@@ -66,6 +66,8 @@ pub enum FormatArg {
     Json,
     Csv,
     Markdown,
+    /// GitHub Actions annotations (for `postmortem check`; a table elsewhere).
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -90,6 +92,11 @@ pub enum Command {
     Log(commands::log::Args),
     Completions(commands::completions::Args),
     Man(commands::man::Args),
+    // Postmortems, reviews and action items (issue 3).
+    Postmortem(commands::postmortem::Args),
+    Action(commands::action::Args),
+    Actions(commands::actions::Args),
+    Close(commands::close::Args),
 }
 
 /// What every command gets: where to work, how to print, whether to ask.
@@ -98,6 +105,8 @@ pub struct Context {
     pub format: Format,
     pub color: bool,
     pub interactive: bool,
+    /// `--format github`: GitHub Actions annotations where a command has them.
+    pub github_annotations: bool,
 }
 
 impl Context {
@@ -121,9 +130,11 @@ impl Context {
                 FormatArg::Json => Format::Json,
                 FormatArg::Csv => Format::Csv,
                 FormatArg::Markdown => Format::Markdown,
+                FormatArg::Github => Format::Table,
             },
             color,
             interactive,
+            github_annotations: matches!(cli.format, FormatArg::Github),
         }
     }
 
@@ -181,6 +192,11 @@ pub fn main() -> ExitCode {
         Command::Log(args) => commands::log::run(&context, args),
         Command::Completions(args) => commands::completions::run(&context, args, Cli::command()),
         Command::Man(args) => commands::man::run(&context, args, Cli::command()),
+        // Postmortems, reviews and action items (issue 3).
+        Command::Postmortem(args) => commands::postmortem::run(&context, args),
+        Command::Action(args) => commands::action::run(&context, args),
+        Command::Actions(args) => commands::actions::run(&context, args),
+        Command::Close(args) => commands::close::run(&context, args),
     };
     match result {
         Ok(()) => ExitCode::from(EXIT_OK),

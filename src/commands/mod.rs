@@ -15,6 +15,12 @@ pub mod show;
 pub mod timeline;
 pub mod update;
 
+// Postmortems, reviews and action items (issue 3).
+pub mod action;
+pub mod actions;
+pub mod close;
+pub mod postmortem;
+
 use incident::Result;
 use incident::ops::update::UpdateOutcome;
 use incident::render::Format;

@@ -1,5 +1,5 @@
 use incident::Result;
-use incident::ops::update::{UpdateRequest, update};
+use incident::ops::update::{UpdateRequest, update_with};
 
 use crate::cli::{Context, prompt};
 
@@ -37,6 +37,20 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
         verb: Some("Resolve".into()),
         ..UpdateRequest::default()
     };
-    let outcome = update(&context.store()?, &args.id, &request, context.now()?)?;
-    super::print_update(context, &outcome)
+    let store = context.store()?;
+    // Severities that need a postmortem get it in the same commit (issue 3).
+    let postmortem = |c: &incident::ops::update::UpdateContext<'_>| {
+        Ok(incident::ops::postmortem::for_resolution(&store, c)?
+            .into_iter()
+            .collect())
+    };
+    let outcome = update_with(&store, &args.id, &request, context.now()?, &postmortem)?;
+    super::print_update(context, &outcome)?;
+    if let Some(path) = super::postmortem::written_with(&store, &outcome) {
+        context.note(&format!(
+            "wrote the postmortem {path}; fill it in, then `incident postmortem review {} --push`",
+            outcome.incident.id
+        ));
+    }
+    Ok(())
 }

@@ -21,11 +21,15 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
         query: args.id.clone(),
     })?;
     let folder = store.find(&tree, &args.id)?;
-    let incident = store.load(&config, &tree, &folder)?;
-    context.print(&show(
-        &incident,
+    let mut incident = store.load(&config, &tree, &folder)?;
+    // Postmortem publication, found in history (issue 3).
+    let postmortem =
+        super::postmortem::add_publication(&store, &config, &tree, &folder, &mut incident)?;
+    let text = show(&incident, &config, context.format, &context.style(&config)?)?;
+    context.print(&super::postmortem::with_state(
+        context,
         &config,
-        context.format,
-        &context.style(&config)?,
+        &postmortem,
+        text,
     )?)
 }

@@ -48,6 +48,8 @@ pub fn slugify(title: &str) -> String {
             pending_dash = true;
         }
     }
+    // A dash and a letter may have gone past the limit on the last step.
+    slug.truncate(MAX_SLUG_CHARS);
     slug.trim_end_matches('-').to_string()
 }
 

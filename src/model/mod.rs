@@ -3,3 +3,6 @@
 pub mod event;
 pub mod id;
 pub mod incident;
+
+// Action items (issue 3).
+pub mod action;

@@ -5,6 +5,13 @@ pub mod history;
 pub mod init;
 pub mod update;
 
+// Postmortems, reviews and action items (issue 3).
+pub mod action;
+pub mod close;
+pub mod postmortem;
+pub mod postmortem_check;
+pub mod review;
+
 use crate::error::{Error, Result};
 use crate::model::event::{Change, Event};
 use crate::model::id;

@@ -58,6 +58,29 @@ pub fn update(
     request: &UpdateRequest,
     now: Timestamp,
 ) -> Result<UpdateOutcome> {
+    update_with(store, query, request, now, &|_| Ok(Vec::new()))
+}
+
+/// What an [`update_with`] hook sees: the incident's files and its state after the update.
+pub struct UpdateContext<'a> {
+    pub config: &'a Config,
+    pub tree: &'a git2::Tree<'a>,
+    pub folder: &'a crate::store::FolderRef,
+    pub declaration: &'a crate::model::event::Declaration,
+    /// Every event, the new ones included.
+    pub events: &'a [Event],
+    pub after: &'a Incident,
+}
+
+/// [`update`], committing the files `extra` returns in the same commit
+/// (`resolve` adds the postmortem this way).
+pub fn update_with(
+    store: &Store,
+    query: &str,
+    request: &UpdateRequest,
+    now: Timestamp,
+    extra: &dyn Fn(&UpdateContext<'_>) -> Result<Vec<FileWrite>>,
+) -> Result<UpdateOutcome> {
     let config = store.config()?;
     let zone = config.zone();
     let at = match &request.at {
@@ -109,6 +132,14 @@ pub fn update(
                 content: event.to_toml()?.into_bytes(),
             });
         }
+        files.extend(extra(&UpdateContext {
+            config: &config,
+            tree,
+            folder: &folder,
+            declaration: &declaration,
+            events: &all,
+            after: &after,
+        })?);
         let message = message_for(&before, &events, request, at, &zone);
         Ok((
             Plan {

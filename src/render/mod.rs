@@ -2,6 +2,8 @@
 //! programs, Markdown for documents. Returns strings; never prints.
 
 pub mod incident;
+// Postmortems and action items (issue 3).
+pub mod postmortem;
 
 use comfy_table::{Cell, Color, ContentArrangement, LineStyle, Table, TableStyle};
 

@@ -1,0 +1,200 @@
+use incident::Result;
+use incident::ops::action::{ActionOutcome, AddRequest, ChangeRequest, EditRequest, add, change};
+use incident::render::Format;
+
+use crate::cli::Context;
+
+/// Action items: follow-up work with an owner and a due date. Name an item
+/// as ID/N: the incident and the item's number (#N in listings) or its id.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  incident action add k3f9 \"Alert on queue depth\" --owner bob --due 2026-12-15 --priority high --type detect\n  incident action done k3f9/1\n  incident action drop k3f9/ab3de --reason \"superseded by the queue rewrite\"\n  incident action edit k3f9/2 --owner carol --due 2027-01-10"
+)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Sub,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Sub {
+    Add(AddArgs),
+    Done(DoneArgs),
+    Drop(DropArgs),
+    Reopen(ReopenArgs),
+    Edit(EditArgs),
+}
+
+/// Add an action item (due date default: the severity's SLO in the config).
+#[derive(Debug, clap::Args)]
+pub struct AddArgs {
+    /// Incident id, unique id prefix, or a fragment of its title's slug.
+    pub id: String,
+    /// What is to be done.
+    pub text: String,
+    /// Who owns it.
+    #[arg(long, value_name = "NAME")]
+    pub owner: Option<String>,
+    /// Due date, YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    pub due: Option<String>,
+    /// high, medium or low.
+    #[arg(long)]
+    pub priority: Option<String>,
+    /// investigate, mitigate, repair, detect or prevent.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub kind: Option<String>,
+    /// Link to the tracker.
+    #[arg(long, value_name = "URL")]
+    pub link: Option<String>,
+}
+
+/// Mark an action item done.
+#[derive(Debug, clap::Args)]
+pub struct DoneArgs {
+    /// ID/N: incident and item number or id.
+    pub item: String,
+    /// A note on how it was done.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+}
+
+/// Drop an action item: it will not be done.
+#[derive(Debug, clap::Args)]
+pub struct DropArgs {
+    /// ID/N: incident and item number or id.
+    pub item: String,
+    /// Why it will not be done.
+    #[arg(long, value_name = "TEXT", required = true)]
+    pub reason: String,
+}
+
+/// Reopen an action item that was done or dropped.
+#[derive(Debug, clap::Args)]
+pub struct ReopenArgs {
+    /// ID/N: incident and item number or id.
+    pub item: String,
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+}
+
+/// Change an action item's text, owner, due date, priority, type or link
+/// (an empty --owner or --link clears it).
+#[derive(Debug, clap::Args)]
+pub struct EditArgs {
+    /// ID/N: incident and item number or id.
+    pub item: String,
+    #[arg(long)]
+    pub text: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    pub owner: Option<String>,
+    #[arg(long, value_name = "DATE")]
+    pub due: Option<String>,
+    #[arg(long)]
+    pub priority: Option<String>,
+    #[arg(long = "type", value_name = "TYPE")]
+    pub kind: Option<String>,
+    #[arg(long, value_name = "URL")]
+    pub link: Option<String>,
+}
+
+pub fn run(context: &Context, args: Args) -> Result<()> {
+    let store = context.store()?;
+    let now = context.now()?;
+    let (verb, outcome) = match args.command {
+        Sub::Add(a) => (
+            "added",
+            add(
+                &store,
+                &a.id,
+                &AddRequest {
+                    text: a.text,
+                    owner: a.owner,
+                    due: a.due,
+                    priority: a.priority,
+                    kind: a.kind,
+                    link: a.link,
+                },
+                now,
+            )?,
+        ),
+        Sub::Done(a) => (
+            "done",
+            change(&store, &a.item, &ChangeRequest::Done { note: a.note }, now)?,
+        ),
+        Sub::Drop(a) => (
+            "dropped",
+            change(
+                &store,
+                &a.item,
+                &ChangeRequest::Drop { reason: a.reason },
+                now,
+            )?,
+        ),
+        Sub::Reopen(a) => (
+            "reopened",
+            change(
+                &store,
+                &a.item,
+                &ChangeRequest::Reopen { reason: a.reason },
+                now,
+            )?,
+        ),
+        Sub::Edit(a) => (
+            "edited",
+            change(
+                &store,
+                &a.item,
+                &ChangeRequest::Edit(EditRequest {
+                    text: a.text,
+                    owner: a.owner,
+                    due: a.due,
+                    priority: a.priority,
+                    kind: a.kind,
+                    link: a.link,
+                }),
+                now,
+            )?,
+        ),
+    };
+    print(context, verb, &outcome)
+}
+
+fn print(context: &Context, verb: &str, outcome: &ActionOutcome) -> Result<()> {
+    super::print_warnings(context, &outcome.committed);
+    let action = &outcome.action;
+    if context.format == Format::Json {
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            #[serde(flatten)]
+            action: incident::render::postmortem::ActionJson<'a>,
+            commit: String,
+        }
+        let config = store_config(context)?;
+        let today = incident::ops::action::today(&config, context.now()?);
+        return context.print(&incident::render::json(&Out {
+            action: incident::render::postmortem::action_json(action, today),
+            commit: outcome.committed.commit.to_string(),
+        })?);
+    }
+    let mut details = Vec::new();
+    if let Some(owner) = &action.owner {
+        details.push(format!("owner {owner}"));
+    }
+    if let Some(due) = action.due {
+        details.push(format!("due {due}"));
+    }
+    details.push(action.status.clone());
+    context.print(&format!(
+        "{}/{} (#{}) {verb}: {} ({}) in commit {}\n",
+        action.incident,
+        action.id,
+        action.number,
+        action.text,
+        details.join(", "),
+        &outcome.committed.commit.to_string()[..10]
+    ))
+}
+
+fn store_config(context: &Context) -> Result<incident::config::Config> {
+    context.store()?.config()
+}
