@@ -50,7 +50,7 @@ impl Zone {
             Zone::Local => chrono::Local
                 .offset_from_utc_datetime(&utc.naive_utc())
                 .fix(),
-            Zone::Utc => FixedOffset::east_opt(0).expect("zero offset is valid"),
+            Zone::Utc => Utc.fix(),
             Zone::Named(tz) => tz.offset_from_utc_datetime(&utc.naive_utc()).fix(),
         };
         utc.with_timezone(&offset)

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, Offset};
 use git2::{Delta, Oid, Repository, Sort, Tree};
 
 use crate::error::Result;
@@ -52,8 +52,8 @@ pub fn log(store: &Store, folder: &FolderRef) -> Result<Vec<LogEntry>> {
         }
         let before = parents.first().copied().flatten();
         let time = commit.time();
-        let offset = FixedOffset::east_opt(time.offset_minutes() * 60)
-            .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset is valid"));
+        let offset =
+            FixedOffset::east_opt(time.offset_minutes() * 60).unwrap_or_else(|| chrono::Utc.fix());
         let at = DateTime::from_timestamp(time.seconds(), 0)
             .unwrap_or_default()
             .with_timezone(&offset);
