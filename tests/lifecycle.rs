@@ -374,3 +374,34 @@ fn help_completions_and_man_page() {
     let err = repo.fails(2, &["declare", "--no-such-flag"]);
     assert!(err.contains("--no-such-flag"), "{err}");
 }
+
+#[test]
+fn dash_c_runs_as_if_started_elsewhere() {
+    let repo = Repo::init();
+    let elsewhere = repo.home();
+    let path = repo.path.to_str().unwrap();
+    let out = repo
+        .command_in(&elsewhere)
+        .args([
+            "-C",
+            path,
+            "--format",
+            "json",
+            "declare",
+            "From afar",
+            "-s",
+            "SEV4",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed = repo.ok_in(&elsewhere, &["-C", path, "list"]);
+    assert!(listed.contains("From afar"), "{listed}");
+    // From a subfolder, the repository is found upwards, as git finds it.
+    let sub = repo.path.join("incidents");
+    assert!(repo.ok_in(&sub, &["list"]).contains("From afar"));
+}
