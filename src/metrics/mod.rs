@@ -548,11 +548,8 @@ fn assumed_from(incident: &Incident, name: &str, other: &str) -> bool {
 
 fn span_sample(config: &Config, f: &Facts, span: &config::Span, sample: &mut Sample) {
     let incident = &f.incident;
-    let (Some(from), to) = (incident.milestone(&span.from), incident.milestone(&span.to)) else {
-        sample.exclude(MILESTONE_MISSING);
-        return;
-    };
-    let Some(to) = to else {
+    let (Some(from), Some(to)) = (incident.milestone(&span.from), incident.milestone(&span.to))
+    else {
         sample.exclude(if incident.is_open(config) {
             STILL_OPEN
         } else {
