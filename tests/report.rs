@@ -481,9 +481,23 @@ fn every_format_renders_and_output_is_byte_identical() {
         "--output",
         "reports/2026-W47.md",
     ]);
+    // With --output, the charts are SVG files beside the report, linked as images.
+    let written = std::fs::read_to_string(repo.path.join("reports/2026-W47.md")).unwrap();
+    assert!(
+        written.contains("![Incidents per week](2026-W47-incidents-per-week.svg)"),
+        "{written}"
+    );
+    assert!(!written.contains("<svg"));
+    let chart =
+        std::fs::read_to_string(repo.path.join("reports/2026-W47-time-to-resolve.svg")).unwrap();
+    assert!(chart.starts_with("<svg"), "{chart}");
+    assert!(chart.contains("Median time to resolve"), "{chart}");
+    let head = |t: &str| t.lines().take(12).collect::<Vec<_>>().join("\n");
+    assert_eq!(head(&written), head(&md));
+    repo.ok(&["--format", "json", "report", "--output", "out.json"]);
     assert_eq!(
-        std::fs::read_to_string(repo.path.join("reports/2026-W47.md")).unwrap(),
-        md
+        std::fs::read_to_string(repo.path.join("out.json")).unwrap(),
+        repo.ok(&["--format", "json", "report"])
     );
 }
 

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 
 use incident::metrics::period::PeriodSpec;
 use incident::metrics::{By, ReportRequest, report};
-use incident::render::report::{ReportFormat, render};
+use incident::render::report::{ReportFormat, markdown_with_chart_files, render};
 use incident::{Error, Result};
 
 use crate::cli::Context;
@@ -109,27 +109,38 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
     let config = store.config()?;
     let format = ReportFormat::from_format(context.format, context.html);
     let style = context.style(&config)?;
-    let text = render(
-        &report,
-        format,
-        &incident::render::Style {
-            color: false,
-            ..style
-        },
-    )?;
-    match &args.output {
-        None => context.print(&text),
-        Some(path) => {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|source| Error::Io {
-                    path: dir.to_path_buf(),
-                    source,
-                })?;
-            }
-            std::fs::write(path, text).map_err(|source| Error::Io {
-                path: path.clone(),
-                source,
-            })
-        }
+    let style = incident::render::Style {
+        color: false,
+        ..style
+    };
+    let Some(path) = &args.output else {
+        return context.print(&render(&report, format, &style)?);
+    };
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    if let Some(dir) = dir {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
     }
+    let write = |file: &std::path::Path, text: &str| {
+        std::fs::write(file, text).map_err(|source| Error::Io {
+            path: file.to_path_buf(),
+            source,
+        })
+    };
+    if format == ReportFormat::Markdown {
+        // Charts as SVG files beside the report, linked as images.
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "report".into());
+        let (text, charts) = markdown_with_chart_files(&report, &style, &stem)?;
+        for chart in charts {
+            let file = dir.map_or_else(|| PathBuf::from(&chart.name), |d| d.join(&chart.name));
+            write(&file, &chart.svg)?;
+        }
+        return write(path, &text);
+    }
+    write(path, &render(&report, format, &style)?)
 }

@@ -9,6 +9,7 @@
 
 pub mod cache;
 pub mod config;
+pub mod facts;
 pub mod history;
 pub mod period;
 pub mod stats;
@@ -20,14 +21,13 @@ use chrono::Duration;
 use git2::{Oid, Repository};
 use serde::Serialize;
 
+use self::facts::Facts;
 use self::history::History;
 use self::period::{Period, PeriodSpec};
 use self::stats::{MILESTONE_MISSING, NOT_IN_HISTORY, OUT_OF_ORDER, STILL_OPEN, Sample, Summary};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::model::event::{Change, Event};
-use crate::model::incident::{Incident, MilestoneSource};
-use crate::store::{CONFIG_PATH, DECLARATION_FILE, EVENTS_DIR, Store, list_folders, read_blob};
+use crate::store::{CONFIG_PATH, Store, read_blob};
 use crate::time::{Timestamp, Zone};
 use crate::tomlfile;
 
@@ -58,16 +58,6 @@ pub struct ReportRequest {
     pub by: Option<By>,
     /// Fail (instead of warning) when history-derived figures may be wrong.
     pub strict: bool,
-}
-
-/// One incident, reduced to what figures need.
-#[derive(Debug, Clone)]
-pub struct Facts {
-    pub incident: Incident,
-    /// Status changes in replay order, starting with the declared status.
-    pub transitions: Vec<(String, Timestamp)>,
-    /// (repository path of the file, stated time) for the declaration and every event.
-    pub records: Vec<(String, Timestamp)>,
 }
 
 /// The commit the report describes.
@@ -184,7 +174,6 @@ struct Deployment {
 struct Context<'a> {
     config: &'a Config,
     zone: Zone,
-    history: &'a History,
     deployments: Result<Vec<Deployment>, String>,
     /// Incident cause string → commit id in the deployments repository.
     causes: HashMap<String, Option<Oid>>,
@@ -215,12 +204,113 @@ pub fn report(
         }
         Err(e) => return Err(e.into()),
     };
+    let snapshot_path = facts::snapshot_path(repo.commondir());
+
+    // The usual case, a report on HEAD of an unchanged repository, needs
+    // neither history nor incident files: the snapshot has it all.
+    let mut snapshot = None;
+    let mut history_walked = 0;
+    let mut tip = head;
+    let mut config = None;
     let cache_path = cache::cache_path(repo.commondir());
-    let mut cache = cache::Cache::load(&cache_path);
-    let before = cache.entries.len();
-    let full = history::walk(repo, head, &mut cache, progress)?;
-    let mut warnings = Vec::new();
-    if full.shallow || repo.is_shallow() {
+    // Deleting the per-commit cache forgets the snapshot too.
+    if request.as_of.is_none() {
+        let head_config = store.config()?;
+        if cache_path.is_file() && !repo.is_shallow() {
+            snapshot = facts::load_snapshot(&snapshot_path, head, &facts::config_key(&head_config));
+        }
+        config = Some(head_config);
+    }
+    if snapshot.is_none() {
+        let mut cache = cache::Cache::load(&cache_path);
+        let before = cache.entries.len();
+        let full = history::walk(repo, head, &mut cache, progress)?;
+        let mut warnings = Vec::new();
+        if cache.entries.len() != before {
+            let chain: BTreeSet<Oid> = full.chain.iter().map(|(id, _)| *id).collect();
+            if cache.entries.len() > 2 * chain.len() + 1024 {
+                cache.entries.retain(|id, _| chain.contains(id));
+            }
+            if let Err(e) = cache.save(&cache_path) {
+                warnings.push(format!("could not write the report cache: {e}"));
+            }
+        }
+        history_walked = full.walked;
+        let history = match &request.as_of {
+            None => full,
+            Some(rev) => {
+                tip = as_of_commit(repo, &full, rev, now, store)?;
+                let tree = repo.find_commit(tip)?.tree()?;
+                let bytes =
+                    read_blob(repo, &tree, CONFIG_PATH)?.ok_or_else(|| Error::NotInitialized {
+                        config: CONFIG_PATH.into(),
+                    })?;
+                config = Some(Config::parse(
+                    CONFIG_PATH,
+                    tomlfile::text(CONFIG_PATH, &bytes)?,
+                )?);
+                let position = full
+                    .chain
+                    .iter()
+                    .position(|(id, _)| *id == tip)
+                    .unwrap_or(0);
+                let chain = full.chain[position..].to_vec();
+                let on_line: BTreeSet<Oid> = chain.iter().map(|(id, _)| *id).collect();
+                // A file's recording commit is the oldest that had it; keep
+                // those on the shortened line.
+                History {
+                    recorded: full
+                        .recorded
+                        .into_iter()
+                        .filter(|(_, r)| on_line.contains(&r.commit))
+                        .collect(),
+                    chain,
+                    walked: full.walked,
+                    shallow: full.shallow,
+                }
+            }
+        };
+        let Some(config) = &config else {
+            return Err(Error::NotInitialized {
+                config: CONFIG_PATH.into(),
+            });
+        };
+        let key = facts::config_key(config);
+        if !history.shallow && !repo.is_shallow() {
+            snapshot = facts::load_snapshot(&snapshot_path, tip, &key);
+        }
+        if snapshot.is_none() {
+            let root = repo.find_commit(tip)?.tree()?;
+            let mut facts = facts::read_all(repo, &root, config, &history.recorded, &mut warnings)?;
+            facts.sort_by(|a, b| {
+                (a.incident.milestone("started"), &a.incident.id)
+                    .cmp(&(b.incident.milestone("started"), &b.incident.id))
+            });
+            let fresh = facts::Snapshot {
+                commits: history.chain.len(),
+                shallow: history.shallow,
+                warnings: warnings.clone(),
+                facts,
+            };
+            // A shallow clone's history is incomplete: keep nothing derived from it.
+            let saved = if fresh.shallow || repo.is_shallow() {
+                Ok(())
+            } else {
+                facts::save_snapshot(&snapshot_path, tip, &key, &fresh)
+            };
+            if let Err(e) = saved {
+                warnings.push(format!("could not write the report snapshot: {e}"));
+            }
+            snapshot = Some(fresh);
+        }
+    }
+    let (Some(snapshot), Some(config)) = (snapshot, config) else {
+        return Err(Error::NotInitialized {
+            config: CONFIG_PATH.into(),
+        });
+    };
+    let mut warnings = snapshot.warnings.clone();
+    if snapshot.shallow || repo.is_shallow() {
         if request.strict {
             return Err(Error::InvalidInput {
                 message: format!("--strict: {SHALLOW_WARNING}"),
@@ -228,69 +318,13 @@ pub fn report(
         }
         warnings.push(SHALLOW_WARNING.to_string());
     }
-    if cache.entries.len() != before {
-        let chain: BTreeSet<Oid> = full.chain.iter().map(|(id, _)| *id).collect();
-        if cache.entries.len() > 2 * chain.len() + 1024 {
-            cache.entries.retain(|id, _| chain.contains(id));
-        }
-        if let Err(e) = cache.save(&cache_path) {
-            warnings.push(format!("could not write the report cache: {e}"));
-        }
-    }
-
-    // Which commit the report describes.
-    let (tip, history, config) = match &request.as_of {
-        None => (head, full, store.config()?),
-        Some(rev) => {
-            let tip = as_of_commit(repo, &full, rev, now, store)?;
-            let position = full
-                .chain
-                .iter()
-                .position(|(id, _)| *id == tip)
-                .unwrap_or(0);
-            let mut sub = History {
-                chain: full.chain[position..].to_vec(),
-                shallow: full.shallow,
-                walked: full.walked,
-                recorded: HashMap::new(),
-            };
-            let on_line: BTreeSet<Oid> = sub.chain.iter().map(|(id, _)| *id).collect();
-            // A file's recording commit is its oldest; keep those that are
-            // on the shortened line.
-            sub.recorded = full
-                .recorded
-                .into_iter()
-                .filter(|(_, r)| on_line.contains(&r.commit))
-                .collect();
-            let tree = repo.find_commit(tip)?.tree()?;
-            let bytes =
-                read_blob(repo, &tree, CONFIG_PATH)?.ok_or_else(|| Error::NotInitialized {
-                    config: CONFIG_PATH.into(),
-                })?;
-            let config = Config::parse(CONFIG_PATH, tomlfile::text(CONFIG_PATH, &bytes)?)?;
-            (tip, sub, config)
-        }
-    };
     config.metrics.validate(&config)?;
     let zone = config.zone();
     let period = request.period.resolve(now, &zone)?;
     let previous = period.previous(&zone);
-
-    let tree = repo.find_commit(tip)?.tree()?;
-    let mut facts = Vec::new();
-    for folder in list_folders(repo, &tree)? {
-        match store.read_files(&tree, &folder) {
-            Ok((declaration, events)) => {
-                let incident = Incident::replay(&config, &folder.path, &declaration, &events);
-                facts.push(reduce(incident, &declaration, &events, &folder.path));
-            }
-            Err(e) => warnings.push(format!("skipping {}: {e}", folder.path)),
-        }
-    }
-    facts.sort_by(|a, b| {
-        (a.incident.milestone("started"), &a.incident.id)
-            .cmp(&(b.incident.milestone("started"), &b.incident.id))
-    });
+    let facts = snapshot.facts;
+    let tip_time = repo.find_commit(tip)?.committer().when();
+    let tip_time = history::commit_time(tip_time.seconds(), tip_time.offset_minutes());
 
     let deployments = load_deployments(store, &config);
     let mut causes = HashMap::new();
@@ -311,7 +345,6 @@ pub fn report(
     let context = Context {
         config: &config,
         zone: zone.clone(),
-        history: &history,
         deployments,
         causes,
     };
@@ -412,18 +445,10 @@ pub fn report(
         ),
     );
 
-    let as_of = match &request.as_of {
-        None => None,
-        Some(_) => {
-            let time = history.chain.first().map(|(_, t)| *t);
-            Some(AsOf {
-                commit: tip.to_string(),
-                time: time
-                    .map(|t| zone.convert(&t).to_rfc3339())
-                    .unwrap_or_default(),
-            })
-        }
-    };
+    let as_of = request.as_of.as_ref().map(|_| AsOf {
+        commit: tip.to_string(),
+        time: zone.convert(&tip_time).to_rfc3339(),
+    });
     let period_json = |p: &Period| PeriodJson {
         label: p.label.clone(),
         since: zone.convert(&p.since).to_rfc3339(),
@@ -441,8 +466,8 @@ pub fn report(
         by,
         definitions,
         warnings,
-        history_commits: history.chain.len(),
-        history_walked: history.walked,
+        history_commits: snapshot.commits,
+        history_walked,
     })
 }
 
@@ -489,34 +514,6 @@ fn as_of_commit(
         })
 }
 
-fn reduce(
-    incident: Incident,
-    declaration: &crate::model::event::Declaration,
-    events: &[Event],
-    folder: &str,
-) -> Facts {
-    let mut ordered: Vec<&Event> = events.iter().collect();
-    ordered.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
-    let mut transitions = vec![(declaration.status.clone(), declaration.declared_at)];
-    let mut records = vec![(
-        format!("{folder}/{DECLARATION_FILE}"),
-        declaration.declared_at,
-    )];
-    for event in ordered {
-        records.push((format!("{folder}/{EVENTS_DIR}/{}.toml", event.id), event.at));
-        if let Change::Status { to, .. } = &event.change
-            && transitions.last().is_some_and(|(s, _)| s != to)
-        {
-            transitions.push((to.clone(), event.at));
-        }
-    }
-    Facts {
-        incident,
-        transitions,
-        records,
-    }
-}
-
 fn ignored(config: &Config, f: &Facts) -> bool {
     config.metrics.ignore_states.contains(&f.incident.status)
 }
@@ -533,19 +530,6 @@ fn in_period<'a>(facts: &[&'a Facts], period: &Period) -> Vec<&'a Facts> {
         .collect()
 }
 
-/// Whether milestone `name` was assumed from `other` (directly or through others).
-fn assumed_from(incident: &Incident, name: &str, other: &str) -> bool {
-    let mut current = name.to_string();
-    for _ in 0..16 {
-        match incident.milestones.get(&current).map(|m| &m.source) {
-            Some(MilestoneSource::Assumed(from)) if from == other => return true,
-            Some(MilestoneSource::Assumed(from)) => current = from.clone(),
-            _ => return false,
-        }
-    }
-    false
-}
-
 fn span_sample(config: &Config, f: &Facts, span: &config::Span, sample: &mut Sample) {
     let incident = &f.incident;
     let (Some(from), Some(to)) = (incident.milestone(&span.from), incident.milestone(&span.to))
@@ -557,8 +541,7 @@ fn span_sample(config: &Config, f: &Facts, span: &config::Span, sample: &mut Sam
         });
         return;
     };
-    if assumed_from(incident, &span.from, &span.to) || assumed_from(incident, &span.to, &span.from)
-    {
+    if incident.assumed_from(&span.from, &span.to) || incident.assumed_from(&span.to, &span.from) {
         sample.exclude(MILESTONE_MISSING);
         return;
     }
@@ -705,14 +688,14 @@ fn compute(context: &Context<'_>, facts: &[&Facts], period: &Period) -> Metrics 
     let mut lag = Sample::default();
     let mut late = 0u64;
     for f in &counted {
-        for (path, at) in &f.records {
+        for (at, recorded) in &f.records {
             if !period.contains(at) {
                 continue;
             }
-            match context.history.recorded.get(path) {
+            match recorded {
                 None => lag.exclude(NOT_IN_HISTORY),
                 Some(r) => {
-                    let seconds = (r.time - *at).num_seconds();
+                    let seconds = (*r - *at).num_seconds();
                     if seconds < 0 {
                         lag.exclude(OUT_OF_ORDER);
                     } else {

@@ -336,6 +336,39 @@ fn figure_rows(
     rows
 }
 
+/// A chart written as its own file beside a Markdown report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChartFile {
+    pub name: String,
+    pub svg: String,
+}
+
+/// Render a Markdown report whose charts are separate SVG files named
+/// `<stem>-incidents-per-week.svg` and `<stem>-time-to-resolve.svg`, linked
+/// as images: GitHub and GitLab show linked SVG files but strip inline SVG.
+pub fn markdown_with_chart_files(
+    report: &Report,
+    style: &Style,
+    stem: &str,
+) -> Result<(String, Vec<ChartFile>)> {
+    let (incidents, resolve) = charts(report)?;
+    let files = vec![
+        ChartFile {
+            name: format!("{stem}-incidents-per-week.svg"),
+            svg: incidents,
+        },
+        ChartFile {
+            name: format!("{stem}-time-to-resolve.svg"),
+            svg: resolve,
+        },
+    ];
+    let links = (
+        format!("![Incidents per week]({})", files[0].name),
+        format!("![Median time to resolve]({})", files[1].name),
+    );
+    Ok((markdown_inner(report, style, links)?, files))
+}
+
 pub fn render(report: &Report, format: ReportFormat, style: &Style) -> Result<String> {
     match format {
         ReportFormat::Json => json(report),
@@ -470,7 +503,14 @@ fn csv(report: &Report) -> Result<String> {
 }
 
 fn markdown(report: &Report, style: &Style) -> Result<String> {
-    let (incidents_svg, resolve_svg) = charts(report)?;
+    markdown_inner(report, style, charts(report)?)
+}
+
+fn markdown_inner(
+    report: &Report,
+    style: &Style,
+    (incidents_svg, resolve_svg): (String, String),
+) -> Result<String> {
     let mut text = format!(
         "# Incident report {}\n\n",
         markdown_cell(&report.period.label)
@@ -594,16 +634,19 @@ fn chart_error<E: std::fmt::Display>(e: E) -> Error {
 pub fn charts(report: &Report) -> Result<(String, String)> {
     let weeks: Vec<String> = report.trend.iter().map(|w| w.week.clone()).collect();
     let n = weeks.len() as i32;
-    let label = move |x: &i32| {
-        usize::try_from(*x)
+    // Each week is one segment of the x axis, labelled at its centre.
+    let label = move |x: &SegmentValue<i32>| match x {
+        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => usize::try_from(*i)
             .ok()
             .and_then(|i| weeks.get(i))
             .map(|w| {
                 w.split_once('-')
                     .map_or(w.clone(), |(_, wk)| wk.to_string())
             })
-            .unwrap_or_default()
+            .unwrap_or_default(),
+        SegmentValue::Last => String::new(),
     };
+    let x_range = || (0i32..n.max(1) - 1).into_segmented();
 
     let mut bars = String::new();
     {
@@ -621,7 +664,7 @@ pub fn charts(report: &Report) -> Result<(String, String)> {
             .margin(10)
             .x_label_area_size(30)
             .y_label_area_size(40)
-            .build_cartesian_2d(-1i32..n, 0u32..max + 1)
+            .build_cartesian_2d(x_range(), 0u32..max + 1)
             .map_err(chart_error)?;
         chart
             .configure_mesh()
@@ -635,7 +678,10 @@ pub fn charts(report: &Report) -> Result<(String, String)> {
             .draw_series(report.trend.iter().enumerate().map(|(i, w)| {
                 let x = i as i32;
                 let mut bar = Rectangle::new(
-                    [(x, 0), (x + 1, w.incidents as u32)],
+                    [
+                        (SegmentValue::Exact(x), 0),
+                        (SegmentValue::Exact(x + 1), w.incidents as u32),
+                    ],
                     BLUE.mix(0.6).filled(),
                 );
                 bar.set_margin(0, 0, 4, 4);
@@ -647,13 +693,13 @@ pub fn charts(report: &Report) -> Result<(String, String)> {
 
     let mut line = String::new();
     {
-        let points: Vec<(i32, f64)> = report
+        let points: Vec<(SegmentValue<i32>, f64)> = report
             .trend
             .iter()
             .enumerate()
             .filter_map(|(i, w)| {
                 w.median_time_to_resolve_seconds
-                    .map(|s| (i as i32, s as f64 / 3600.0))
+                    .map(|s| (SegmentValue::CenterOf(i as i32), s as f64 / 3600.0))
             })
             .collect();
         let max = points.iter().map(|p| p.1).fold(1.0f64, f64::max) * 1.1;
@@ -664,7 +710,7 @@ pub fn charts(report: &Report) -> Result<(String, String)> {
             .margin(10)
             .x_label_area_size(30)
             .y_label_area_size(40)
-            .build_cartesian_2d(-1i32..n, 0f64..max)
+            .build_cartesian_2d(x_range(), 0f64..max)
             .map_err(chart_error)?;
         chart
             .configure_mesh()
@@ -675,10 +721,14 @@ pub fn charts(report: &Report) -> Result<(String, String)> {
             .draw()
             .map_err(chart_error)?;
         chart
-            .draw_series(LineSeries::new(points.iter().copied(), RED.stroke_width(2)))
+            .draw_series(LineSeries::new(points.iter().cloned(), RED.stroke_width(2)))
             .map_err(chart_error)?;
         chart
-            .draw_series(points.iter().map(|p| Circle::new(*p, 3, RED.filled())))
+            .draw_series(
+                points
+                    .iter()
+                    .map(|p| Circle::new(p.clone(), 3, RED.filled())),
+            )
             .map_err(chart_error)?;
         root.present().map_err(chart_error)?;
     }
@@ -686,5 +736,5 @@ pub fn charts(report: &Report) -> Result<(String, String)> {
 }
 
 fn weeks_len(n: i32) -> usize {
-    usize::try_from(n).unwrap_or(0) + 2
+    usize::try_from(n).unwrap_or(0)
 }

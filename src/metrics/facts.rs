@@ -1,0 +1,381 @@
+//! Each incident reduced to what the figures need, read straight from the
+//! trees of one commit, and the snapshot of them kept for the next run.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use git2::{ObjectType, Oid, Repository, Tree};
+use serde::{Deserialize, Serialize};
+
+use super::history::{Recording, commit_time};
+use crate::config::Config;
+use crate::error::{Error, Result, io_err};
+use crate::model::event::{Change, Declaration, Event};
+use crate::model::id;
+use crate::model::incident::{Incident, MilestoneSource};
+use crate::store::{DATA_DIR, DECLARATION_FILE, EVENTS_DIR};
+use crate::time::Timestamp;
+use crate::tomlfile;
+
+/// An incident's current state: what figures group, filter and measure by.
+#[derive(Debug, Clone)]
+pub struct Core {
+    pub id: String,
+    pub severity: String,
+    pub status: String,
+    pub services: Vec<String>,
+    pub caused_by: Vec<String>,
+    /// Milestone → (time, the milestone it was assumed from when nobody set it).
+    pub milestones: BTreeMap<String, (Timestamp, Option<String>)>,
+}
+
+impl Core {
+    pub fn milestone(&self, name: &str) -> Option<Timestamp> {
+        self.milestones.get(name).map(|m| m.0)
+    }
+
+    pub fn is_open(&self, config: &Config) -> bool {
+        config.is_open(&self.status)
+    }
+
+    /// Whether milestone `name` was assumed from `other`, directly or through others.
+    pub fn assumed_from(&self, name: &str, other: &str) -> bool {
+        let mut current = name;
+        for _ in 0..16 {
+            match self.milestones.get(current).and_then(|m| m.1.as_deref()) {
+                Some(from) if from == other => return true,
+                Some(from) => current = from,
+                None => return false,
+            }
+        }
+        false
+    }
+}
+
+/// One incident for the report.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub incident: Core,
+    /// Status changes in replay order, starting with the declared status.
+    pub transitions: Vec<(String, Timestamp)>,
+    /// The declaration and every event: (stated time, time of the commit
+    /// that brought the file onto the branch, if history has it).
+    pub records: Vec<(Timestamp, Option<Timestamp>)>,
+}
+
+pub fn reduce(
+    config: &Config,
+    folder: &str,
+    declaration: &Declaration,
+    events: &[Event],
+    recorded: &HashMap<String, Recording>,
+) -> Facts {
+    let incident = Incident::replay(config, folder, declaration, events);
+    let mut ordered: Vec<&Event> = events.iter().collect();
+    ordered.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+    let mut transitions = vec![(declaration.status.clone(), declaration.declared_at)];
+    let when = |path: String| recorded.get(&path).map(|r| r.time);
+    let mut records = vec![(
+        declaration.declared_at,
+        when(format!("{folder}/{DECLARATION_FILE}")),
+    )];
+    for event in ordered {
+        records.push((
+            event.at,
+            when(format!("{folder}/{EVENTS_DIR}/{}.toml", event.id)),
+        ));
+        if let Change::Status { to, .. } = &event.change
+            && transitions.last().is_some_and(|(s, _)| s != to)
+        {
+            transitions.push((to.clone(), event.at));
+        }
+    }
+    let milestones = incident
+        .milestones
+        .iter()
+        .map(|(name, m)| {
+            let from = match &m.source {
+                MilestoneSource::Recorded => None,
+                MilestoneSource::Assumed(from) => Some(from.clone()),
+            };
+            (name.clone(), (m.at, from))
+        })
+        .collect();
+    Facts {
+        incident: Core {
+            id: incident.id,
+            severity: incident.severity,
+            status: incident.status,
+            services: incident.services,
+            caused_by: incident.caused_by,
+            milestones,
+        },
+        transitions,
+        records,
+    }
+}
+
+fn subtrees<'r>(repo: &'r Repository, tree: &Tree<'_>) -> Vec<(String, Oid)> {
+    let _ = repo;
+    tree.iter()
+        .filter(|e| e.kind() == Some(ObjectType::Tree))
+        .filter_map(|e| e.name().ok().map(|n| (n.to_string(), e.id())))
+        .collect()
+}
+
+/// Read every incident under `incidents/<yyyy>/<mm>/` of `root`, going
+/// from tree to tree by id (never looking paths up from the root again).
+/// Incidents that do not parse are skipped with a warning.
+pub fn read_all(
+    repo: &Repository,
+    root: &Tree<'_>,
+    config: &Config,
+    recorded: &HashMap<String, Recording>,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Facts>> {
+    let mut facts = Vec::new();
+    let Some(data) = root
+        .get_name(DATA_DIR)
+        .filter(|e| e.kind() == Some(ObjectType::Tree))
+        .map(|e| e.id())
+    else {
+        return Ok(facts);
+    };
+    let data = repo.find_tree(data)?;
+    let is_number =
+        |name: &str, len: usize| name.len() == len && name.bytes().all(|b| b.is_ascii_digit());
+    for (year, year_id) in subtrees(repo, &data) {
+        if !is_number(&year, 4) {
+            continue;
+        }
+        let year_tree = repo.find_tree(year_id)?;
+        for (month, month_id) in subtrees(repo, &year_tree) {
+            if !is_number(&month, 2) {
+                continue;
+            }
+            let month_tree = repo.find_tree(month_id)?;
+            for (name, folder_id) in subtrees(repo, &month_tree) {
+                let Some((folder_incident_id, _)) = id::split_folder_name(&name) else {
+                    continue;
+                };
+                let folder = format!("{DATA_DIR}/{year}/{month}/{name}");
+                match read_one(repo, folder_id, &folder, folder_incident_id) {
+                    Ok((declaration, events)) => {
+                        facts.push(reduce(config, &folder, &declaration, &events, recorded));
+                    }
+                    Err(e) => warnings.push(format!("skipping {folder}: {e}")),
+                }
+            }
+        }
+    }
+    Ok(facts)
+}
+
+fn read_one(
+    repo: &Repository,
+    folder_id: Oid,
+    folder: &str,
+    folder_incident_id: &str,
+) -> Result<(Declaration, Vec<Event>)> {
+    let tree = repo.find_tree(folder_id)?;
+    let path = format!("{folder}/{DECLARATION_FILE}");
+    let entry = tree
+        .get_name(DECLARATION_FILE)
+        .filter(|e| e.kind() == Some(ObjectType::Blob))
+        .ok_or_else(|| Error::Invalid {
+            file: path.clone(),
+            line: None,
+            field: DECLARATION_FILE.into(),
+            message: "the incident folder has no incident.toml".into(),
+        })?;
+    let blob = repo.find_blob(entry.id())?;
+    let declaration = Declaration::parse(&path, tomlfile::text(&path, blob.content())?)?;
+    if declaration.id != folder_incident_id {
+        return Err(Error::Invalid {
+            file: path,
+            line: None,
+            field: "id".into(),
+            message: format!(
+                "id '{}' does not match the folder's id '{folder_incident_id}'",
+                declaration.id
+            ),
+        });
+    }
+    let mut events = Vec::new();
+    if let Some(events_entry) = tree
+        .get_name(EVENTS_DIR)
+        .filter(|e| e.kind() == Some(ObjectType::Tree))
+    {
+        let events_tree = repo.find_tree(events_entry.id())?;
+        for entry in events_tree.iter() {
+            let Ok(name) = entry.name() else { continue };
+            let Some(event_id) = name.strip_suffix(".toml") else {
+                continue;
+            };
+            if entry.kind() != Some(ObjectType::Blob) {
+                continue;
+            }
+            let file = format!("{folder}/{EVENTS_DIR}/{name}");
+            let blob = repo.find_blob(entry.id())?;
+            events.push(Event::parse(
+                &file,
+                event_id,
+                tomlfile::text(&file, blob.content())?,
+            )?);
+        }
+    }
+    Ok((declaration, events))
+}
+
+// --- The snapshot: the facts of the last report, keyed by commit and config.
+
+pub const SNAPSHOT_VERSION: u32 = 1;
+pub const SNAPSHOT_FILE: &str = "incident/report-snapshot-v1.json";
+
+type Wire = (i64, i32);
+
+fn wire(t: &Timestamp) -> Wire {
+    (t.timestamp(), t.offset().local_minus_utc() / 60)
+}
+
+fn unwire(w: Wire) -> Timestamp {
+    commit_time(w.0, w.1)
+}
+
+#[derive(Serialize, Deserialize)]
+struct FactsWire {
+    id: String,
+    severity: String,
+    status: String,
+    services: Vec<String>,
+    caused_by: Vec<String>,
+    milestones: Vec<(String, Wire, Option<String>)>,
+    transitions: Vec<(String, Wire)>,
+    records: Vec<(Wire, Option<Wire>)>,
+}
+
+/// What a report needs besides the config, for one commit.
+#[derive(Serialize, Deserialize)]
+pub struct SnapshotWire {
+    version: u32,
+    commit: String,
+    config: String,
+    commits: usize,
+    shallow: bool,
+    warnings: Vec<String>,
+    facts: Vec<FactsWire>,
+}
+
+pub struct Snapshot {
+    pub commits: usize,
+    pub shallow: bool,
+    pub warnings: Vec<String>,
+    pub facts: Vec<Facts>,
+}
+
+pub fn snapshot_path(git_common_dir: &Path) -> PathBuf {
+    git_common_dir.join(SNAPSHOT_FILE)
+}
+
+/// A key for the config: facts depend on its lifecycle.
+pub fn config_key(config: &Config) -> String {
+    let text = serde_json::to_string(config).unwrap_or_default();
+    Oid::hash_object(ObjectType::Blob, text.as_bytes())
+        .map(|o| o.to_string())
+        .unwrap_or_default()
+}
+
+/// The snapshot for this commit and config, if the file holds it.
+pub fn load_snapshot(path: &Path, commit: Oid, config: &str) -> Option<Snapshot> {
+    let bytes = fs::read(path).ok()?;
+    let wire: SnapshotWire = serde_json::from_slice(&bytes).ok()?;
+    if wire.version != SNAPSHOT_VERSION
+        || wire.commit != commit.to_string()
+        || wire.config != config
+    {
+        return None;
+    }
+    let facts = wire
+        .facts
+        .into_iter()
+        .map(|f| Facts {
+            incident: Core {
+                id: f.id,
+                severity: f.severity,
+                status: f.status,
+                services: f.services,
+                caused_by: f.caused_by,
+                milestones: f
+                    .milestones
+                    .into_iter()
+                    .map(|(n, t, a)| (n, (unwire(t), a)))
+                    .collect(),
+            },
+            transitions: f
+                .transitions
+                .into_iter()
+                .map(|(s, t)| (s, unwire(t)))
+                .collect(),
+            records: f
+                .records
+                .into_iter()
+                .map(|(a, r)| (unwire(a), r.map(unwire)))
+                .collect(),
+        })
+        .collect();
+    Some(Snapshot {
+        commits: wire.commits,
+        shallow: wire.shallow,
+        warnings: wire.warnings,
+        facts,
+    })
+}
+
+pub fn save_snapshot(path: &Path, commit: Oid, config: &str, snapshot: &Snapshot) -> Result<()> {
+    let wire = SnapshotWire {
+        version: SNAPSHOT_VERSION,
+        commit: commit.to_string(),
+        config: config.to_string(),
+        commits: snapshot.commits,
+        shallow: snapshot.shallow,
+        warnings: snapshot.warnings.clone(),
+        facts: snapshot
+            .facts
+            .iter()
+            .map(|f| FactsWire {
+                id: f.incident.id.clone(),
+                severity: f.incident.severity.clone(),
+                status: f.incident.status.clone(),
+                services: f.incident.services.clone(),
+                caused_by: f.incident.caused_by.clone(),
+                milestones: f
+                    .incident
+                    .milestones
+                    .iter()
+                    .map(|(n, (t, a))| (n.clone(), wire(t), a.clone()))
+                    .collect(),
+                transitions: f
+                    .transitions
+                    .iter()
+                    .map(|(s, t)| (s.clone(), wire(t)))
+                    .collect(),
+                records: f
+                    .records
+                    .iter()
+                    .map(|(a, r)| (wire(a), r.as_ref().map(wire)))
+                    .collect(),
+            })
+            .collect(),
+    };
+    let bytes = serde_json::to_vec(&wire).map_err(|e| Error::InvalidInput {
+        message: format!("cannot write the report snapshot: {e}"),
+    })?;
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(io_err(dir))?;
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    fs::write(&tmp, bytes).map_err(io_err(&tmp))?;
+    fs::rename(&tmp, path).map_err(io_err(path))?;
+    Ok(())
+}
