@@ -116,8 +116,7 @@ pub fn reduce(
     }
 }
 
-fn subtrees<'r>(repo: &'r Repository, tree: &Tree<'_>) -> Vec<(String, Oid)> {
-    let _ = repo;
+fn subtrees(tree: &Tree<'_>) -> Vec<(String, Oid)> {
     tree.iter()
         .filter(|e| e.kind() == Some(ObjectType::Tree))
         .filter_map(|e| e.name().ok().map(|n| (n.to_string(), e.id())))
@@ -145,17 +144,17 @@ pub fn read_all(
     let data = repo.find_tree(data)?;
     let is_number =
         |name: &str, len: usize| name.len() == len && name.bytes().all(|b| b.is_ascii_digit());
-    for (year, year_id) in subtrees(repo, &data) {
+    for (year, year_id) in subtrees(&data) {
         if !is_number(&year, 4) {
             continue;
         }
         let year_tree = repo.find_tree(year_id)?;
-        for (month, month_id) in subtrees(repo, &year_tree) {
+        for (month, month_id) in subtrees(&year_tree) {
             if !is_number(&month, 2) {
                 continue;
             }
             let month_tree = repo.find_tree(month_id)?;
-            for (name, folder_id) in subtrees(repo, &month_tree) {
+            for (name, folder_id) in subtrees(&month_tree) {
                 let Some((folder_incident_id, _)) = id::split_folder_name(&name) else {
                     continue;
                 };
