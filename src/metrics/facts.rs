@@ -123,23 +123,24 @@ fn subtrees(tree: &Tree<'_>) -> Vec<(String, Oid)> {
         .collect()
 }
 
-/// Read every incident under `incidents/<yyyy>/<mm>/` of `root`, going
-/// from tree to tree by id (never looking paths up from the root again).
-/// Incidents that do not parse are skipped with a warning.
-pub fn read_all(
-    repo: &Repository,
-    root: &Tree<'_>,
-    config: &Config,
-    recorded: &HashMap<String, Recording>,
-    warnings: &mut Vec<String>,
-) -> Result<Vec<Facts>> {
-    let mut facts = Vec::new();
+/// The files of one incident, unreplayed.
+pub type Raw = (String, Declaration, Vec<Event>);
+
+/// Read every incident under `incidents/<yyyy>/<mm>/` of the tree `root`,
+/// going from tree to tree by id (never looking paths up from the root
+/// again), with a repository handle of its own so it can run on another
+/// thread. Incidents that do not parse are skipped with a warning.
+pub fn read_raw(git_dir: &Path, root: Oid) -> Result<(Vec<Raw>, Vec<String>)> {
+    let repo = Repository::open(git_dir)?;
+    let root = repo.find_tree(root)?;
+    let mut found = Vec::new();
+    let mut warnings = Vec::new();
     let Some(data) = root
         .get_name(DATA_DIR)
         .filter(|e| e.kind() == Some(ObjectType::Tree))
         .map(|e| e.id())
     else {
-        return Ok(facts);
+        return Ok((found, warnings));
     };
     let data = repo.find_tree(data)?;
     let is_number =
@@ -159,16 +160,31 @@ pub fn read_all(
                     continue;
                 };
                 let folder = format!("{DATA_DIR}/{year}/{month}/{name}");
-                match read_one(repo, folder_id, &folder, folder_incident_id) {
-                    Ok((declaration, events)) => {
-                        facts.push(reduce(config, &folder, &declaration, &events, recorded));
-                    }
+                match read_one(&repo, folder_id, &folder, folder_incident_id) {
+                    Ok((declaration, events)) => found.push((folder, declaration, events)),
                     Err(e) => warnings.push(format!("skipping {folder}: {e}")),
                 }
             }
         }
     }
-    Ok(facts)
+    Ok((found, warnings))
+}
+
+/// Replay and reduce what [`read_raw`] read, sorted by `started`, then id.
+pub fn reduce_all(
+    config: &Config,
+    raw: &[Raw],
+    recorded: &HashMap<String, Recording>,
+) -> Vec<Facts> {
+    let mut facts: Vec<Facts> = raw
+        .iter()
+        .map(|(folder, declaration, events)| reduce(config, folder, declaration, events, recorded))
+        .collect();
+    facts.sort_by(|a, b| {
+        (a.incident.milestone("started"), &a.incident.id)
+            .cmp(&(b.incident.milestone("started"), &b.incident.id))
+    });
+    facts
 }
 
 fn read_one(

@@ -14,7 +14,7 @@ use chrono::{DateTime, FixedOffset};
 use git2::{ObjectType, Oid, Repository, Tree};
 
 use super::cache::{Cache, CommitDelta};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::DATA_DIR;
 use crate::time::Timestamp;
 
@@ -53,28 +53,27 @@ pub fn commit_time(seconds: i64, offset_minutes: i32) -> Timestamp {
 
 use chrono::Offset;
 
-/// Trees loaded in this step, and the ones loaded in the previous one.
+/// Trees already loaded: walking backwards, the parent's trees of one
+/// incident commit are the commit's own trees at the next one.
 struct TreeMemo<'r> {
     repo: &'r Repository,
-    previous: HashMap<Oid, Tree<'r>>,
-    current: HashMap<Oid, Tree<'r>>,
+    trees: HashMap<Oid, Tree<'r>>,
 }
+
+/// Past this many trees the memo starts afresh (bounded memory).
+const MEMO_LIMIT: usize = 4096;
 
 impl<'r> TreeMemo<'r> {
     fn get(&mut self, id: Oid) -> Result<Tree<'r>> {
-        if let Some(t) = self.current.get(&id) {
+        if let Some(t) = self.trees.get(&id) {
             return Ok(t.clone());
         }
-        let tree = match self.previous.get(&id) {
-            Some(t) => t.clone(),
-            None => self.repo.find_tree(id)?,
-        };
-        self.current.insert(id, tree.clone());
+        if self.trees.len() >= MEMO_LIMIT {
+            self.trees.clear();
+        }
+        let tree = self.repo.find_tree(id)?;
+        self.trees.insert(id, tree.clone());
         Ok(tree)
-    }
-
-    fn next_step(&mut self) {
-        self.previous = std::mem::take(&mut self.current);
     }
 }
 
@@ -120,62 +119,49 @@ fn added_blobs(
     Ok(())
 }
 
-/// Walk the first-parent line from `tip`, using and extending `cache`.
-pub fn walk(
-    repo: &Repository,
-    tip: Oid,
-    cache: &mut Cache,
-    progress: Progress<'_>,
-) -> Result<History> {
-    let mut history = History::default();
+/// A first-parent commit the cache does not know yet.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    id: Oid,
+    tree: Oid,
+    parent: Option<Oid>,
+    time: i64,
+    offset_minutes: i32,
+    /// The parent is missing from this clone (shallow boundary).
+    cut_off: bool,
+}
+
+/// The deltas of a run of consecutive pending commits (newest first), read
+/// with a repository handle of this thread's own.
+fn deltas(git_dir: &std::path::Path, run: &[Pending]) -> Result<Vec<(Oid, CommitDelta)>> {
+    let repo = Repository::open(git_dir)?;
     let mut memo = TreeMemo {
-        repo,
-        previous: HashMap::new(),
-        current: HashMap::new(),
+        repo: &repo,
+        trees: HashMap::new(),
     };
-    let shallow_repo = repo.is_shallow();
-    let mut current = Some(tip);
-    // The incidents tree id of `current`, when the previous step knew it.
-    let mut known_incidents: Option<Option<Oid>> = None;
-    let incidents_of =
-        |memo: &mut TreeMemo<'_>, commit: &git2::Commit<'_>| -> Result<Option<Oid>> {
-            let root = memo.get(commit.tree_id())?;
-            Ok(entry_tree(&root, DATA_DIR))
-        };
-    let mut steps = 0usize;
-    while let Some(id) = current {
-        steps += 1;
-        if steps.is_multiple_of(1024) {
-            progress(steps);
-        }
-        if let Some(delta) = cache.entries.get(&id) {
-            let time = commit_time(delta.time, delta.offset_minutes);
-            history.chain.push((id, time));
-            for path in &delta.added {
-                history
-                    .recorded
-                    .insert(path.clone(), Recording { commit: id, time });
+    let mut out = Vec::with_capacity(run.len());
+    // The incidents tree of the previous (newer) commit's parent, when known.
+    let mut carried: Option<(Oid, Option<Oid>)> = None;
+    for (i, p) in run.iter().enumerate() {
+        let here = match carried {
+            Some((id, inc)) if id == p.id => inc,
+            _ => {
+                let root = memo.get(p.tree)?;
+                entry_tree(&root, DATA_DIR)
             }
-            current = delta.parent;
-            known_incidents = None;
-            continue;
-        }
-        let commit = repo.find_commit(id)?;
-        let here = match known_incidents {
-            Some(known) => known,
-            None => incidents_of(&mut memo, &commit)?,
         };
-        let parent = if commit.parent_count() > 0 {
-            match commit.parent(0) {
-                Ok(p) => Some(p),
-                Err(e) if e.code() == git2::ErrorCode::NotFound => None,
-                Err(e) => return Err(e.into()),
+        let parent_tree = match p.parent {
+            None => None,
+            Some(parent) => match run.get(i + 1) {
+                Some(next) if next.id == parent => Some(next.tree),
+                _ => Some(repo.find_commit(parent)?.tree_id()),
+            },
+        };
+        let before = match parent_tree {
+            Some(t) => {
+                let root = memo.get(t)?;
+                entry_tree(&root, DATA_DIR)
             }
-        } else {
-            None
-        };
-        let before = match &parent {
-            Some(p) => incidents_of(&mut memo, p)?,
             None => None,
         };
         let mut added = Vec::new();
@@ -183,36 +169,139 @@ pub fn walk(
             added_blobs(&mut memo, here, before, DATA_DIR, &mut added)?;
         }
         added.sort();
-        let time = commit.committer().when();
-        let delta = CommitDelta {
-            parent: parent.as_ref().map(|p| p.id()),
-            time: time.seconds(),
-            offset_minutes: time.offset_minutes(),
-            added,
-        };
-        let at = commit_time(delta.time, delta.offset_minutes);
-        history.chain.push((id, at));
-        for path in &delta.added {
-            history.recorded.insert(
-                path.clone(),
-                Recording {
-                    commit: id,
-                    time: at,
-                },
-            );
+        if let Some(parent) = p.parent {
+            carried = Some((parent, before));
         }
+        out.push((
+            p.id,
+            CommitDelta {
+                parent: p.parent,
+                time: p.time,
+                offset_minutes: p.offset_minutes,
+                added,
+            },
+        ));
+    }
+    Ok(out)
+}
+
+/// Walk the first-parent line from `tip`, using and extending `cache`.
+///
+/// Commits the cache lacks are listed first; their changes are then read
+/// on as many threads as the machine has cores (up to four), each with its
+/// own repository handle, on contiguous runs of the line.
+pub fn walk(
+    repo: &Repository,
+    tip: Oid,
+    cache: &mut Cache,
+    progress: Progress<'_>,
+) -> Result<History> {
+    let mut history = History::default();
+    let shallow_repo = repo.is_shallow();
+
+    // 1. The line, from the cache where it knows the commits.
+    let mut line: Vec<Oid> = Vec::new();
+    let mut pending: Vec<Pending> = Vec::new();
+    let odb = repo.odb()?;
+    let mut current = Some(tip);
+    while let Some(id) = current {
+        line.push(id);
+        if line.len().is_multiple_of(4096) {
+            progress(line.len());
+        }
+        if let Some(delta) = cache.entries.get(&id) {
+            current = delta.parent;
+            continue;
+        }
+        let commit = repo.find_commit(id)?;
+        let parent = if commit.parent_count() > 0 {
+            match commit.parent_id(0) {
+                Ok(p) if odb.exists(p) => Some(p),
+                Ok(_) => None,
+                Err(e) if e.code() == git2::ErrorCode::NotFound => None,
+                Err(e) => return Err(e.into()),
+            }
+        } else {
+            None
+        };
+        let when = commit.committer().when();
         // A commit cut off by a shallow clone looks like a root that added
         // everything: true only for this clone, so it is never cached.
         let cut_off = parent.is_none() && (commit.parent_count() > 0 || shallow_repo);
-        if cut_off {
-            history.shallow = true;
-        } else {
-            cache.entries.insert(id, delta);
+        pending.push(Pending {
+            id,
+            tree: commit.tree_id(),
+            parent,
+            time: when.seconds(),
+            offset_minutes: when.offset_minutes(),
+            cut_off,
+        });
+        current = parent;
+    }
+
+    // 2. What the pending commits added, in parallel runs.
+    let mut uncached: HashMap<Oid, CommitDelta> = HashMap::new();
+    if !pending.is_empty() {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 4)
+            .min(pending.len().div_ceil(256).max(1));
+        let size = pending.len().div_ceil(threads);
+        let git_dir = repo.path().to_path_buf();
+        let results: Vec<Result<Vec<(Oid, CommitDelta)>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = pending
+                .chunks(size)
+                .map(|run| {
+                    let git_dir = &git_dir;
+                    scope.spawn(move || deltas(git_dir, run))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(Error::InvalidInput {
+                            message: "a history reader thread failed".into(),
+                        })
+                    })
+                })
+                .collect()
+        });
+        for (result, run) in results.into_iter().zip(pending.chunks(size)) {
+            for ((id, delta), p) in result?.into_iter().zip(run) {
+                history.walked += 1;
+                if p.cut_off {
+                    history.shallow = true;
+                    // Keep it out of the cache but use it for this run.
+                    uncached.insert(id, delta);
+                } else {
+                    cache.entries.insert(id, delta);
+                }
+            }
         }
-        history.walked += 1;
-        current = parent.as_ref().map(|p| p.id());
-        known_incidents = Some(before);
-        memo.next_step();
+    }
+
+    // 3. From the tip back: each file's recording commit is the oldest.
+    for id in line {
+        match cache.entries.get(&id).or_else(|| uncached.get(&id)) {
+            Some(delta) => apply(&mut history, id, delta),
+            None => {
+                return Err(Error::InvalidInput {
+                    message: format!("internal: commit {id} was not read"),
+                });
+            }
+        }
     }
     Ok(history)
+}
+
+fn apply(history: &mut History, id: Oid, delta: &CommitDelta) {
+    let time = commit_time(delta.time, delta.offset_minutes);
+    history.chain.push((id, time));
+    for path in &delta.added {
+        history
+            .recorded
+            .insert(path.clone(), Recording { commit: id, time });
+    }
 }

@@ -224,7 +224,25 @@ pub fn report(
     if snapshot.is_none() {
         let mut cache = cache::Cache::load(&cache_path);
         let before = cache.entries.len();
-        let full = history::walk(repo, head, &mut cache, progress)?;
+        // Read HEAD's incident files on another thread while walking.
+        let git_dir = repo.path().to_path_buf();
+        let head_tree = repo.find_commit(head)?.tree_id();
+        let (full, raw_head) = std::thread::scope(|scope| {
+            let reader = request
+                .as_of
+                .is_none()
+                .then(|| scope.spawn(|| facts::read_raw(&git_dir, head_tree)));
+            let full = history::walk(repo, head, &mut cache, progress);
+            let raw = reader.map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(Error::InvalidInput {
+                        message: "the incident reader thread failed".into(),
+                    })
+                })
+            });
+            (full, raw)
+        });
+        let full = full?;
         let mut warnings = Vec::new();
         if cache.entries.len() != before {
             let chain: BTreeSet<Oid> = full.chain.iter().map(|(id, _)| *id).collect();
@@ -280,12 +298,12 @@ pub fn report(
             snapshot = facts::load_snapshot(&snapshot_path, tip, &key);
         }
         if snapshot.is_none() {
-            let root = repo.find_commit(tip)?.tree()?;
-            let mut facts = facts::read_all(repo, &root, config, &history.recorded, &mut warnings)?;
-            facts.sort_by(|a, b| {
-                (a.incident.milestone("started"), &a.incident.id)
-                    .cmp(&(b.incident.milestone("started"), &b.incident.id))
-            });
+            let (raw, read_warnings) = match raw_head {
+                Some(raw) if tip == head => raw?,
+                _ => facts::read_raw(&git_dir, repo.find_commit(tip)?.tree_id())?,
+            };
+            warnings.extend(read_warnings);
+            let facts = facts::reduce_all(config, &raw, &history.recorded);
             let fresh = facts::Snapshot {
                 commits: history.chain.len(),
                 shallow: history.shallow,
