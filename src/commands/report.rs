@@ -90,6 +90,10 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
             bar.tick();
         }
     };
+    // The history walk keeps the trees it needs; libgit2's own object
+    // cache would only hold every commit it passed (hundreds of MB on a
+    // long history).
+    git2::opts::enable_caching(false);
     let result = report(&store, &request, now, &mut progress);
     if let Some(bar) = &bar {
         bar.finish_and_clear();

@@ -61,7 +61,7 @@ struct TreeMemo<'r> {
 }
 
 /// Past this many trees the memo starts afresh (bounded memory).
-const MEMO_LIMIT: usize = 4096;
+const MEMO_LIMIT: usize = 64;
 
 impl<'r> TreeMemo<'r> {
     fn get(&mut self, id: Oid) -> Result<Tree<'r>> {
@@ -216,7 +216,7 @@ pub fn walk(
         let commit = repo.find_commit(id)?;
         let parent = if commit.parent_count() > 0 {
             match commit.parent_id(0) {
-                Ok(p) if odb.exists(p) => Some(p),
+                Ok(p) if !shallow_repo || odb.exists(p) => Some(p),
                 Ok(_) => None,
                 Err(e) if e.code() == git2::ErrorCode::NotFound => None,
                 Err(e) => return Err(e.into()),

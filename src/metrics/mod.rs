@@ -183,6 +183,11 @@ pub const SHALLOW_WARNING: &str = "this is a shallow clone: history-derived figu
 run `git fetch --unshallow` (in GitHub Actions: `fetch-depth: 0` on actions/checkout; in GitLab CI: GIT_DEPTH: 0)";
 
 /// Build the report.
+///
+/// A cold run reads every commit of the first-parent line once; callers
+/// that care about peak memory can turn off libgit2's object cache first
+/// (`git2::opts::enable_caching(false)`, as the CLI does): the walk keeps
+/// the few trees it needs itself.
 pub fn report(
     store: &Store,
     request: &ReportRequest,
