@@ -242,9 +242,15 @@ pub fn walk(
     // 2. What the pending commits added, in parallel runs.
     let mut uncached: HashMap<Oid, CommitDelta> = HashMap::new();
     if !pending.is_empty() {
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
+        // INCIDENT_REPORT_THREADS overrides the number of reader threads.
+        let threads = std::env::var("INCIDENT_REPORT_THREADS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(1)
+            })
             .clamp(1, 4)
             .min(pending.len().div_ceil(256).max(1));
         let size = pending.len().div_ceil(threads);
