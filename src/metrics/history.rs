@@ -83,7 +83,22 @@ fn entry_tree(tree: &Tree<'_>, name: &str) -> Option<Oid> {
         .map(|e| e.id())
 }
 
-/// Blobs under `new` that `old` lacks, as paths under `prefix`.
+/// git's order of tree entries: by name, as if a tree's name ended in `/`.
+fn git_order(a: &git2::TreeEntry<'_>, b: &git2::TreeEntry<'_>) -> std::cmp::Ordering {
+    let (x, y) = (a.name_bytes(), b.name_bytes());
+    let n = x.len().min(y.len());
+    x[..n].cmp(&y[..n]).then_with(|| {
+        let next = |name: &[u8], e: &git2::TreeEntry<'_>| match name.get(n) {
+            Some(c) => *c,
+            None if e.kind() == Some(ObjectType::Tree) => b'/',
+            None => 0,
+        };
+        next(x, a).cmp(&next(y, b))
+    })
+}
+
+/// Blobs under `new` that `old` lacks, as paths under `prefix`. Both trees
+/// list their entries in git's order, so one merge pass pairs them up.
 fn added_blobs(
     memo: &mut TreeMemo<'_>,
     new: Oid,
@@ -96,22 +111,41 @@ fn added_blobs(
     }
     let new_tree = memo.get(new)?;
     let old_tree = old.map(|id| memo.get(id)).transpose()?;
+    let mut old_entries = old_tree
+        .as_ref()
+        .map(|t| t.iter())
+        .into_iter()
+        .flatten()
+        .peekable();
     for entry in new_tree.iter() {
-        let Ok(name) = entry.name() else { continue };
-        let before = old_tree.as_ref().and_then(|t| t.get_name(name));
+        // Skip old entries that sort before this one (deleted files).
+        while old_entries
+            .peek()
+            .is_some_and(|o| git_order(o, &entry) == std::cmp::Ordering::Less)
+        {
+            old_entries.next();
+        }
+        let before = if old_entries
+            .peek()
+            .is_some_and(|o| o.name_bytes() == entry.name_bytes())
+        {
+            old_entries.next()
+        } else {
+            None
+        };
         if before.as_ref().is_some_and(|b| b.id() == entry.id()) {
             continue;
         }
-        let path = format!("{prefix}/{name}");
+        let Ok(name) = entry.name() else { continue };
         match entry.kind() {
             Some(ObjectType::Tree) => {
                 let old_sub = before
                     .filter(|b| b.kind() == Some(ObjectType::Tree))
                     .map(|b| b.id());
-                added_blobs(memo, entry.id(), old_sub, &path, out)?;
+                added_blobs(memo, entry.id(), old_sub, &format!("{prefix}/{name}"), out)?;
             }
             Some(ObjectType::Blob) if before.is_none_or(|b| b.kind() != Some(ObjectType::Blob)) => {
-                out.push(path);
+                out.push(format!("{prefix}/{name}"));
             }
             _ => {}
         }
