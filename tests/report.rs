@@ -362,7 +362,12 @@ fn figures_match_hand_computed_values() {
     assert_eq!(cfr["failed"], 2);
     assert_eq!(cfr["rate"], 0.6667);
     assert_eq!(cfr["failed_tags"], json!(["deploy-1", "deploy-3"]));
-    assert_eq!(m["action_items"]["available"], false);
+    // No action items in this scenario (see action_items_opened_done_and_overdue).
+    assert_eq!(
+        m["action_items"],
+        json!({"available": true, "opened": 0, "done": 0, "done_within_due": 0, "dropped": 0,
+               "open_at_end": 0, "overdue": 0})
+    );
     assert_eq!(
         r["incidents_per_week"],
         json!([{"week": "2026-W47", "count": 4}])
@@ -777,4 +782,112 @@ fn old_configs_without_report_sections_still_work() {
         err.contains("metrics.time_to_resolve") && err.contains("unknown milestone 'fixed'"),
         "{err}"
     );
+}
+
+#[test]
+fn action_items_opened_done_and_overdue() {
+    let mut repo = Repo::init();
+    // Y, in the previous window: one item due 11-12, never done.
+    at(&mut repo, "2026-11-10T10:00:00Z");
+    let y = repo.declare(&["Y", "-s", "SEV2", "--service", "api"]);
+    repo.ok(&["action", "add", &y, "old", "--due", "2026-11-12"]);
+    // X in W47: four items added 11-16.
+    at(&mut repo, "2026-11-16T10:00:00Z");
+    let x = repo.declare(&["X", "-s", "SEV2", "--service", "api"]);
+    // Items are numbered by creation time: add them a minute apart.
+    for (n, due) in [
+        (1, Some("2026-11-18")),
+        (2, Some("2026-11-20")),
+        (3, Some("2026-11-25")),
+        (4, None),
+    ] {
+        at(&mut repo, &format!("2026-11-16T11:0{n}:00Z"));
+        let text = format!("a{n}");
+        let mut args = vec!["action", "add", &x, &text];
+        if let Some(due) = due {
+            args.extend(["--due", due]);
+        }
+        repo.ok(&args);
+    }
+    // a1 done in time, a4 dropped, a2 done a day late; a3 stays open.
+    at(&mut repo, "2026-11-17T10:00:00Z");
+    repo.ok(&["action", "done", &format!("{x}/1")]);
+    at(&mut repo, "2026-11-19T10:00:00Z");
+    repo.ok(&[
+        "action",
+        "drop",
+        &format!("{x}/4"),
+        "--reason",
+        "not needed",
+    ]);
+    at(&mut repo, "2026-11-21T10:00:00Z");
+    repo.ok(&["action", "done", &format!("{x}/2")]);
+    let r = report_json(&mut repo, &[]);
+    assert_eq!(
+        r["metrics"]["action_items"],
+        json!({"available": true, "opened": 4, "done": 2, "done_within_due": 1, "dropped": 1,
+               "open_at_end": 2, "overdue": 1})
+    );
+    // The four weeks before: Y's item added 11-10, open and overdue on 11-16.
+    assert_eq!(
+        r["previous_metrics"]["action_items"],
+        json!({"available": true, "opened": 1, "done": 0, "done_within_due": 0, "dropped": 0,
+               "open_at_end": 1, "overdue": 1})
+    );
+    at(&mut repo, REPORT_NOW);
+    let table = repo.ok(&["report"]);
+    assert!(table.contains("Action items overdue"), "{table}");
+}
+
+#[test]
+fn postmortem_published_by_the_merge_that_brought_its_review() {
+    let mut repo = Repo::init();
+    at(&mut repo, "2026-11-16T10:00:00Z");
+    let p = repo.declare(&[
+        "P",
+        "-s",
+        "SEV1",
+        "--service",
+        "api",
+        "--started-at",
+        "2026-11-16 09:00",
+    ]);
+    at(&mut repo, "2026-11-16T12:00:00Z");
+    repo.ok(&["resolve", &p, "--resolution", "fixed"]);
+    let folder = repo.show(&p)["folder"].as_str().unwrap().to_string();
+    // Written and put in review on a branch, merged on 11-18 12:00.
+    repo.git(&["switch", "-q", "-c", "pm"]);
+    std::fs::write(
+        repo.path.join(&folder).join("postmortem.md"),
+        "# P\n\nSummary.\n",
+    )
+    .unwrap();
+    repo.git(&["add", "-A", "incidents"]);
+    git_at(
+        &repo,
+        &repo.path.clone(),
+        "2026-11-17T09:00:00Z",
+        &["commit", "-q", "-m", "postmortem"],
+    );
+    at(&mut repo, "2026-11-17T10:00:00Z");
+    repo.ok(&["update", &p, "--status", "postmortem"]);
+    repo.git(&["switch", "-q", "main"]);
+    git_at(
+        &repo,
+        &repo.path.clone(),
+        "2026-11-18T12:00:00Z",
+        &["merge", "-q", "--no-ff", "-m", "Merge postmortem", "pm"],
+    );
+    let r = report_json(&mut repo, &[]);
+    // resolved 11-16 12:00 → merge 11-18 12:00.
+    assert_eq!(
+        r["metrics"]["postmortem_lead_time"],
+        summary(1, Some(172800), Some(172800), Some(172800), json!({}))
+    );
+    assert_eq!(r["metrics"]["postmortems_overdue"], 0);
+    // Before the merge (as of 11-18 00:00) it was not published yet; at the
+    // end of W47 it would have been overdue (due 11-19 12:00).
+    let before = report_json(&mut repo, &["--as-of", "2026-11-18 00:00"]);
+    assert_eq!(before["metrics"]["postmortem_lead_time"]["n"], 0);
+    assert_eq!(before["metrics"]["postmortems_overdue"], 1);
 }

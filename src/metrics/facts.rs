@@ -11,9 +11,12 @@ use serde::{Deserialize, Serialize};
 use super::history::{Recording, commit_time};
 use crate::config::Config;
 use crate::error::{Error, Result, io_err};
+use crate::model::action::{self, ACTIONS_DIR, ActionChange, ActionFile, ActionRecord};
 use crate::model::event::{Change, Declaration, Event};
 use crate::model::id;
 use crate::model::incident::{Incident, MilestoneSource};
+use crate::ops::postmortem::POSTMORTEM_FILE;
+use crate::ops::review::REVIEW_STATE;
 use crate::store::{DATA_DIR, DECLARATION_FILE, EVENTS_DIR};
 use crate::time::Timestamp;
 use crate::tomlfile;
@@ -62,16 +65,58 @@ pub struct Facts {
     /// The declaration and every event: (stated time, time of the commit
     /// that brought the file onto the branch, if history has it).
     pub records: Vec<(Timestamp, Option<Timestamp>)>,
+    pub actions: Vec<ActionFact>,
 }
 
-pub fn reduce(
-    config: &Config,
-    folder: &str,
-    declaration: &Declaration,
-    events: &[Event],
-    recorded: &HashMap<String, Recording>,
-) -> Facts {
+/// An action item: when it was added, when it is due, and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionFact {
+    pub created: (i64, i32),
+    /// Due date, `YYYY-MM-DD` (a day in the configured zone).
+    pub due: Option<String>,
+    /// `open`, `done` or `dropped`.
+    pub status: String,
+    pub finished: Option<(i64, i32)>,
+}
+
+impl ActionFact {
+    pub fn created(&self) -> Timestamp {
+        unwire(self.created)
+    }
+
+    pub fn finished(&self) -> Option<Timestamp> {
+        self.finished.map(unwire)
+    }
+
+    pub fn due(&self) -> Option<chrono::NaiveDate> {
+        self.due
+            .as_deref()
+            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    }
+}
+
+/// The milestone a published postmortem sets.
+pub const PUBLISHED: &str = "postmortem_published";
+
+pub fn reduce(config: &Config, raw: &Raw, recorded: &HashMap<String, Recording>) -> Facts {
+    let Raw {
+        folder,
+        declaration,
+        events,
+        actions,
+        has_postmortem,
+    } = raw;
+    let (folder, declaration, events) = (folder.as_str(), declaration, events.as_slice());
     let incident = Incident::replay(config, folder, declaration, events);
+    let actions = action::replay(&declaration.id, actions)
+        .into_iter()
+        .map(|a| ActionFact {
+            created: wire(&a.created_at),
+            due: a.due.map(|d| d.format("%Y-%m-%d").to_string()),
+            status: a.status,
+            finished: a.finished_at.as_ref().map(wire),
+        })
+        .collect();
     let mut ordered: Vec<&Event> = events.iter().collect();
     ordered.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
     let mut transitions = vec![(declaration.status.clone(), declaration.declared_at)];
@@ -91,7 +136,7 @@ pub fn reduce(
             transitions.push((to.clone(), event.at));
         }
     }
-    let milestones = incident
+    let mut milestones: BTreeMap<String, (Timestamp, Option<String>)> = incident
         .milestones
         .iter()
         .map(|(name, m)| {
@@ -102,6 +147,21 @@ pub fn reduce(
             (name.clone(), (m.at, from))
         })
         .collect();
+    // Not recorded yet (`incident close` records it): as `incident show`
+    // does, a postmortem is published by the commit that brought its
+    // review (the last status change to `postmortem`) onto the branch
+    // while postmortem.md is there.
+    if *has_postmortem && !milestones.contains_key(PUBLISHED) {
+        let review = events
+            .iter()
+            .filter(|e| matches!(&e.change, Change::Status { to, .. } if to == REVIEW_STATE))
+            .max_by(|a, b| a.order_key().cmp(&b.order_key()));
+        if let Some(r) =
+            review.and_then(|e| recorded.get(&format!("{folder}/{EVENTS_DIR}/{}.toml", e.id)))
+        {
+            milestones.insert(PUBLISHED.to_string(), (r.time, None));
+        }
+    }
     Facts {
         incident: Core {
             id: incident.id,
@@ -113,6 +173,7 @@ pub fn reduce(
         },
         transitions,
         records,
+        actions,
     }
 }
 
@@ -124,7 +185,15 @@ fn subtrees(tree: &Tree<'_>) -> Vec<(String, Oid)> {
 }
 
 /// The files of one incident, unreplayed.
-pub type Raw = (String, Declaration, Vec<Event>);
+#[derive(Debug, Clone)]
+pub struct Raw {
+    pub folder: String,
+    pub declaration: Declaration,
+    pub events: Vec<Event>,
+    pub actions: Vec<ActionRecord>,
+    /// The folder has a `postmortem.md`.
+    pub has_postmortem: bool,
+}
 
 /// Read every incident under `incidents/<yyyy>/<mm>/` of the tree `root`,
 /// going from tree to tree by id (never looking paths up from the root
@@ -161,7 +230,10 @@ pub fn read_raw(git_dir: &Path, root: Oid) -> Result<(Vec<Raw>, Vec<String>)> {
                 };
                 let folder = format!("{DATA_DIR}/{year}/{month}/{name}");
                 match read_one(&repo, folder_id, &folder, folder_incident_id) {
-                    Ok((declaration, events)) => found.push((folder, declaration, events)),
+                    Ok(mut raw) => {
+                        raw.folder = folder;
+                        found.push(raw)
+                    }
                     Err(e) => warnings.push(format!("skipping {folder}: {e}")),
                 }
             }
@@ -178,7 +250,7 @@ pub fn reduce_all(
 ) -> Vec<Facts> {
     let mut facts: Vec<Facts> = raw
         .iter()
-        .map(|(folder, declaration, events)| reduce(config, folder, declaration, events, recorded))
+        .map(|raw| reduce(config, raw, recorded))
         .collect();
     facts.sort_by(|a, b| {
         (a.incident.milestone("started"), &a.incident.id)
@@ -192,7 +264,7 @@ fn read_one(
     folder_id: Oid,
     folder: &str,
     folder_incident_id: &str,
-) -> Result<(Declaration, Vec<Event>)> {
+) -> Result<Raw> {
     let tree = repo.find_tree(folder_id)?;
     let path = format!("{folder}/{DECLARATION_FILE}");
     let entry = tree
@@ -240,12 +312,80 @@ fn read_one(
             )?);
         }
     }
-    Ok((declaration, events))
+    let actions = read_action_records(repo, &tree, folder)?;
+    Ok(Raw {
+        folder: folder.to_string(),
+        declaration,
+        events,
+        actions,
+        has_postmortem: tree.get_name(POSTMORTEM_FILE).is_some(),
+    })
+}
+
+/// The action items under `actions/` of an incident's folder tree
+/// (`actions/<id>.toml` and their changes in `actions/<id>/`).
+fn read_action_records(
+    repo: &Repository,
+    folder_tree: &Tree<'_>,
+    folder: &str,
+) -> Result<Vec<ActionRecord>> {
+    let mut records = Vec::new();
+    let Some(dir) = folder_tree
+        .get_name(ACTIONS_DIR)
+        .filter(|e| e.kind() == Some(ObjectType::Tree))
+    else {
+        return Ok(records);
+    };
+    let dir_tree = repo.find_tree(dir.id())?;
+    let base = format!("{folder}/{ACTIONS_DIR}");
+    for entry in dir_tree.iter() {
+        let Ok(name) = entry.name() else { continue };
+        let Some(action_id) = name.strip_suffix(".toml") else {
+            continue;
+        };
+        if entry.kind() != Some(ObjectType::Blob) {
+            continue;
+        }
+        let file = format!("{base}/{name}");
+        let blob = repo.find_blob(entry.id())?;
+        let item = ActionFile::parse(&file, tomlfile::text(&file, blob.content())?)?;
+        let mut changes = Vec::new();
+        if let Some(sub) = dir_tree
+            .get_name(action_id)
+            .filter(|e| e.kind() == Some(ObjectType::Tree))
+        {
+            for change in repo.find_tree(sub.id())?.iter() {
+                let Ok(change_name) = change.name() else {
+                    continue;
+                };
+                let Some(change_id) = change_name.strip_suffix(".toml") else {
+                    continue;
+                };
+                if change.kind() != Some(ObjectType::Blob) {
+                    continue;
+                }
+                let change_file = format!("{base}/{action_id}/{change_name}");
+                let blob = repo.find_blob(change.id())?;
+                let parsed = ActionChange::parse(
+                    &change_file,
+                    tomlfile::text(&change_file, blob.content())?,
+                )?;
+                changes.push((change_id.to_string(), parsed));
+            }
+        }
+        records.push(ActionRecord {
+            id: action_id.to_string(),
+            file,
+            item,
+            changes,
+        });
+    }
+    Ok(records)
 }
 
 // --- The snapshot: the facts of the last report, keyed by commit and config.
 
-pub const SNAPSHOT_VERSION: u32 = 1;
+pub const SNAPSHOT_VERSION: u32 = 2;
 pub const SNAPSHOT_FILE: &str = "incident/report-snapshot-v1.json";
 
 type Wire = (i64, i32);
@@ -268,6 +408,7 @@ struct FactsWire {
     milestones: Vec<(String, Wire, Option<String>)>,
     transitions: Vec<(String, Wire)>,
     records: Vec<(Wire, Option<Wire>)>,
+    actions: Vec<ActionFact>,
 }
 
 /// What a report needs besides the config, for one commit.
@@ -337,6 +478,7 @@ pub fn load_snapshot(path: &Path, commit: Oid, config: &str) -> Option<Snapshot>
                 .into_iter()
                 .map(|(a, r)| (unwire(a), r.map(unwire)))
                 .collect(),
+            actions: f.actions,
         })
         .collect();
     Some(Snapshot {
@@ -380,6 +522,7 @@ pub fn save_snapshot(path: &Path, commit: Oid, config: &str, snapshot: &Snapshot
                     .iter()
                     .map(|(a, r)| (wire(a), r.as_ref().map(wire)))
                     .collect(),
+                actions: f.actions.clone(),
             })
             .collect(),
     };

@@ -109,10 +109,22 @@ pub struct ChangeFailureRate {
     pub failed_tags: Vec<String>,
 }
 
+/// Action items of the incidents counted, over the period.
 #[derive(Debug, Clone, Serialize)]
-pub struct NotAvailable {
+pub struct ActionItems {
     pub available: bool,
-    pub reason: String,
+    /// Added during the period.
+    pub opened: u64,
+    /// Marked done during the period...
+    pub done: u64,
+    /// ...of which on or before their due date (or without one).
+    pub done_within_due: u64,
+    /// Dropped (will not be done) during the period.
+    pub dropped: u64,
+    /// Open at the end of the period.
+    pub open_at_end: u64,
+    /// Open at the end of the period and past their due date.
+    pub overdue: u64,
 }
 
 /// Every figure for one set of incidents and one period.
@@ -132,7 +144,7 @@ pub struct Metrics {
     pub postmortem_lead_time: Summary,
     /// Postmortems due by the end of the period and not published by then.
     pub postmortems_overdue: u64,
-    pub action_items: NotAvailable,
+    pub action_items: ActionItems,
     pub recording_lag: Lag,
     pub change_failure_rate: ChangeFailureRate,
     /// Incidents in ignored states (false alarms, duplicates) left out of every figure.
@@ -789,10 +801,7 @@ fn compute(context: &Context<'_>, facts: &[&Facts], period: &Period) -> Metrics 
         open_at_end,
         postmortem_lead_time: summary_of(&m.postmortem_lead_time),
         postmortems_overdue,
-        action_items: NotAvailable {
-            available: false,
-            reason: "action items are not recorded by this version of incident".into(),
-        },
+        action_items: action_items(&context.zone, &counted, period),
         recording_lag: Lag {
             summary: lag.summary(),
             late,
@@ -801,6 +810,49 @@ fn compute(context: &Context<'_>, facts: &[&Facts], period: &Period) -> Metrics 
         change_failure_rate,
         ignored: ignored_counts,
     }
+}
+
+fn action_items(zone: &Zone, counted: &[&Facts], period: &Period) -> ActionItems {
+    // As `incident actions` does: overdue when the due day is before today,
+    // and "today" at the end of the period is the day the period ends on.
+    let end_day = zone.convert(&period.until).date_naive();
+    let mut items = ActionItems {
+        available: true,
+        opened: 0,
+        done: 0,
+        done_within_due: 0,
+        dropped: 0,
+        open_at_end: 0,
+        overdue: 0,
+    };
+    for action in counted.iter().flat_map(|f| &f.actions) {
+        let created = action.created();
+        let finished = action.finished();
+        if period.contains(&created) {
+            items.opened += 1;
+        }
+        if let Some(at) = finished.filter(|t| period.contains(t)) {
+            match action.status.as_str() {
+                "done" => {
+                    items.done += 1;
+                    let day = zone.convert(&at).date_naive();
+                    if action.due().is_none_or(|due| day <= due) {
+                        items.done_within_due += 1;
+                    }
+                }
+                "dropped" => items.dropped += 1,
+                _ => {}
+            }
+        }
+        let open_then = created < period.until && finished.is_none_or(|t| t >= period.until);
+        if open_then {
+            items.open_at_end += 1;
+            if action.due().is_some_and(|due| due < end_day) {
+                items.overdue += 1;
+            }
+        }
+    }
+    items
 }
 
 fn deployment_repo(store: &Store, config: &Config) -> Result<Repository> {

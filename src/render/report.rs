@@ -184,13 +184,39 @@ fn figures(report: &Report, metrics: &Metrics, previous: Option<&Metrics>) -> Ve
         current: cfr(metrics),
         previous: previous.map_or(Cell::Unavailable(String::new()), cfr),
     });
-    out.push(Figure {
-        key: "action_items".into(),
-        label: "Action items".into(),
-        definition: "opened, done, overdue".into(),
-        current: Cell::Unavailable(metrics.action_items.reason.clone()),
-        previous: Cell::Unavailable(String::new()),
-    });
+    let mut actions = |key: &str, label: &str, definition: &str, get: &dyn Fn(&Metrics) -> u64| {
+        out.push(Figure {
+            key: format!("action_items.{key}"),
+            label: label.into(),
+            definition: definition.into(),
+            current: Cell::Count(get(metrics)),
+            previous: previous.map_or(Cell::Unavailable(String::new()), |p| Cell::Count(get(p))),
+        });
+    };
+    actions(
+        "opened",
+        "Action items opened",
+        "action items added during the period",
+        &|m| m.action_items.opened,
+    );
+    actions(
+        "done",
+        "Action items done",
+        "action items marked done during the period",
+        &|m| m.action_items.done,
+    );
+    actions(
+        "done_within_due",
+        "Action items done in time",
+        "of those done, how many on or before their due date (or without one)",
+        &|m| m.action_items.done_within_due,
+    );
+    actions(
+        "overdue",
+        "Action items overdue",
+        "action items open at the end of the period whose due date is before the day it ends on",
+        &|m| m.action_items.overdue,
+    );
     out
 }
 
