@@ -34,6 +34,11 @@ pub struct Config {
     pub postmortem: PostmortemConfig,
     #[serde(default)]
     pub actions: ActionsConfig,
+    // --- reports (issue 4): optional sections, defaults when absent ---
+    #[serde(default)]
+    pub metrics: crate::metrics::config::MetricsConfig,
+    #[serde(default)]
+    pub deployments: crate::metrics::config::DeploymentsConfig,
 }
 
 /// `[postmortem]`: which incidents need one, from which template, and

@@ -68,6 +68,8 @@ pub enum FormatArg {
     Markdown,
     /// GitHub Actions annotations (for `postmortem check`; a table elsewhere).
     Github,
+    /// HTML (incident report only; other commands print Markdown).
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -90,6 +92,7 @@ pub enum Command {
     Show(commands::show::Args),
     Timeline(commands::timeline::Args),
     Log(commands::log::Args),
+    Report(commands::report::Args),
     Completions(commands::completions::Args),
     Man(commands::man::Args),
     // Postmortems, reviews and action items (issue 3).
@@ -107,6 +110,8 @@ pub struct Context {
     pub interactive: bool,
     /// `--format github`: GitHub Actions annotations where a command has them.
     pub github_annotations: bool,
+    /// `--format html` (for `incident report`; `format` is Markdown then).
+    pub html: bool,
 }
 
 impl Context {
@@ -131,10 +136,12 @@ impl Context {
                 FormatArg::Csv => Format::Csv,
                 FormatArg::Markdown => Format::Markdown,
                 FormatArg::Github => Format::Table,
+                FormatArg::Html => Format::Markdown,
             },
             color,
             interactive,
             github_annotations: matches!(cli.format, FormatArg::Github),
+            html: matches!(cli.format, FormatArg::Html),
         }
     }
 
@@ -190,6 +197,7 @@ pub fn main() -> ExitCode {
         Command::Show(args) => commands::show::run(&context, args),
         Command::Timeline(args) => commands::timeline::run(&context, args),
         Command::Log(args) => commands::log::run(&context, args),
+        Command::Report(args) => commands::report::run(&context, args),
         Command::Completions(args) => commands::completions::run(&context, args, Cli::command()),
         Command::Man(args) => commands::man::run(&context, args, Cli::command()),
         // Postmortems, reviews and action items (issue 3).

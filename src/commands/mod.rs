@@ -10,6 +10,7 @@ pub mod list;
 pub mod log;
 pub mod man;
 pub mod reopen;
+pub mod report;
 pub mod resolve;
 pub mod show;
 pub mod timeline;

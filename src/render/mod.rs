@@ -4,6 +4,7 @@
 pub mod incident;
 // Postmortems and action items (issue 3).
 pub mod postmortem;
+pub mod report;
 
 use comfy_table::{Cell, Color, ContentArrangement, LineStyle, Table, TableStyle};
 

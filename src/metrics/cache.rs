@@ -1,0 +1,190 @@
+//! What the history walk learned per commit, kept under `.git/` so the next
+//! report reads no history it has read before.
+//!
+//! Keyed by commit id: a commit's first parent and content never change,
+//! so an entry stays true forever; a rebase or a fetch only adds commits
+//! that are not in the cache yet. The file starts with a format version; a
+//! file of another version, or one that does not parse, is ignored and
+//! rewritten.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use git2::Oid;
+
+use crate::error::{Result, io_err};
+
+const MAGIC: &[u8] = b"incident report cache\n";
+/// Bump when what is stored per commit changes meaning.
+pub const CACHE_VERSION: u32 = 1;
+pub const CACHE_FILE: &str = "incident/report-cache-v1";
+
+/// What one commit did on the first-parent line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitDelta {
+    pub parent: Option<Oid>,
+    /// Committer time, seconds since the epoch.
+    pub time: i64,
+    /// Committer UTC offset in minutes.
+    pub offset_minutes: i32,
+    /// Files under the incidents folder that this commit added (relative to
+    /// its first parent).
+    pub added: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Cache {
+    pub entries: HashMap<Oid, CommitDelta>,
+}
+
+/// Where the cache lives for a repository (shared by its worktrees).
+pub fn cache_path(git_common_dir: &Path) -> PathBuf {
+    git_common_dir.join(CACHE_FILE)
+}
+
+impl Cache {
+    /// Read the cache; a missing, old or damaged file gives an empty cache.
+    pub fn load(path: &Path) -> Cache {
+        match fs::read(path) {
+            Ok(bytes) => decode(&bytes).unwrap_or_default(),
+            Err(_) => Cache::default(),
+        }
+    }
+
+    /// Write the cache atomically (a temporary file renamed over the old one).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(io_err(dir))?;
+        }
+        let mut ids: Vec<&Oid> = self.entries.keys().collect();
+        ids.sort();
+        let mut out = Vec::with_capacity(64 * ids.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&CACHE_VERSION.to_le_bytes());
+        out.extend_from_slice(&(ids.len() as u64).to_le_bytes());
+        for id in ids {
+            let delta = &self.entries[id];
+            out.extend_from_slice(id.as_bytes());
+            match delta.parent {
+                Some(p) => {
+                    out.push(1);
+                    out.extend_from_slice(p.as_bytes());
+                }
+                None => out.push(0),
+            }
+            out.extend_from_slice(&delta.time.to_le_bytes());
+            out.extend_from_slice(&delta.offset_minutes.to_le_bytes());
+            out.extend_from_slice(&(delta.added.len() as u32).to_le_bytes());
+            for path in &delta.added {
+                out.extend_from_slice(&(path.len() as u32).to_le_bytes());
+                out.extend_from_slice(path.as_bytes());
+            }
+        }
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        let mut file = fs::File::create(&tmp).map_err(io_err(&tmp))?;
+        file.write_all(&out).map_err(io_err(&tmp))?;
+        drop(file);
+        fs::rename(&tmp, path).map_err(io_err(path))?;
+        Ok(())
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let end = self.at.checked_add(n)?;
+        let slice = self.bytes.get(self.at..end)?;
+        self.at = end;
+        Some(slice)
+    }
+    fn u8(&mut self) -> Option<u8> {
+        self.take(1).map(|b| b[0])
+    }
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+    fn i32(&mut self) -> Option<i32> {
+        Some(i32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn i64(&mut self) -> Option<i64> {
+        Some(i64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn oid(&mut self) -> Option<Oid> {
+        Oid::from_bytes(self.take(20)?).ok()
+    }
+}
+
+fn decode(bytes: &[u8]) -> Option<Cache> {
+    let mut r = Reader { bytes, at: 0 };
+    if r.take(MAGIC.len())? != MAGIC || r.u32()? != CACHE_VERSION {
+        return None;
+    }
+    let count = usize::try_from(r.u64()?).ok()?;
+    let mut entries = HashMap::with_capacity(count.min(bytes.len() / 32));
+    for _ in 0..count {
+        let id = r.oid()?;
+        let parent = match r.u8()? {
+            0 => None,
+            1 => Some(r.oid()?),
+            _ => return None,
+        };
+        let time = r.i64()?;
+        let offset_minutes = r.i32()?;
+        let n = r.u32()? as usize;
+        let mut added = Vec::with_capacity(n.min(1024));
+        for _ in 0..n {
+            let len = r.u32()? as usize;
+            added.push(String::from_utf8(r.take(len)?.to_vec()).ok()?);
+        }
+        entries.insert(
+            id,
+            CommitDelta {
+                parent,
+                time,
+                offset_minutes,
+                added,
+            },
+        );
+    }
+    if r.at != bytes.len() {
+        return None;
+    }
+    Some(Cache { entries })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_rejects_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c");
+        let mut cache = Cache::default();
+        let id = Oid::from_str("0123456789012345678901234567890123456789").unwrap();
+        cache.entries.insert(
+            id,
+            CommitDelta {
+                parent: Some(id),
+                time: 42,
+                offset_minutes: -60,
+                added: vec!["incidents/a".into()],
+            },
+        );
+        cache.save(&path).unwrap();
+        assert_eq!(Cache::load(&path).entries, cache.entries);
+        let mut bytes = fs::read(&path).unwrap();
+        bytes.pop();
+        fs::write(&path, &bytes).unwrap();
+        assert!(Cache::load(&path).entries.is_empty());
+    }
+}

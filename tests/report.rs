@@ -1,0 +1,893 @@
+//! `incident report` through the real binary, on repositories built with
+//! the real commands and back-dated times; every figure is checked against
+//! a value computed by hand in the comments.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::{Value, json};
+use support::{Repo, base_env};
+
+/// Report time: Tuesday of ISO week 48, so the default period is 2026-W47
+/// (Mon 2026-11-16 00:00 to Mon 2026-11-23 00:00 UTC).
+const REPORT_NOW: &str = "2026-11-24T10:00:00Z";
+
+fn at(repo: &mut Repo, now: &str) {
+    repo.now = now.to_string();
+}
+
+/// git with a fixed commit time.
+fn git_at(repo: &Repo, dir: &Path, when: &str, args: &[&str]) -> String {
+    let mut cmd = Command::new("git");
+    base_env(&mut cmd, &repo.home());
+    let out = cmd
+        .current_dir(dir)
+        .env("GIT_AUTHOR_DATE", when)
+        .env("GIT_COMMITTER_DATE", when)
+        .args(args)
+        .output()
+        .expect("git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+fn report_json(repo: &mut Repo, args: &[&str]) -> Value {
+    at(repo, REPORT_NOW);
+    let mut all = vec!["--format", "json", "report"];
+    all.extend_from_slice(args);
+    serde_json::from_str(&repo.ok(&all)).expect("report json")
+}
+
+fn summary(
+    n: u64,
+    median: Option<i64>,
+    p90: Option<i64>,
+    mean: Option<i64>,
+    excluded: Value,
+) -> Value {
+    let total: u64 = excluded
+        .as_object()
+        .map(|o| o.values().map(|v| v.as_u64().unwrap()).sum())
+        .unwrap_or(0);
+    json!({
+        "n": n,
+        "median_seconds": median,
+        "p90_seconds": p90,
+        "mean_seconds": mean,
+        "excluded": total,
+        "excluded_by_reason": excluded,
+    })
+}
+
+/// Incidents A–F (see each comment), deployments deploy-1..3.
+fn scenario() -> (Repo, Vec<String>) {
+    let mut repo = Repo::init();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(repo.path.join("incidents/config.toml"))
+        .and_then(|mut f| {
+            std::io::Write::write_all(&mut f, b"\n[deployments]\ntag_pattern = \"deploy-*\"\n")
+        })
+        .unwrap();
+    repo.git(&["add", "incidents/config.toml"]);
+    git_at(
+        &repo,
+        &repo.path.clone(),
+        "2026-11-01T00:00:00Z",
+        &["commit", "-q", "-m", "deployments"],
+    );
+    // Deployments: code commits tagged in W47 (deploy-1, deploy-2, deploy-3) and one before.
+    for (i, when) in [
+        "2026-11-09T08:00:00Z",
+        "2026-11-16T08:00:00Z",
+        "2026-11-17T08:00:00Z",
+        "2026-11-18T08:00:00Z",
+    ]
+    .iter()
+    .enumerate()
+    {
+        std::fs::write(repo.path.join("app.txt"), format!("v{i}\n")).unwrap();
+        repo.git(&["add", "app.txt"]);
+        git_at(
+            &repo,
+            &repo.path.clone(),
+            when,
+            &["commit", "-q", "-m", &format!("deploy {i}")],
+        );
+        git_at(
+            &repo,
+            &repo.path.clone(),
+            when,
+            &["tag", &format!("deploy-{i}")],
+        );
+    }
+
+    // F (previous window): SEV2 api, started 11-10 09:00, declared 10:00,
+    // resolved 11:00; postmortem published 11-12 10:00.
+    at(&mut repo, "2026-11-10T10:00:00Z");
+    let f = repo.declare(&[
+        "F",
+        "-s",
+        "SEV2",
+        "--service",
+        "api",
+        "--started-at",
+        "2026-11-10 09:00",
+    ]);
+    at(&mut repo, "2026-11-10T11:00:00Z");
+    repo.ok(&["resolve", &f, "--resolution", "fixed"]);
+    at(&mut repo, "2026-11-12T10:00:00Z");
+    repo.ok(&["update", &f, "--milestone", "postmortem_published"]);
+
+    // A: SEV1 api, started 11-16 10:00, detected 10:10, declared 10:20,
+    // acknowledged 10:30, mitigated 11:00 (written down 11:05), resolved 12:00.
+    // Caused by deploy-1.
+    at(&mut repo, "2026-11-16T10:20:00Z");
+    let a = repo.declare(&[
+        "A",
+        "-s",
+        "SEV1",
+        "--service",
+        "api",
+        "--started-at",
+        "2026-11-16 10:00",
+        "--detected-at",
+        "2026-11-16 10:10",
+    ]);
+    at(&mut repo, "2026-11-16T10:30:00Z");
+    repo.ok(&["ack", &a]);
+    at(&mut repo, "2026-11-16T11:05:00Z");
+    repo.ok(&[
+        "update",
+        &a,
+        "--status",
+        "mitigated",
+        "--at",
+        "2026-11-16 11:00",
+        "--caused-by",
+        "deploy-1",
+    ]);
+    at(&mut repo, "2026-11-16T12:00:00Z");
+    repo.ok(&["resolve", &a, "--resolution", "rolled back"]);
+
+    // B: SEV2 api, started 11-18 09:00, detected 09:05, declared 09:15,
+    // resolved 13:00 but written down only the next morning at 09:00 (20 h late).
+    // Caused by the commit that deploy-3 points at (named by its id).
+    at(&mut repo, "2026-11-18T09:15:00Z");
+    let b = repo.declare(&[
+        "B",
+        "-s",
+        "SEV2",
+        "--service",
+        "api",
+        "--started-at",
+        "2026-11-18 09:00",
+        "--detected-at",
+        "2026-11-18 09:05",
+    ]);
+    let deploy3 = repo
+        .git(&["rev-parse", "deploy-3^{commit}"])
+        .trim()
+        .to_string();
+    at(&mut repo, "2026-11-19T09:00:00Z");
+    repo.ok(&[
+        "resolve",
+        &b,
+        "--at",
+        "2026-11-18 13:00",
+        "--resolution",
+        "fixed",
+    ]);
+    repo.ok(&[
+        "update",
+        &b,
+        "--caused-by",
+        &deploy3[..12],
+        "--at",
+        "2026-11-18 13:00",
+    ]);
+
+    // E: SEV3 api, a false alarm: cancelled, so left out of every figure.
+    at(&mut repo, "2026-11-19T10:00:00Z");
+    let e = repo.declare(&["E", "-s", "SEV3", "--service", "api"]);
+    at(&mut repo, "2026-11-19T10:30:00Z");
+    repo.ok(&["cancel", &e, "--reason", "false alarm"]);
+
+    // C: SEV1 db, still open: started 11-20 07:30, detected 07:45,
+    // declared 08:00, acknowledged 08:10.
+    at(&mut repo, "2026-11-20T08:00:00Z");
+    let c = repo.declare(&[
+        "C",
+        "-s",
+        "SEV1",
+        "--service",
+        "db",
+        "--started-at",
+        "2026-11-20 07:30",
+        "--detected-at",
+        "2026-11-20 07:45",
+    ]);
+    at(&mut repo, "2026-11-20T08:10:00Z");
+    repo.ok(&["ack", &c]);
+
+    // D: SEV2 db, started 09:00, detected 09:30, declared 10:00, resolved
+    // 11:00; then someone edits `started_at` by hand to 12:00, after
+    // `detected` and `resolved`: out of order.
+    at(&mut repo, "2026-11-21T10:00:00Z");
+    let d = repo.declare(&[
+        "D",
+        "-s",
+        "SEV2",
+        "--service",
+        "db",
+        "--started-at",
+        "2026-11-21 09:00",
+        "--detected-at",
+        "2026-11-21 09:30",
+    ]);
+    at(&mut repo, "2026-11-21T11:00:00Z");
+    repo.ok(&["resolve", &d, "--resolution", "fixed"]);
+    let folder = repo.show(&d)["folder"].as_str().unwrap().to_string();
+    let file = repo.path.join(&folder).join("incident.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let edited = text.replace(
+        "started_at = 2026-11-21T09:00:00Z",
+        "started_at = 2026-11-21T12:00:00Z",
+    );
+    assert_ne!(text, edited, "{text}");
+    std::fs::write(&file, edited).unwrap();
+    repo.git(&["add", "-A", "incidents"]);
+    git_at(
+        &repo,
+        &repo.path.clone(),
+        "2026-11-22T09:00:00Z",
+        &["commit", "-q", "-m", "fix start time by hand"],
+    );
+    (repo, vec![a, b, c, d, e, f])
+}
+
+#[test]
+fn figures_match_hand_computed_values() {
+    let (mut repo, _) = scenario();
+    let r = report_json(&mut repo, &[]);
+    assert_eq!(r["period"]["label"], "2026-W47");
+    assert_eq!(r["period"]["since"], "2026-11-16T00:00:00+00:00");
+    assert_eq!(r["period"]["until"], "2026-11-23T00:00:00+00:00");
+    let m = &r["metrics"];
+    // A, B, C, D started in W47; E is cancelled.
+    assert_eq!(m["incidents"], 4);
+    assert_eq!(m["ignored"], json!({"cancelled": 1}));
+    // Detect: A 600, B 300, C 900; D out of order.
+    assert_eq!(
+        m["time_to_detect"],
+        summary(
+            3,
+            Some(600),
+            Some(900),
+            Some(600),
+            json!({"out_of_order": 1})
+        )
+    );
+    // Acknowledge: A 1200, B 14100 (implied by resolved 13:00), C 1500, D 5400.
+    assert_eq!(
+        m["time_to_acknowledge"],
+        summary(4, Some(1500), Some(14100), Some(5550), json!({}))
+    );
+    // Declare: A 600, B 600, C 900, D 1800.
+    assert_eq!(
+        m["time_to_declare"],
+        summary(4, Some(600), Some(1800), Some(975), json!({}))
+    );
+    // Mitigate: A 3600, B 14400; C still open; D out of order.
+    let two_left_out = json!({"out_of_order": 1, "still_open": 1});
+    assert_eq!(
+        m["time_to_mitigate"],
+        summary(2, Some(3600), Some(14400), Some(9000), two_left_out.clone())
+    );
+    // Resolve: A 7200, B 14400; C still open; D out of order.
+    assert_eq!(
+        m["time_to_resolve"],
+        summary(2, Some(7200), Some(14400), Some(10800), two_left_out)
+    );
+    // Between, per service: api F resolved 11-10 11:00 → A started 11-16 10:00 = 514800,
+    // A resolved 11-16 12:00 → B started 11-18 09:00 = 162000; db: C still open → D.
+    assert_eq!(
+        m["time_between_incidents"],
+        summary(
+            2,
+            Some(162000),
+            Some(514800),
+            Some(338400),
+            json!({"still_open": 1})
+        )
+    );
+    // States: triage A 600, B 13500, C 600, D 3600; investigating A 1800, C still
+    // in it; mitigated A 3600.
+    assert_eq!(
+        m["time_in_state"]["triage"],
+        summary(4, Some(600), Some(13500), Some(4575), json!({}))
+    );
+    assert_eq!(
+        m["time_in_state"]["investigating"],
+        summary(
+            1,
+            Some(1800),
+            Some(1800),
+            Some(1800),
+            json!({"still_open": 1})
+        )
+    );
+    assert_eq!(
+        m["time_in_state"]["mitigated"],
+        summary(1, Some(3600), Some(3600), Some(3600), json!({}))
+    );
+    assert_eq!(m["open_at_end"], 1);
+    // Postmortems: none of A–D published; C still open. Overdue at the end
+    // of W47: A (SEV1, due 3 days after 11-16 12:00). F was published.
+    assert_eq!(
+        m["postmortem_lead_time"],
+        summary(
+            0,
+            None,
+            None,
+            None,
+            json!({"milestone_missing": 3, "still_open": 1})
+        )
+    );
+    assert_eq!(m["postmortems_overdue"], 1);
+    // Recording lag of declarations and events stated in W47 (E left out);
+    // `ack` writes two events (status, milestone), `update --status X
+    // --caused-by Y` two (status, cause):
+    // A: declaration 0, ack 0 0, mitigated 300, cause 300, resolved 0;
+    // B: declaration 0, resolved 72000 (late), cause 72000 (late);
+    // C: declaration 0, ack 0 0; D: declaration 0, resolved 0.
+    // 14 values, ten of them 0: median (7th) 0, p90 (13th) 72000,
+    // mean 144600 / 14 = 10328.6.
+    let lag = &m["recording_lag"];
+    assert_eq!(lag["n"], 14, "{lag}");
+    assert_eq!(lag["median_seconds"], 0);
+    assert_eq!(lag["p90_seconds"], 72000);
+    assert_eq!(lag["mean_seconds"], 10329);
+    assert_eq!(lag["late"], 2);
+    // Deployments in W47: deploy-1, deploy-2, deploy-3; failed: deploy-1 (by
+    // tag), deploy-3 (by commit).
+    let cfr = &m["change_failure_rate"];
+    assert_eq!(cfr["deployments"], 3);
+    assert_eq!(cfr["failed"], 2);
+    assert_eq!(cfr["rate"], 0.6667);
+    assert_eq!(cfr["failed_tags"], json!(["deploy-1", "deploy-3"]));
+    // No action items in this scenario (see action_items_opened_done_and_overdue).
+    assert_eq!(
+        m["action_items"],
+        json!({"available": true, "opened": 0, "done": 0, "done_within_due": 0, "dropped": 0,
+               "open_at_end": 0, "overdue": 0})
+    );
+    assert_eq!(
+        r["incidents_per_week"],
+        json!([{"week": "2026-W47", "count": 4}])
+    );
+    // The four weeks before: F only (resolve 7200), postmortem lead 169200 (47 h).
+    let p = &r["previous_metrics"];
+    assert_eq!(p["incidents"], 1);
+    assert_eq!(
+        p["time_to_resolve"],
+        summary(1, Some(7200), Some(7200), Some(7200), json!({}))
+    );
+    assert_eq!(
+        p["postmortem_lead_time"],
+        summary(1, Some(169200), Some(169200), Some(169200), json!({}))
+    );
+    assert_eq!(p["change_failure_rate"]["deployments"], 1);
+    assert_eq!(r["trend"].as_array().unwrap().len(), 12);
+    assert_eq!(
+        r["trend"][11],
+        json!({"week": "2026-W47", "incidents": 4, "median_time_to_resolve_seconds": 7200})
+    );
+    assert_eq!(
+        r["trend"][10],
+        json!({"week": "2026-W46", "incidents": 1, "median_time_to_resolve_seconds": 7200})
+    );
+}
+
+#[test]
+fn breakdown_by_severity_and_service() {
+    let (mut repo, _) = scenario();
+    let r = report_json(&mut repo, &["--by", "severity"]);
+    let sev = &r["by"]["severity"];
+    // SEV1: A 7200, C still open. SEV2: B 14400, D out of order.
+    assert_eq!(
+        sev["SEV1"]["time_to_resolve"],
+        summary(
+            1,
+            Some(7200),
+            Some(7200),
+            Some(7200),
+            json!({"still_open": 1})
+        )
+    );
+    assert_eq!(
+        sev["SEV2"]["time_to_resolve"],
+        summary(
+            1,
+            Some(14400),
+            Some(14400),
+            Some(14400),
+            json!({"out_of_order": 1})
+        )
+    );
+    assert_eq!(sev["SEV3"]["incidents"], 0);
+    assert_eq!(sev["SEV3"]["ignored"], json!({"cancelled": 1}));
+    assert_eq!(sev["SEV1"]["open_at_end"], 1);
+    assert_eq!(sev["SEV5"]["incidents"], 0);
+    // SEV2 failed deployments: only deploy-3 (B); deploy-1 was A's (SEV1).
+    assert_eq!(
+        sev["SEV2"]["change_failure_rate"]["failed_tags"],
+        json!(["deploy-3"])
+    );
+
+    let r = report_json(&mut repo, &["--by", "service"]);
+    let svc = &r["by"]["service"];
+    assert_eq!(svc["api"]["incidents"], 2);
+    assert_eq!(
+        svc["api"]["time_to_resolve"],
+        summary(2, Some(7200), Some(14400), Some(10800), json!({}))
+    );
+    assert_eq!(
+        svc["db"]["time_to_resolve"],
+        summary(
+            0,
+            None,
+            None,
+            None,
+            json!({"out_of_order": 1, "still_open": 1})
+        )
+    );
+    assert_eq!(
+        svc["api"]["time_between_incidents"],
+        summary(2, Some(162000), Some(514800), Some(338400), json!({}))
+    );
+}
+
+#[test]
+fn every_format_renders_and_output_is_byte_identical() {
+    let (mut repo, _) = scenario();
+    at(&mut repo, REPORT_NOW);
+    for format in ["table", "markdown", "json", "csv", "html"] {
+        let first = repo.ok(&["--format", format, "report", "--by", "severity"]);
+        let second = repo.ok(&["--format", format, "report", "--by", "severity"]);
+        assert_eq!(first, second, "{format}");
+        assert!(first.contains("SEV1"), "{format}: {first}");
+    }
+    let md = repo.ok(&["--format", "markdown", "report"]);
+    assert!(
+        md.contains("| Time to resolve | 2 | 2h 00m | 4h 00m | 3h 00m |"),
+        "{md}"
+    );
+    assert!(md.contains("started → resolved"), "{md}");
+    assert_eq!(md.matches("<svg").count(), 2, "{md}");
+    let html = repo.ok(&["--format", "html", "report"]);
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    assert_eq!(html.matches("<svg").count(), 2);
+    let csv = repo.ok(&["--format", "csv", "report"]);
+    assert!(
+        csv.contains("all,time_to_resolve,2,7200,14400,10800,2,out_of_order=1;still_open=1,"),
+        "{csv}"
+    );
+    repo.ok(&[
+        "--format",
+        "markdown",
+        "report",
+        "--output",
+        "reports/2026-W47.md",
+    ]);
+    // With --output, the charts are SVG files beside the report, linked as images.
+    let written = std::fs::read_to_string(repo.path.join("reports/2026-W47.md")).unwrap();
+    assert!(
+        written.contains("![Incidents per week](2026-W47-incidents-per-week.svg)"),
+        "{written}"
+    );
+    assert!(!written.contains("<svg"));
+    let chart =
+        std::fs::read_to_string(repo.path.join("reports/2026-W47-time-to-resolve.svg")).unwrap();
+    assert!(chart.starts_with("<svg"), "{chart}");
+    assert!(chart.contains("Median time to resolve"), "{chart}");
+    let head = |t: &str| t.lines().take(12).collect::<Vec<_>>().join("\n");
+    assert_eq!(head(&written), head(&md));
+    repo.ok(&["--format", "json", "report", "--output", "out.json"]);
+    assert_eq!(
+        std::fs::read_to_string(repo.path.join("out.json")).unwrap(),
+        repo.ok(&["--format", "json", "report"])
+    );
+}
+
+#[test]
+fn periods_and_bad_input() {
+    let (mut repo, _) = scenario();
+    let week = report_json(&mut repo, &["--week", "2026-W46"]);
+    assert_eq!(week["metrics"]["incidents"], 1);
+    let last = report_json(&mut repo, &["--last", "2w"]);
+    assert_eq!(last["period"]["since"], "2026-11-09T00:00:00+00:00");
+    assert_eq!(last["metrics"]["incidents"], 5);
+    let range = report_json(
+        &mut repo,
+        &["--since", "2026-11-18", "--until", "2026-11-21"],
+    );
+    assert_eq!(range["metrics"]["incidents"], 2);
+    let err = repo.fails(1, &["report", "--week", "2026-W99"]);
+    assert!(err.contains("is not an ISO week"), "{err}");
+    let err = repo.fails(1, &["report", "--last", "soon"]);
+    assert!(err.contains("not a length"), "{err}");
+    let err = repo.fails(1, &["report", "--as-of", "no-such-thing-at-all"]);
+    assert!(err.contains("neither a revision nor a time"), "{err}");
+}
+
+#[test]
+fn as_of_an_earlier_commit_equals_a_checkout_of_it() {
+    let (mut repo, ids) = scenario();
+    // The commit that resolved B (11-19 09:00): C and D did not exist yet.
+    let log = repo.git(&["log", "--first-parent", "--format=%H %s"]);
+    let resolve_b = log
+        .lines()
+        .find(|l| l.contains(&ids[1]) && l.to_lowercase().contains("resolve"))
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    let as_of = report_json(&mut repo, &["--as-of", &resolve_b]);
+    assert_eq!(as_of["as_of"]["commit"], resolve_b.as_str());
+    assert_eq!(as_of["metrics"]["incidents"], 2);
+    assert_eq!(as_of["metrics"]["time_to_resolve"]["n"], 2);
+
+    let clone = repo.sibling("checkout");
+    repo.git(&[
+        "clone",
+        "-q",
+        repo.path.to_str().unwrap(),
+        clone.to_str().unwrap(),
+    ]);
+    support::git_in(&clone, &repo.home(), &["reset", "-q", "--hard", &resolve_b]);
+    at(&mut repo, REPORT_NOW);
+    let there: Value =
+        serde_json::from_str(&repo.ok_in(&clone, &["--format", "json", "report"])).unwrap();
+    // Tags are not part of a commit: compare everything else.
+    let strip = |v: &Value| {
+        let mut v = v.clone();
+        v["as_of"] = Value::Null;
+        v["metrics"]["change_failure_rate"] = Value::Null;
+        v["previous_metrics"]["change_failure_rate"] = Value::Null;
+        v
+    };
+    assert_eq!(strip(&as_of), strip(&there));
+
+    // A time names the last commit at or before it, as git log --until does.
+    let expected = repo.git(&[
+        "log",
+        "--first-parent",
+        "-1",
+        "--until=2026-11-18T12:00:00Z",
+        "--format=%H",
+    ]);
+    let by_time = report_json(&mut repo, &["--as-of", "2026-11-18 12:00"]);
+    assert_eq!(by_time["as_of"]["commit"], expected.trim());
+    assert_eq!(by_time["metrics"]["incidents"], 2);
+    assert_eq!(by_time["metrics"]["time_to_resolve"]["n"], 1);
+    // A commit off the first-parent line is refused.
+    repo.git(&["switch", "-q", "-c", "side"]);
+    std::fs::write(repo.path.join("side.txt"), "x\n").unwrap();
+    repo.git(&["add", "side.txt"]);
+    repo.git(&["commit", "-q", "-m", "side"]);
+    let side = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    repo.git(&["switch", "-q", "main"]);
+    let err = repo.fails(1, &["report", "--as-of", &side]);
+    assert!(err.contains("not on the first-parent line"), "{err}");
+}
+
+fn verbose(repo: &Repo) -> (String, String) {
+    let out = repo.run(&["--format", "json", "report", "-v"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn warm_cache_equals_cold_run_after_fetch_rebase_and_deletion() {
+    let (mut repo, _) = scenario();
+    at(&mut repo, REPORT_NOW);
+    let cache = repo.path.join(".git/incident/report-cache-v1");
+    let (cold, note) = verbose(&repo);
+    assert!(note.contains(" 0 from the cache"), "{note}");
+    assert!(cache.is_file());
+    let (warm, note) = verbose(&repo);
+    assert!(note.contains(" 0 read from git"), "{note}");
+    assert_eq!(cold, warm);
+
+    // A clone that fetches new commits: the cache covers the old ones.
+    let clone = repo.sibling("clone");
+    repo.git(&[
+        "clone",
+        "-q",
+        repo.path.to_str().unwrap(),
+        clone.to_str().unwrap(),
+    ]);
+    repo.ok_in(&clone, &["--format", "json", "report"]);
+    at(&mut repo, "2026-11-22T10:00:00Z");
+    repo.declare(&[
+        "G",
+        "-s",
+        "SEV3",
+        "--service",
+        "web",
+        "--started-at",
+        "2026-11-22 09:00",
+    ]);
+    at(&mut repo, REPORT_NOW);
+    support::git_in(&clone, &repo.home(), &["pull", "-q", "--ff-only"]);
+    let warm_clone = repo.ok_in(&clone, &["--format", "json", "report"]);
+    std::fs::remove_file(clone.join(".git/incident/report-cache-v1")).unwrap();
+    let cold_clone = repo.ok_in(&clone, &["--format", "json", "report"]);
+    assert_eq!(warm_clone, cold_clone);
+    let v: Value = serde_json::from_str(&warm_clone).unwrap();
+    assert_eq!(v["metrics"]["incidents"], 5);
+
+    // Rewrite history: drop G and the hand edit, then record something else.
+    repo.git(&["reset", "-q", "--hard", "HEAD~2"]);
+    at(&mut repo, "2026-11-22T11:00:00Z");
+    repo.declare(&[
+        "H",
+        "-s",
+        "SEV4",
+        "--service",
+        "web",
+        "--started-at",
+        "2026-11-22 10:00",
+    ]);
+    at(&mut repo, REPORT_NOW);
+    let (after_rebase, _) = verbose(&repo);
+    std::fs::remove_file(&cache).unwrap();
+    let (cold_again, note) = verbose(&repo);
+    assert!(note.contains(" 0 from the cache"), "{note}");
+    assert_eq!(after_rebase, cold_again);
+    // A damaged cache is ignored and rewritten.
+    std::fs::write(&cache, b"garbage").unwrap();
+    let (after_damage, _) = verbose(&repo);
+    assert_eq!(after_damage, cold_again);
+}
+
+#[test]
+fn squash_merged_branch_keeps_stated_times_and_shows_recording_lag() {
+    let mut repo = Repo::init();
+    at(&mut repo, "2026-11-16T10:00:00Z");
+    let id = repo.declare(&[
+        "S",
+        "-s",
+        "SEV2",
+        "--service",
+        "api",
+        "--started-at",
+        "2026-11-16 09:00",
+    ]);
+    repo.git(&["switch", "-q", "-c", "fix"]);
+    at(&mut repo, "2026-11-16T10:30:00Z");
+    repo.ok(&["ack", &id]);
+    at(&mut repo, "2026-11-16T12:00:00Z");
+    repo.ok(&["resolve", &id, "--resolution", "fixed"]);
+    repo.git(&["switch", "-q", "main"]);
+    repo.git(&["merge", "-q", "--squash", "fix"]);
+    // Merged two days later.
+    git_at(
+        &repo,
+        &repo.path.clone(),
+        "2026-11-18T12:00:00Z",
+        &["commit", "-q", "-m", "squash fix"],
+    );
+    repo.git(&["branch", "-q", "-D", "fix"]);
+    let r = report_json(&mut repo, &[]);
+    let m = &r["metrics"];
+    // Durations from stated times: resolve 09:00 → 12:00, acknowledge 10:00 → 10:30.
+    assert_eq!(
+        m["time_to_resolve"],
+        summary(1, Some(10800), Some(10800), Some(10800), json!({}))
+    );
+    assert_eq!(
+        m["time_to_acknowledge"],
+        summary(1, Some(1800), Some(1800), Some(1800), json!({}))
+    );
+    // Recording lag: declaration 0; the two ack events (10:30) and the
+    // resolve event (12:00) reached main with the squash commit on 11-18
+    // 12:00: 178200, 178200 and 172800. Mean 529200 / 4 = 132300.
+    let lag = &m["recording_lag"];
+    assert_eq!(lag["n"], 4, "{lag}");
+    assert_eq!(lag["median_seconds"], 172800);
+    assert_eq!(lag["p90_seconds"], 178200);
+    assert_eq!(lag["mean_seconds"], 132300);
+    assert_eq!(lag["late"], 3);
+}
+
+#[test]
+fn shallow_clone_warns_and_strict_fails() {
+    let (mut repo, _) = scenario();
+    at(&mut repo, REPORT_NOW);
+    let clone = repo.sibling("shallow");
+    let url = format!("file://{}", repo.path.display());
+    repo.git(&["clone", "-q", "--depth", "1", &url, clone.to_str().unwrap()]);
+    let out = repo.run_in(&clone, &["--format", "json", "report"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("warning: this is a shallow clone"), "{err}");
+    assert!(
+        err.contains("git fetch --unshallow") && err.contains("fetch-depth: 0"),
+        "{err}"
+    );
+    let err = repo.fails(1, &["-C", clone.to_str().unwrap(), "report", "--strict"]);
+    assert!(err.contains("shallow clone"), "{err}");
+    // After unshallowing, the figures equal the full clone's.
+    support::git_in(&clone, &repo.home(), &["fetch", "-q", "--unshallow"]);
+    let full = repo.ok(&["--format", "json", "report"]);
+    let out = repo.run_in(&clone, &["--format", "json", "report"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut a: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut b: Value = serde_json::from_str(&full).unwrap();
+    // The clone has the tags too (fetched), but compare without them to be safe.
+    a["metrics"]["change_failure_rate"] = Value::Null;
+    b["metrics"]["change_failure_rate"] = Value::Null;
+    a["previous_metrics"]["change_failure_rate"] = Value::Null;
+    b["previous_metrics"]["change_failure_rate"] = Value::Null;
+    assert_eq!(a, b);
+}
+
+#[test]
+fn old_configs_without_report_sections_still_work() {
+    let mut repo = Repo::init();
+    let r = report_json(&mut repo, &[]);
+    assert_eq!(r["metrics"]["incidents"], 0);
+    assert_eq!(r["metrics"]["change_failure_rate"]["available"], false);
+    assert_eq!(
+        r["metrics"]["time_to_resolve"],
+        summary(0, None, None, None, json!({}))
+    );
+    // A configured metric with an unknown milestone is refused.
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(repo.path.join("incidents/config.toml"))
+        .and_then(|mut f| {
+            std::io::Write::write_all(
+                &mut f,
+                b"\n[metrics]\ntime_to_resolve = { from = \"started\", to = \"fixed\" }\n",
+            )
+        })
+        .unwrap();
+    let err = repo.fails(1, &["report"]);
+    assert!(
+        err.contains("metrics.time_to_resolve") && err.contains("unknown milestone 'fixed'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn action_items_opened_done_and_overdue() {
+    let mut repo = Repo::init();
+    // Y, in the previous window: one item due 11-12, never done.
+    at(&mut repo, "2026-11-10T10:00:00Z");
+    let y = repo.declare(&["Y", "-s", "SEV2", "--service", "api"]);
+    repo.ok(&["action", "add", &y, "old", "--due", "2026-11-12"]);
+    // X in W47: four items added 11-16.
+    at(&mut repo, "2026-11-16T10:00:00Z");
+    let x = repo.declare(&["X", "-s", "SEV2", "--service", "api"]);
+    // Items are numbered by creation time: add them a minute apart.
+    for (n, due) in [
+        (1, Some("2026-11-18")),
+        (2, Some("2026-11-20")),
+        (3, Some("2026-11-25")),
+        (4, None),
+    ] {
+        at(&mut repo, &format!("2026-11-16T11:0{n}:00Z"));
+        let text = format!("a{n}");
+        let mut args = vec!["action", "add", &x, &text];
+        if let Some(due) = due {
+            args.extend(["--due", due]);
+        }
+        repo.ok(&args);
+    }
+    // a1 done in time, a4 dropped, a2 done a day late; a3 stays open.
+    at(&mut repo, "2026-11-17T10:00:00Z");
+    repo.ok(&["action", "done", &format!("{x}/1")]);
+    at(&mut repo, "2026-11-19T10:00:00Z");
+    repo.ok(&[
+        "action",
+        "drop",
+        &format!("{x}/4"),
+        "--reason",
+        "not needed",
+    ]);
+    at(&mut repo, "2026-11-21T10:00:00Z");
+    repo.ok(&["action", "done", &format!("{x}/2")]);
+    let r = report_json(&mut repo, &[]);
+    assert_eq!(
+        r["metrics"]["action_items"],
+        json!({"available": true, "opened": 4, "done": 2, "done_within_due": 1, "dropped": 1,
+               "open_at_end": 2, "overdue": 1})
+    );
+    // The four weeks before: Y's item added 11-10, open and overdue on 11-16.
+    assert_eq!(
+        r["previous_metrics"]["action_items"],
+        json!({"available": true, "opened": 1, "done": 0, "done_within_due": 0, "dropped": 0,
+               "open_at_end": 1, "overdue": 1})
+    );
+    at(&mut repo, REPORT_NOW);
+    let table = repo.ok(&["report"]);
+    assert!(table.contains("Action items overdue"), "{table}");
+}
+
+#[test]
+fn postmortem_published_by_the_merge_that_brought_its_review() {
+    let mut repo = Repo::init();
+    at(&mut repo, "2026-11-16T10:00:00Z");
+    let p = repo.declare(&[
+        "P",
+        "-s",
+        "SEV1",
+        "--service",
+        "api",
+        "--started-at",
+        "2026-11-16 09:00",
+    ]);
+    at(&mut repo, "2026-11-16T12:00:00Z");
+    repo.ok(&["resolve", &p, "--resolution", "fixed"]);
+    let folder = repo.show(&p)["folder"].as_str().unwrap().to_string();
+    // Written and put in review on a branch, merged on 11-18 12:00.
+    repo.git(&["switch", "-q", "-c", "pm"]);
+    std::fs::write(
+        repo.path.join(&folder).join("postmortem.md"),
+        "# P\n\nSummary.\n",
+    )
+    .unwrap();
+    repo.git(&["add", "-A", "incidents"]);
+    git_at(
+        &repo,
+        &repo.path.clone(),
+        "2026-11-17T09:00:00Z",
+        &["commit", "-q", "-m", "postmortem"],
+    );
+    at(&mut repo, "2026-11-17T10:00:00Z");
+    repo.ok(&["update", &p, "--status", "postmortem"]);
+    repo.git(&["switch", "-q", "main"]);
+    git_at(
+        &repo,
+        &repo.path.clone(),
+        "2026-11-18T12:00:00Z",
+        &["merge", "-q", "--no-ff", "-m", "Merge postmortem", "pm"],
+    );
+    let r = report_json(&mut repo, &[]);
+    // resolved 11-16 12:00 → merge 11-18 12:00.
+    assert_eq!(
+        r["metrics"]["postmortem_lead_time"],
+        summary(1, Some(172800), Some(172800), Some(172800), json!({}))
+    );
+    assert_eq!(r["metrics"]["postmortems_overdue"], 0);
+    // Before the merge (as of 11-18 00:00) it was not published yet; at the
+    // end of W47 it would have been overdue (due 11-19 12:00).
+    let before = report_json(&mut repo, &["--as-of", "2026-11-18 00:00"]);
+    assert_eq!(before["metrics"]["postmortem_lead_time"]["n"], 0);
+    assert_eq!(before["metrics"]["postmortems_overdue"], 1);
+}
