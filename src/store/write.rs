@@ -254,6 +254,15 @@ impl Store {
         })
     }
 
+    /// Take incident's writer lock and finish any write a killed process
+    /// left half done: for commands such as `sync` that move the branch
+    /// themselves. The lock is held until the value is dropped.
+    pub fn lock_writers(&self) -> Result<WriterLock> {
+        let lock = WriterLock::acquire(&self.repo.path().join(LOCK_FILE))?;
+        self.recover()?;
+        Ok(lock)
+    }
+
     /// Refuse when any of `paths` (files or folders) differs between HEAD,
     /// the index and the working tree, except the files in `ours` (staged by
     /// an earlier attempt of this very command).
@@ -596,7 +605,7 @@ fn build_tree(
 
 /// An exclusive lock among incident's own writers. `flock` is released by
 /// the kernel when the process dies, so a killed command never blocks the next.
-struct WriterLock {
+pub struct WriterLock {
     _file: File,
 }
 
