@@ -168,6 +168,9 @@ impl Store {
                 number,
             })?;
             self.ensure_clean(&plan.guard, staged)?;
+            for file in &plan.files {
+                self.ensure_inside_worktree(&file.path)?;
+            }
             let tree_id = write_tree(&self.repo, base.as_ref(), &plan.files)?;
             let tree = self.repo.find_tree(tree_id)?;
             let paths: Vec<String> = plan.files.iter().map(|f| f.path.clone()).collect();
@@ -263,6 +266,30 @@ impl Store {
         Ok(lock)
     }
 
+    /// Refuse a path whose folders (or the file itself) are symbolic links
+    /// in the working tree: writing through them could land outside the
+    /// repository.
+    fn ensure_inside_worktree(&self, path: &str) -> Result<()> {
+        let mut current = self.workdir().to_path_buf();
+        for component in path.split('/') {
+            current.push(component);
+            match fs::symlink_metadata(&current) {
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    return Err(Error::InvalidInput {
+                        message: format!(
+                            "refusing to write {path}: {} is a symbolic link, which could lead outside the repository; replace it with a real folder",
+                            current.display()
+                        ),
+                    });
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                Err(e) => return Err(io_err(&current)(e)),
+            }
+        }
+        Ok(())
+    }
+
     /// Refuse when any of `paths` (files or folders) differs between HEAD,
     /// the index and the working tree, except the files in `ours` (staged by
     /// an earlier attempt of this very command).
@@ -297,6 +324,9 @@ impl Store {
     /// touching no other index entry.
     fn stage(&self, lock: &IndexLock, tree: &Tree<'_>, paths: &[String]) -> Result<()> {
         let mut entries = Vec::new();
+        for path in paths {
+            self.ensure_inside_worktree(path)?;
+        }
         for path in paths {
             let entry = tree.get_path(Path::new(path))?;
             let blob = self.repo.find_blob(entry.id())?;
@@ -595,7 +625,16 @@ fn build_tree(
             Some(entry) if entry.kind() == Some(git2::ObjectType::Tree) => {
                 Some(repo.find_tree(entry.id())?)
             }
-            _ => None,
+            // A file or symbolic link where a folder is needed: replacing it
+            // would silently drop it from the repository.
+            Some(_) => {
+                return Err(Error::InvalidInput {
+                    message: format!(
+                        "refusing to write into '{name}': the repository has a file or symbolic link there, not a folder; move it away and commit"
+                    ),
+                });
+            }
+            None => None,
         };
         let subtree = build_tree(repo, existing.as_ref(), &children)?;
         builder.insert(name, subtree, FileMode::Tree.into())?;
