@@ -519,3 +519,77 @@ fn dry_run_says_what_would_happen() {
     assert_eq!(json["integration"]["kind"], "merge");
     assert_eq!(json["dry_run"], true);
 }
+
+/// Four clones sync at the same moment, three times: the pushes race, the
+/// losers start over (fetch, merge, push), and every event arrives everywhere.
+#[test]
+fn concurrent_syncs_from_four_clones_lose_nothing() {
+    let team = Team::new(&[]);
+    let (a, now) = (team.a(), support::NOW);
+    let id = declare(&team, &a, now, "Everyone at once");
+    team.ok(&a, now, &["sync"]);
+    let clones = [
+        a.clone(),
+        team.clone_as("b"),
+        team.clone_as("c"),
+        team.clone_as("d"),
+    ];
+    let mut expected = Vec::new();
+    let mut retries = 0;
+    for round in 0..3 {
+        for (n, dir) in clones.iter().enumerate() {
+            let note = format!("round {round} from clone {n}");
+            team.ok(
+                dir,
+                &format!("2026-11-24T10:{:02}:00Z", 10 + round * 4 + n),
+                &["update", &id, "-m", &note],
+            );
+            expected.push(note);
+        }
+        let running: Vec<_> = clones
+            .iter()
+            .map(|dir| {
+                team.repo
+                    .command_in(dir)
+                    .args(["--format", "json", "sync"])
+                    .output_async()
+            })
+            .collect();
+        for child in running {
+            let out = child.wait_with_output().expect("wait");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let outcome: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+            retries += outcome["attempts"].as_u64().expect("attempts") - 1;
+        }
+    }
+    for _ in 0..2 {
+        for dir in &clones {
+            team.ok(dir, now, &["sync"]);
+        }
+    }
+    eprintln!("pushes started over {retries} times");
+    expected.sort();
+    let head = team.git(&a, &["rev-parse", "HEAD"]);
+    for dir in &clones {
+        assert_eq!(notes(&team.timeline(dir, &id)), expected);
+        assert_eq!(team.git(dir, &["rev-parse", "HEAD"]), head);
+        team.assert_healthy(dir);
+    }
+}
+
+trait OutputAsync {
+    fn output_async(&mut self) -> std::process::Child;
+}
+
+impl OutputAsync for std::process::Command {
+    fn output_async(&mut self) -> std::process::Child {
+        self.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn")
+    }
+}

@@ -18,8 +18,8 @@ use std::path::PathBuf;
 
 use git2::build::CheckoutBuilder;
 use git2::{
-    AutotagOption, Cred, CredentialType, Delta, DiffOptions, ErrorClass, ErrorCode, FetchOptions,
-    Oid, PushOptions, Remote, RemoteCallbacks, Repository, StatusOptions,
+    AutotagOption, Cred, CredentialType, Delta, DiffOptions, Direction, ErrorClass, ErrorCode,
+    FetchOptions, Oid, PushOptions, Remote, RemoteCallbacks, Repository, StatusOptions,
 };
 
 use crate::error::{Error, Result};
@@ -29,7 +29,7 @@ use crate::store::identity::Identity;
 use crate::time::Timestamp;
 
 /// How often to start over when the remote moved between fetch and push.
-pub const MAX_ATTEMPTS: u32 = 5;
+pub const MAX_ATTEMPTS: u32 = 8;
 
 /// A temporary ref naming the commit being pushed (removed afterwards).
 const PUSH_REF: &str = "refs/incident/sync-push";
@@ -202,7 +202,14 @@ pub fn sync(store: &Store, request: &SyncRequest, now: Timestamp) -> Result<Sync
                 &remote_branch,
             )? {
                 Pushed::Done => {}
-                Pushed::Rejected(_) if attempt < MAX_ATTEMPTS => continue,
+                Pushed::Rejected(_) if attempt < MAX_ATTEMPTS => {
+                    // Clones racing each other: spread the next tries out.
+                    let mut jitter = [0u8; 1];
+                    let _ = getrandom::fill(&mut jitter);
+                    let millis = u64::from(attempt) * 20 + u64::from(jitter[0] % 64);
+                    std::thread::sleep(std::time::Duration::from_millis(millis));
+                    continue;
+                }
                 Pushed::Rejected(reason) => {
                     return Err(Error::InvalidInput {
                         message: format!(
@@ -460,27 +467,46 @@ fn push(
     repo.reference(PUSH_REF, target, true, "incident sync: commit to push")?;
     let result = (|| {
         let refusal: RefCell<Option<String>> = RefCell::new(None);
-        let mut callbacks = callbacks(config);
-        callbacks.push_update_reference(|_, status| {
+        let mut push_callbacks = callbacks(config);
+        push_callbacks.push_update_reference(|_, status| {
             if let Some(status) = status {
                 *refusal.borrow_mut() = Some(status.to_string());
             }
             Ok(())
         });
         let mut options = PushOptions::new();
-        options.remote_callbacks(callbacks);
+        options.remote_callbacks(push_callbacks);
         let refspec = format!("{PUSH_REF}:refs/heads/{remote_branch}");
         match remote.push(&[refspec.as_str()], Some(&mut options)) {
             Ok(()) => {}
-            Err(e) if e.code() == ErrorCode::NotFastForward => {
+            // Another clone pushed first, or is pushing right now.
+            Err(e) if matches!(e.code(), ErrorCode::NotFastForward | ErrorCode::Locked) => {
                 return Ok(Pushed::Rejected(e.message().to_string()));
             }
             Err(e) => return Err(remote_error(e, "push to", name, url)),
         }
         drop(options);
-        match refusal.into_inner() {
-            None => Ok(Pushed::Done),
-            Some(reason) => Ok(Pushed::Rejected(reason)),
+        if let Some(reason) = refusal.into_inner() {
+            return Ok(Pushed::Rejected(reason));
+        }
+        // libgit2 updates a local (file) remote's branch without a
+        // compare-and-swap, so a concurrent push could replace ours: make
+        // sure the remote has our commit before calling it done.
+        let connection = remote
+            .connect_auth(Direction::Fetch, Some(callbacks(config)), None)
+            .map_err(|e| remote_error(e, "fetch from", name, url))?;
+        let wanted = format!("refs/heads/{remote_branch}");
+        let now_there = connection
+            .list()?
+            .iter()
+            .find(|h| h.name() == wanted)
+            .map(|h| h.oid());
+        if now_there == Some(target) {
+            Ok(Pushed::Done)
+        } else {
+            Ok(Pushed::Rejected(
+                "another push replaced ours at the same moment".into(),
+            ))
         }
     })();
     if let Ok(mut reference) = repo.find_reference(PUSH_REF) {
