@@ -97,6 +97,12 @@ fn every_problem_is_one_line_naming_file_and_line() {
             text.as_bytes(),
         );
     }
+    // A cause naming a commit that is not here: a warning.
+    commit_file(
+        &repo,
+        &format!("{fb}/events/20261124T093600Z-gggggg-cause.toml"),
+        b"version = 1\nkind = \"cause\"\nat = 2026-11-24T10:00:00Z\nrecorded_at = 2026-11-24T10:00:00Z\nauthor = \"Bob\"\ncaused_by = \"deadbeef12\"\n",
+    );
     // An event dropped into the incident folder instead of events/.
     commit_file(
         &repo,
@@ -146,6 +152,10 @@ fn every_problem_is_one_line_naming_file_and_line() {
     );
     assert!(
         has("incidents/notes.txt: warning: unexpected file"),
+        "{stdout}"
+    );
+    assert!(
+        has("-gggggg-cause.toml:6: warning: caused_by: no commit 'deadbeef12'"),
         "{stdout}"
     );
     assert!(stderr.contains("error: incident check found"), "{stderr}");

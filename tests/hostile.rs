@@ -102,6 +102,19 @@ fn a_fifty_megabyte_file() {
         stdout.contains(&format!("{event}: error:")) && stdout.contains("bytes"),
         "{stdout}"
     );
+    // A 50 MB config in the working tree is refused before it is read.
+    let config = repo.path.join("incidents/config.toml");
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&config)
+        .expect("open");
+    file.set_len(50 * 1024 * 1024).expect("grow");
+    let (code, _, stderr) = run(&repo, &["list"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("incidents/config.toml: file is 52428800 bytes"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -535,6 +535,7 @@ impl<'r> Checker<'r> {
                     name,
                     &config.milestone_names(),
                 ),
+                Change::Cause { rev } => self.cause(&event_file, line("caused_by"), rev),
                 _ => {}
             }
         }
@@ -574,6 +575,23 @@ impl<'r> Checker<'r> {
                 format!(
                     "contradiction: {}; the incident is now '{}' by the replay rule: record the intended state with `incident update {} --status STATE`",
                     anomaly.message, incident.status, folder.id
+                ),
+            );
+        }
+    }
+
+    /// A cause that looks like a commit id should name a commit here
+    /// (deployments and tags from elsewhere are fine).
+    fn cause(&mut self, file: &str, line: Option<usize>, rev: &str) {
+        let looks_like_commit =
+            (7..=40).contains(&rev.len()) && rev.bytes().all(|b| b.is_ascii_hexdigit());
+        if looks_like_commit && self.repo.revparse_single(rev).is_err() {
+            self.push(
+                Level::Warning,
+                file,
+                line,
+                format!(
+                    "caused_by: no commit '{rev}' in this repository (from another repository, or a shallow clone?)"
                 ),
             );
         }
