@@ -10,7 +10,9 @@
 //! Order of steps, so that an error leaves the branch, the index and the
 //! working tree as they were: fetch; compute the integrated commit in
 //! memory; refuse if it would touch files the user has changed; push it;
-//! only then check out the changed files and move the branch. Fetching does
+//! only then, holding incident's writer lock (not held over the network, so
+//! recording goes on while a sync waits), check out the changed files and
+//! move the branch. Fetching does
 //! update the remote-tracking branch (`origin/main`), as `git fetch` does.
 
 use std::cell::RefCell;
@@ -82,7 +84,10 @@ pub fn sync(store: &Store, request: &SyncRequest, now: Timestamp) -> Result<Sync
     let repo = &store.repo;
     let branch_ref = store.ensure_writable()?;
     let branch = branch_ref.trim_start_matches("refs/heads/").to_string();
-    let _lock = store.lock_writers()?;
+    // Finish any write a killed command left half done, then let other
+    // incident commands run while the network is slow: the lock is taken
+    // again only to move the branch.
+    drop(store.lock_writers()?);
     let remote_name = resolve_remote(repo, &branch, request.remote.as_deref())?;
     let remote_branch = upstream_branch(repo, &branch, &remote_name);
     let mut remote = repo.find_remote(&remote_name)?;
@@ -222,6 +227,12 @@ pub fn sync(store: &Store, request: &SyncRequest, now: Timestamp) -> Result<Sync
             repo.reference(&tracking, target, true, "incident sync: push")?;
         }
         if target != local {
+            let _lock = store.lock_writers()?;
+            if repo.head().ok().and_then(|h| h.target()) != Some(local) {
+                // An incident command committed meanwhile: the remote has
+                // `target` now; the next round merges the new commit too.
+                continue;
+            }
             update_worktree(
                 repo,
                 &branch_ref,
