@@ -11,8 +11,8 @@
 #
 # Usage: scripts/crash-test.sh [KILLS] [MAX_DELAY_MS]
 #   KILLS         how many commands to start and kill (default 200)
-#   MAX_DELAY_MS  kill after a random delay of 0..MAX_DELAY_MS (default: a
-#                 little more than one uncontended command takes here)
+#   MAX_DELAY_MS  kill after a random delay of 0..MAX_DELAY_MS (default: one and
+#                 a half times as long as one uncontended command takes here)
 #   INCIDENT_BIN  the binary to test (default: target/debug/incident, built if missing)
 set -euo pipefail
 
@@ -55,7 +55,7 @@ cycle_open=1
 if [[ -z $MAX_DELAY_MS ]]; then
   start=$(date +%s%N)
   for n in 1 2 3; do "$BIN" update "$NOTES" -m "calibrate $n" >/dev/null; done
-  MAX_DELAY_MS=$(( ($(date +%s%N) - start) / 3000000 * 5 / 4 + 1 ))
+  MAX_DELAY_MS=$(( ($(date +%s%N) - start) / 3000000 * 3 / 2 + 1 ))
 fi
 echo "killing after 0..${MAX_DELAY_MS} ms"
 
