@@ -112,8 +112,14 @@ for ((i = 1; i <= KILLS; i++)); do
     parent=$(git rev-parse HEAD^)
     [[ $parent == "$before" ]] || fail "more than one commit landed"
     added=$(git diff-tree --no-commit-id --name-status -r HEAD)
-    count=$(grep -c '^A	incidents/' <<<"$added" || true)
-    [[ $count == "$expect" && $(wc -l <<<"$added") == "$expect" ]] || fail "commit holds $count files, expected $expect: $added"
+    # The files the command writes: its events (or incident.toml), and on
+    # a first resolve the postmortem draft that the config asks for.
+    count=$(grep -c -E '^A	incidents/.*/(events/[^/]*|incident)\.toml$' <<<"$added" || true)
+    extra=$(grep -v -c -E '^A	incidents/.*/(events/[^/]*|incident)\.toml$' <<<"$added" || true)
+    if [[ $op == resolve ]] && grep -q -E '^A	incidents/.*/postmortem\.md$' <<<"$added"; then
+      extra=$((extra - 1))
+    fi
+    [[ $count == "$expect" && $extra == 0 ]] || fail "commit holds $count records and $extra other files, expected $expect: $added"
     if [[ $op == resolve ]]; then cycle_open=0; elif [[ $op == reopen ]]; then cycle_open=1; fi
   fi
 

@@ -235,3 +235,36 @@ fn outside_an_incident_repository_it_says_so() {
     assert!(stderr.contains("not an incident repository"), "{stderr}");
     assert!(Path::new(&repo.path).join(".git").exists());
 }
+
+#[test]
+fn postmortems_action_items_and_templates_are_known_files() {
+    let repo = Repo::init();
+    let id = repo.declare(&["DB down", "--severity", "SEV2", "--no-input"]);
+    repo.ok(&["resolve", &id, "--resolution", "restarted"]);
+    repo.ok(&["action", "add", &id, "add a disk alert", "--owner", "bob"]);
+    let fa = folder(&repo, &id);
+    commit_file(
+        &repo,
+        "incidents/templates/postmortem-short.md",
+        b"# Summary\n",
+    );
+    let (code, stdout, stderr) = check(&repo, &[]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stderr.contains("0 errors, 0 warnings"), "{stderr}");
+    let actions: Vec<String> = std::fs::read_dir(repo.path.join(&fa).join("actions"))
+        .expect("actions")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    let item = actions
+        .iter()
+        .find(|n| n.ends_with(".toml"))
+        .expect("an item");
+    commit_file(&repo, &format!("{fa}/actions/{item}"), b"owner = bob\n");
+    let (code, stdout, _) = check(&repo, &[]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stdout.contains(&format!("{fa}/actions/{item}:1: error:")),
+        "{stdout}"
+    );
+}

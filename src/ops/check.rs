@@ -10,9 +10,11 @@ use git2::{ObjectType, Repository, Tree, TreeEntry};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::model::action::{ACTIONS_DIR, ActionChange, ActionFile};
 use crate::model::event::{Change, Declaration, Event};
 use crate::model::id;
 use crate::model::incident::Incident;
+use crate::ops::postmortem::TEMPLATES_DIR;
 use crate::store::{CONFIG_PATH, DATA_DIR, DECLARATION_FILE, EVENTS_DIR, Store};
 use crate::tomlfile;
 
@@ -225,6 +227,22 @@ impl<'r> Checker<'r> {
             if name == "config.toml" && entry.kind() == Some(ObjectType::Blob) {
                 continue;
             }
+            if format!("{DATA_DIR}/{name}") == TEMPLATES_DIR && is_tree(&entry) {
+                // Postmortem templates: Markdown only.
+                for template in self.repo.find_tree(entry.id())?.iter() {
+                    let template_name = entry_name(&template);
+                    let template_path = format!("{path}/{template_name}");
+                    let markdown = template_name.ends_with(".md")
+                        && template.kind() == Some(ObjectType::Blob)
+                        && template.filemode() != MODE_LINK;
+                    if markdown {
+                        check_name(self, &template_name, &template_path);
+                    } else {
+                        self.stray(&template, &template_path, None)?;
+                    }
+                }
+                continue;
+            }
             if is_digits(&name, 4) && is_tree(&entry) {
                 let year = self.repo.find_tree(entry.id())?;
                 for month_entry in year.iter() {
@@ -310,6 +328,9 @@ impl<'r> Checker<'r> {
                         _ => self.stray(&event_entry, &event_file, Some(path))?,
                     }
                 }
+            } else if name == ACTIONS_DIR && is_tree(&entry) {
+                let actions = self.repo.find_tree(entry.id())?;
+                self.read_actions(&actions, &file, path)?;
             } else if name.ends_with(".md")
                 && entry.kind() == Some(ObjectType::Blob)
                 && entry.filemode() != MODE_LINK
@@ -329,6 +350,44 @@ impl<'r> Checker<'r> {
             );
         }
         Ok(folder)
+    }
+
+    /// `actions/<item>.toml` and `actions/<item>/<change>.toml`: each parses.
+    fn read_actions(&mut self, tree: &Tree<'_>, dir: &str, incident_folder: &str) -> Result<()> {
+        for entry in tree.iter() {
+            let name = entry_name(&entry);
+            let file = format!("{dir}/{name}");
+            if name.ends_with(".toml")
+                && (entry.kind() == Some(ObjectType::Blob) || entry.filemode() == MODE_LINK)
+            {
+                check_name(self, &name, &file);
+                if let Some(text) = self.text(&entry, &file)?
+                    && let Err(e) = ActionFile::parse(&file, &text)
+                {
+                    self.push_error(&file, e);
+                }
+            } else if is_tree(&entry) && tree.get_name(&format!("{name}.toml")).is_some() {
+                for change in self.repo.find_tree(entry.id())?.iter() {
+                    let change_name = entry_name(&change);
+                    let change_file = format!("{file}/{change_name}");
+                    let is_file =
+                        change.kind() == Some(ObjectType::Blob) || change.filemode() == MODE_LINK;
+                    if change_name.ends_with(".toml") && is_file {
+                        check_name(self, &change_name, &change_file);
+                        if let Some(text) = self.text(&change, &change_file)?
+                            && let Err(e) = ActionChange::parse(&change_file, &text)
+                        {
+                            self.push_error(&change_file, e);
+                        }
+                    } else {
+                        self.stray(&change, &change_file, Some(incident_folder))?;
+                    }
+                }
+            } else {
+                self.stray(&entry, &file, Some(incident_folder))?;
+            }
+        }
+        Ok(())
     }
 
     /// Something that is not where incident puts things.

@@ -454,9 +454,18 @@ impl Store {
         };
         if let Some((branch, commit)) = &interrupted.moving {
             let ref_lock = self.repo.commondir().join(format!("{branch}.lock"));
-            if fs::read_to_string(&ref_lock)
-                .is_ok_and(|content| content.trim() == commit.to_string())
-            {
+            // libgit2 buffers a reference's content until it renames the
+            // lock into place, so a writer killed in between leaves the lock
+            // empty: that one is the dead writer's too when it is newer than
+            // the journal (found by scripts/crash-test.sh).
+            let journal_written = fs::metadata(&journal.path).and_then(|m| m.modified()).ok();
+            let made_after_journal = fs::metadata(&ref_lock)
+                .and_then(|m| m.modified())
+                .is_ok_and(|made| journal_written.is_some_and(|written| made >= written));
+            if fs::read_to_string(&ref_lock).is_ok_and(|content| {
+                content.trim() == commit.to_string()
+                    || (content.trim().is_empty() && made_after_journal)
+            }) {
                 fs::remove_file(&ref_lock).map_err(io_err(&ref_lock))?;
             }
         }
