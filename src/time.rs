@@ -128,7 +128,10 @@ pub fn parse_time(input: &str, now: Timestamp, zone: &Zone) -> Result<Timestamp>
     {
         let amount = parse_relative(rest.trim())
             .ok_or_else(|| bad("not a duration like 15m, 2h or 1h30m"))?;
-        return Ok(zone.convert(&(now - amount)));
+        let then = now
+            .checked_sub_signed(amount)
+            .ok_or_else(|| bad("that is further back than incident can count"))?;
+        return Ok(zone.convert(&then));
     }
     let local_now = zone.convert(&now).naive_local();
     let localize = |naive: NaiveDateTime| {
@@ -199,7 +202,8 @@ pub fn parse_relative(text: &str) -> Option<Duration> {
             "w" | "week" | "weeks" => 604_800,
             _ => return None,
         };
-        total += Duration::seconds(number.checked_mul(seconds_per)?);
+        // Checked all the way: `99999999999999w` is an error, not a panic.
+        total = total.checked_add(&Duration::try_seconds(number.checked_mul(seconds_per)?)?)?;
         rest = rest[unit_end..].trim_start();
     }
     Some(total)
@@ -239,6 +243,15 @@ mod tests {
 
     fn at(s: &str) -> Timestamp {
         DateTime::parse_from_rfc3339(s).unwrap()
+    }
+
+    #[test]
+    fn huge_relative_times_are_errors_not_panics() {
+        // Found by the `time` fuzz target.
+        assert_eq!(parse_relative("499999999999913h30m3h"), None);
+        let now = at("2026-11-24T10:00:00Z");
+        assert!(parse_time("15250284452w ago", now, &Zone::Utc).is_err());
+        assert!(parse_time("499999999999913h ago", now, &Zone::Utc).is_err());
     }
 
     #[test]

@@ -31,6 +31,15 @@ pub fn text<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str> {
 
 /// Parse a TOML document into `T`; errors point at the offending spot.
 pub fn parse<T: DeserializeOwned>(file: &str, text: &str) -> Result<T> {
+    if let Some(offset) = too_deep(text) {
+        let (line, column) = line_column(text.as_bytes(), offset);
+        return Err(Error::Parse {
+            file: file.to_string(),
+            line,
+            column,
+            message: format!("arrays or tables nested more than {MAX_NESTING} levels deep"),
+        });
+    }
     toml::from_str(text).map_err(|e| {
         let offset = e.span().map(|s| s.start).unwrap_or(0);
         let (line, column) = line_column(text.as_bytes(), offset);
@@ -41,6 +50,57 @@ pub fn parse<T: DeserializeOwned>(file: &str, text: &str) -> Result<T> {
             message: e.message().trim().to_string(),
         }
     })
+}
+
+/// Deepest nesting of arrays and inline tables incident accepts: its own
+/// files nest two or three levels, and the parser recurses per level, so a
+/// hostile file nested thousands deep could overflow the stack.
+pub const MAX_NESTING: usize = 64;
+
+/// The byte offset where nesting first exceeds [`MAX_NESTING`], skipping
+/// strings and comments.
+fn too_deep(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            quote @ (b'"' | b'\'') => {
+                let triple = bytes[i..].starts_with(if quote == b'"' { b"\"\"\"" } else { b"'''" });
+                let step = if triple { 3 } else { 1 };
+                i += step;
+                while i < bytes.len() {
+                    if quote == b'"' && bytes[i] == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if bytes[i] == quote && (!triple || bytes[i..].starts_with(&[quote; 3])) {
+                        i += step - 1;
+                        break;
+                    }
+                    if !triple && bytes[i] == b'\n' {
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// 1-based line and column of a byte offset.

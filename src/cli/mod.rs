@@ -66,7 +66,7 @@ pub enum FormatArg {
     Json,
     Csv,
     Markdown,
-    /// GitHub Actions annotations (for `postmortem check`; a table elsewhere).
+    /// GitHub Actions annotations (for `check` and `postmortem check`; a table elsewhere).
     Github,
     /// HTML (incident report only; other commands print Markdown).
     Html,
@@ -100,6 +100,9 @@ pub enum Command {
     Action(commands::action::Args),
     Actions(commands::actions::Args),
     Close(commands::close::Args),
+    // Sharing and checking (issue 5).
+    Check(commands::check::Args),
+    Sync(commands::sync::Args),
 }
 
 /// What every command gets: where to work, how to print, whether to ask.
@@ -205,6 +208,9 @@ pub fn main() -> ExitCode {
         Command::Action(args) => commands::action::run(&context, args),
         Command::Actions(args) => commands::actions::run(&context, args),
         Command::Close(args) => commands::close::run(&context, args),
+        // Sharing and checking (issue 5).
+        Command::Check(args) => commands::check::run(&context, args),
+        Command::Sync(args) => commands::sync::run(&context, args),
     };
     match result {
         Ok(()) => ExitCode::from(EXIT_OK),

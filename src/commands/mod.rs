@@ -3,6 +3,7 @@
 
 pub mod ack;
 pub mod cancel;
+pub mod check;
 pub mod completions;
 pub mod declare;
 pub mod init;
@@ -13,6 +14,7 @@ pub mod reopen;
 pub mod report;
 pub mod resolve;
 pub mod show;
+pub mod sync;
 pub mod timeline;
 pub mod update;
 

@@ -1,8 +1,10 @@
 //! What the commands do, as library calls that return data and never print.
 
+pub mod check;
 pub mod declare;
 pub mod history;
 pub mod init;
+pub mod sync;
 pub mod update;
 
 // Postmortems, reviews and action items (issue 3).

@@ -90,6 +90,24 @@ impl Store {
     /// or the committed one when the working tree lacks it.
     pub fn config(&self) -> Result<Config> {
         let on_disk = self.workdir.join(CONFIG_PATH);
+        if let Ok(meta) = std::fs::symlink_metadata(&on_disk)
+            && (meta.file_type().is_symlink() || !meta.is_file())
+        {
+            return Err(Error::InvalidInput {
+                message: format!(
+                    "{CONFIG_PATH} is a symbolic link or not a regular file; incident reads only a plain file there"
+                ),
+            });
+        }
+        if let Ok(meta) = std::fs::metadata(&on_disk)
+            && meta.len() > tomlfile::MAX_FILE_BYTES as u64
+        {
+            return Err(Error::FileTooLarge {
+                file: CONFIG_PATH.into(),
+                size: usize::try_from(meta.len()).unwrap_or(usize::MAX),
+                limit: tomlfile::MAX_FILE_BYTES,
+            });
+        }
         match std::fs::read(&on_disk) {
             Ok(bytes) => return Config::parse(CONFIG_PATH, tomlfile::text(CONFIG_PATH, &bytes)?),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

@@ -168,6 +168,9 @@ impl Store {
                 number,
             })?;
             self.ensure_clean(&plan.guard, staged)?;
+            for file in &plan.files {
+                self.ensure_inside_worktree(&file.path)?;
+            }
             let tree_id = write_tree(&self.repo, base.as_ref(), &plan.files)?;
             let tree = self.repo.find_tree(tree_id)?;
             let paths: Vec<String> = plan.files.iter().map(|f| f.path.clone()).collect();
@@ -254,6 +257,39 @@ impl Store {
         })
     }
 
+    /// Take incident's writer lock and finish any write a killed process
+    /// left half done: for commands such as `sync` that move the branch
+    /// themselves. The lock is held until the value is dropped.
+    pub fn lock_writers(&self) -> Result<WriterLock> {
+        let lock = WriterLock::acquire(&self.repo.path().join(LOCK_FILE))?;
+        self.recover()?;
+        Ok(lock)
+    }
+
+    /// Refuse a path whose folders (or the file itself) are symbolic links
+    /// in the working tree: writing through them could land outside the
+    /// repository.
+    fn ensure_inside_worktree(&self, path: &str) -> Result<()> {
+        let mut current = self.workdir().to_path_buf();
+        for component in path.split('/') {
+            current.push(component);
+            match fs::symlink_metadata(&current) {
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    return Err(Error::InvalidInput {
+                        message: format!(
+                            "refusing to write {path}: {} is a symbolic link, which could lead outside the repository; replace it with a real folder",
+                            current.display()
+                        ),
+                    });
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                Err(e) => return Err(io_err(&current)(e)),
+            }
+        }
+        Ok(())
+    }
+
     /// Refuse when any of `paths` (files or folders) differs between HEAD,
     /// the index and the working tree, except the files in `ours` (staged by
     /// an earlier attempt of this very command).
@@ -288,6 +324,9 @@ impl Store {
     /// touching no other index entry.
     fn stage(&self, lock: &IndexLock, tree: &Tree<'_>, paths: &[String]) -> Result<()> {
         let mut entries = Vec::new();
+        for path in paths {
+            self.ensure_inside_worktree(path)?;
+        }
         for path in paths {
             let entry = tree.get_path(Path::new(path))?;
             let blob = self.repo.find_blob(entry.id())?;
@@ -415,9 +454,18 @@ impl Store {
         };
         if let Some((branch, commit)) = &interrupted.moving {
             let ref_lock = self.repo.commondir().join(format!("{branch}.lock"));
-            if fs::read_to_string(&ref_lock)
-                .is_ok_and(|content| content.trim() == commit.to_string())
-            {
+            // libgit2 buffers a reference's content until it renames the
+            // lock into place, so a writer killed in between leaves the lock
+            // empty: that one is the dead writer's too when it is newer than
+            // the journal (found by scripts/crash-test.sh).
+            let journal_written = fs::metadata(&journal.path).and_then(|m| m.modified()).ok();
+            let made_after_journal = fs::metadata(&ref_lock)
+                .and_then(|m| m.modified())
+                .is_ok_and(|made| journal_written.is_some_and(|written| made >= written));
+            if fs::read_to_string(&ref_lock).is_ok_and(|content| {
+                content.trim() == commit.to_string()
+                    || (content.trim().is_empty() && made_after_journal)
+            }) {
                 fs::remove_file(&ref_lock).map_err(io_err(&ref_lock))?;
             }
         }
@@ -586,7 +634,16 @@ fn build_tree(
             Some(entry) if entry.kind() == Some(git2::ObjectType::Tree) => {
                 Some(repo.find_tree(entry.id())?)
             }
-            _ => None,
+            // A file or symbolic link where a folder is needed: replacing it
+            // would silently drop it from the repository.
+            Some(_) => {
+                return Err(Error::InvalidInput {
+                    message: format!(
+                        "refusing to write into '{name}': the repository has a file or symbolic link there, not a folder; move it away and commit"
+                    ),
+                });
+            }
+            None => None,
         };
         let subtree = build_tree(repo, existing.as_ref(), &children)?;
         builder.insert(name, subtree, FileMode::Tree.into())?;
@@ -596,7 +653,7 @@ fn build_tree(
 
 /// An exclusive lock among incident's own writers. `flock` is released by
 /// the kernel when the process dies, so a killed command never blocks the next.
-struct WriterLock {
+pub struct WriterLock {
     _file: File,
 }
 

@@ -1,0 +1,739 @@
+//! `incident check`: validate every file of the incidents folder at HEAD.
+//!
+//! Reads the committed tree only (not history, not the working tree), so it
+//! is fast and says the same on every clone at the same commit. Nothing is
+//! followed or written: a symbolic link is reported, never read through.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use git2::{ObjectType, Repository, Tree, TreeEntry};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::model::action::{ACTIONS_DIR, ActionChange, ActionFile};
+use crate::model::event::{Change, Declaration, Event};
+use crate::model::id;
+use crate::model::incident::Incident;
+use crate::ops::postmortem::TEMPLATES_DIR;
+use crate::store::{CONFIG_PATH, DATA_DIR, DECLARATION_FILE, EVENTS_DIR, Store};
+use crate::tomlfile;
+
+/// How bad a problem is: errors make `incident check` fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Error,
+    Warning,
+}
+
+/// One problem, tied to a file and, where known, a line.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Problem {
+    pub level: Level,
+    /// Repository-relative path with `/` separators.
+    pub file: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+/// What `incident check` found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CheckReport {
+    /// The commit checked.
+    pub commit: String,
+    pub incidents: usize,
+    pub events: usize,
+    pub problems: Vec<Problem>,
+}
+
+impl CheckReport {
+    pub fn errors(&self) -> usize {
+        self.problems
+            .iter()
+            .filter(|p| p.level == Level::Error)
+            .count()
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.problems
+            .iter()
+            .filter(|p| p.level == Level::Warning)
+            .count()
+    }
+}
+
+/// Link target modes in git trees.
+const MODE_LINK: i32 = 0o120000;
+const MODE_COMMIT: i32 = 0o160000;
+
+/// Check the repository at HEAD.
+pub fn check(store: &Store) -> Result<CheckReport> {
+    let head = store.repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+    let Some(head) = head else {
+        return Err(Error::NotInitialized {
+            config: CONFIG_PATH.into(),
+        });
+    };
+    let tree = head.tree()?;
+    let mut checker = Checker {
+        repo: &store.repo,
+        problems: Vec::new(),
+    };
+    let config = checker.config(&tree)?;
+    let mut incidents = Vec::new();
+    if let Some(data) = crate::store::subtree(&store.repo, &tree, DATA_DIR)? {
+        checker.walk_data(&data, &mut incidents)?;
+    }
+    let events = incidents.iter().map(|i| i.events.len()).sum();
+    checker.validate(&config, &incidents);
+    let mut problems = checker.problems;
+    problems.sort_by(|a, b| {
+        (&a.file, a.line, a.level, &a.message).cmp(&(&b.file, b.line, b.level, &b.message))
+    });
+    problems.dedup();
+    Ok(CheckReport {
+        commit: head.id().to_string(),
+        incidents: incidents.len(),
+        events,
+        problems,
+    })
+}
+
+/// One incident folder as read from the tree.
+struct Folder {
+    path: String,
+    id: String,
+    /// Year and month of the folder path.
+    shard: (String, String),
+    declaration: Option<(Declaration, String)>,
+    /// Events that parsed, with their text (for line numbers).
+    events: Vec<(Event, String)>,
+}
+
+struct Checker<'r> {
+    repo: &'r Repository,
+    problems: Vec<Problem>,
+}
+
+impl<'r> Checker<'r> {
+    fn push(&mut self, level: Level, file: &str, line: Option<usize>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            level,
+            file: file.to_string(),
+            line,
+            message: message.into(),
+        });
+    }
+
+    /// Record a library error about `file` as a problem.
+    fn push_error(&mut self, file: &str, error: Error) {
+        let (file, line, message) = match error {
+            Error::Parse {
+                file,
+                line,
+                column,
+                message,
+            } => (file, Some(line), format!("{message} (column {column})")),
+            Error::Invalid {
+                file,
+                line,
+                field,
+                message,
+            } => (file, line, format!("{field}: {message}")),
+            other => (file.to_string(), None, other.to_string()),
+        };
+        self.push(Level::Error, &file, line, message);
+    }
+
+    /// A blob's text, refusing links, huge files and invalid UTF-8 before
+    /// reading more than the object header where possible.
+    fn text(&mut self, entry: &TreeEntry<'_>, path: &str) -> Result<Option<String>> {
+        if entry.filemode() == MODE_LINK {
+            self.push(
+                Level::Error,
+                path,
+                None,
+                "is a symbolic link; incident never follows links (it could point outside the repository): replace it with the file itself",
+            );
+            return Ok(None);
+        }
+        if entry.kind() != Some(ObjectType::Blob) {
+            self.push(
+                Level::Error,
+                path,
+                None,
+                "should be a file, but is a folder or submodule",
+            );
+            return Ok(None);
+        }
+        let (size, _) = self.repo.odb()?.read_header(entry.id())?;
+        if size > tomlfile::MAX_FILE_BYTES {
+            self.push_error(
+                path,
+                Error::FileTooLarge {
+                    file: path.to_string(),
+                    size,
+                    limit: tomlfile::MAX_FILE_BYTES,
+                },
+            );
+            return Ok(None);
+        }
+        let blob = self.repo.find_blob(entry.id())?;
+        match tomlfile::text(path, blob.content()) {
+            Ok(text) => Ok(Some(text.to_string())),
+            Err(e) => {
+                self.push_error(path, e);
+                Ok(None)
+            }
+        }
+    }
+
+    fn config(&mut self, tree: &Tree<'_>) -> Result<Config> {
+        let entry = match tree.get_path(std::path::Path::new(CONFIG_PATH)) {
+            Ok(entry) => entry,
+            Err(e) if e.code() == git2::ErrorCode::NotFound => {
+                return Err(Error::NotInitialized {
+                    config: CONFIG_PATH.into(),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let fallback = |checker: &mut Self| {
+            checker.push(
+                Level::Warning,
+                CONFIG_PATH,
+                None,
+                "checking the incidents against the built-in default config instead",
+            );
+            Config::parse("(built-in config)", crate::config::DEFAULT_CONFIG)
+        };
+        let Some(text) = self.text(&entry, CONFIG_PATH)? else {
+            return fallback(self);
+        };
+        match Config::parse(CONFIG_PATH, &text) {
+            Ok(config) => Ok(config),
+            Err(e) => {
+                self.push_error(CONFIG_PATH, e);
+                fallback(self)
+            }
+        }
+    }
+
+    /// `incidents/`: the config, year folders, nothing else.
+    fn walk_data(&mut self, data: &Tree<'_>, incidents: &mut Vec<Folder>) -> Result<()> {
+        for entry in data.iter() {
+            let name = entry_name(&entry);
+            let path = format!("{DATA_DIR}/{name}");
+            if name == "config.toml" && entry.kind() == Some(ObjectType::Blob) {
+                continue;
+            }
+            if format!("{DATA_DIR}/{name}") == TEMPLATES_DIR && is_tree(&entry) {
+                // Postmortem templates: Markdown only.
+                for template in self.repo.find_tree(entry.id())?.iter() {
+                    let template_name = entry_name(&template);
+                    let template_path = format!("{path}/{template_name}");
+                    let markdown = template_name.ends_with(".md")
+                        && template.kind() == Some(ObjectType::Blob)
+                        && template.filemode() != MODE_LINK;
+                    if markdown {
+                        check_name(self, &template_name, &template_path);
+                    } else {
+                        self.stray(&template, &template_path, None)?;
+                    }
+                }
+                continue;
+            }
+            if is_digits(&name, 4) && is_tree(&entry) {
+                let year = self.repo.find_tree(entry.id())?;
+                for month_entry in year.iter() {
+                    let month = entry_name(&month_entry);
+                    let month_path = format!("{path}/{month}");
+                    let valid_month =
+                        is_digits(&month, 2) && matches!(month.parse::<u32>(), Ok(1..=12));
+                    if valid_month && is_tree(&month_entry) {
+                        let month_tree = self.repo.find_tree(month_entry.id())?;
+                        for folder_entry in month_tree.iter() {
+                            let folder_name = entry_name(&folder_entry);
+                            let folder_path = format!("{month_path}/{folder_name}");
+                            match id::split_folder_name(&folder_name) {
+                                Some((incident_id, _)) if is_tree(&folder_entry) => {
+                                    let folder_tree = self.repo.find_tree(folder_entry.id())?;
+                                    let folder = self.read_folder(
+                                        &folder_tree,
+                                        &folder_path,
+                                        incident_id,
+                                        (name.clone(), month.clone()),
+                                    )?;
+                                    incidents.push(folder);
+                                }
+                                _ => self.stray(&folder_entry, &folder_path, None)?,
+                            }
+                        }
+                    } else {
+                        self.stray(&month_entry, &month_path, None)?;
+                    }
+                }
+            } else {
+                self.stray(&entry, &path, None)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn read_folder(
+        &mut self,
+        tree: &Tree<'_>,
+        path: &str,
+        incident_id: &str,
+        shard: (String, String),
+    ) -> Result<Folder> {
+        let mut folder = Folder {
+            path: path.to_string(),
+            id: incident_id.to_string(),
+            shard,
+            declaration: None,
+            events: Vec::new(),
+        };
+        let mut has_declaration = false;
+        for entry in tree.iter() {
+            let name = entry_name(&entry);
+            let file = format!("{path}/{name}");
+            if name == DECLARATION_FILE {
+                has_declaration = true;
+                if let Some(text) = self.text(&entry, &file)? {
+                    match Declaration::parse(&file, &text) {
+                        Ok(declaration) => folder.declaration = Some((declaration, text)),
+                        Err(e) => self.push_error(&file, e),
+                    }
+                }
+            } else if name == EVENTS_DIR && is_tree(&entry) {
+                let events = self.repo.find_tree(entry.id())?;
+                for event_entry in events.iter() {
+                    let event_name = entry_name(&event_entry);
+                    let event_file = format!("{file}/{event_name}");
+                    let stem = event_name.strip_suffix(".toml");
+                    match stem {
+                        Some(stem)
+                            if event_entry.kind() == Some(ObjectType::Blob)
+                                || event_entry.filemode() == MODE_LINK =>
+                        {
+                            check_name(self, &event_name, &event_file);
+                            if let Some(text) = self.text(&event_entry, &event_file)? {
+                                match Event::parse(&event_file, stem, &text) {
+                                    Ok(event) => folder.events.push((event, text)),
+                                    Err(e) => self.push_error(&event_file, e),
+                                }
+                            }
+                        }
+                        _ => self.stray(&event_entry, &event_file, Some(path))?,
+                    }
+                }
+            } else if name == ACTIONS_DIR && is_tree(&entry) {
+                let actions = self.repo.find_tree(entry.id())?;
+                self.read_actions(&actions, &file, path)?;
+            } else if name.ends_with(".md")
+                && entry.kind() == Some(ObjectType::Blob)
+                && entry.filemode() != MODE_LINK
+            {
+                // Notes and postmortems written by people.
+                check_name(self, &name, &file);
+            } else {
+                self.stray(&entry, &file, Some(path))?;
+            }
+        }
+        if !has_declaration {
+            self.push(
+                Level::Error,
+                path,
+                None,
+                format!("incident folder without {DECLARATION_FILE}; restore it from history (`git log -- {path}`) or remove the folder"),
+            );
+        }
+        Ok(folder)
+    }
+
+    /// `actions/<item>.toml` and `actions/<item>/<change>.toml`: each parses.
+    fn read_actions(&mut self, tree: &Tree<'_>, dir: &str, incident_folder: &str) -> Result<()> {
+        for entry in tree.iter() {
+            let name = entry_name(&entry);
+            let file = format!("{dir}/{name}");
+            if name.ends_with(".toml")
+                && (entry.kind() == Some(ObjectType::Blob) || entry.filemode() == MODE_LINK)
+            {
+                check_name(self, &name, &file);
+                if let Some(text) = self.text(&entry, &file)?
+                    && let Err(e) = ActionFile::parse(&file, &text)
+                {
+                    self.push_error(&file, e);
+                }
+            } else if is_tree(&entry) && tree.get_name(&format!("{name}.toml")).is_some() {
+                for change in self.repo.find_tree(entry.id())?.iter() {
+                    let change_name = entry_name(&change);
+                    let change_file = format!("{file}/{change_name}");
+                    let is_file =
+                        change.kind() == Some(ObjectType::Blob) || change.filemode() == MODE_LINK;
+                    if change_name.ends_with(".toml") && is_file {
+                        check_name(self, &change_name, &change_file);
+                        if let Some(text) = self.text(&change, &change_file)?
+                            && let Err(e) = ActionChange::parse(&change_file, &text)
+                        {
+                            self.push_error(&change_file, e);
+                        }
+                    } else {
+                        self.stray(&change, &change_file, Some(incident_folder))?;
+                    }
+                }
+            } else {
+                self.stray(&entry, &file, Some(incident_folder))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Something that is not where incident puts things.
+    fn stray(
+        &mut self,
+        entry: &TreeEntry<'_>,
+        path: &str,
+        incident_folder: Option<&str>,
+    ) -> Result<()> {
+        let name = entry_name(entry);
+        if !check_name(self, &name, path) {
+            return Ok(());
+        }
+        if entry.filemode() == MODE_LINK {
+            self.push(
+                Level::Error,
+                path,
+                None,
+                "symbolic link inside the incidents folder; incident ignores it and never follows it (it could point outside the repository): remove it",
+            );
+            return Ok(());
+        }
+        if entry.filemode() == MODE_COMMIT {
+            self.push(
+                Level::Warning,
+                path,
+                None,
+                "submodule inside the incidents folder; incident ignores it",
+            );
+            return Ok(());
+        }
+        if entry.kind() == Some(ObjectType::Blob)
+            && let Some(stem) = name.strip_suffix(".toml")
+            && self.looks_like_event(entry, path, stem)?
+        {
+            let hint = match incident_folder {
+                Some(folder) => format!("move it to {folder}/{EVENTS_DIR}/"),
+                None => {
+                    format!("move it into the {EVENTS_DIR}/ folder of the incident it belongs to")
+                }
+            };
+            self.push(
+                Level::Error,
+                path,
+                None,
+                format!("event file outside an incident's {EVENTS_DIR}/ folder, so it is not part of any timeline: {hint}"),
+            );
+            return Ok(());
+        }
+        let what = if is_tree(entry) { "folder" } else { "file" };
+        self.push(
+            Level::Warning,
+            path,
+            None,
+            format!("unexpected {what} in the incidents folder; incident ignores it"),
+        );
+        Ok(())
+    }
+
+    fn looks_like_event(&mut self, entry: &TreeEntry<'_>, path: &str, stem: &str) -> Result<bool> {
+        if is_event_name(stem) {
+            return Ok(true);
+        }
+        let (size, _) = self.repo.odb()?.read_header(entry.id())?;
+        if size > tomlfile::MAX_FILE_BYTES {
+            return Ok(false);
+        }
+        let blob = self.repo.find_blob(entry.id())?;
+        Ok(std::str::from_utf8(blob.content())
+            .ok()
+            .is_some_and(|text| Event::parse(path, stem, text).is_ok()))
+    }
+
+    /// Cross-file rules: ids, names known to the config, references,
+    /// milestone order and contradictions left by merges.
+    fn validate(&mut self, config: &Config, incidents: &[Folder]) {
+        let mut by_id: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for folder in incidents {
+            by_id
+                .entry(folder.id.as_str())
+                .or_default()
+                .push(folder.path.as_str());
+        }
+        for folders in by_id.values().filter(|f| f.len() > 1) {
+            for path in folders {
+                let others: Vec<&str> = folders.iter().copied().filter(|p| p != path).collect();
+                self.push(
+                    Level::Error,
+                    path,
+                    None,
+                    format!(
+                        "incident id is not unique: also used by {}",
+                        others.join(", ")
+                    ),
+                );
+            }
+        }
+        let ids: BTreeSet<&str> = by_id.keys().copied().collect();
+        for folder in incidents {
+            self.validate_folder(config, folder, &ids);
+        }
+    }
+
+    fn validate_folder(&mut self, config: &Config, folder: &Folder, ids: &BTreeSet<&str>) {
+        let Some((declaration, text)) = &folder.declaration else {
+            return;
+        };
+        let file = format!("{}/{DECLARATION_FILE}", folder.path);
+        let line = |key: &str| tomlfile::line_of_key(text, key);
+        if declaration.id != folder.id {
+            self.push(
+                Level::Error,
+                &file,
+                line("id"),
+                format!(
+                    "id '{}' does not match the folder's id '{}'",
+                    declaration.id, folder.id
+                ),
+            );
+        }
+        let declared = declaration.declared_at.with_timezone(&chrono::Utc);
+        let shard = (
+            declared.format("%Y").to_string(),
+            declared.format("%m").to_string(),
+        );
+        if shard != folder.shard {
+            self.push(
+                Level::Warning,
+                &file,
+                line("declared_at"),
+                format!(
+                    "declared in {}/{}, but the folder is under {}/{}",
+                    shard.0, shard.1, folder.shard.0, folder.shard.1
+                ),
+            );
+        }
+        self.known(
+            &file,
+            line("severity"),
+            "severity",
+            &declaration.severity,
+            &config.severity_names(),
+        );
+        self.known(
+            &file,
+            line("status"),
+            "state",
+            &declaration.status,
+            &config.state_names(),
+        );
+        for role in declaration.roles.keys() {
+            self.known(&file, line(role), "role", role, &config.role_names());
+        }
+        for (event, text) in &folder.events {
+            let event_file = format!("{}/{EVENTS_DIR}/{}.toml", folder.path, event.id);
+            let line = |key: &str| tomlfile::line_of_key(text, key);
+            match &event.change {
+                Change::Status {
+                    to, duplicate_of, ..
+                } => {
+                    self.known(
+                        &event_file,
+                        line("status"),
+                        "state",
+                        to,
+                        &config.state_names(),
+                    );
+                    if let Some(original) = duplicate_of {
+                        if !ids.contains(original.as_str()) {
+                            self.push(
+                                Level::Error,
+                                &event_file,
+                                line("duplicate_of"),
+                                format!("duplicate_of: no incident has the id '{original}'"),
+                            );
+                        } else if *original == folder.id {
+                            self.push(
+                                Level::Error,
+                                &event_file,
+                                line("duplicate_of"),
+                                "duplicate_of: an incident cannot be a duplicate of itself",
+                            );
+                        }
+                    }
+                }
+                Change::Severity { to, .. } => self.known(
+                    &event_file,
+                    line("severity"),
+                    "severity",
+                    to,
+                    &config.severity_names(),
+                ),
+                Change::Role { role, .. } => self.known(
+                    &event_file,
+                    line("role"),
+                    "role",
+                    role,
+                    &config.role_names(),
+                ),
+                Change::Milestone { name, .. } => self.known(
+                    &event_file,
+                    line("milestone"),
+                    "milestone",
+                    name,
+                    &config.milestone_names(),
+                ),
+                Change::Cause { rev } => self.cause(&event_file, line("caused_by"), rev),
+                _ => {}
+            }
+        }
+        let events: Vec<Event> = folder.events.iter().map(|(e, _)| e.clone()).collect();
+        let incident = Incident::replay(config, &folder.path, declaration, &events);
+        let zone = config.zone();
+        for (earlier, later) in incident.milestone_violations(config) {
+            let show = |name: &str| {
+                incident
+                    .milestone(name)
+                    .map(|t| zone.long(&t))
+                    .unwrap_or_default()
+            };
+            self.push(
+                Level::Error,
+                &file,
+                None,
+                format!(
+                    "milestone '{later}' ({}) is before '{earlier}' ({}); correct one with `incident update {} --milestone NAME=TIME`",
+                    show(&later),
+                    show(&earlier),
+                    folder.id
+                ),
+            );
+        }
+        for anomaly in &incident.anomalies {
+            let event_file = format!("{}/{EVENTS_DIR}/{}.toml", folder.path, anomaly.event);
+            let line = folder
+                .events
+                .iter()
+                .find(|(e, _)| e.id == anomaly.event)
+                .and_then(|(_, text)| tomlfile::line_of_key(text, "status"));
+            self.push(
+                Level::Error,
+                &event_file,
+                line,
+                format!(
+                    "contradiction: {}; the incident is now '{}' by the replay rule: record the intended state with `incident update {} --status STATE`",
+                    anomaly.message, incident.status, folder.id
+                ),
+            );
+        }
+    }
+
+    /// A cause that looks like a commit id should name a commit here
+    /// (deployments and tags from elsewhere are fine).
+    fn cause(&mut self, file: &str, line: Option<usize>, rev: &str) {
+        let looks_like_commit =
+            (7..=40).contains(&rev.len()) && rev.bytes().all(|b| b.is_ascii_hexdigit());
+        if looks_like_commit && self.repo.revparse_single(rev).is_err() {
+            self.push(
+                Level::Warning,
+                file,
+                line,
+                format!(
+                    "caused_by: no commit '{rev}' in this repository (from another repository, or a shallow clone?)"
+                ),
+            );
+        }
+    }
+
+    fn known(
+        &mut self,
+        file: &str,
+        line: Option<usize>,
+        what: &str,
+        given: &str,
+        valid: &[String],
+    ) {
+        if !valid.iter().any(|v| v == given) {
+            self.push(
+                Level::Error,
+                file,
+                line,
+                format!(
+                    "unknown {what} '{given}'; incidents/config.toml defines: {}",
+                    valid.join(", ")
+                ),
+            );
+        }
+    }
+}
+
+/// Warn about names that are not plain; `false` when the name is unusable.
+fn check_name(checker: &mut Checker<'_>, name: &str, path: &str) -> bool {
+    if name.contains('\u{FFFD}') || name.chars().any(char::is_control) {
+        checker.push(
+            Level::Error,
+            path,
+            None,
+            "file name is not valid UTF-8 or contains control characters; rename it",
+        );
+        return false;
+    }
+    if name.contains("..") {
+        checker.push(
+            Level::Warning,
+            path,
+            None,
+            "file name contains '..'; incident never uses such names as paths: rename it",
+        );
+    }
+    true
+}
+
+fn entry_name(entry: &TreeEntry<'_>) -> String {
+    String::from_utf8_lossy(entry.name_bytes()).into_owned()
+}
+
+fn is_tree(entry: &TreeEntry<'_>) -> bool {
+    entry.kind() == Some(ObjectType::Tree)
+}
+
+fn is_digits(name: &str, len: usize) -> bool {
+    name.len() == len && name.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `20261124T031502Z-k3f9x2-status`: what `incident` names event files.
+pub fn is_event_name(stem: &str) -> bool {
+    let mut parts = stem.splitn(3, '-');
+    let (Some(time), Some(random), Some(kind)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    time.len() == 16
+        && time.as_bytes()[8] == b'T'
+        && time.ends_with('Z')
+        && id::is_id(random)
+        && !kind.is_empty()
+        && kind.bytes().all(|b| b.is_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_names_are_recognised() {
+        assert!(is_event_name("20261124T031502Z-k3f9x2-status"));
+        assert!(!is_event_name("notes"));
+        assert!(!is_event_name("20261124T031502Z-K3F9X2-status"));
+    }
+}
