@@ -332,8 +332,13 @@ fn races_with_plain_git_commits_lose_nothing() {
 fn a_killed_writer_leaves_its_whole_commit_or_nothing() {
     let repo = Repo::init();
     let id = repo.declare(&["Killed mid-write", "-s", "SEV3"]);
+    // Spread the kills over one and a half times what an update takes on
+    // this machine now, so some land before the commit and some after.
+    let started = std::time::Instant::now();
+    repo.ok(&["update", &id, "-m", "timing"]);
+    let duration = started.elapsed();
     let mut landed = 0;
-    for round in 0..30u64 {
+    for round in 0..30u32 {
         let before = repo.commit_count();
         let mut child = repo
             .command()
@@ -342,7 +347,7 @@ fn a_killed_writer_leaves_its_whole_commit_or_nothing() {
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn");
-        std::thread::sleep(std::time::Duration::from_micros(round * 2_700));
+        std::thread::sleep(duration * round / 20);
         let _ = child.kill();
         let _ = child.wait();
         // The next command finishes or undoes what the killed one left.
