@@ -2,7 +2,7 @@
 //! and per change, so clones adding or changing items merge without conflict.
 
 use chrono::{Duration, NaiveDate};
-use git2::{ObjectType, Tree};
+use git2::Tree;
 
 use super::{commit_message, one_line, require_name, require_text};
 use crate::config::Config;
@@ -15,9 +15,8 @@ use crate::model::event::FORMAT_VERSION;
 use crate::model::id;
 use crate::model::incident::Incident;
 use crate::store::write::{Committed, FileWrite, Plan};
-use crate::store::{FolderRef, Store, subtree};
+use crate::store::{FolderRef, Store, for_each_toml, subtree};
 use crate::time::Timestamp;
-use crate::tomlfile;
 
 /// The action items of one incident, read from a tree.
 pub fn read_actions(store: &Store, tree: &Tree<'_>, folder: &FolderRef) -> Result<Vec<Action>> {
@@ -26,45 +25,32 @@ pub fn read_actions(store: &Store, tree: &Tree<'_>, folder: &FolderRef) -> Resul
         return Ok(Vec::new());
     };
     let mut records = Vec::new();
-    for entry in actions_tree.iter() {
-        let Ok(name) = entry.name() else { continue };
-        let Some(action_id) = name.strip_suffix(".toml") else {
-            continue;
-        };
-        if entry.kind() != Some(ObjectType::Blob) {
-            continue;
-        }
-        let file = format!("{dir}/{name}");
-        let blob = store.repo.find_blob(entry.id())?;
-        let item = ActionFile::parse(&file, tomlfile::text(&file, blob.content())?)?;
+    for_each_toml(&store.repo, &actions_tree, &dir, |action_id, file, text| {
+        let item = ActionFile::parse(file, text)?;
         let mut changes = Vec::new();
-        if let Some(changes_tree) = subtree(&store.repo, tree, &format!("{dir}/{action_id}"))? {
-            for change in changes_tree.iter() {
-                let Ok(change_name) = change.name() else {
-                    continue;
-                };
-                let Some(change_id) = change_name.strip_suffix(".toml") else {
-                    continue;
-                };
-                if change.kind() != Some(ObjectType::Blob) {
-                    continue;
-                }
-                let change_file = format!("{dir}/{action_id}/{change_name}");
-                let blob = store.repo.find_blob(change.id())?;
-                let parsed = ActionChange::parse(
-                    &change_file,
-                    tomlfile::text(&change_file, blob.content())?,
-                )?;
-                changes.push((change_id.to_string(), parsed));
-            }
+        let changes_path = format!("{dir}/{action_id}");
+        if let Some(changes_tree) = subtree(&store.repo, tree, &changes_path)? {
+            for_each_toml(
+                &store.repo,
+                &changes_tree,
+                &changes_path,
+                |change_id, change_file, text| {
+                    changes.push((
+                        change_id.to_string(),
+                        ActionChange::parse(change_file, text)?,
+                    ));
+                    Ok(())
+                },
+            )?;
         }
         records.push(ActionRecord {
             id: action_id.to_string(),
-            file,
+            file: file.to_string(),
             item,
             changes,
         });
-    }
+        Ok(())
+    })?;
     Ok(replay(&folder.id, &records))
 }
 

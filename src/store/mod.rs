@@ -221,22 +221,41 @@ impl Store {
         let mut events = Vec::new();
         let events_path = format!("{}/{EVENTS_DIR}", folder.path);
         if let Some(events_tree) = subtree(&self.repo, tree, &events_path)? {
-            for entry in events_tree.iter() {
-                let Ok(name) = entry.name() else { continue };
-                let Some(event_id) = name.strip_suffix(".toml") else {
-                    continue;
-                };
-                if entry.kind() != Some(ObjectType::Blob) {
-                    continue;
-                }
-                let file = format!("{events_path}/{name}");
-                let blob = self.repo.find_blob(entry.id())?;
-                let text = tomlfile::text(&file, blob.content())?;
-                events.push(Event::parse(&file, event_id, text)?);
-            }
+            for_each_toml(
+                &self.repo,
+                &events_tree,
+                &events_path,
+                |event_id, file, text| {
+                    events.push(Event::parse(file, event_id, text)?);
+                    Ok(())
+                },
+            )?;
         }
         Ok((declaration, events))
     }
+}
+
+/// Call `visit(name without .toml, repository path, text)` for each `.toml`
+/// file directly in `dir` (whose repository path is `dir_path`).
+pub fn for_each_toml(
+    repo: &Repository,
+    dir: &Tree<'_>,
+    dir_path: &str,
+    mut visit: impl FnMut(&str, &str, &str) -> Result<()>,
+) -> Result<()> {
+    for entry in dir.iter() {
+        let Ok(name) = entry.name() else { continue };
+        let Some(stem) = name.strip_suffix(".toml") else {
+            continue;
+        };
+        if entry.kind() != Some(ObjectType::Blob) {
+            continue;
+        }
+        let file = format!("{dir_path}/{name}");
+        let blob = repo.find_blob(entry.id())?;
+        visit(stem, &file, tomlfile::text(&file, blob.content())?)?;
+    }
+    Ok(())
 }
 
 /// A blob's bytes at `path` in `tree`, or `None` when there is none.
