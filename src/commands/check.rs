@@ -1,4 +1,4 @@
-use incident::ops::check::{CheckReport, Level, check};
+use incident::ops::check::{CheckReport, check};
 use incident::render::Format;
 use incident::{Error, Result};
 
@@ -24,29 +24,7 @@ pub fn run(context: &Context, _args: Args) -> Result<()> {
     if context.format == Format::Json && !github {
         context.print(&incident::render::json(&report)?)?;
     } else {
-        let mut out = String::new();
-        for problem in &report.problems {
-            let level = match problem.level {
-                Level::Error => "error",
-                Level::Warning => "warning",
-            };
-            if github {
-                let mut properties = format!("file={}", escape_property(&problem.file));
-                if let Some(line) = problem.line {
-                    properties.push_str(&format!(",line={line}"));
-                }
-                out.push_str(&format!(
-                    "::{level} {properties},title=incident check::{}\n",
-                    escape_data(&problem.message)
-                ));
-            } else {
-                let line = problem.line.map(|l| format!(":{l}")).unwrap_or_default();
-                out.push_str(&format!(
-                    "{}{line}: {level}: {}\n",
-                    problem.file, problem.message
-                ));
-            }
-        }
+        let out = incident::render::problems::problems(&report.problems, "incident check", github);
         context.print(&out)?;
     }
     context.note(&summary(&report));
@@ -79,16 +57,4 @@ fn summary(report: &CheckReport) -> String {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
-}
-
-/// GitHub's workflow-command escaping for message text.
-fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-/// GitHub's workflow-command escaping for property values.
-fn escape_property(text: &str) -> String {
-    escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }

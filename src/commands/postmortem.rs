@@ -237,8 +237,7 @@ fn run_check(context: &Context, args: CheckArgs) -> Result<()> {
     let (checked, problems) = check(&store, &targets)?;
     let errors = problems.iter().filter(|p| p.level == Level::Error).count();
     let warnings = problems.len() - errors;
-    let mut out = String::new();
-    if context.format == Format::Json {
+    let out = if context.format == Format::Json {
         #[derive(serde::Serialize)]
         struct Out<'a> {
             checked: usize,
@@ -246,40 +245,19 @@ fn run_check(context: &Context, args: CheckArgs) -> Result<()> {
             warnings: usize,
             problems: &'a [incident::ops::postmortem_check::Problem],
         }
-        out = incident::render::json(&Out {
+        incident::render::json(&Out {
             checked,
             errors,
             warnings,
             problems: &problems,
-        })?;
+        })?
     } else {
-        for problem in &problems {
-            let level = match problem.level {
-                Level::Error => "error",
-                Level::Warning => "warning",
-            };
-            if context.github_annotations {
-                let mut message = problem.message.clone();
-                if let Some(hint) = &problem.hint {
-                    message.push_str(&format!(" (hint: {hint})"));
-                }
-                out.push_str(&format!(
-                    "::{level} file={},line={},title=postmortem check::{}\n",
-                    github_escape_property(&problem.file),
-                    problem.line,
-                    github_escape(&message)
-                ));
-            } else {
-                out.push_str(&format!(
-                    "{}:{}: {level}: {}\n",
-                    problem.file, problem.line, problem.message
-                ));
-                if let Some(hint) = &problem.hint {
-                    out.push_str(&format!("  hint: {hint}\n"));
-                }
-            }
-        }
-    }
+        incident::render::problems::problems(
+            &problems,
+            "postmortem check",
+            context.github_annotations,
+        )
+    };
     context.print(&out)?;
     if context.format != Format::Json {
         context.note(&format!(
@@ -298,17 +276,6 @@ fn run_check(context: &Context, args: CheckArgs) -> Result<()> {
         });
     }
     Ok(())
-}
-
-/// GitHub workflow commands: `%`, CR and LF escaped in messages.
-fn github_escape(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-fn github_escape_property(text: &str) -> String {
-    github_escape(text).replace(':', "%3A").replace(',', "%2C")
 }
 
 /// The postmortem path when `resolve` wrote one in its commit.

@@ -3,6 +3,7 @@
 pub mod event;
 pub mod id;
 pub mod incident;
+pub mod problem;
 
 // Action items (issue 3).
 pub mod action;

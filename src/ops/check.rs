@@ -14,27 +14,10 @@ use crate::model::action::{ACTIONS_DIR, ActionChange, ActionFile};
 use crate::model::event::{Change, Declaration, Event};
 use crate::model::id;
 use crate::model::incident::Incident;
+pub use crate::model::problem::{Level, Problem};
 use crate::ops::postmortem::TEMPLATES_DIR;
 use crate::store::{CONFIG_PATH, DATA_DIR, DECLARATION_FILE, EVENTS_DIR, Store};
 use crate::tomlfile;
-
-/// How bad a problem is: errors make `incident check` fail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Error,
-    Warning,
-}
-
-/// One problem, tied to a file and, where known, a line.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Problem {
-    pub level: Level,
-    /// Repository-relative path with `/` separators.
-    pub file: String,
-    pub line: Option<usize>,
-    pub message: String,
-}
 
 /// What `incident check` found.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -122,6 +105,7 @@ impl<'r> Checker<'r> {
             file: file.to_string(),
             line,
             message: message.into(),
+            hint: None,
         });
     }
 

@@ -72,7 +72,10 @@ pub fn close(
         if !errors.is_empty() {
             let listing: Vec<String> = errors
                 .iter()
-                .map(|p| format!("  {}:{}: {}", p.file, p.line, p.message))
+                .map(|p| {
+                    let line = p.line.map(|l| format!(":{l}")).unwrap_or_default();
+                    format!("  {}{line}: {}", p.file, p.message)
+                })
                 .collect();
             blockers.push(format!(
                 "its postmortem does not pass `incident postmortem check`:\n{}",

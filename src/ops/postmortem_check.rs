@@ -15,23 +15,7 @@ use crate::render::postmortem::{PROMPT_MARK, blocks, header_template};
 use crate::store::{FolderRef, Store, read_blob};
 use crate::tomlfile;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Error,
-    Warning,
-}
-
-/// One problem, at a place in a file.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Problem {
-    pub level: Level,
-    pub file: String,
-    pub line: usize,
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-}
+pub use crate::model::problem::{Level, Problem};
 
 /// Phrases that put blame on a person, and the blameless way to say it.
 const BLAME_PHRASES: &[&str] = &[
@@ -133,7 +117,7 @@ pub fn check_folder(
     let error = |line: usize, message: String, hint: Option<String>| Problem {
         level: Level::Error,
         file: path.clone(),
-        line,
+        line: Some(line),
         message,
         hint,
     };
@@ -254,7 +238,7 @@ pub fn check_folder(
             problems.push(Problem {
                 level: Level::Warning,
                 file: path.clone(),
-                line: i + 1,
+                line: Some(i + 1),
                 message: format!(
                     "\"{}\" assigns blame to a person",
                     phrase.trim_start_matches(['\'', '’'])
@@ -300,7 +284,7 @@ pub fn check_folder(
             problems.push(Problem {
                 level: Level::Error,
                 file: action.file.clone(),
-                line: line_of("text"),
+                line: Some(line_of("text")),
                 message: format!("action item {reference} (#{}) has no owner", action.number),
                 hint: Some(format!("incident action edit {reference} --owner NAME")),
             });
@@ -309,7 +293,7 @@ pub fn check_folder(
             problems.push(Problem {
                 level: Level::Error,
                 file: action.file.clone(),
-                line: line_of("text"),
+                line: Some(line_of("text")),
                 message: format!(
                     "action item {reference} (#{}) has no due date",
                     action.number

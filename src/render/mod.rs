@@ -2,6 +2,7 @@
 //! programs, Markdown for documents. Returns strings; never prints.
 
 pub mod incident;
+pub mod problems;
 // Postmortems and action items (issue 3).
 pub mod postmortem;
 pub mod report;
