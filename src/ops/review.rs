@@ -387,21 +387,9 @@ pub fn review(
 fn push_branch(repo: &Repository, remote_name: &str, branch: &str) -> Result<()> {
     let mut remote = repo.find_remote(remote_name)?;
     let mut rejected: Option<String> = None;
+    let config = repo.config()?;
     {
-        let mut callbacks = git2::RemoteCallbacks::new();
-        let mut tried_agent = false;
-        callbacks.credentials(move |_url, username, allowed| {
-            if allowed.contains(git2::CredentialType::SSH_KEY) && !tried_agent {
-                tried_agent = true;
-                return git2::Cred::ssh_key_from_agent(username.unwrap_or("git"));
-            }
-            if allowed.contains(git2::CredentialType::DEFAULT) {
-                return git2::Cred::default();
-            }
-            Err(git2::Error::from_str(
-                "no credentials available for this remote",
-            ))
-        });
+        let mut callbacks = super::sync::callbacks(&config);
         callbacks.push_update_reference(|name, status| {
             if let Some(status) = status {
                 rejected = Some(format!("{name}: {status}"));

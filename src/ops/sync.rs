@@ -314,8 +314,9 @@ fn upstream_branch(repo: &Repository, branch: &str, remote: &str) -> String {
 }
 
 /// Authentication the way git does it: the ssh agent, then the usual key
-/// files, then git's credential helpers for https.
-fn callbacks<'a>(config: &'a git2::Config) -> RemoteCallbacks<'a> {
+/// files, then git's credential helpers for https. Each is tried once, so a
+/// refusal ends the attempt instead of looping.
+pub(crate) fn callbacks<'a>(config: &'a git2::Config) -> RemoteCallbacks<'a> {
     let mut callbacks = RemoteCallbacks::new();
     let mut tried_agent = false;
     let mut tried_helper = false;
