@@ -11,7 +11,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset};
-use git2::{ObjectType, Oid, Repository, Tree};
+use std::rc::Rc;
+
+use git2::{ObjectType, Odb, OdbObject, Oid, Repository};
 
 use super::cache::{Cache, CommitDelta};
 use crate::error::{Error, Result};
@@ -53,44 +55,145 @@ pub fn commit_time(seconds: i64, offset_minutes: i32) -> Timestamp {
 
 use chrono::Offset;
 
-/// Trees already loaded: walking backwards, the parent's trees of one
-/// incident commit are the commit's own trees at the next one.
-struct TreeMemo<'r> {
-    repo: &'r Repository,
-    trees: HashMap<Oid, Tree<'r>>,
+/// One entry of a tree object, borrowed from its raw bytes.
+#[derive(Clone, Copy)]
+struct Entry<'a> {
+    name: &'a [u8],
+    /// The 20 bytes of the entry's object id.
+    id: &'a [u8],
+    /// The file mode, as the octal digits of the tree object say it.
+    mode: u32,
 }
 
-/// Past this many trees the memo starts afresh (bounded memory).
-const MEMO_LIMIT: usize = 64;
+const MODE_TYPE: u32 = 0o170000;
 
-impl<'r> TreeMemo<'r> {
-    fn get(&mut self, id: Oid) -> Result<Tree<'r>> {
-        if let Some(t) = self.trees.get(&id) {
-            return Ok(t.clone());
-        }
-        if self.trees.len() >= MEMO_LIMIT {
-            self.trees.clear();
-        }
-        let tree = self.repo.find_tree(id)?;
-        self.trees.insert(id, tree.clone());
-        Ok(tree)
+impl Entry<'_> {
+    fn is_tree(&self) -> bool {
+        self.mode & MODE_TYPE == 0o040000
+    }
+    /// A file (or symlink): what libgit2 calls a blob entry.
+    fn is_blob(&self) -> bool {
+        !self.is_tree() && self.mode & MODE_TYPE != 0o160000
+    }
+    fn oid(&self) -> Result<Oid> {
+        Ok(Oid::from_bytes(self.id)?)
     }
 }
 
-fn entry_tree(tree: &Tree<'_>, name: &str) -> Option<Oid> {
-    tree.get_name(name)
-        .filter(|e| e.kind() == Some(ObjectType::Tree))
-        .map(|e| e.id())
+/// The entries of a raw tree object (`<octal mode> <name>\0<20-byte id>`
+/// each), parsed in place instead of by libgit2 so that no entry is
+/// allocated or copied. Stops at the first malformed entry;
+/// whoever reads a tree to its end checks that nothing is left
+/// ([`malformed`]).
+struct Entries<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Entries<'a> {
+    type Item = Entry<'a>;
+
+    fn next(&mut self) -> Option<Entry<'a>> {
+        let rest = self.rest;
+        let space = rest.iter().position(|&b| b == b' ')?;
+        let nul = space + 1 + rest.get(space + 1..)?.iter().position(|&b| b == 0)?;
+        let id = rest.get(nul + 1..nul + 21)?;
+        let mut mode = 0u32;
+        for &digit in rest.get(..space)? {
+            if !(b'0'..=b'7').contains(&digit) || mode > 0o7777777 {
+                return None;
+            }
+            mode = mode * 8 + u32::from(digit - b'0');
+        }
+        let name = rest.get(space + 1..nul)?;
+        self.rest = rest.get(nul + 21..)?;
+        Some(Entry { name, id, mode })
+    }
+}
+
+fn entries(data: &[u8]) -> Entries<'_> {
+    Entries { rest: data }
+}
+
+/// The error for a tree object whose entries do not parse to its end.
+fn malformed(rest: &[u8]) -> Result<()> {
+    if rest.is_empty() {
+        Ok(())
+    } else {
+        Err(git2::Error::from_str("failed to parse a tree object: malformed entry").into())
+    }
+}
+
+/// Tree objects already read, as raw bytes. Walking backwards, the trees
+/// a commit is compared against (its parent's) are the trees the next
+/// commit is made of: the memo keeps those of the commit before, and
+/// nothing older (bounded memory).
+struct TreeMemo<'o> {
+    odb: &'o Odb<'o>,
+    now: HashMap<Oid, Rc<OdbObject<'o>>>,
+    before: HashMap<Oid, Rc<OdbObject<'o>>>,
+}
+
+impl<'o> TreeMemo<'o> {
+    fn new(odb: &'o Odb<'o>) -> Self {
+        TreeMemo {
+            odb,
+            now: HashMap::new(),
+            before: HashMap::new(),
+        }
+    }
+
+    fn get(&mut self, id: Oid) -> Result<Rc<OdbObject<'o>>> {
+        if let Some(t) = self.now.get(&id) {
+            return Ok(t.clone());
+        }
+        let tree = match self.before.remove(&id) {
+            Some(t) => t,
+            None => {
+                let object = self.odb.read(id)?;
+                if object.kind() != ObjectType::Tree {
+                    return Err(git2::Error::from_str(&format!(
+                        "the object {id} is a {}, not a tree",
+                        object.kind()
+                    ))
+                    .into());
+                }
+                Rc::new(object)
+            }
+        };
+        self.now.insert(id, tree.clone());
+        Ok(tree)
+    }
+
+    /// The next (older) commit: forget the trees of the one before.
+    fn next_commit(&mut self) {
+        std::mem::swap(&mut self.now, &mut self.before);
+        self.now.clear();
+    }
+}
+
+/// The id of the subtree `name` of a raw tree.
+fn entry_tree(tree: &[u8], name: &str) -> Result<Option<Oid>> {
+    let mut iter = entries(tree);
+    for entry in iter.by_ref() {
+        if entry.name == name.as_bytes() {
+            return if entry.is_tree() {
+                entry.oid().map(Some)
+            } else {
+                Ok(None)
+            };
+        }
+    }
+    malformed(iter.rest).map(|()| None)
 }
 
 /// git's order of tree entries: by name, as if a tree's name ended in `/`.
-fn git_order(a: &git2::TreeEntry<'_>, b: &git2::TreeEntry<'_>) -> std::cmp::Ordering {
-    let (x, y) = (a.name_bytes(), b.name_bytes());
+fn git_order(a: &Entry<'_>, b: &Entry<'_>) -> std::cmp::Ordering {
+    let (x, y) = (a.name, b.name);
     let n = x.len().min(y.len());
     x[..n].cmp(&y[..n]).then_with(|| {
-        let next = |name: &[u8], e: &git2::TreeEntry<'_>| match name.get(n) {
+        let next = |name: &[u8], e: &Entry<'_>| match name.get(n) {
             Some(c) => *c,
-            None if e.kind() == Some(ObjectType::Tree) => b'/',
+            None if e.is_tree() => b'/',
             None => 0,
         };
         next(x, a).cmp(&next(y, b))
@@ -113,11 +216,12 @@ fn added_blobs(
     let old_tree = old.map(|id| memo.get(id)).transpose()?;
     let mut old_entries = old_tree
         .as_ref()
-        .map(|t| t.iter())
+        .map(|t| entries(t.data()))
         .into_iter()
         .flatten()
         .peekable();
-    for entry in new_tree.iter() {
+    let mut new_entries = entries(new_tree.data());
+    for entry in new_entries.by_ref() {
         // Skip old entries that sort before this one (deleted files).
         while old_entries
             .peek()
@@ -125,32 +229,34 @@ fn added_blobs(
         {
             old_entries.next();
         }
-        let before = if old_entries
-            .peek()
-            .is_some_and(|o| o.name_bytes() == entry.name_bytes())
-        {
+        let before = if old_entries.peek().is_some_and(|o| o.name == entry.name) {
             old_entries.next()
         } else {
             None
         };
-        if before.as_ref().is_some_and(|b| b.id() == entry.id()) {
+        if before.is_some_and(|b| b.id == entry.id) {
             continue;
         }
-        let Ok(name) = entry.name() else { continue };
-        match entry.kind() {
-            Some(ObjectType::Tree) => {
-                let old_sub = before
-                    .filter(|b| b.kind() == Some(ObjectType::Tree))
-                    .map(|b| b.id());
-                added_blobs(memo, entry.id(), old_sub, &format!("{prefix}/{name}"), out)?;
-            }
-            Some(ObjectType::Blob) if before.is_none_or(|b| b.kind() != Some(ObjectType::Blob)) => {
-                out.push(format!("{prefix}/{name}"));
-            }
-            _ => {}
+        let Ok(name) = std::str::from_utf8(entry.name) else {
+            continue;
+        };
+        if entry.is_tree() {
+            let old_sub = before
+                .filter(|b| b.is_tree())
+                .map(|b| b.oid())
+                .transpose()?;
+            added_blobs(
+                memo,
+                entry.oid()?,
+                old_sub,
+                &format!("{prefix}/{name}"),
+                out,
+            )?;
+        } else if entry.is_blob() && before.is_none_or(|b| !b.is_blob()) {
+            out.push(format!("{prefix}/{name}"));
         }
     }
-    Ok(())
+    malformed(new_entries.rest)
 }
 
 /// A first-parent commit the cache does not know yet.
@@ -169,20 +275,15 @@ struct Pending {
 /// with a repository handle of this thread's own.
 fn deltas(git_dir: &std::path::Path, run: &[Pending]) -> Result<Vec<(Oid, CommitDelta)>> {
     let repo = Repository::open(git_dir)?;
-    let mut memo = TreeMemo {
-        repo: &repo,
-        trees: HashMap::new(),
-    };
+    let odb = repo.odb()?;
+    let mut memo = TreeMemo::new(&odb);
     let mut out = Vec::with_capacity(run.len());
     // The incidents tree of the previous (newer) commit's parent, when known.
     let mut carried: Option<(Oid, Option<Oid>)> = None;
     for (i, p) in run.iter().enumerate() {
         let here = match carried {
             Some((id, inc)) if id == p.id => inc,
-            _ => {
-                let root = memo.get(p.tree)?;
-                entry_tree(&root, DATA_DIR)
-            }
+            _ => entry_tree(memo.get(p.tree)?.data(), DATA_DIR)?,
         };
         let parent_tree = match p.parent {
             None => None,
@@ -192,10 +293,7 @@ fn deltas(git_dir: &std::path::Path, run: &[Pending]) -> Result<Vec<(Oid, Commit
             },
         };
         let before = match parent_tree {
-            Some(t) => {
-                let root = memo.get(t)?;
-                entry_tree(&root, DATA_DIR)
-            }
+            Some(t) => entry_tree(memo.get(t)?.data(), DATA_DIR)?,
             None => None,
         };
         let mut added = Vec::new();
@@ -206,6 +304,7 @@ fn deltas(git_dir: &std::path::Path, run: &[Pending]) -> Result<Vec<(Oid, Commit
         if let Some(parent) = p.parent {
             carried = Some((parent, before));
         }
+        memo.next_commit();
         out.push((
             p.id,
             CommitDelta {
