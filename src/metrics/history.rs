@@ -273,8 +273,7 @@ struct Pending {
 
 /// The deltas of a run of consecutive pending commits (newest first), read
 /// with a repository handle of this thread's own.
-fn deltas(git_dir: &std::path::Path, run: &[Pending]) -> Result<Vec<(Oid, CommitDelta)>> {
-    let repo = Repository::open(git_dir)?;
+fn deltas(repo: &Repository, run: &[Pending]) -> Result<Vec<(Oid, CommitDelta)>> {
     let odb = repo.odb()?;
     let mut memo = TreeMemo::new(&odb);
     let mut out = Vec::with_capacity(run.len());
@@ -318,11 +317,114 @@ fn deltas(git_dir: &std::path::Path, run: &[Pending]) -> Result<Vec<(Oid, Commit
     Ok(out)
 }
 
+/// What a commit object says about itself, parsed from its raw bytes.
+struct CommitHeader {
+    tree: Oid,
+    first_parent: Option<Oid>,
+    parent_count: usize,
+    time: i64,
+    offset_minutes: i32,
+}
+
+/// The header of a raw commit object (`tree`, `parent`, `committer`
+/// lines), or `None` when it is not in the usual form (the caller then
+/// asks libgit2). The committer's time and offset are read as libgit2
+/// reads them: an offset that does not parse, or that is out of range,
+/// counts as zero.
+fn parse_commit(data: &[u8]) -> Option<CommitHeader> {
+    let mut tree = None;
+    let mut first_parent = None;
+    let mut parent_count = 0;
+    let mut committer = None;
+    for line in data.split(|&b| b == b'\n') {
+        if line.is_empty() {
+            break;
+        }
+        if let Some(hex) = line.strip_prefix(b"tree ") {
+            tree = Some(Oid::from_str(std::str::from_utf8(hex).ok()?).ok()?);
+        } else if let Some(hex) = line.strip_prefix(b"parent ") {
+            if parent_count == 0 {
+                first_parent = Some(Oid::from_str(std::str::from_utf8(hex).ok()?).ok()?);
+            }
+            parent_count += 1;
+        } else if let Some(rest) = line.strip_prefix(b"committer ") {
+            committer = Some(rest);
+        }
+    }
+    // `Name <email> 1700000000 +0100`
+    let committer = committer?;
+    let after_email = committer.get(committer.iter().rposition(|&b| b == b'>')? + 1..)?;
+    let mut fields = after_email.split(|&b| b == b' ').filter(|f| !f.is_empty());
+    let time: i64 = std::str::from_utf8(fields.next()?).ok()?.parse().ok()?;
+    let offset_minutes = match fields.next() {
+        None => 0,
+        Some(tz) => {
+            let (sign, digits) = tz.split_first()?;
+            if !matches!(sign, b'+' | b'-')
+                || digits.len() != 4
+                || !digits.iter().all(u8::is_ascii_digit)
+            {
+                return None;
+            }
+            let value: i32 = std::str::from_utf8(digits).ok()?.parse().ok()?;
+            let (hours, minutes) = (value / 100, value % 100);
+            if hours > 14 || minutes > 59 {
+                0
+            } else if *sign == b'-' {
+                -(hours * 60 + minutes)
+            } else {
+                hours * 60 + minutes
+            }
+        }
+    };
+    Some(CommitHeader {
+        tree: tree?,
+        first_parent,
+        parent_count,
+        time,
+        offset_minutes,
+    })
+}
+
+/// Read a commit's header, from its raw bytes where they are in the usual
+/// form, else through libgit2's parser.
+fn commit_header(repo: &Repository, odb: &Odb<'_>, id: Oid) -> Result<CommitHeader> {
+    let object = odb.read(id)?;
+    if object.kind() == ObjectType::Commit
+        && let Some(header) = parse_commit(object.data())
+    {
+        return Ok(header);
+    }
+    let commit = repo.find_commit(id)?;
+    let when = commit.committer().when();
+    let first_parent = match commit.parent_id(0) {
+        Ok(p) => Some(p),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => None,
+        Err(e) => return Err(e.into()),
+    };
+    Ok(CommitHeader {
+        tree: commit.tree_id(),
+        first_parent,
+        parent_count: commit.parent_count(),
+        time: when.seconds(),
+        offset_minutes: when.offset_minutes(),
+    })
+}
+
+/// Pending commits are handed to the reader threads in runs of this many
+/// consecutive commits, as soon as the line has been listed that far.
+const RUN: usize = 2048;
+
+/// What a reader thread gives back: the run it read and what each commit
+/// of it added.
+type RunResult = Result<(Vec<Pending>, Vec<(Oid, CommitDelta)>)>;
+
 /// Walk the first-parent line from `tip`, using and extending `cache`.
 ///
-/// Commits the cache lacks are listed first; their changes are then read
-/// on as many threads as the machine has cores (up to four), each with its
-/// own repository handle, on contiguous runs of the line.
+/// This thread lists the line (from the cache where it knows the commits);
+/// runs of consecutive commits the cache lacks are read, while the listing
+/// goes on, by as many reader threads as the machine has cores (up to
+/// four), each with its own repository handle.
 pub fn walk(
     repo: &Repository,
     tip: Oid,
@@ -331,92 +433,121 @@ pub fn walk(
 ) -> Result<History> {
     let mut history = History::default();
     let shallow_repo = repo.is_shallow();
-
-    // 1. The line, from the cache where it knows the commits.
-    let mut line: Vec<Oid> = Vec::new();
-    let mut pending: Vec<Pending> = Vec::new();
+    // INCIDENT_REPORT_THREADS overrides the number of reader threads.
+    let threads = std::env::var("INCIDENT_REPORT_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+        .clamp(1, 4);
+    let git_dir = repo.path().to_path_buf();
     let odb = repo.odb()?;
-    let mut current = Some(tip);
-    while let Some(id) = current {
-        line.push(id);
-        if line.len().is_multiple_of(4096) {
-            progress(line.len());
-        }
-        if let Some(delta) = cache.entries.get(&id) {
-            current = delta.parent;
-            continue;
-        }
-        let commit = repo.find_commit(id)?;
-        let parent = if commit.parent_count() > 0 {
-            match commit.parent_id(0) {
-                Ok(p) if !shallow_repo || odb.exists(p) => Some(p),
-                Ok(_) => None,
-                Err(e) if e.code() == git2::ErrorCode::NotFound => None,
-                Err(e) => return Err(e.into()),
-            }
-        } else {
-            None
-        };
-        let when = commit.committer().when();
-        // A commit cut off by a shallow clone looks like a root that added
-        // everything: true only for this clone, so it is never cached.
-        let cut_off = parent.is_none() && (commit.parent_count() > 0 || shallow_repo);
-        pending.push(Pending {
-            id,
-            tree: commit.tree_id(),
-            parent,
-            time: when.seconds(),
-            offset_minutes: when.offset_minutes(),
-            cut_off,
-        });
-        current = parent;
-    }
 
-    // 2. What the pending commits added, in parallel runs.
-    let mut uncached: HashMap<Oid, CommitDelta> = HashMap::new();
-    if !pending.is_empty() {
-        // INCIDENT_REPORT_THREADS overrides the number of reader threads.
-        let threads = std::env::var("INCIDENT_REPORT_THREADS")
-            .ok()
-            .and_then(|v| v.parse::<usize>().ok())
-            .unwrap_or_else(|| {
-                std::thread::available_parallelism()
-                    .map(|n| n.get())
-                    .unwrap_or(1)
-            })
-            .clamp(1, 4)
-            .min(pending.len().div_ceil(256).max(1));
-        let size = pending.len().div_ceil(threads);
-        let git_dir = repo.path().to_path_buf();
-        let results: Vec<Result<Vec<(Oid, CommitDelta)>>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = pending
-                .chunks(size)
-                .map(|run| {
-                    let git_dir = &git_dir;
-                    scope.spawn(move || deltas(git_dir, run))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(Error::InvalidInput {
-                            message: "a history reader thread failed".into(),
-                        })
-                    })
-                })
-                .collect()
-        });
-        for (result, run) in results.into_iter().zip(pending.chunks(size)) {
-            for ((id, delta), p) in result?.into_iter().zip(run) {
-                history.walked += 1;
-                if p.cut_off {
-                    history.shallow = true;
-                    // Keep it out of the cache but use it for this run.
-                    uncached.insert(id, delta);
-                } else {
-                    cache.entries.insert(id, delta);
+    let (run_tx, run_rx) = std::sync::mpsc::channel::<Vec<Pending>>();
+    let run_rx = std::sync::Mutex::new(run_rx);
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<RunResult>();
+    let (line, listed) = std::thread::scope(|scope| {
+        let mut readers = Vec::with_capacity(threads);
+        for _ in 0..threads {
+            let (run_rx, done_tx, git_dir) = (&run_rx, done_tx.clone(), &git_dir);
+            readers.push(scope.spawn(move || {
+                let repo = match Repository::open(git_dir) {
+                    Ok(repo) => repo,
+                    Err(e) => {
+                        let _ = done_tx.send(Err(e.into()));
+                        return;
+                    }
+                };
+                loop {
+                    // A poisoned lock means another reader panicked: stop.
+                    let next = match run_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(run) = next else { return };
+                    let result = deltas(&repo, &run).map(|d| (run, d));
+                    let failed = result.is_err();
+                    if done_tx.send(result).is_err() || failed {
+                        return;
+                    }
                 }
+            }));
+        }
+        // 1. The line, from the cache where it knows the commits; pending
+        // runs go to the readers as they fill up.
+        let mut line: Vec<Oid> = Vec::new();
+        let mut run: Vec<Pending> = Vec::new();
+        let mut listed = Ok(());
+        let mut current = Some(tip);
+        while let Some(id) = current {
+            line.push(id);
+            if line.len().is_multiple_of(4096) {
+                progress(line.len());
+            }
+            if let Some(delta) = cache.entries.get(&id) {
+                current = delta.parent;
+                continue;
+            }
+            let header = match commit_header(repo, &odb, id) {
+                Ok(h) => h,
+                Err(e) => {
+                    listed = Err(e);
+                    break;
+                }
+            };
+            let parent = match header.first_parent {
+                Some(p) if !shallow_repo || odb.exists(p) => Some(p),
+                _ => None,
+            };
+            // A commit cut off by a shallow clone looks like a root that
+            // added everything: true only for this clone, so it is never
+            // cached.
+            let cut_off = parent.is_none() && (header.parent_count > 0 || shallow_repo);
+            run.push(Pending {
+                id,
+                tree: header.tree,
+                parent,
+                time: header.time,
+                offset_minutes: header.offset_minutes,
+                cut_off,
+            });
+            if run.len() == RUN {
+                // The readers only stop early on an error, reported below.
+                let _ = run_tx.send(std::mem::take(&mut run));
+            }
+            current = parent;
+        }
+        if !run.is_empty() {
+            let _ = run_tx.send(run);
+        }
+        drop(run_tx);
+        for reader in readers {
+            if reader.join().is_err() {
+                let _ = done_tx.send(Err(Error::InvalidInput {
+                    message: "a history reader thread failed".into(),
+                }));
+            }
+        }
+        drop(done_tx);
+        (line, listed)
+    });
+    listed?;
+
+    // 2. What the pending commits added, as the readers found it.
+    let mut uncached: HashMap<Oid, CommitDelta> = HashMap::new();
+    for result in done_rx {
+        let (run, deltas) = result?;
+        for ((id, delta), p) in deltas.into_iter().zip(&run) {
+            history.walked += 1;
+            if p.cut_off {
+                history.shallow = true;
+                // Keep it out of the cache but use it for this run.
+                uncached.insert(id, delta);
+            } else {
+                cache.entries.insert(id, delta);
             }
         }
     }
@@ -442,5 +573,94 @@ fn apply(history: &mut History, id: Oid, delta: &CommitDelta) {
         history
             .recorded
             .insert(path.clone(), Recording { commit: id, time });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commit_headers_parse_as_libgit2_parses_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let tree = repo
+            .find_tree(repo.index().unwrap().write_tree().unwrap())
+            .unwrap();
+        let mut parents: Vec<Oid> = Vec::new();
+        for (seconds, offset) in [
+            (1_700_000_000, 60),
+            (1_600_000_000, -330),
+            (5, 0),
+            (-7, 840),
+        ] {
+            let when = git2::Time::new(seconds, offset);
+            let sig = git2::Signature::new("A B", "a@b", &when).unwrap();
+            let parent_commits: Vec<git2::Commit<'_>> = parents
+                .iter()
+                .map(|p| repo.find_commit(*p).unwrap())
+                .collect();
+            let refs: Vec<&git2::Commit<'_>> = parent_commits.iter().collect();
+            let id = repo
+                .commit(None, &sig, &sig, "m\n\nbody\n", &tree, &refs)
+                .unwrap();
+            parents.insert(0, id);
+            let odb = repo.odb().unwrap();
+            let raw = odb.read(id).unwrap();
+            let header = parse_commit(raw.data()).unwrap();
+            let commit = repo.find_commit(id).unwrap();
+            assert_eq!(header.tree, commit.tree_id());
+            assert_eq!(header.parent_count, commit.parent_count());
+            assert_eq!(header.first_parent, commit.parent_id(0).ok());
+            assert_eq!(header.time, commit.committer().when().seconds());
+            assert_eq!(
+                header.offset_minutes,
+                commit.committer().when().offset_minutes()
+            );
+        }
+        // Out of the usual form: left to libgit2.
+        assert!(parse_commit(b"tree 0\n").is_none());
+        assert!(parse_commit(b"committer A <a> 12 0100\n").is_none());
+    }
+
+    #[test]
+    fn raw_tree_entries_match_libgit2() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let blob = repo.blob(b"x").unwrap();
+        let mut sub = repo.treebuilder(None).unwrap();
+        sub.insert("f", blob, 0o100644).unwrap();
+        let sub = sub.write().unwrap();
+        let mut root = repo.treebuilder(None).unwrap();
+        root.insert("a.toml", blob, 0o100644).unwrap();
+        root.insert("a", sub, 0o040000).unwrap();
+        root.insert("run", blob, 0o100755).unwrap();
+        root.insert("link", blob, 0o120000).unwrap();
+        let root = root.write().unwrap();
+        let odb = repo.odb().unwrap();
+        let raw = odb.read(root).unwrap();
+        let tree = repo.find_tree(root).unwrap();
+        let ours: Vec<_> = entries(raw.data())
+            .map(|e| (e.name.to_vec(), e.oid().unwrap(), e.is_tree(), e.is_blob()))
+            .collect();
+        let theirs: Vec<_> = tree
+            .iter()
+            .map(|e| {
+                (
+                    e.name_bytes().to_vec(),
+                    e.id(),
+                    e.kind() == Some(ObjectType::Tree),
+                    e.kind() == Some(ObjectType::Blob),
+                )
+            })
+            .collect();
+        assert_eq!(ours, theirs);
+        let mut all = entries(raw.data());
+        all.by_ref().for_each(drop);
+        assert!(malformed(all.rest).is_ok());
+        assert!(malformed(b"100644 x\0short").is_err());
+        assert_eq!(entry_tree(raw.data(), "a").unwrap(), Some(sub));
+        assert_eq!(entry_tree(raw.data(), "run").unwrap(), None);
+        assert!(entry_tree(b"100644 x\0short", "y").is_err());
     }
 }
