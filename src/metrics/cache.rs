@@ -60,32 +60,37 @@ impl Cache {
         }
         let mut ids: Vec<&Oid> = self.entries.keys().collect();
         ids.sort();
-        let mut out = Vec::with_capacity(64 * ids.len());
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&CACHE_VERSION.to_le_bytes());
-        out.extend_from_slice(&(ids.len() as u64).to_le_bytes());
-        for id in ids {
-            let delta = &self.entries[id];
-            out.extend_from_slice(id.as_bytes());
-            match delta.parent {
-                Some(p) => {
-                    out.push(1);
-                    out.extend_from_slice(p.as_bytes());
-                }
-                None => out.push(0),
-            }
-            out.extend_from_slice(&delta.time.to_le_bytes());
-            out.extend_from_slice(&delta.offset_minutes.to_le_bytes());
-            out.extend_from_slice(&(delta.added.len() as u32).to_le_bytes());
-            for path in &delta.added {
-                out.extend_from_slice(&(path.len() as u32).to_le_bytes());
-                out.extend_from_slice(path.as_bytes());
-            }
-        }
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        let mut file = fs::File::create(&tmp).map_err(io_err(&tmp))?;
-        file.write_all(&out).map_err(io_err(&tmp))?;
-        drop(file);
+        let written = fs::File::create(&tmp).and_then(|file| {
+            // Written as it is encoded, not gathered in memory first.
+            let mut out = std::io::BufWriter::new(file);
+            out.write_all(MAGIC)?;
+            out.write_all(&CACHE_VERSION.to_le_bytes())?;
+            out.write_all(&(ids.len() as u64).to_le_bytes())?;
+            for id in ids {
+                let delta = &self.entries[id];
+                out.write_all(id.as_bytes())?;
+                match delta.parent {
+                    Some(p) => {
+                        out.write_all(&[1])?;
+                        out.write_all(p.as_bytes())?;
+                    }
+                    None => out.write_all(&[0])?,
+                }
+                out.write_all(&delta.time.to_le_bytes())?;
+                out.write_all(&delta.offset_minutes.to_le_bytes())?;
+                out.write_all(&(delta.added.len() as u32).to_le_bytes())?;
+                for path in &delta.added {
+                    out.write_all(&(path.len() as u32).to_le_bytes())?;
+                    out.write_all(path.as_bytes())?;
+                }
+            }
+            out.flush()
+        });
+        if let Err(e) = written {
+            let _ = fs::remove_file(&tmp);
+            return Err(io_err(&tmp)(e));
+        }
         fs::rename(&tmp, path).map_err(io_err(path))?;
         Ok(())
     }
