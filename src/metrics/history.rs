@@ -200,8 +200,76 @@ fn git_order(a: &Entry<'_>, b: &Entry<'_>) -> std::cmp::Ordering {
     })
 }
 
+/// How many leading bytes `a` and `b` share (compared a block at a time).
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    const BLOCK: usize = 64;
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + BLOCK <= n && a[i..i + BLOCK] == b[i..i + BLOCK] {
+        i += BLOCK;
+    }
+    while i < n && a[i] == b[i] {
+        i += 1;
+    }
+    i
+}
+
+/// How many trailing bytes `a` and `b` share (compared a block at a time).
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    const BLOCK: usize = 64;
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[a.len() - n..], &b[b.len() - n..]);
+    let mut i = 0;
+    while i + BLOCK <= n && a[n - i - BLOCK..n - i] == b[n - i - BLOCK..n - i] {
+        i += BLOCK;
+    }
+    while i < n && a[n - i - 1] == b[n - i - 1] {
+        i += 1;
+    }
+    i
+}
+
+/// Where the entry of a raw tree that starts at `at` ends.
+fn entry_end(data: &[u8], at: usize) -> Option<usize> {
+    let nul = at + data.get(at..)?.iter().position(|&b| b == 0)?;
+    let end = nul + 21;
+    (end <= data.len()).then_some(end)
+}
+
+/// The entries of a tree with one of look-ahead, and how many bytes of the
+/// tree are left from the look-ahead entry on.
+struct Cursor<'a> {
+    entries: Entries<'a>,
+    next: Option<Entry<'a>>,
+    left: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(rest: &'a [u8]) -> Self {
+        let mut entries = entries(rest);
+        let next = entries.next();
+        Cursor {
+            entries,
+            next,
+            left: rest.len(),
+        }
+    }
+
+    fn advance(&mut self) -> Option<Entry<'a>> {
+        let current = self.next;
+        self.left = self.entries.rest.len();
+        self.next = self.entries.next();
+        current
+    }
+}
+
 /// Blobs under `new` that `old` lacks, as paths under `prefix`. Both trees
 /// list their entries in git's order, so one merge pass pairs them up.
+///
+/// Trees of one commit and its parent mostly differ in one entry: entries
+/// wholly inside the bytes both trees start with are the same and are
+/// skipped unread, and the pass stops as soon as what is left of both
+/// trees is the same bytes (the end they share).
 fn added_blobs(
     memo: &mut TreeMemo<'_>,
     new: Oid,
@@ -214,23 +282,36 @@ fn added_blobs(
     }
     let new_tree = memo.get(new)?;
     let old_tree = old.map(|id| memo.get(id)).transpose()?;
-    let mut old_entries = old_tree
-        .as_ref()
-        .map(|t| entries(t.data()))
-        .into_iter()
-        .flatten()
-        .peekable();
-    let mut new_entries = entries(new_tree.data());
-    for entry in new_entries.by_ref() {
+    let new_data = new_tree.data();
+    let old_data = old_tree.as_ref().map_or(&[][..], |t| t.data());
+    let (mut start, mut tail) = (0, 0);
+    if old_tree.is_some() {
+        let same = common_prefix(new_data, old_data);
+        while let Some(end) = entry_end(new_data, start).filter(|&end| end <= same) {
+            start = end;
+        }
+        tail = common_suffix(new_data, old_data);
+    }
+    let mut new_entries = entries(new_data.get(start..).unwrap_or_default());
+    let mut old_entries = Cursor::new(old_data.get(start..).unwrap_or_default());
+    loop {
+        let left = new_entries.rest.len();
+        if left <= tail && left == old_entries.left {
+            // The rest of both trees is the same bytes.
+            return Ok(());
+        }
+        let Some(entry) = new_entries.next() else {
+            break;
+        };
         // Skip old entries that sort before this one (deleted files).
         while old_entries
-            .peek()
-            .is_some_and(|o| git_order(o, &entry) == std::cmp::Ordering::Less)
+            .next
+            .is_some_and(|o| git_order(&o, &entry) == std::cmp::Ordering::Less)
         {
-            old_entries.next();
+            old_entries.advance();
         }
-        let before = if old_entries.peek().is_some_and(|o| o.name == entry.name) {
-            old_entries.next()
+        let before = if old_entries.next.is_some_and(|o| o.name == entry.name) {
+            old_entries.advance()
         } else {
             None
         };
@@ -621,6 +702,71 @@ mod tests {
         // Out of the usual form: left to libgit2.
         assert!(parse_commit(b"tree 0\n").is_none());
         assert!(parse_commit(b"committer A <a> 12 0100\n").is_none());
+    }
+
+    #[test]
+    fn added_blobs_finds_what_a_full_comparison_finds() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let one = repo.blob(b"1").unwrap();
+        let two = repo.blob(b"2").unwrap();
+        let mut sub = repo.treebuilder(None).unwrap();
+        sub.insert("f", one, 0o100644).unwrap();
+        let sub = sub.write().unwrap();
+        let names: Vec<String> = (0..200).map(|i| format!("n{i:03}")).collect();
+        let tree = |change: &dyn Fn(&mut git2::TreeBuilder<'_>)| {
+            let mut b = repo.treebuilder(None).unwrap();
+            for n in &names {
+                b.insert(n, one, 0o100644).unwrap();
+            }
+            change(&mut b);
+            b.write().unwrap()
+        };
+        let old = tree(&|_| {});
+        let odb = repo.odb().unwrap();
+        let cases: Vec<(Oid, Vec<&str>)> = vec![
+            // Changed at the start, in the middle and at the end: nothing added.
+            (
+                tree(&|b| {
+                    b.insert("n000", two, 0o100644).unwrap();
+                    b.insert("n100", two, 0o100644).unwrap();
+                    b.insert("n199", two, 0o100644).unwrap();
+                }),
+                vec![],
+            ),
+            // Added first, in the middle, last; one deleted.
+            (
+                tree(&|b| {
+                    b.insert("a", one, 0o100644).unwrap();
+                    b.insert("n100x", one, 0o100644).unwrap();
+                    b.insert("z", one, 0o100644).unwrap();
+                    b.remove("n050").unwrap();
+                }),
+                vec!["p/a", "p/n100x", "p/z"],
+            ),
+            // A file that became a folder, and a new folder.
+            (
+                tree(&|b| {
+                    b.insert("n010", sub, 0o040000).unwrap();
+                    b.insert("m", sub, 0o040000).unwrap();
+                }),
+                vec!["p/m/f", "p/n010/f"],
+            ),
+        ];
+        for (new, expected) in cases {
+            let mut memo = TreeMemo::new(&odb);
+            let mut out = Vec::new();
+            added_blobs(&mut memo, new, Some(old), "p", &mut out).unwrap();
+            out.sort();
+            assert_eq!(out, expected);
+        }
+        assert_eq!(common_prefix(b"abcx", b"abcy"), 3);
+        assert_eq!(common_suffix(b"xabc", b"yyabc"), 3);
+        let long: Vec<u8> = (0..1000).map(|i| (i % 251) as u8).collect();
+        let mut other = long.clone();
+        other[700] ^= 1;
+        assert_eq!(common_prefix(&long, &other), 700);
+        assert_eq!(common_suffix(&long, &other), 299);
     }
 
     #[test]
