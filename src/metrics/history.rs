@@ -123,6 +123,19 @@ fn malformed(rest: &[u8]) -> Result<()> {
     }
 }
 
+/// Read a tree object's raw bytes.
+fn read_tree<'o>(odb: &'o Odb<'o>, id: Oid) -> Result<OdbObject<'o>> {
+    let object = odb.read(id)?;
+    if object.kind() != ObjectType::Tree {
+        return Err(git2::Error::from_str(&format!(
+            "the object {id} is a {}, not a tree",
+            object.kind()
+        ))
+        .into());
+    }
+    Ok(object)
+}
+
 /// Tree objects already read, as raw bytes. Walking backwards, the trees
 /// a commit is compared against (its parent's) are the trees the next
 /// commit is made of: the memo keeps those of the commit before, and
@@ -148,23 +161,14 @@ impl<'o> TreeMemo<'o> {
         }
         let tree = match self.before.remove(&id) {
             Some(t) => t,
-            None => {
-                let object = self.odb.read(id)?;
-                if object.kind() != ObjectType::Tree {
-                    return Err(git2::Error::from_str(&format!(
-                        "the object {id} is a {}, not a tree",
-                        object.kind()
-                    ))
-                    .into());
-                }
-                Rc::new(object)
-            }
+            None => Rc::new(read_tree(self.odb, id)?),
         };
         self.now.insert(id, tree.clone());
         Ok(tree)
     }
 
-    /// The next (older) commit: forget the trees of the one before.
+    /// The next (older) commit that changes the incidents folder: forget
+    /// the trees of the one before.
     fn next_commit(&mut self) {
         std::mem::swap(&mut self.now, &mut self.before);
         self.now.clear();
@@ -363,7 +367,7 @@ fn deltas(repo: &Repository, run: &[Pending]) -> Result<Vec<(Oid, CommitDelta)>>
     for (i, p) in run.iter().enumerate() {
         let here = match carried {
             Some((id, inc)) if id == p.id => inc,
-            _ => entry_tree(memo.get(p.tree)?.data(), DATA_DIR)?,
+            _ => entry_tree(read_tree(&odb, p.tree)?.data(), DATA_DIR)?,
         };
         let parent_tree = match p.parent {
             None => None,
@@ -372,19 +376,23 @@ fn deltas(repo: &Repository, run: &[Pending]) -> Result<Vec<(Oid, CommitDelta)>>
                 _ => Some(repo.find_commit(parent)?.tree_id()),
             },
         };
+        // Root trees are read once each (the parent's incidents tree id is
+        // carried to the next commit) and not kept.
         let before = match parent_tree {
-            Some(t) => entry_tree(memo.get(t)?.data(), DATA_DIR)?,
+            Some(t) => entry_tree(read_tree(&odb, t)?.data(), DATA_DIR)?,
             None => None,
         };
         let mut added = Vec::new();
-        if let Some(here) = here {
+        if let Some(here) = here.filter(|&here| Some(here) != before) {
             added_blobs(&mut memo, here, before, DATA_DIR, &mut added)?;
+            // Commits in between that leave the incidents folder alone keep
+            // its trees: the next commit that changes it starts from them.
+            memo.next_commit();
         }
         added.sort();
         if let Some(parent) = p.parent {
             carried = Some((parent, before));
         }
-        memo.next_commit();
         out.push((
             p.id,
             CommitDelta {
