@@ -94,8 +94,8 @@ impl<'a> Iterator for Entries<'a> {
 
     fn next(&mut self) -> Option<Entry<'a>> {
         let rest = self.rest;
-        let space = rest.iter().position(|&b| b == b' ')?;
-        let nul = space + 1 + rest.get(space + 1..)?.iter().position(|&b| b == 0)?;
+        let space = memchr::memchr(b' ', rest)?;
+        let nul = space + 1 + memchr::memchr(0, rest.get(space + 1..)?)?;
         let id = rest.get(nul + 1..nul + 21)?;
         let mut mode = 0u32;
         for &digit in rest.get(..space)? {
@@ -235,7 +235,7 @@ fn common_suffix(a: &[u8], b: &[u8]) -> usize {
 
 /// Where the entry of a raw tree that starts at `at` ends.
 fn entry_end(data: &[u8], at: usize) -> Option<usize> {
-    let nul = at + data.get(at..)?.iter().position(|&b| b == 0)?;
+    let nul = at + memchr::memchr(0, data.get(at..)?)?;
     let end = nul + 21;
     (end <= data.len()).then_some(end)
 }
