@@ -15,7 +15,7 @@ use std::rc::Rc;
 
 use git2::{ObjectType, Odb, OdbObject, Oid, Repository};
 
-use super::cache::{Cache, CommitDelta};
+use super::cache::{Cache, CommitDelta, OidMap};
 use crate::error::{Error, Result};
 use crate::store::DATA_DIR;
 use crate::time::Timestamp;
@@ -142,16 +142,16 @@ fn read_tree<'o>(odb: &'o Odb<'o>, id: Oid) -> Result<OdbObject<'o>> {
 /// nothing older (bounded memory).
 struct TreeMemo<'o> {
     odb: &'o Odb<'o>,
-    now: HashMap<Oid, Rc<OdbObject<'o>>>,
-    before: HashMap<Oid, Rc<OdbObject<'o>>>,
+    now: OidMap<Rc<OdbObject<'o>>>,
+    before: OidMap<Rc<OdbObject<'o>>>,
 }
 
 impl<'o> TreeMemo<'o> {
     fn new(odb: &'o Odb<'o>) -> Self {
         TreeMemo {
             odb,
-            now: HashMap::new(),
-            before: HashMap::new(),
+            now: OidMap::default(),
+            before: OidMap::default(),
         }
     }
 
@@ -415,6 +415,24 @@ struct CommitHeader {
     offset_minutes: i32,
 }
 
+/// A SHA-1 object id written as 40 hexadecimal digits.
+fn hex_oid(hex: &[u8]) -> Option<Oid> {
+    if hex.len() != 40 {
+        return None;
+    }
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    };
+    let mut bytes = [0u8; 20];
+    for (byte, pair) in bytes.iter_mut().zip(hex.chunks_exact(2)) {
+        *byte = digit(pair[0])? << 4 | digit(pair[1])?;
+    }
+    Oid::from_bytes(&bytes).ok()
+}
+
 /// The header of a raw commit object (`tree`, `parent`, `committer`
 /// lines), or `None` when it is not in the usual form (the caller then
 /// asks libgit2). The committer's time and offset are read as libgit2
@@ -430,10 +448,10 @@ fn parse_commit(data: &[u8]) -> Option<CommitHeader> {
             break;
         }
         if let Some(hex) = line.strip_prefix(b"tree ") {
-            tree = Some(Oid::from_str(std::str::from_utf8(hex).ok()?).ok()?);
+            tree = Some(hex_oid(hex)?);
         } else if let Some(hex) = line.strip_prefix(b"parent ") {
             if parent_count == 0 {
-                first_parent = Some(Oid::from_str(std::str::from_utf8(hex).ok()?).ok()?);
+                first_parent = Some(hex_oid(hex)?);
             }
             parent_count += 1;
         } else if let Some(rest) = line.strip_prefix(b"committer ") {
@@ -538,7 +556,7 @@ pub fn walk(
     let (run_tx, run_rx) = std::sync::mpsc::channel::<Vec<Pending>>();
     let run_rx = std::sync::Mutex::new(run_rx);
     let (done_tx, done_rx) = std::sync::mpsc::channel::<RunResult>();
-    let (line, listed) = std::thread::scope(|scope| {
+    let (line, listed, pending) = std::thread::scope(|scope| {
         let mut readers = Vec::with_capacity(threads);
         for _ in 0..threads {
             let (run_rx, done_tx, git_dir) = (&run_rx, done_tx.clone(), &git_dir);
@@ -569,6 +587,7 @@ pub fn walk(
         // runs go to the readers as they fill up.
         let mut line: Vec<Oid> = Vec::new();
         let mut run: Vec<Pending> = Vec::new();
+        let mut pending = 0;
         let mut listed = Ok(());
         let mut current = Some(tip);
         while let Some(id) = current {
@@ -595,6 +614,7 @@ pub fn walk(
             // added everything: true only for this clone, so it is never
             // cached.
             let cut_off = parent.is_none() && (header.parent_count > 0 || shallow_repo);
+            pending += 1;
             run.push(Pending {
                 id,
                 tree: header.tree,
@@ -621,12 +641,13 @@ pub fn walk(
             }
         }
         drop(done_tx);
-        (line, listed)
+        (line, listed, pending)
     });
     listed?;
 
     // 2. What the pending commits added, as the readers found it.
-    let mut uncached: HashMap<Oid, CommitDelta> = HashMap::new();
+    let mut uncached: OidMap<CommitDelta> = OidMap::default();
+    cache.entries.reserve(pending);
     for result in done_rx {
         let (run, deltas) = result?;
         for ((id, delta), p) in deltas.into_iter().zip(&run) {
@@ -709,6 +730,12 @@ mod tests {
         }
         // Out of the usual form: left to libgit2.
         assert!(parse_commit(b"tree 0\n").is_none());
+        assert_eq!(
+            hex_oid(b"0123456789abcdefABCDEF0123456789abcdef01"),
+            Oid::from_str("0123456789abcdefabcdef0123456789abcdef01").ok()
+        );
+        assert!(hex_oid(b"0123456789abcdefABCDEF0123456789abcdef0g").is_none());
+        assert!(hex_oid(b"0123").is_none());
         assert!(parse_commit(b"committer A <a> 12 0100\n").is_none());
     }
 
