@@ -533,8 +533,8 @@ type RunResult = Result<(Vec<Pending>, Vec<(Oid, CommitDelta)>)>;
 ///
 /// This thread lists the line (from the cache where it knows the commits);
 /// runs of consecutive commits the cache lacks are read, while the listing
-/// goes on, by as many reader threads as the machine has cores (up to
-/// four), each with its own repository handle.
+/// goes on, by reader threads (one fewer than the machine's cores, at least
+/// one, at most four), each with its own repository handle.
 pub fn walk(
     repo: &Repository,
     tip: Oid,
@@ -543,13 +543,15 @@ pub fn walk(
 ) -> Result<History> {
     let mut history = History::default();
     let shallow_repo = repo.is_shallow();
-    // INCIDENT_REPORT_THREADS overrides the number of reader threads.
+    // INCIDENT_REPORT_THREADS overrides the number of reader threads. By
+    // default one fewer than the cores: the listing keeps one busy, and
+    // more readers than cores only contend for libgit2's pack locks.
     let threads = std::env::var("INCIDENT_REPORT_THREADS")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
         .unwrap_or_else(|| {
             std::thread::available_parallelism()
-                .map(|n| n.get())
+                .map(|n| n.get().saturating_sub(1))
                 .unwrap_or(1)
         })
         .clamp(1, 4);
