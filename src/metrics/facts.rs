@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use git2::{ObjectType, Oid, Repository, Tree};
@@ -489,51 +490,86 @@ pub fn load_snapshot(path: &Path, commit: Oid, config: &str) -> Option<Snapshot>
     })
 }
 
+/// The wire form of one incident's facts.
+fn facts_wire(f: &Facts) -> FactsWire {
+    FactsWire {
+        id: f.incident.id.clone(),
+        severity: f.incident.severity.clone(),
+        status: f.incident.status.clone(),
+        services: f.incident.services.clone(),
+        caused_by: f.incident.caused_by.clone(),
+        milestones: f
+            .incident
+            .milestones
+            .iter()
+            .map(|(n, (t, a))| (n.clone(), wire(t), a.clone()))
+            .collect(),
+        transitions: f
+            .transitions
+            .iter()
+            .map(|(s, t)| (s.clone(), wire(t)))
+            .collect(),
+        records: f
+            .records
+            .iter()
+            .map(|(a, r)| (wire(a), r.as_ref().map(wire)))
+            .collect(),
+        actions: f.actions.clone(),
+    }
+}
+
+/// The facts, turned into their wire form one at a time as they are
+/// written (no second copy of them all).
+struct FactsOut<'a>(&'a [Facts]);
+
+impl Serialize for FactsOut<'_> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(facts_wire))
+    }
+}
+
+/// [`SnapshotWire`] as written: the same fields, borrowed.
+#[derive(Serialize)]
+struct SnapshotOut<'a> {
+    version: u32,
+    commit: String,
+    config: &'a str,
+    commits: usize,
+    shallow: bool,
+    warnings: &'a [String],
+    facts: FactsOut<'a>,
+}
+
 pub fn save_snapshot(path: &Path, commit: Oid, config: &str, snapshot: &Snapshot) -> Result<()> {
-    let wire = SnapshotWire {
+    let wire = SnapshotOut {
         version: SNAPSHOT_VERSION,
         commit: commit.to_string(),
-        config: config.to_string(),
+        config,
         commits: snapshot.commits,
         shallow: snapshot.shallow,
-        warnings: snapshot.warnings.clone(),
-        facts: snapshot
-            .facts
-            .iter()
-            .map(|f| FactsWire {
-                id: f.incident.id.clone(),
-                severity: f.incident.severity.clone(),
-                status: f.incident.status.clone(),
-                services: f.incident.services.clone(),
-                caused_by: f.incident.caused_by.clone(),
-                milestones: f
-                    .incident
-                    .milestones
-                    .iter()
-                    .map(|(n, (t, a))| (n.clone(), wire(t), a.clone()))
-                    .collect(),
-                transitions: f
-                    .transitions
-                    .iter()
-                    .map(|(s, t)| (s.clone(), wire(t)))
-                    .collect(),
-                records: f
-                    .records
-                    .iter()
-                    .map(|(a, r)| (wire(a), r.as_ref().map(wire)))
-                    .collect(),
-                actions: f.actions.clone(),
-            })
-            .collect(),
+        warnings: &snapshot.warnings,
+        facts: FactsOut(&snapshot.facts),
     };
-    let bytes = serde_json::to_vec(&wire).map_err(|e| Error::InvalidInput {
-        message: format!("cannot write the report snapshot: {e}"),
-    })?;
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).map_err(io_err(dir))?;
     }
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    fs::write(&tmp, bytes).map_err(io_err(&tmp))?;
+    let written = fs::File::create(&tmp)
+        .map_err(io_err(&tmp))
+        .and_then(|file| {
+            let mut out = std::io::BufWriter::new(file);
+            serde_json::to_writer(&mut out, &wire).map_err(|e| Error::InvalidInput {
+                message: format!("cannot write the report snapshot: {e}"),
+            })?;
+            out.flush().map_err(io_err(&tmp))
+        });
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
     fs::rename(&tmp, path).map_err(io_err(path))?;
     Ok(())
 }

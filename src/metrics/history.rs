@@ -11,9 +11,11 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset};
-use git2::{ObjectType, Oid, Repository, Tree};
+use std::rc::Rc;
 
-use super::cache::{Cache, CommitDelta};
+use git2::{ObjectType, Odb, OdbObject, Oid, Repository};
+
+use super::cache::{Cache, CommitDelta, OidMap};
 use crate::error::{Error, Result};
 use crate::store::DATA_DIR;
 use crate::time::Timestamp;
@@ -53,52 +55,234 @@ pub fn commit_time(seconds: i64, offset_minutes: i32) -> Timestamp {
 
 use chrono::Offset;
 
-/// Trees already loaded: walking backwards, the parent's trees of one
-/// incident commit are the commit's own trees at the next one.
-struct TreeMemo<'r> {
-    repo: &'r Repository,
-    trees: HashMap<Oid, Tree<'r>>,
+/// One entry of a tree object, borrowed from its raw bytes.
+#[derive(Clone, Copy)]
+struct Entry<'a> {
+    name: &'a [u8],
+    /// The 20 bytes of the entry's object id.
+    id: &'a [u8],
+    /// The file mode, as the octal digits of the tree object say it.
+    mode: u32,
 }
 
-/// Past this many trees the memo starts afresh (bounded memory).
-const MEMO_LIMIT: usize = 64;
+const MODE_TYPE: u32 = 0o170000;
 
-impl<'r> TreeMemo<'r> {
-    fn get(&mut self, id: Oid) -> Result<Tree<'r>> {
-        if let Some(t) = self.trees.get(&id) {
-            return Ok(t.clone());
-        }
-        if self.trees.len() >= MEMO_LIMIT {
-            self.trees.clear();
-        }
-        let tree = self.repo.find_tree(id)?;
-        self.trees.insert(id, tree.clone());
-        Ok(tree)
+impl Entry<'_> {
+    fn is_tree(&self) -> bool {
+        self.mode & MODE_TYPE == 0o040000
+    }
+    /// A file (or symlink): what libgit2 calls a blob entry.
+    fn is_blob(&self) -> bool {
+        !self.is_tree() && self.mode & MODE_TYPE != 0o160000
+    }
+    fn oid(&self) -> Result<Oid> {
+        Ok(Oid::from_bytes(self.id)?)
     }
 }
 
-fn entry_tree(tree: &Tree<'_>, name: &str) -> Option<Oid> {
-    tree.get_name(name)
-        .filter(|e| e.kind() == Some(ObjectType::Tree))
-        .map(|e| e.id())
+/// The entries of a raw tree object (`<octal mode> <name>\0<20-byte id>`
+/// each), parsed in place instead of by libgit2 so that no entry is
+/// allocated or copied. Stops at the first malformed entry;
+/// whoever reads a tree to its end checks that nothing is left
+/// ([`malformed`]).
+struct Entries<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Entries<'a> {
+    type Item = Entry<'a>;
+
+    fn next(&mut self) -> Option<Entry<'a>> {
+        let rest = self.rest;
+        let space = memchr::memchr(b' ', rest)?;
+        let nul = space + 1 + memchr::memchr(0, rest.get(space + 1..)?)?;
+        let id = rest.get(nul + 1..nul + 21)?;
+        let mut mode = 0u32;
+        for &digit in rest.get(..space)? {
+            if !(b'0'..=b'7').contains(&digit) || mode > 0o7777777 {
+                return None;
+            }
+            mode = mode * 8 + u32::from(digit - b'0');
+        }
+        let name = rest.get(space + 1..nul)?;
+        self.rest = rest.get(nul + 21..)?;
+        Some(Entry { name, id, mode })
+    }
+}
+
+fn entries(data: &[u8]) -> Entries<'_> {
+    Entries { rest: data }
+}
+
+/// The error for a tree object whose entries do not parse to its end.
+fn malformed(rest: &[u8]) -> Result<()> {
+    if rest.is_empty() {
+        Ok(())
+    } else {
+        Err(git2::Error::from_str("failed to parse a tree object: malformed entry").into())
+    }
+}
+
+/// Read a tree object's raw bytes.
+fn read_tree<'o>(odb: &'o Odb<'o>, id: Oid) -> Result<OdbObject<'o>> {
+    let object = odb.read(id)?;
+    if object.kind() != ObjectType::Tree {
+        return Err(git2::Error::from_str(&format!(
+            "the object {id} is a {}, not a tree",
+            object.kind()
+        ))
+        .into());
+    }
+    Ok(object)
+}
+
+/// Tree objects already read, as raw bytes. Walking backwards, the trees
+/// a commit is compared against (its parent's) are the trees the next
+/// commit is made of: the memo keeps those of the commit before, and
+/// nothing older (bounded memory).
+struct TreeMemo<'o> {
+    odb: &'o Odb<'o>,
+    now: OidMap<Rc<OdbObject<'o>>>,
+    before: OidMap<Rc<OdbObject<'o>>>,
+}
+
+impl<'o> TreeMemo<'o> {
+    fn new(odb: &'o Odb<'o>) -> Self {
+        TreeMemo {
+            odb,
+            now: OidMap::default(),
+            before: OidMap::default(),
+        }
+    }
+
+    fn get(&mut self, id: Oid) -> Result<Rc<OdbObject<'o>>> {
+        if let Some(t) = self.now.get(&id) {
+            return Ok(t.clone());
+        }
+        let tree = match self.before.remove(&id) {
+            Some(t) => t,
+            None => Rc::new(read_tree(self.odb, id)?),
+        };
+        self.now.insert(id, tree.clone());
+        Ok(tree)
+    }
+
+    /// The next (older) commit that changes the incidents folder: forget
+    /// the trees of the one before.
+    fn next_commit(&mut self) {
+        std::mem::swap(&mut self.now, &mut self.before);
+        self.now.clear();
+    }
+}
+
+/// The id of the subtree `name` of a raw tree.
+fn entry_tree(tree: &[u8], name: &str) -> Result<Option<Oid>> {
+    let mut iter = entries(tree);
+    for entry in iter.by_ref() {
+        if entry.name == name.as_bytes() {
+            return if entry.is_tree() {
+                entry.oid().map(Some)
+            } else {
+                Ok(None)
+            };
+        }
+    }
+    malformed(iter.rest).map(|()| None)
 }
 
 /// git's order of tree entries: by name, as if a tree's name ended in `/`.
-fn git_order(a: &git2::TreeEntry<'_>, b: &git2::TreeEntry<'_>) -> std::cmp::Ordering {
-    let (x, y) = (a.name_bytes(), b.name_bytes());
+fn git_order(a: &Entry<'_>, b: &Entry<'_>) -> std::cmp::Ordering {
+    let (x, y) = (a.name, b.name);
     let n = x.len().min(y.len());
     x[..n].cmp(&y[..n]).then_with(|| {
-        let next = |name: &[u8], e: &git2::TreeEntry<'_>| match name.get(n) {
+        let next = |name: &[u8], e: &Entry<'_>| match name.get(n) {
             Some(c) => *c,
-            None if e.kind() == Some(ObjectType::Tree) => b'/',
+            None if e.is_tree() => b'/',
             None => 0,
         };
         next(x, a).cmp(&next(y, b))
     })
 }
 
+/// `prefix/name`, allocated once (format! costs 1% of a cold report here).
+fn join(prefix: &str, name: &str) -> String {
+    let mut path = String::with_capacity(prefix.len() + 1 + name.len());
+    path.push_str(prefix);
+    path.push('/');
+    path.push_str(name);
+    path
+}
+
+/// How many leading bytes `a` and `b` share (compared a block at a time).
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    const BLOCK: usize = 64;
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + BLOCK <= n && a[i..i + BLOCK] == b[i..i + BLOCK] {
+        i += BLOCK;
+    }
+    while i < n && a[i] == b[i] {
+        i += 1;
+    }
+    i
+}
+
+/// How many trailing bytes `a` and `b` share (compared a block at a time).
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    const BLOCK: usize = 64;
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[a.len() - n..], &b[b.len() - n..]);
+    let mut i = 0;
+    while i + BLOCK <= n && a[n - i - BLOCK..n - i] == b[n - i - BLOCK..n - i] {
+        i += BLOCK;
+    }
+    while i < n && a[n - i - 1] == b[n - i - 1] {
+        i += 1;
+    }
+    i
+}
+
+/// Where the entry of a raw tree that starts at `at` ends.
+fn entry_end(data: &[u8], at: usize) -> Option<usize> {
+    let nul = at + memchr::memchr(0, data.get(at..)?)?;
+    let end = nul + 21;
+    (end <= data.len()).then_some(end)
+}
+
+/// The entries of a tree with one of look-ahead, and how many bytes of the
+/// tree are left from the look-ahead entry on.
+struct Cursor<'a> {
+    entries: Entries<'a>,
+    next: Option<Entry<'a>>,
+    left: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(rest: &'a [u8]) -> Self {
+        let mut entries = entries(rest);
+        let next = entries.next();
+        Cursor {
+            entries,
+            next,
+            left: rest.len(),
+        }
+    }
+
+    fn advance(&mut self) -> Option<Entry<'a>> {
+        let current = self.next;
+        self.left = self.entries.rest.len();
+        self.next = self.entries.next();
+        current
+    }
+}
+
 /// Blobs under `new` that `old` lacks, as paths under `prefix`. Both trees
 /// list their entries in git's order, so one merge pass pairs them up.
+///
+/// Trees of one commit and its parent mostly differ in one entry: entries
+/// wholly inside the bytes both trees start with are the same and are
+/// skipped unread, and the pass stops as soon as what is left of both
+/// trees is the same bytes (the end they share).
 fn added_blobs(
     memo: &mut TreeMemo<'_>,
     new: Oid,
@@ -111,46 +295,56 @@ fn added_blobs(
     }
     let new_tree = memo.get(new)?;
     let old_tree = old.map(|id| memo.get(id)).transpose()?;
-    let mut old_entries = old_tree
-        .as_ref()
-        .map(|t| t.iter())
-        .into_iter()
-        .flatten()
-        .peekable();
-    for entry in new_tree.iter() {
+    let new_data = new_tree.data();
+    let old_data = old_tree.as_ref().map_or(&[][..], |t| t.data());
+    let (mut start, mut tail) = (0, 0);
+    if old_tree.is_some() {
+        let same = common_prefix(new_data, old_data);
+        while let Some(end) = entry_end(new_data, start).filter(|&end| end <= same) {
+            start = end;
+        }
+        tail = common_suffix(new_data, old_data);
+    }
+    let mut new_entries = entries(new_data.get(start..).unwrap_or_default());
+    let mut old_entries = Cursor::new(old_data.get(start..).unwrap_or_default());
+    loop {
+        let left = new_entries.rest.len();
+        if left <= tail && left == old_entries.left {
+            // The rest of both trees is the same bytes.
+            return Ok(());
+        }
+        let Some(entry) = new_entries.next() else {
+            break;
+        };
         // Skip old entries that sort before this one (deleted files).
         while old_entries
-            .peek()
-            .is_some_and(|o| git_order(o, &entry) == std::cmp::Ordering::Less)
+            .next
+            .is_some_and(|o| git_order(&o, &entry) == std::cmp::Ordering::Less)
         {
-            old_entries.next();
+            old_entries.advance();
         }
-        let before = if old_entries
-            .peek()
-            .is_some_and(|o| o.name_bytes() == entry.name_bytes())
-        {
-            old_entries.next()
+        let before = if old_entries.next.is_some_and(|o| o.name == entry.name) {
+            old_entries.advance()
         } else {
             None
         };
-        if before.as_ref().is_some_and(|b| b.id() == entry.id()) {
+        if before.is_some_and(|b| b.id == entry.id) {
             continue;
         }
-        let Ok(name) = entry.name() else { continue };
-        match entry.kind() {
-            Some(ObjectType::Tree) => {
-                let old_sub = before
-                    .filter(|b| b.kind() == Some(ObjectType::Tree))
-                    .map(|b| b.id());
-                added_blobs(memo, entry.id(), old_sub, &format!("{prefix}/{name}"), out)?;
-            }
-            Some(ObjectType::Blob) if before.is_none_or(|b| b.kind() != Some(ObjectType::Blob)) => {
-                out.push(format!("{prefix}/{name}"));
-            }
-            _ => {}
+        let Ok(name) = std::str::from_utf8(entry.name) else {
+            continue;
+        };
+        if entry.is_tree() {
+            let old_sub = before
+                .filter(|b| b.is_tree())
+                .map(|b| b.oid())
+                .transpose()?;
+            added_blobs(memo, entry.oid()?, old_sub, &join(prefix, name), out)?;
+        } else if entry.is_blob() && before.is_none_or(|b| !b.is_blob()) {
+            out.push(join(prefix, name));
         }
     }
-    Ok(())
+    malformed(new_entries.rest)
 }
 
 /// A first-parent commit the cache does not know yet.
@@ -167,22 +361,16 @@ struct Pending {
 
 /// The deltas of a run of consecutive pending commits (newest first), read
 /// with a repository handle of this thread's own.
-fn deltas(git_dir: &std::path::Path, run: &[Pending]) -> Result<Vec<(Oid, CommitDelta)>> {
-    let repo = Repository::open(git_dir)?;
-    let mut memo = TreeMemo {
-        repo: &repo,
-        trees: HashMap::new(),
-    };
+fn deltas(repo: &Repository, run: &[Pending]) -> Result<Vec<(Oid, CommitDelta)>> {
+    let odb = repo.odb()?;
+    let mut memo = TreeMemo::new(&odb);
     let mut out = Vec::with_capacity(run.len());
     // The incidents tree of the previous (newer) commit's parent, when known.
     let mut carried: Option<(Oid, Option<Oid>)> = None;
     for (i, p) in run.iter().enumerate() {
         let here = match carried {
             Some((id, inc)) if id == p.id => inc,
-            _ => {
-                let root = memo.get(p.tree)?;
-                entry_tree(&root, DATA_DIR)
-            }
+            _ => entry_tree(read_tree(&odb, p.tree)?.data(), DATA_DIR)?,
         };
         let parent_tree = match p.parent {
             None => None,
@@ -191,16 +379,18 @@ fn deltas(git_dir: &std::path::Path, run: &[Pending]) -> Result<Vec<(Oid, Commit
                 _ => Some(repo.find_commit(parent)?.tree_id()),
             },
         };
+        // Root trees are read once each (the parent's incidents tree id is
+        // carried to the next commit) and not kept.
         let before = match parent_tree {
-            Some(t) => {
-                let root = memo.get(t)?;
-                entry_tree(&root, DATA_DIR)
-            }
+            Some(t) => entry_tree(read_tree(&odb, t)?.data(), DATA_DIR)?,
             None => None,
         };
         let mut added = Vec::new();
-        if let Some(here) = here {
+        if let Some(here) = here.filter(|&here| Some(here) != before) {
             added_blobs(&mut memo, here, before, DATA_DIR, &mut added)?;
+            // Commits in between that leave the incidents folder alone keep
+            // its trees: the next commit that changes it starts from them.
+            memo.next_commit();
         }
         added.sort();
         if let Some(parent) = p.parent {
@@ -219,11 +409,132 @@ fn deltas(git_dir: &std::path::Path, run: &[Pending]) -> Result<Vec<(Oid, Commit
     Ok(out)
 }
 
+/// What a commit object says about itself, parsed from its raw bytes.
+struct CommitHeader {
+    tree: Oid,
+    first_parent: Option<Oid>,
+    parent_count: usize,
+    time: i64,
+    offset_minutes: i32,
+}
+
+/// A SHA-1 object id written as 40 hexadecimal digits.
+fn hex_oid(hex: &[u8]) -> Option<Oid> {
+    if hex.len() != 40 {
+        return None;
+    }
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    };
+    let mut bytes = [0u8; 20];
+    for (byte, pair) in bytes.iter_mut().zip(hex.chunks_exact(2)) {
+        *byte = digit(pair[0])? << 4 | digit(pair[1])?;
+    }
+    Oid::from_bytes(&bytes).ok()
+}
+
+/// The header of a raw commit object (`tree`, `parent`, `committer`
+/// lines), or `None` when it is not in the usual form (the caller then
+/// asks libgit2). The committer's time and offset are read as libgit2
+/// reads them: an offset that does not parse, or that is out of range,
+/// counts as zero.
+fn parse_commit(data: &[u8]) -> Option<CommitHeader> {
+    let mut tree = None;
+    let mut first_parent = None;
+    let mut parent_count = 0;
+    let mut committer = None;
+    for line in data.split(|&b| b == b'\n') {
+        if line.is_empty() {
+            break;
+        }
+        if let Some(hex) = line.strip_prefix(b"tree ") {
+            tree = Some(hex_oid(hex)?);
+        } else if let Some(hex) = line.strip_prefix(b"parent ") {
+            if parent_count == 0 {
+                first_parent = Some(hex_oid(hex)?);
+            }
+            parent_count += 1;
+        } else if let Some(rest) = line.strip_prefix(b"committer ") {
+            committer = Some(rest);
+        }
+    }
+    // `Name <email> 1700000000 +0100`
+    let committer = committer?;
+    let after_email = committer.get(committer.iter().rposition(|&b| b == b'>')? + 1..)?;
+    let mut fields = after_email.split(|&b| b == b' ').filter(|f| !f.is_empty());
+    let time: i64 = std::str::from_utf8(fields.next()?).ok()?.parse().ok()?;
+    let offset_minutes = match fields.next() {
+        None => 0,
+        Some(tz) => {
+            let (sign, digits) = tz.split_first()?;
+            if !matches!(sign, b'+' | b'-')
+                || digits.len() != 4
+                || !digits.iter().all(u8::is_ascii_digit)
+            {
+                return None;
+            }
+            let value: i32 = std::str::from_utf8(digits).ok()?.parse().ok()?;
+            let (hours, minutes) = (value / 100, value % 100);
+            if hours > 14 || minutes > 59 {
+                0
+            } else if *sign == b'-' {
+                -(hours * 60 + minutes)
+            } else {
+                hours * 60 + minutes
+            }
+        }
+    };
+    Some(CommitHeader {
+        tree: tree?,
+        first_parent,
+        parent_count,
+        time,
+        offset_minutes,
+    })
+}
+
+/// Read a commit's header, from its raw bytes where they are in the usual
+/// form, else through libgit2's parser.
+fn commit_header(repo: &Repository, odb: &Odb<'_>, id: Oid) -> Result<CommitHeader> {
+    let object = odb.read(id)?;
+    if object.kind() == ObjectType::Commit
+        && let Some(header) = parse_commit(object.data())
+    {
+        return Ok(header);
+    }
+    let commit = repo.find_commit(id)?;
+    let when = commit.committer().when();
+    let first_parent = match commit.parent_id(0) {
+        Ok(p) => Some(p),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => None,
+        Err(e) => return Err(e.into()),
+    };
+    Ok(CommitHeader {
+        tree: commit.tree_id(),
+        first_parent,
+        parent_count: commit.parent_count(),
+        time: when.seconds(),
+        offset_minutes: when.offset_minutes(),
+    })
+}
+
+/// Pending commits are handed to the reader threads in runs of this many
+/// consecutive commits, as soon as the line has been listed that far.
+const RUN: usize = 2048;
+
+/// What a reader thread gives back: the run it read and what each commit
+/// of it added.
+type RunResult = Result<(Vec<Pending>, Vec<(Oid, CommitDelta)>)>;
+
 /// Walk the first-parent line from `tip`, using and extending `cache`.
 ///
-/// Commits the cache lacks are listed first; their changes are then read
-/// on as many threads as the machine has cores (up to four), each with its
-/// own repository handle, on contiguous runs of the line.
+/// This thread lists the line (from the cache where it knows the commits);
+/// runs of consecutive commits the cache lacks are read, while the listing
+/// goes on, by reader threads (one fewer than the machine's cores, at least
+/// one, at most four), each with its own repository handle.
 pub fn walk(
     repo: &Repository,
     tip: Oid,
@@ -232,92 +543,126 @@ pub fn walk(
 ) -> Result<History> {
     let mut history = History::default();
     let shallow_repo = repo.is_shallow();
-
-    // 1. The line, from the cache where it knows the commits.
-    let mut line: Vec<Oid> = Vec::new();
-    let mut pending: Vec<Pending> = Vec::new();
+    // INCIDENT_REPORT_THREADS overrides the number of reader threads. By
+    // default one fewer than the cores: the listing keeps one busy, and
+    // more readers than cores only contend for libgit2's pack locks.
+    let threads = std::env::var("INCIDENT_REPORT_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get().saturating_sub(1))
+                .unwrap_or(1)
+        })
+        .clamp(1, 4);
+    let git_dir = repo.path().to_path_buf();
     let odb = repo.odb()?;
-    let mut current = Some(tip);
-    while let Some(id) = current {
-        line.push(id);
-        if line.len().is_multiple_of(4096) {
-            progress(line.len());
-        }
-        if let Some(delta) = cache.entries.get(&id) {
-            current = delta.parent;
-            continue;
-        }
-        let commit = repo.find_commit(id)?;
-        let parent = if commit.parent_count() > 0 {
-            match commit.parent_id(0) {
-                Ok(p) if !shallow_repo || odb.exists(p) => Some(p),
-                Ok(_) => None,
-                Err(e) if e.code() == git2::ErrorCode::NotFound => None,
-                Err(e) => return Err(e.into()),
-            }
-        } else {
-            None
-        };
-        let when = commit.committer().when();
-        // A commit cut off by a shallow clone looks like a root that added
-        // everything: true only for this clone, so it is never cached.
-        let cut_off = parent.is_none() && (commit.parent_count() > 0 || shallow_repo);
-        pending.push(Pending {
-            id,
-            tree: commit.tree_id(),
-            parent,
-            time: when.seconds(),
-            offset_minutes: when.offset_minutes(),
-            cut_off,
-        });
-        current = parent;
-    }
 
-    // 2. What the pending commits added, in parallel runs.
-    let mut uncached: HashMap<Oid, CommitDelta> = HashMap::new();
-    if !pending.is_empty() {
-        // INCIDENT_REPORT_THREADS overrides the number of reader threads.
-        let threads = std::env::var("INCIDENT_REPORT_THREADS")
-            .ok()
-            .and_then(|v| v.parse::<usize>().ok())
-            .unwrap_or_else(|| {
-                std::thread::available_parallelism()
-                    .map(|n| n.get())
-                    .unwrap_or(1)
-            })
-            .clamp(1, 4)
-            .min(pending.len().div_ceil(256).max(1));
-        let size = pending.len().div_ceil(threads);
-        let git_dir = repo.path().to_path_buf();
-        let results: Vec<Result<Vec<(Oid, CommitDelta)>>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = pending
-                .chunks(size)
-                .map(|run| {
-                    let git_dir = &git_dir;
-                    scope.spawn(move || deltas(git_dir, run))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(Error::InvalidInput {
-                            message: "a history reader thread failed".into(),
-                        })
-                    })
-                })
-                .collect()
-        });
-        for (result, run) in results.into_iter().zip(pending.chunks(size)) {
-            for ((id, delta), p) in result?.into_iter().zip(run) {
-                history.walked += 1;
-                if p.cut_off {
-                    history.shallow = true;
-                    // Keep it out of the cache but use it for this run.
-                    uncached.insert(id, delta);
-                } else {
-                    cache.entries.insert(id, delta);
+    let (run_tx, run_rx) = std::sync::mpsc::channel::<Vec<Pending>>();
+    let run_rx = std::sync::Mutex::new(run_rx);
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<RunResult>();
+    let (line, listed, pending) = std::thread::scope(|scope| {
+        let mut readers = Vec::with_capacity(threads);
+        for _ in 0..threads {
+            let (run_rx, done_tx, git_dir) = (&run_rx, done_tx.clone(), &git_dir);
+            readers.push(scope.spawn(move || {
+                let repo = match Repository::open(git_dir) {
+                    Ok(repo) => repo,
+                    Err(e) => {
+                        let _ = done_tx.send(Err(e.into()));
+                        return;
+                    }
+                };
+                loop {
+                    // A poisoned lock means another reader panicked: stop.
+                    let next = match run_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(run) = next else { return };
+                    let result = deltas(&repo, &run).map(|d| (run, d));
+                    let failed = result.is_err();
+                    if done_tx.send(result).is_err() || failed {
+                        return;
+                    }
                 }
+            }));
+        }
+        // 1. The line, from the cache where it knows the commits; pending
+        // runs go to the readers as they fill up.
+        let mut line: Vec<Oid> = Vec::new();
+        let mut run: Vec<Pending> = Vec::new();
+        let mut pending = 0;
+        let mut listed = Ok(());
+        let mut current = Some(tip);
+        while let Some(id) = current {
+            line.push(id);
+            if line.len().is_multiple_of(4096) {
+                progress(line.len());
+            }
+            if let Some(delta) = cache.entries.get(&id) {
+                current = delta.parent;
+                continue;
+            }
+            let header = match commit_header(repo, &odb, id) {
+                Ok(h) => h,
+                Err(e) => {
+                    listed = Err(e);
+                    break;
+                }
+            };
+            let parent = match header.first_parent {
+                Some(p) if !shallow_repo || odb.exists(p) => Some(p),
+                _ => None,
+            };
+            // A commit cut off by a shallow clone looks like a root that
+            // added everything: true only for this clone, so it is never
+            // cached.
+            let cut_off = parent.is_none() && (header.parent_count > 0 || shallow_repo);
+            pending += 1;
+            run.push(Pending {
+                id,
+                tree: header.tree,
+                parent,
+                time: header.time,
+                offset_minutes: header.offset_minutes,
+                cut_off,
+            });
+            if run.len() == RUN {
+                // The readers only stop early on an error, reported below.
+                let _ = run_tx.send(std::mem::take(&mut run));
+            }
+            current = parent;
+        }
+        if !run.is_empty() {
+            let _ = run_tx.send(run);
+        }
+        drop(run_tx);
+        for reader in readers {
+            if reader.join().is_err() {
+                let _ = done_tx.send(Err(Error::InvalidInput {
+                    message: "a history reader thread failed".into(),
+                }));
+            }
+        }
+        drop(done_tx);
+        (line, listed, pending)
+    });
+    listed?;
+
+    // 2. What the pending commits added, as the readers found it.
+    let mut uncached: OidMap<CommitDelta> = OidMap::default();
+    cache.entries.reserve(pending);
+    for result in done_rx {
+        let (run, deltas) = result?;
+        for ((id, delta), p) in deltas.into_iter().zip(&run) {
+            history.walked += 1;
+            if p.cut_off {
+                history.shallow = true;
+                // Keep it out of the cache but use it for this run.
+                uncached.insert(id, delta);
+            } else {
+                cache.entries.insert(id, delta);
             }
         }
     }
@@ -343,5 +688,165 @@ fn apply(history: &mut History, id: Oid, delta: &CommitDelta) {
         history
             .recorded
             .insert(path.clone(), Recording { commit: id, time });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commit_headers_parse_as_libgit2_parses_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let tree = repo
+            .find_tree(repo.index().unwrap().write_tree().unwrap())
+            .unwrap();
+        let mut parents: Vec<Oid> = Vec::new();
+        for (seconds, offset) in [
+            (1_700_000_000, 60),
+            (1_600_000_000, -330),
+            (5, 0),
+            (-7, 840),
+        ] {
+            let when = git2::Time::new(seconds, offset);
+            let sig = git2::Signature::new("A B", "a@b", &when).unwrap();
+            let parent_commits: Vec<git2::Commit<'_>> = parents
+                .iter()
+                .map(|p| repo.find_commit(*p).unwrap())
+                .collect();
+            let refs: Vec<&git2::Commit<'_>> = parent_commits.iter().collect();
+            let id = repo
+                .commit(None, &sig, &sig, "m\n\nbody\n", &tree, &refs)
+                .unwrap();
+            parents.insert(0, id);
+            let odb = repo.odb().unwrap();
+            let raw = odb.read(id).unwrap();
+            let header = parse_commit(raw.data()).unwrap();
+            let commit = repo.find_commit(id).unwrap();
+            assert_eq!(header.tree, commit.tree_id());
+            assert_eq!(header.parent_count, commit.parent_count());
+            assert_eq!(header.first_parent, commit.parent_id(0).ok());
+            assert_eq!(header.time, commit.committer().when().seconds());
+            assert_eq!(
+                header.offset_minutes,
+                commit.committer().when().offset_minutes()
+            );
+        }
+        // Out of the usual form: left to libgit2.
+        assert!(parse_commit(b"tree 0\n").is_none());
+        assert_eq!(
+            hex_oid(b"0123456789abcdefABCDEF0123456789abcdef01"),
+            Oid::from_str("0123456789abcdefabcdef0123456789abcdef01").ok()
+        );
+        assert!(hex_oid(b"0123456789abcdefABCDEF0123456789abcdef0g").is_none());
+        assert!(hex_oid(b"0123").is_none());
+        assert!(parse_commit(b"committer A <a> 12 0100\n").is_none());
+    }
+
+    #[test]
+    fn added_blobs_finds_what_a_full_comparison_finds() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let one = repo.blob(b"1").unwrap();
+        let two = repo.blob(b"2").unwrap();
+        let mut sub = repo.treebuilder(None).unwrap();
+        sub.insert("f", one, 0o100644).unwrap();
+        let sub = sub.write().unwrap();
+        let names: Vec<String> = (0..200).map(|i| format!("n{i:03}")).collect();
+        let tree = |change: &dyn Fn(&mut git2::TreeBuilder<'_>)| {
+            let mut b = repo.treebuilder(None).unwrap();
+            for n in &names {
+                b.insert(n, one, 0o100644).unwrap();
+            }
+            change(&mut b);
+            b.write().unwrap()
+        };
+        let old = tree(&|_| {});
+        let odb = repo.odb().unwrap();
+        let cases: Vec<(Oid, Vec<&str>)> = vec![
+            // Changed at the start, in the middle and at the end: nothing added.
+            (
+                tree(&|b| {
+                    b.insert("n000", two, 0o100644).unwrap();
+                    b.insert("n100", two, 0o100644).unwrap();
+                    b.insert("n199", two, 0o100644).unwrap();
+                }),
+                vec![],
+            ),
+            // Added first, in the middle, last; one deleted.
+            (
+                tree(&|b| {
+                    b.insert("a", one, 0o100644).unwrap();
+                    b.insert("n100x", one, 0o100644).unwrap();
+                    b.insert("z", one, 0o100644).unwrap();
+                    b.remove("n050").unwrap();
+                }),
+                vec!["p/a", "p/n100x", "p/z"],
+            ),
+            // A file that became a folder, and a new folder.
+            (
+                tree(&|b| {
+                    b.insert("n010", sub, 0o040000).unwrap();
+                    b.insert("m", sub, 0o040000).unwrap();
+                }),
+                vec!["p/m/f", "p/n010/f"],
+            ),
+        ];
+        for (new, expected) in cases {
+            let mut memo = TreeMemo::new(&odb);
+            let mut out = Vec::new();
+            added_blobs(&mut memo, new, Some(old), "p", &mut out).unwrap();
+            out.sort();
+            assert_eq!(out, expected);
+        }
+        assert_eq!(common_prefix(b"abcx", b"abcy"), 3);
+        assert_eq!(common_suffix(b"xabc", b"yyabc"), 3);
+        let long: Vec<u8> = (0..1000).map(|i| (i % 251) as u8).collect();
+        let mut other = long.clone();
+        other[700] ^= 1;
+        assert_eq!(common_prefix(&long, &other), 700);
+        assert_eq!(common_suffix(&long, &other), 299);
+    }
+
+    #[test]
+    fn raw_tree_entries_match_libgit2() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let blob = repo.blob(b"x").unwrap();
+        let mut sub = repo.treebuilder(None).unwrap();
+        sub.insert("f", blob, 0o100644).unwrap();
+        let sub = sub.write().unwrap();
+        let mut root = repo.treebuilder(None).unwrap();
+        root.insert("a.toml", blob, 0o100644).unwrap();
+        root.insert("a", sub, 0o040000).unwrap();
+        root.insert("run", blob, 0o100755).unwrap();
+        root.insert("link", blob, 0o120000).unwrap();
+        let root = root.write().unwrap();
+        let odb = repo.odb().unwrap();
+        let raw = odb.read(root).unwrap();
+        let tree = repo.find_tree(root).unwrap();
+        let ours: Vec<_> = entries(raw.data())
+            .map(|e| (e.name.to_vec(), e.oid().unwrap(), e.is_tree(), e.is_blob()))
+            .collect();
+        let theirs: Vec<_> = tree
+            .iter()
+            .map(|e| {
+                (
+                    e.name_bytes().to_vec(),
+                    e.id(),
+                    e.kind() == Some(ObjectType::Tree),
+                    e.kind() == Some(ObjectType::Blob),
+                )
+            })
+            .collect();
+        assert_eq!(ours, theirs);
+        let mut all = entries(raw.data());
+        all.by_ref().for_each(drop);
+        assert!(malformed(all.rest).is_ok());
+        assert!(malformed(b"100644 x\0short").is_err());
+        assert_eq!(entry_tree(raw.data(), "a").unwrap(), Some(sub));
+        assert_eq!(entry_tree(raw.data(), "run").unwrap(), None);
+        assert!(entry_tree(b"100644 x\0short", "y").is_err());
     }
 }

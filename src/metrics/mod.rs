@@ -270,6 +270,9 @@ pub fn report(
                 warnings.push(format!("could not write the report cache: {e}"));
             }
         }
+        // What the walk learned is in `full` now; free the cache's copy
+        // before the incidents are reduced (peak memory).
+        drop(cache);
         history_walked = full.walked;
         let history = match &request.as_of {
             None => full,
@@ -321,9 +324,12 @@ pub fn report(
             };
             warnings.extend(read_warnings);
             let facts = facts::reduce_all(config, &raw, &history.recorded);
+            drop(raw);
+            let (commits, shallow) = (history.chain.len(), history.shallow);
+            drop(history);
             let fresh = facts::Snapshot {
-                commits: history.chain.len(),
-                shallow: history.shallow,
+                commits,
+                shallow,
                 warnings: warnings.clone(),
                 facts,
             };
