@@ -102,16 +102,18 @@ pub fn find_action<'a>(
     if let Some(exact) = actions.iter().find(|a| a.id == wanted) {
         return Ok(exact);
     }
-    if wanted.bytes().all(|b| b.is_ascii_digit())
-        && let Ok(number) = wanted.parse::<usize>()
-        && let Some(found) = actions.iter().find(|a| a.number == number)
-    {
-        return Ok(found);
-    }
-    let matches: Vec<&Action> = actions
-        .iter()
-        .filter(|a| a.id.starts_with(&wanted))
-        .collect();
+    // Digits alone are a display number, never an id prefix: ids always
+    // hold a letter, and `ID/9` must not pick an item whose id starts with 9.
+    let by_number = wanted.bytes().all(|b| b.is_ascii_digit());
+    let matches: Vec<&Action> = if by_number {
+        let number = wanted.parse::<usize>().unwrap_or(usize::MAX);
+        actions.iter().filter(|a| a.number == number).collect()
+    } else {
+        actions
+            .iter()
+            .filter(|a| a.id.starts_with(&wanted))
+            .collect()
+    };
     match matches.as_slice() {
         [one] => Ok(one),
         [] => Err(Error::InvalidInput {
@@ -569,4 +571,39 @@ pub fn list(
             .then(a.number.cmp(&b.number))
     });
     Ok((actions, warnings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: &str, number: usize) -> Action {
+        Action {
+            id: id.into(),
+            incident: "k3f9x2".into(),
+            number,
+            text: format!("item {number}"),
+            owner: None,
+            due: None,
+            priority: None,
+            kind: None,
+            link: None,
+            status: "open".into(),
+            reason: None,
+            created_at: chrono::DateTime::UNIX_EPOCH.fixed_offset(),
+            finished_at: None,
+            author: crate::model::event::Person::default(),
+            file: String::new(),
+        }
+    }
+
+    #[test]
+    fn digits_name_a_number_and_letters_an_id() {
+        let actions = [item("9q3a4", 1), item("ab3de", 2)];
+        assert_eq!(find_action("k3f9x2", &actions, "2").unwrap().id, "ab3de");
+        assert_eq!(find_action("k3f9x2", &actions, "#1").unwrap().id, "9q3a4");
+        assert_eq!(find_action("k3f9x2", &actions, "9q").unwrap().id, "9q3a4");
+        // Not the item whose id starts with 9.
+        assert!(find_action("k3f9x2", &actions, "9").is_err());
+    }
 }
