@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::event::{FORMAT_VERSION, Person};
+use crate::model::event::{Person, check_version};
 use crate::time::Timestamp;
 use crate::tomlfile::{self, timestamp};
 
@@ -121,20 +121,6 @@ pub fn parse_due(file: &str, text: &str, value: &str) -> Result<NaiveDate> {
         field: "due".into(),
         message: format!("'{value}' is not a date like 2026-12-15: {e}"),
     })
-}
-
-fn check_version(file: &str, text: &str, version: u32) -> Result<()> {
-    if version == 0 || version > FORMAT_VERSION {
-        return Err(Error::Invalid {
-            file: file.to_string(),
-            line: tomlfile::line_of_key(text, "version"),
-            field: "version".into(),
-            message: format!(
-                "format version {version} is not one this incident reads (1 to {FORMAT_VERSION})"
-            ),
-        });
-    }
-    Ok(())
 }
 
 impl ActionFile {

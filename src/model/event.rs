@@ -216,7 +216,8 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
-fn check_version(file: &str, text: &str, version: u32) -> Result<()> {
+/// Refuse a record whose format version this build does not know.
+pub(crate) fn check_version(file: &str, text: &str, version: u32) -> Result<()> {
     if version == 0 || version > FORMAT_VERSION {
         return Err(Error::Invalid {
             file: file.to_string(),
