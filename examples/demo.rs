@@ -1,6 +1,6 @@
 //! Build a demo incident repository with six weeks of realistic, back-dated
-//! history, recorded through the same library calls the `incident` commands
-//! make, then print the incident list.
+//! history (incidents, postmortems, action items), recorded through the same
+//! library calls the `incident` commands make, then print the incident list.
 //!
 //! ```text
 //! cargo run --release --example demo -- /tmp/incident-demo
@@ -14,8 +14,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chrono::{Duration, Utc};
+use incident::ops::action::{self, AddRequest};
 use incident::ops::declare::{DeclareRequest, declare};
 use incident::ops::init::init;
+use incident::ops::postmortem::{self, PostmortemRequest};
 use incident::ops::update::{UpdateRequest, update};
 use incident::render::incident::list;
 use incident::render::{Format, Style};
@@ -277,6 +279,31 @@ fn build(dir: &PathBuf) -> incident::Result<()> {
                 ..UpdateRequest::default()
             };
             update(&store, &id, &raise, at(resolved, 30))?;
+            // The learning half: a postmortem from the template, and an
+            // action item with an owner and a due date.
+            let keep_text = &mut |_: &str, text: &str| Ok(text.to_string());
+            postmortem::write(
+                &store,
+                &id,
+                &PostmortemRequest::default(),
+                at(resolved, 60),
+                keep_text,
+            )?;
+            let item = AddRequest {
+                text: format!("Alert earlier on {}", services[0]),
+                owner: Some(
+                    commander
+                        .0
+                        .split(' ')
+                        .next()
+                        .unwrap_or("alice")
+                        .to_lowercase(),
+                ),
+                kind: Some("detect".into()),
+                priority: Some("high".into()),
+                ..AddRequest::default()
+            };
+            action::add(&store, &id, &item, at(resolved, 90))?;
         }
         previous = Some(id);
     }
