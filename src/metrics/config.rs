@@ -118,6 +118,15 @@ impl MetricsConfig {
         ]
     }
 
+    /// The durations `show` and postmortems give for one incident: every
+    /// span that ends in a milestone of the incident itself, so the same
+    /// definitions hold everywhere.
+    pub fn incident_spans(&self) -> Vec<(&'static str, &Span)> {
+        let mut spans = self.spans();
+        spans.retain(|(name, _)| *name != "postmortem_lead_time");
+        spans
+    }
+
     /// Refuse milestone names the config does not define.
     pub fn validate(&self, config: &Config) -> Result<()> {
         let known = config.milestone_names();

@@ -12,15 +12,6 @@ use crate::model::incident::{Incident, MilestoneSource, TimelineEntry};
 use crate::ops::history::LogEntry;
 use crate::time::human_duration;
 
-/// The durations shown for every incident: (name, from milestone, to milestone).
-pub const DURATIONS: &[(&str, &str, &str)] = &[
-    ("time_to_detect", "started", "detected"),
-    ("time_to_acknowledge", "detected", "acknowledged"),
-    ("time_to_declare", "detected", "declared"),
-    ("time_to_mitigate", "started", "mitigated"),
-    ("time_to_resolve", "started", "resolved"),
-];
-
 /// The JSON contract of `show` (and, without the timeline, of `list`).
 #[derive(Debug, Serialize)]
 pub struct IncidentJson<'a> {
@@ -83,9 +74,11 @@ pub fn to_json<'a>(
             .filter(|(_, m)| m.source != MilestoneSource::Recorded)
             .map(|(name, _)| name.as_str())
             .collect(),
-        durations: DURATIONS
-            .iter()
-            .filter_map(|(name, from, to)| incident.between(from, to).map(|s| (*name, s)))
+        durations: config
+            .metrics
+            .incident_spans()
+            .into_iter()
+            .filter_map(|(name, span)| incident.between(&span.from, &span.to).map(|s| (name, s)))
             .collect(),
         summary: &incident.summary,
         links: &incident.links,
@@ -245,9 +238,10 @@ fn milestone_rows(incident: &Incident, config: &Config, style: &Style) -> Rows {
     rows
 }
 
-fn duration_rows(incident: &Incident) -> Rows {
+fn duration_rows(incident: &Incident, config: &Config) -> Rows {
     let mut rows = Rows::new(&["DURATION", "FROM → TO", "VALUE"]);
-    for (name, from, to) in DURATIONS {
+    for (name, span) in config.metrics.incident_spans() {
+        let (from, to) = (&span.from, &span.to);
         let value = incident
             .between(from, to)
             .map(human_duration)
@@ -337,7 +331,7 @@ fn show_text(incident: &Incident, config: &Config, style: &Style) -> String {
     out.push_str(&format!("\nMilestones (times in {})\n", style.zone.name()));
     out.push_str(&milestone_rows(incident, config, style).table(style));
     out.push_str("\nDurations\n");
-    out.push_str(&duration_rows(incident).table(style));
+    out.push_str(&duration_rows(incident, config).table(style));
     out.push_str("\nTimeline\n");
     out.push_str(&timeline_rows(incident, style).table(style));
     for anomaly in &incident.anomalies {
@@ -382,7 +376,7 @@ fn show_markdown(incident: &Incident, config: &Config, style: &Style) -> String 
     ));
     out.push_str(&milestone_rows(incident, config, style).markdown());
     out.push_str("\n## Durations\n\n");
-    out.push_str(&duration_rows(incident).markdown());
+    out.push_str(&duration_rows(incident, config).markdown());
     out.push_str("\n## Timeline\n\n");
     out.push_str(&timeline_rows(incident, style).markdown());
     out

@@ -16,7 +16,6 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::action::Action;
 use crate::model::incident::{Incident, MilestoneSource};
-use crate::render::incident::DURATIONS;
 use crate::time::{Timestamp, Zone, human_duration};
 
 /// Built-in templates: (name, file in the source tree, text).
@@ -237,14 +236,16 @@ pub fn render(template: &TemplateSource, input: &PostmortemInput<'_>) -> Result<
     let config = input.config;
     let zone = config.zone();
     let (milestones_table, milestones) = milestone_table(incident, config, &zone);
-    let durations: Vec<DurationData> = DURATIONS
-        .iter()
-        .map(|(name, from, to)| DurationData {
+    let durations: Vec<DurationData> = config
+        .metrics
+        .incident_spans()
+        .into_iter()
+        .map(|(name, span)| DurationData {
             name: name.replace('_', " "),
-            from: from.to_string(),
-            to: to.to_string(),
+            from: span.from.clone(),
+            to: span.to.clone(),
             value: incident
-                .between(from, to)
+                .between(&span.from, &span.to)
                 .map(human_duration)
                 .unwrap_or_else(|| "not recorded".into()),
         })

@@ -50,6 +50,9 @@ enum Cell {
     Unavailable(String),
 }
 
+/// Reads one duration figure out of a period's metrics.
+type SummaryOf = fn(&Metrics) -> &Summary;
+
 fn figures(report: &Report, metrics: &Metrics, previous: Option<&Metrics>) -> Vec<Figure> {
     let def = |k: &str| report.definitions.get(k).cloned().unwrap_or_default();
     let mut out = Vec::new();
@@ -64,48 +67,26 @@ fn figures(report: &Report, metrics: &Metrics, previous: Option<&Metrics>) -> Ve
                     .map_or(Cell::Unavailable(String::new()), |p| Cell::Duration(get(p))),
             });
         };
-    duration(
-        "time_to_detect",
-        "Time to detect",
-        def("time_to_detect"),
-        &|m| m.time_to_detect.clone(),
-    );
-    duration(
-        "time_to_acknowledge",
-        "Time to acknowledge",
-        def("time_to_acknowledge"),
-        &|m| m.time_to_acknowledge.clone(),
-    );
-    duration(
-        "time_to_declare",
-        "Time to declare",
-        def("time_to_declare"),
-        &|m| m.time_to_declare.clone(),
-    );
-    duration(
-        "time_to_mitigate",
-        "Time to mitigate",
-        def("time_to_mitigate"),
-        &|m| m.time_to_mitigate.clone(),
-    );
-    duration(
-        "time_to_resolve",
-        "Time to resolve",
-        def("time_to_resolve"),
-        &|m| m.time_to_resolve.clone(),
-    );
-    duration(
-        "time_between_incidents",
-        "Time between incidents",
-        def("time_between_incidents"),
-        &|m| m.time_between_incidents.clone(),
-    );
-    duration(
-        "postmortem_lead_time",
-        "Postmortem lead time",
-        def("postmortem_lead_time"),
-        &|m| m.postmortem_lead_time.clone(),
-    );
+    let spans: [(&str, &str, SummaryOf); 7] = [
+        ("time_to_detect", "Time to detect", |m| &m.time_to_detect),
+        ("time_to_acknowledge", "Time to acknowledge", |m| {
+            &m.time_to_acknowledge
+        }),
+        ("time_to_declare", "Time to declare", |m| &m.time_to_declare),
+        ("time_to_mitigate", "Time to mitigate", |m| {
+            &m.time_to_mitigate
+        }),
+        ("time_to_resolve", "Time to resolve", |m| &m.time_to_resolve),
+        ("time_between_incidents", "Time between incidents", |m| {
+            &m.time_between_incidents
+        }),
+        ("postmortem_lead_time", "Postmortem lead time", |m| {
+            &m.postmortem_lead_time
+        }),
+    ];
+    for (key, label, get) in spans {
+        duration(key, label, def(key), &|m| get(m).clone());
+    }
     duration(
         "recording_lag",
         "Recording lag",
