@@ -123,6 +123,10 @@ pub enum Error {
 
     #[error("git: {0}")]
     Git(#[from] git2::Error),
+
+    /// Reading objects through gitoxide (the report's incident reader).
+    #[error("git: {message}")]
+    GitRead { message: String },
 }
 
 fn list_lines(items: &[String]) -> String {

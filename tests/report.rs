@@ -666,6 +666,50 @@ fn warm_cache_equals_cold_run_after_fetch_rebase_and_deletion() {
     assert_eq!(after_damage, cold_again);
 }
 
+/// The incident files are read through gitoxide, the history through
+/// libgit2: both must find the objects wherever git keeps them (loose,
+/// packed with deltas, in a linked worktree's common directory, behind
+/// `objects/info/alternates`).
+#[test]
+fn objects_are_found_packed_in_worktrees_and_through_alternates() {
+    let (mut repo, _) = scenario();
+    at(&mut repo, REPORT_NOW);
+    let state = repo.path.join(".git/incident");
+    let loose = repo.ok(&["--format", "json", "report"]);
+    let v: Value = serde_json::from_str(&loose).unwrap();
+    assert_eq!(v["metrics"]["incidents"], 4);
+
+    repo.git(&["repack", "-adq"]);
+    std::fs::remove_dir_all(&state).unwrap();
+    assert_eq!(repo.ok(&["--format", "json", "report"]), loose);
+
+    let worktree = repo.sibling("worktree");
+    repo.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        "other",
+        worktree.to_str().unwrap(),
+    ]);
+    std::fs::remove_dir_all(&state).unwrap();
+    assert_eq!(
+        repo.ok_in(&worktree, &["--format", "json", "report"]),
+        loose
+    );
+
+    let shared = repo.sibling("shared");
+    repo.git(&[
+        "clone",
+        "-q",
+        "--shared",
+        repo.path.to_str().unwrap(),
+        shared.to_str().unwrap(),
+    ]);
+    assert!(shared.join(".git/objects/info/alternates").is_file());
+    assert_eq!(repo.ok_in(&shared, &["--format", "json", "report"]), loose);
+}
+
 #[test]
 fn squash_merged_branch_keeps_stated_times_and_shows_recording_lag() {
     let mut repo = Repo::init();

@@ -6,10 +6,11 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use git2::{ObjectType, Oid, Repository, Tree};
+use git2::{ObjectType, Oid};
 use serde::{Deserialize, Serialize};
 
 use super::history::{Recording, commit_time};
+use super::objects::{Listed, Objects, find};
 use crate::config::Config;
 use crate::error::{Error, Result, io_err};
 use crate::model::action::{self, ACTIONS_DIR, ActionChange, ActionFile, ActionRecord};
@@ -178,11 +179,14 @@ pub fn reduce(config: &Config, raw: &Raw, recorded: &HashMap<String, Recording>)
     }
 }
 
-fn subtrees(tree: &Tree<'_>) -> Vec<(String, Oid)> {
-    tree.iter()
-        .filter(|e| e.kind() == Some(ObjectType::Tree))
-        .filter_map(|e| e.name().ok().map(|n| (n.to_string(), e.id())))
-        .collect()
+/// The subtrees of a tree, by name.
+fn subtrees(objects: &mut Objects, id: Oid) -> Result<Vec<(String, Oid)>> {
+    Ok(objects
+        .listing(id)?
+        .into_iter()
+        .filter(|e| e.is_tree)
+        .map(|e| (e.name, e.id))
+        .collect())
 }
 
 /// The files of one incident, unreplayed.
@@ -198,39 +202,36 @@ pub struct Raw {
 
 /// Read every incident under `incidents/<yyyy>/<mm>/` of the tree `root`,
 /// going from tree to tree by id (never looking paths up from the root
-/// again), with a repository handle of its own so it can run on another
-/// thread. Incidents that do not parse are skipped with a warning.
-pub fn read_raw(git_dir: &Path, root: Oid) -> Result<(Vec<Raw>, Vec<String>)> {
-    let repo = Repository::open(git_dir)?;
-    let root = repo.find_tree(root)?;
+/// again). It reads through gitoxide (see [`super::objects`]), so it runs
+/// on another thread beside the libgit2 history walk without either
+/// waiting for the other. Incidents that do not parse are skipped with a
+/// warning.
+pub fn read_raw(objects_dir: &Path, root: Oid) -> Result<(Vec<Raw>, Vec<String>)> {
+    let mut objects = Objects::open(objects_dir)?;
     let mut found = Vec::new();
     let mut warnings = Vec::new();
-    let Some(data) = root
-        .get_name(DATA_DIR)
-        .filter(|e| e.kind() == Some(ObjectType::Tree))
-        .map(|e| e.id())
+    let Some(data) = subtrees(&mut objects, root)?
+        .into_iter()
+        .find(|(name, _)| name == DATA_DIR)
     else {
         return Ok((found, warnings));
     };
-    let data = repo.find_tree(data)?;
     let is_number =
         |name: &str, len: usize| name.len() == len && name.bytes().all(|b| b.is_ascii_digit());
-    for (year, year_id) in subtrees(&data) {
+    for (year, year_id) in subtrees(&mut objects, data.1)? {
         if !is_number(&year, 4) {
             continue;
         }
-        let year_tree = repo.find_tree(year_id)?;
-        for (month, month_id) in subtrees(&year_tree) {
+        for (month, month_id) in subtrees(&mut objects, year_id)? {
             if !is_number(&month, 2) {
                 continue;
             }
-            let month_tree = repo.find_tree(month_id)?;
-            for (name, folder_id) in subtrees(&month_tree) {
+            for (name, folder_id) in subtrees(&mut objects, month_id)? {
                 let Some((folder_incident_id, _)) = id::split_folder_name(&name) else {
                     continue;
                 };
                 let folder = format!("{DATA_DIR}/{year}/{month}/{name}");
-                match read_one(&repo, folder_id, &folder, folder_incident_id) {
+                match read_one(&mut objects, folder_id, &folder, folder_incident_id) {
                     Ok(mut raw) => {
                         raw.folder = folder;
                         found.push(raw)
@@ -261,24 +262,23 @@ pub fn reduce_all(
 }
 
 fn read_one(
-    repo: &Repository,
+    objects: &mut Objects,
     folder_id: Oid,
     folder: &str,
     folder_incident_id: &str,
 ) -> Result<Raw> {
-    let tree = repo.find_tree(folder_id)?;
+    let tree = objects.listing(folder_id)?;
     let path = format!("{folder}/{DECLARATION_FILE}");
-    let entry = tree
-        .get_name(DECLARATION_FILE)
-        .filter(|e| e.kind() == Some(ObjectType::Blob))
+    let entry = find(&tree, DECLARATION_FILE)
+        .filter(|e| e.is_blob)
         .ok_or_else(|| Error::Invalid {
             file: path.clone(),
             line: None,
             field: DECLARATION_FILE.into(),
             message: "the incident folder has no incident.toml".into(),
         })?;
-    let blob = repo.find_blob(entry.id())?;
-    let declaration = Declaration::parse(&path, tomlfile::text(&path, blob.content())?)?;
+    let blob = objects.blob(entry.id)?;
+    let declaration = Declaration::parse(&path, tomlfile::text(&path, blob)?)?;
     if declaration.id != folder_incident_id {
         return Err(Error::Invalid {
             file: path,
@@ -291,86 +291,67 @@ fn read_one(
         });
     }
     let mut events = Vec::new();
-    if let Some(events_entry) = tree
-        .get_name(EVENTS_DIR)
-        .filter(|e| e.kind() == Some(ObjectType::Tree))
-    {
-        let events_tree = repo.find_tree(events_entry.id())?;
-        for entry in events_tree.iter() {
-            let Ok(name) = entry.name() else { continue };
-            let Some(event_id) = name.strip_suffix(".toml") else {
+    if let Some(events_entry) = find(&tree, EVENTS_DIR).filter(|e| e.is_tree) {
+        for entry in objects.listing(events_entry.id)? {
+            let Some(event_id) = entry.name.strip_suffix(".toml") else {
                 continue;
             };
-            if entry.kind() != Some(ObjectType::Blob) {
+            if !entry.is_blob {
                 continue;
             }
-            let file = format!("{folder}/{EVENTS_DIR}/{name}");
-            let blob = repo.find_blob(entry.id())?;
-            events.push(Event::parse(
-                &file,
-                event_id,
-                tomlfile::text(&file, blob.content())?,
-            )?);
+            let file = format!("{folder}/{EVENTS_DIR}/{}", entry.name);
+            let blob = objects.blob(entry.id)?;
+            events.push(Event::parse(&file, event_id, tomlfile::text(&file, blob)?)?);
         }
     }
-    let actions = read_action_records(repo, &tree, folder)?;
+    let actions = read_action_records(objects, &tree, folder)?;
     Ok(Raw {
         folder: folder.to_string(),
         declaration,
         events,
         actions,
-        has_postmortem: tree.get_name(POSTMORTEM_FILE).is_some(),
+        has_postmortem: find(&tree, POSTMORTEM_FILE).is_some(),
     })
 }
 
 /// The action items under `actions/` of an incident's folder tree
 /// (`actions/<id>.toml` and their changes in `actions/<id>/`).
 fn read_action_records(
-    repo: &Repository,
-    folder_tree: &Tree<'_>,
+    objects: &mut Objects,
+    folder_tree: &[Listed],
     folder: &str,
 ) -> Result<Vec<ActionRecord>> {
     let mut records = Vec::new();
-    let Some(dir) = folder_tree
-        .get_name(ACTIONS_DIR)
-        .filter(|e| e.kind() == Some(ObjectType::Tree))
-    else {
+    let Some(dir) = find(folder_tree, ACTIONS_DIR).filter(|e| e.is_tree) else {
         return Ok(records);
     };
-    let dir_tree = repo.find_tree(dir.id())?;
+    let dir_tree = objects.listing(dir.id)?;
     let base = format!("{folder}/{ACTIONS_DIR}");
-    for entry in dir_tree.iter() {
-        let Ok(name) = entry.name() else { continue };
+    for entry in &dir_tree {
+        let name = &entry.name;
         let Some(action_id) = name.strip_suffix(".toml") else {
             continue;
         };
-        if entry.kind() != Some(ObjectType::Blob) {
+        if !entry.is_blob {
             continue;
         }
         let file = format!("{base}/{name}");
-        let blob = repo.find_blob(entry.id())?;
-        let item = ActionFile::parse(&file, tomlfile::text(&file, blob.content())?)?;
+        let blob = objects.blob(entry.id)?;
+        let item = ActionFile::parse(&file, tomlfile::text(&file, blob)?)?;
         let mut changes = Vec::new();
-        if let Some(sub) = dir_tree
-            .get_name(action_id)
-            .filter(|e| e.kind() == Some(ObjectType::Tree))
-        {
-            for change in repo.find_tree(sub.id())?.iter() {
-                let Ok(change_name) = change.name() else {
-                    continue;
-                };
+        if let Some(sub) = find(&dir_tree, action_id).filter(|e| e.is_tree) {
+            for change in objects.listing(sub.id)? {
+                let change_name = &change.name;
                 let Some(change_id) = change_name.strip_suffix(".toml") else {
                     continue;
                 };
-                if change.kind() != Some(ObjectType::Blob) {
+                if !change.is_blob {
                     continue;
                 }
                 let change_file = format!("{base}/{action_id}/{change_name}");
-                let blob = repo.find_blob(change.id())?;
-                let parsed = ActionChange::parse(
-                    &change_file,
-                    tomlfile::text(&change_file, blob.content())?,
-                )?;
+                let blob = objects.blob(change.id)?;
+                let parsed =
+                    ActionChange::parse(&change_file, tomlfile::text(&change_file, blob)?)?;
                 changes.push((change_id.to_string(), parsed));
             }
         }

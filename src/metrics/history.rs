@@ -16,6 +16,7 @@ use std::rc::Rc;
 use git2::{ObjectType, Odb, OdbObject, Oid, Repository};
 
 use super::cache::{Cache, CommitDelta, OidMap};
+use super::objects::{Entries, Entry, entries, malformed};
 use crate::error::{Error, Result};
 use crate::store::DATA_DIR;
 use crate::time::Timestamp;
@@ -54,74 +55,6 @@ pub fn commit_time(seconds: i64, offset_minutes: i32) -> Timestamp {
 }
 
 use chrono::Offset;
-
-/// One entry of a tree object, borrowed from its raw bytes.
-#[derive(Clone, Copy)]
-struct Entry<'a> {
-    name: &'a [u8],
-    /// The 20 bytes of the entry's object id.
-    id: &'a [u8],
-    /// The file mode, as the octal digits of the tree object say it.
-    mode: u32,
-}
-
-const MODE_TYPE: u32 = 0o170000;
-
-impl Entry<'_> {
-    fn is_tree(&self) -> bool {
-        self.mode & MODE_TYPE == 0o040000
-    }
-    /// A file (or symlink): what libgit2 calls a blob entry.
-    fn is_blob(&self) -> bool {
-        !self.is_tree() && self.mode & MODE_TYPE != 0o160000
-    }
-    fn oid(&self) -> Result<Oid> {
-        Ok(Oid::from_bytes(self.id)?)
-    }
-}
-
-/// The entries of a raw tree object (`<octal mode> <name>\0<20-byte id>`
-/// each), parsed in place instead of by libgit2 so that no entry is
-/// allocated or copied. Stops at the first malformed entry;
-/// whoever reads a tree to its end checks that nothing is left
-/// ([`malformed`]).
-struct Entries<'a> {
-    rest: &'a [u8],
-}
-
-impl<'a> Iterator for Entries<'a> {
-    type Item = Entry<'a>;
-
-    fn next(&mut self) -> Option<Entry<'a>> {
-        let rest = self.rest;
-        let space = memchr::memchr(b' ', rest)?;
-        let nul = space + 1 + memchr::memchr(0, rest.get(space + 1..)?)?;
-        let id = rest.get(nul + 1..nul + 21)?;
-        let mut mode = 0u32;
-        for &digit in rest.get(..space)? {
-            if !(b'0'..=b'7').contains(&digit) || mode > 0o7777777 {
-                return None;
-            }
-            mode = mode * 8 + u32::from(digit - b'0');
-        }
-        let name = rest.get(space + 1..nul)?;
-        self.rest = rest.get(nul + 21..)?;
-        Some(Entry { name, id, mode })
-    }
-}
-
-fn entries(data: &[u8]) -> Entries<'_> {
-    Entries { rest: data }
-}
-
-/// The error for a tree object whose entries do not parse to its end.
-fn malformed(rest: &[u8]) -> Result<()> {
-    if rest.is_empty() {
-        Ok(())
-    } else {
-        Err(git2::Error::from_str("failed to parse a tree object: malformed entry").into())
-    }
-}
 
 /// Read a tree object's raw bytes.
 fn read_tree<'o>(odb: &'o Odb<'o>, id: Oid) -> Result<OdbObject<'o>> {
@@ -359,8 +292,7 @@ struct Pending {
     cut_off: bool,
 }
 
-/// The deltas of a run of consecutive pending commits (newest first), read
-/// with a repository handle of this thread's own.
+/// The deltas of a run of consecutive pending commits (newest first).
 fn deltas(repo: &Repository, run: &[Pending]) -> Result<Vec<(Oid, CommitDelta)>> {
     let odb = repo.odb()?;
     let mut memo = TreeMemo::new(&odb);
@@ -521,20 +453,18 @@ fn commit_header(repo: &Repository, odb: &Odb<'_>, id: Oid) -> Result<CommitHead
     })
 }
 
-/// Pending commits are handed to the reader threads in runs of this many
-/// consecutive commits, as soon as the line has been listed that far.
+/// Pending commits are read in runs of this many consecutive commits,
+/// listed first so that each commit's parent tree is at hand.
 const RUN: usize = 2048;
-
-/// What a reader thread gives back: the run it read and what each commit
-/// of it added.
-type RunResult = Result<(Vec<Pending>, Vec<(Oid, CommitDelta)>)>;
 
 /// Walk the first-parent line from `tip`, using and extending `cache`.
 ///
-/// This thread lists the line (from the cache where it knows the commits);
-/// runs of consecutive commits the cache lacks are read, while the listing
-/// goes on, by reader threads (one fewer than the machine's cores, at least
-/// one, at most four), each with its own repository handle.
+/// The line is listed from the cache where it knows the commits; runs of
+/// consecutive commits it lacks are read as the listing reaches them. All
+/// of it on this thread: libgit2 serialises pack reads through
+/// process-wide locks, and reader threads measured slower than one
+/// (`report` reads the incident files on another thread through gitoxide
+/// instead, see [`super::objects`]).
 pub fn walk(
     repo: &Repository,
     tip: Oid,
@@ -543,131 +473,50 @@ pub fn walk(
 ) -> Result<History> {
     let mut history = History::default();
     let shallow_repo = repo.is_shallow();
-    // INCIDENT_REPORT_THREADS overrides the number of reader threads. By
-    // default one fewer than the cores: the listing keeps one busy, and
-    // more readers than cores only contend for libgit2's pack locks.
-    let threads = std::env::var("INCIDENT_REPORT_THREADS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get().saturating_sub(1))
-                .unwrap_or(1)
-        })
-        .clamp(1, 4);
-    let git_dir = repo.path().to_path_buf();
     let odb = repo.odb()?;
-
-    let (run_tx, run_rx) = std::sync::mpsc::channel::<Vec<Pending>>();
-    let run_rx = std::sync::Mutex::new(run_rx);
-    let (done_tx, done_rx) = std::sync::mpsc::channel::<RunResult>();
-    let (line, listed, pending) = std::thread::scope(|scope| {
-        let mut readers = Vec::with_capacity(threads);
-        for _ in 0..threads {
-            let (run_rx, done_tx, git_dir) = (&run_rx, done_tx.clone(), &git_dir);
-            readers.push(scope.spawn(move || {
-                let repo = match Repository::open(git_dir) {
-                    Ok(repo) => repo,
-                    Err(e) => {
-                        let _ = done_tx.send(Err(e.into()));
-                        return;
-                    }
-                };
-                loop {
-                    // A poisoned lock means another reader panicked: stop.
-                    let next = match run_rx.lock() {
-                        Ok(rx) => rx.recv(),
-                        Err(_) => return,
-                    };
-                    let Ok(run) = next else { return };
-                    let result = deltas(&repo, &run).map(|d| (run, d));
-                    let failed = result.is_err();
-                    if done_tx.send(result).is_err() || failed {
-                        return;
-                    }
-                }
-            }));
-        }
-        // 1. The line, from the cache where it knows the commits; pending
-        // runs go to the readers as they fill up.
-        let mut line: Vec<Oid> = Vec::new();
-        let mut run: Vec<Pending> = Vec::new();
-        let mut pending = 0;
-        let mut listed = Ok(());
-        let mut current = Some(tip);
-        while let Some(id) = current {
-            line.push(id);
-            if line.len().is_multiple_of(4096) {
-                progress(line.len());
-            }
-            if let Some(delta) = cache.entries.get(&id) {
-                current = delta.parent;
-                continue;
-            }
-            let header = match commit_header(repo, &odb, id) {
-                Ok(h) => h,
-                Err(e) => {
-                    listed = Err(e);
-                    break;
-                }
-            };
-            let parent = match header.first_parent {
-                Some(p) if !shallow_repo || odb.exists(p) => Some(p),
-                _ => None,
-            };
-            // A commit cut off by a shallow clone looks like a root that
-            // added everything: true only for this clone, so it is never
-            // cached.
-            let cut_off = parent.is_none() && (header.parent_count > 0 || shallow_repo);
-            pending += 1;
-            run.push(Pending {
-                id,
-                tree: header.tree,
-                parent,
-                time: header.time,
-                offset_minutes: header.offset_minutes,
-                cut_off,
-            });
-            if run.len() == RUN {
-                // The readers only stop early on an error, reported below.
-                let _ = run_tx.send(std::mem::take(&mut run));
-            }
-            current = parent;
-        }
-        if !run.is_empty() {
-            let _ = run_tx.send(run);
-        }
-        drop(run_tx);
-        for reader in readers {
-            if reader.join().is_err() {
-                let _ = done_tx.send(Err(Error::InvalidInput {
-                    message: "a history reader thread failed".into(),
-                }));
-            }
-        }
-        drop(done_tx);
-        (line, listed, pending)
-    });
-    listed?;
-
-    // 2. What the pending commits added, as the readers found it.
+    // Commits cut off by a shallow clone: used for this run, never cached.
     let mut uncached: OidMap<CommitDelta> = OidMap::default();
-    cache.entries.reserve(pending);
-    for result in done_rx {
-        let (run, deltas) = result?;
-        for ((id, delta), p) in deltas.into_iter().zip(&run) {
-            history.walked += 1;
-            if p.cut_off {
-                history.shallow = true;
-                // Keep it out of the cache but use it for this run.
-                uncached.insert(id, delta);
-            } else {
-                cache.entries.insert(id, delta);
-            }
-        }
-    }
 
-    // 3. From the tip back: each file's recording commit is the oldest.
+    // 1. The line, from the cache where it knows the commits; what the
+    // others added is read a run at a time.
+    let mut line: Vec<Oid> = Vec::new();
+    let mut run: Vec<Pending> = Vec::new();
+    let mut current = Some(tip);
+    while let Some(id) = current {
+        line.push(id);
+        if line.len().is_multiple_of(4096) {
+            progress(line.len());
+        }
+        if let Some(delta) = cache.entries.get(&id) {
+            current = delta.parent;
+            continue;
+        }
+        let header = commit_header(repo, &odb, id)?;
+        let parent = match header.first_parent {
+            Some(p) if !shallow_repo || odb.exists(p) => Some(p),
+            _ => None,
+        };
+        // A commit cut off by a shallow clone looks like a root that
+        // added everything: true only for this clone, so it is never
+        // cached.
+        let cut_off = parent.is_none() && (header.parent_count > 0 || shallow_repo);
+        run.push(Pending {
+            id,
+            tree: header.tree,
+            parent,
+            time: header.time,
+            offset_minutes: header.offset_minutes,
+            cut_off,
+        });
+        if run.len() == RUN {
+            read_run(repo, &run, cache, &mut uncached, &mut history)?;
+            run.clear();
+        }
+        current = parent;
+    }
+    read_run(repo, &run, cache, &mut uncached, &mut history)?;
+
+    // 2. From the tip back: each file's recording commit is the oldest.
     for id in line {
         match cache.entries.get(&id).or_else(|| uncached.get(&id)) {
             Some(delta) => apply(&mut history, id, delta),
@@ -679,6 +528,30 @@ pub fn walk(
         }
     }
     Ok(history)
+}
+
+/// Read what a run of pending commits added, into the cache (or, for
+/// commits cut off by a shallow clone, into `uncached`).
+fn read_run(
+    repo: &Repository,
+    run: &[Pending],
+    cache: &mut Cache,
+    uncached: &mut OidMap<CommitDelta>,
+    history: &mut History,
+) -> Result<()> {
+    if run.is_empty() {
+        return Ok(());
+    }
+    for ((id, delta), p) in deltas(repo, run)?.into_iter().zip(run) {
+        history.walked += 1;
+        if p.cut_off {
+            history.shallow = true;
+            uncached.insert(id, delta);
+        } else {
+            cache.entries.insert(id, delta);
+        }
+    }
+    Ok(())
 }
 
 fn apply(history: &mut History, id: Oid, delta: &CommitDelta) {

@@ -11,6 +11,7 @@ pub mod cache;
 pub mod config;
 pub mod facts;
 pub mod history;
+mod objects;
 pub mod period;
 pub mod stats;
 
@@ -242,13 +243,13 @@ pub fn report(
         let mut cache = cache::Cache::load(&cache_path);
         let before = cache.entries.len();
         // Read HEAD's incident files on another thread while walking.
-        let git_dir = repo.path().to_path_buf();
+        let objects_dir = repo.commondir().join("objects");
         let head_tree = repo.find_commit(head)?.tree_id();
         let (full, raw_head) = std::thread::scope(|scope| {
             let reader = request
                 .as_of
                 .is_none()
-                .then(|| scope.spawn(|| facts::read_raw(&git_dir, head_tree)));
+                .then(|| scope.spawn(|| facts::read_raw(&objects_dir, head_tree)));
             let full = history::walk(repo, head, &mut cache, progress);
             let raw = reader.map(|h| {
                 h.join().unwrap_or_else(|_| {
@@ -320,7 +321,7 @@ pub fn report(
         if snapshot.is_none() {
             let (raw, read_warnings) = match raw_head {
                 Some(raw) if tip == head => raw?,
-                _ => facts::read_raw(&git_dir, repo.find_commit(tip)?.tree_id())?,
+                _ => facts::read_raw(&objects_dir, repo.find_commit(tip)?.tree_id())?,
             };
             warnings.extend(read_warnings);
             let facts = facts::reduce_all(config, &raw, &history.recorded);
