@@ -41,6 +41,19 @@ fn run(repo: &Repo, args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// `incident report` reads every incident at HEAD: a bad one is skipped
+/// with a warning that names it and says why, and the report still prints.
+fn report_skips(repo: &Repo, folder: &str, why: &str) {
+    let (code, stdout, stderr) = run(repo, &["--format", "json", "report"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!("skipping {folder}: ")) && stderr.contains(why),
+        "{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert!(report["metrics"].is_object(), "{stdout}");
+}
+
 #[test]
 fn invalid_utf8_in_config_and_event() {
     let (repo, id, folder) = setup();
@@ -60,6 +73,7 @@ fn invalid_utf8_in_config_and_event() {
         stdout.contains(&format!("{event}:7: error: the file is not valid UTF-8")),
         "{stdout}"
     );
+    report_skips(&repo, &folder, "not valid UTF-8");
 
     let mut config = std::fs::read(repo.path.join("incidents/config.toml")).expect("config");
     config.extend_from_slice(b"\n# \xc3\x28\n");
@@ -75,6 +89,12 @@ fn invalid_utf8_in_config_and_event() {
     assert!(
         stdout.contains("incidents/config.toml:") && stdout.contains("not valid UTF-8"),
         "{stdout}"
+    );
+    let (code, _, stderr) = run(&repo, &["report"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("incidents/config.toml:") && stderr.contains("not valid UTF-8"),
+        "{stderr}"
     );
     let before = repo.state();
     let (code, _, _) = run(&repo, &["update", &id, "-m", "x"]);
@@ -102,6 +122,7 @@ fn a_fifty_megabyte_file() {
         stdout.contains(&format!("{event}: error:")) && stdout.contains("bytes"),
         "{stdout}"
     );
+    report_skips(&repo, &folder, "more than the 1048576 bytes");
     // A 50 MB config in the working tree is refused before it is read.
     let config = repo.path.join("incidents/config.toml");
     let file = std::fs::OpenOptions::new()
@@ -138,6 +159,7 @@ fn deeply_nested_toml() {
         )),
         "{stdout}"
     );
+    report_skips(&repo, &folder, "nested more than 64 levels");
     // Brackets inside strings are text, not nesting.
     let text = format!(
         "{}text = \"{}\"\n",
@@ -251,6 +273,9 @@ fn a_symlink_in_the_incidents_folder_pointing_outside() {
     let (code, _, stderr) = run(&repo, &["list"]);
     assert_eq!(code, 1);
     assert!(stderr.contains("symbolic link"), "{stderr}");
+    let (code, _, stderr) = run(&repo, &["report"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("symbolic link"), "{stderr}");
 }
 
 #[test]
@@ -281,6 +306,11 @@ fn file_names_with_dot_dot() {
     );
     let (code, _, _) = run(&repo, &["list", "--all"]);
     assert!(code == 0 || code == 1);
+    report_skips(
+        &repo,
+        "incidents/2026/11/zzzzzz-..",
+        "incidents/2026/11/zzzzzz-../incident.toml:1:",
+    );
     // Commands write new files inside the incident's folder only.
     let outside = repo.home();
     let before: Vec<String> = std::fs::read_dir(&outside)
@@ -296,6 +326,79 @@ fn file_names_with_dot_dot() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(before, after);
+}
+
+/// git with its standard input.
+fn git_with_input(repo: &Repo, args: &[&str], input: &[u8]) -> String {
+    use std::io::Write;
+    let mut cmd = std::process::Command::new("git");
+    support::base_env(&mut cmd, &repo.home());
+    let mut child = cmd
+        .current_dir(&repo.path)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("git");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("write");
+    let out = child.wait_with_output().expect("git");
+    assert!(out.status.success(), "git {args:?}");
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_string()
+}
+
+/// A tree object that does not parse (written with `--literally`, as a
+/// broken tool or a disk error could leave it): the report stops with an
+/// error that says so, never a panic, and writes no cache.
+#[test]
+fn a_corrupt_tree_object_stops_the_report() {
+    let (repo, _, _) = setup();
+    let ok = run(&repo, &["report"]);
+    assert_eq!(ok.0, 0, "{}", ok.2);
+    std::fs::remove_dir_all(repo.path.join(".git/incident")).expect("rm cache");
+    let garbage = git_with_input(
+        &repo,
+        &["hash-object", "-t", "tree", "--literally", "-w", "--stdin"],
+        b"100644 no-nul-and-no-id",
+    );
+    // Rebuild HEAD's tree with incidents/2026/11 replaced by the garbage.
+    let mut child = garbage.clone();
+    for (parent, name) in [
+        ("incidents/2026", "11"),
+        ("incidents", "2026"),
+        ("", "incidents"),
+    ] {
+        let listing = repo.git(&["ls-tree", &format!("HEAD:{parent}")]);
+        let replaced: String = listing
+            .lines()
+            .map(|line| {
+                let (meta, entry) = line.split_once('\t').expect("tab");
+                if entry == name {
+                    format!("040000 tree {}\t{entry}\n", child.trim())
+                } else {
+                    format!("{meta}\t{entry}\n")
+                }
+            })
+            .collect();
+        child = git_with_input(&repo, &["mktree"], replaced.as_bytes());
+    }
+    let commit = repo.git(&["commit-tree", child.trim(), "-p", "HEAD", "-m", "corrupt"]);
+    repo.git(&["update-ref", "HEAD", commit.trim()]);
+    let (code, _, stderr) = run(&repo, &["report"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("the tree object {garbage} is malformed"))
+            && stderr.contains("git fsck"),
+        "{stderr}"
+    );
+    assert!(!repo.path.join(".git/incident/report-cache-v1").exists());
 }
 
 fn walk(dir: &Path) -> Vec<String> {

@@ -109,7 +109,7 @@ impl<'o> TreeMemo<'o> {
 }
 
 /// The id of the subtree `name` of a raw tree.
-fn entry_tree(tree: &[u8], name: &str) -> Result<Option<Oid>> {
+fn entry_tree(tree: &[u8], id: Oid, name: &str) -> Result<Option<Oid>> {
     let mut iter = entries(tree);
     for entry in iter.by_ref() {
         if entry.name == name.as_bytes() {
@@ -120,7 +120,7 @@ fn entry_tree(tree: &[u8], name: &str) -> Result<Option<Oid>> {
             };
         }
     }
-    malformed(iter.rest).map(|()| None)
+    malformed(iter.rest, id).map(|()| None)
 }
 
 /// git's order of tree entries: by name, as if a tree's name ended in `/`.
@@ -277,7 +277,7 @@ fn added_blobs(
             out.push(join(prefix, name));
         }
     }
-    malformed(new_entries.rest)
+    malformed(new_entries.rest, new)
 }
 
 /// A first-parent commit the cache does not know yet.
@@ -302,7 +302,7 @@ fn deltas(repo: &Repository, run: &[Pending]) -> Result<Vec<(Oid, CommitDelta)>>
     for (i, p) in run.iter().enumerate() {
         let here = match carried {
             Some((id, inc)) if id == p.id => inc,
-            _ => entry_tree(read_tree(&odb, p.tree)?.data(), DATA_DIR)?,
+            _ => entry_tree(read_tree(&odb, p.tree)?.data(), p.tree, DATA_DIR)?,
         };
         let parent_tree = match p.parent {
             None => None,
@@ -314,7 +314,7 @@ fn deltas(repo: &Repository, run: &[Pending]) -> Result<Vec<(Oid, CommitDelta)>>
         // Root trees are read once each (the parent's incidents tree id is
         // carried to the next commit) and not kept.
         let before = match parent_tree {
-            Some(t) => entry_tree(read_tree(&odb, t)?.data(), DATA_DIR)?,
+            Some(t) => entry_tree(read_tree(&odb, t)?.data(), t, DATA_DIR)?,
             None => None,
         };
         let mut added = Vec::new();
@@ -716,10 +716,10 @@ mod tests {
         assert_eq!(ours, theirs);
         let mut all = entries(raw.data());
         all.by_ref().for_each(drop);
-        assert!(malformed(all.rest).is_ok());
-        assert!(malformed(b"100644 x\0short").is_err());
-        assert_eq!(entry_tree(raw.data(), "a").unwrap(), Some(sub));
-        assert_eq!(entry_tree(raw.data(), "run").unwrap(), None);
-        assert!(entry_tree(b"100644 x\0short", "y").is_err());
+        assert!(malformed(all.rest, root).is_ok());
+        assert!(malformed(b"100644 x\0short", root).is_err());
+        assert_eq!(entry_tree(raw.data(), root, "a").unwrap(), Some(sub));
+        assert_eq!(entry_tree(raw.data(), root, "run").unwrap(), None);
+        assert!(entry_tree(b"100644 x\0short", root, "y").is_err());
     }
 }

@@ -84,12 +84,16 @@ pub(super) fn entries(data: &[u8]) -> Entries<'_> {
     Entries { rest: data }
 }
 
-/// The error for a tree object whose entries do not parse to its end.
-pub(super) fn malformed(rest: &[u8]) -> Result<()> {
+/// The error for the tree object `id` whose entries do not parse to its end.
+pub(super) fn malformed(rest: &[u8], id: Oid) -> Result<()> {
     if rest.is_empty() {
         Ok(())
     } else {
-        Err(git2::Error::from_str("failed to parse a tree object: malformed entry").into())
+        Err(Error::GitRead {
+            message: format!(
+                "the tree object {id} is malformed; `git fsck` lists the damaged objects"
+            ),
+        })
     }
 }
 
@@ -181,7 +185,7 @@ impl Objects {
                 is_blob: entry.is_blob(),
             });
         }
-        malformed(iter.rest)?;
+        malformed(iter.rest, id)?;
         Ok(out)
     }
 }
