@@ -94,9 +94,6 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
     // cache would only hold every commit it passed (hundreds of MB on a
     // long history).
     git2::opts::enable_caching(false);
-    // Like git itself, trust the object store instead of recomputing the
-    // SHA-1 of every object read (a quarter of a cold run's time).
-    git2::opts::strict_hash_verification(false);
     // libgit2 maps pack files in windows of 1 GB, up to 8 GB, and keeps
     // them: every page a cold run touches stays resident (the whole pack,
     // tens of MB here). Windows of 8 MB, at most 32 MB mapped, bound that;

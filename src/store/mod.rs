@@ -196,13 +196,15 @@ impl Store {
         folder: &FolderRef,
     ) -> Result<(Declaration, Vec<Event>)> {
         let declaration_path = format!("{}/{DECLARATION_FILE}", folder.path);
-        let bytes =
-            read_blob(&self.repo, tree, &declaration_path)?.ok_or_else(|| Error::Invalid {
-                file: declaration_path.clone(),
-                line: None,
-                field: DECLARATION_FILE.into(),
-                message: "the incident folder has no incident.toml".into(),
-            })?;
+        let missing = || Error::Invalid {
+            file: declaration_path.clone(),
+            line: None,
+            field: DECLARATION_FILE.into(),
+            message: "the incident folder has no incident.toml".into(),
+        };
+        // Looked up from the root once; its files from the folder's tree.
+        let folder_tree = subtree(&self.repo, tree, &folder.path)?.ok_or_else(missing)?;
+        let bytes = read_blob(&self.repo, &folder_tree, DECLARATION_FILE)?.ok_or_else(missing)?;
         let declaration = Declaration::parse(
             &declaration_path,
             tomlfile::text(&declaration_path, &bytes)?,
@@ -220,7 +222,7 @@ impl Store {
         }
         let mut events = Vec::new();
         let events_path = format!("{}/{EVENTS_DIR}", folder.path);
-        if let Some(events_tree) = subtree(&self.repo, tree, &events_path)? {
+        if let Some(events_tree) = subtree(&self.repo, &folder_tree, EVENTS_DIR)? {
             for_each_toml(
                 &self.repo,
                 &events_tree,
