@@ -105,6 +105,23 @@ fn inc(dir: &Path, now: &str, args: &[&str]) -> String {
 
 /// A repository with the config committed (time zone UTC) and an incident
 /// declared and resolved; returns (dir, incident id, incident folder).
+/// An empty bare repository `remote.git` under `root`, default branch main.
+fn bare_remote(root: &Path) -> PathBuf {
+    let remote = root.join("remote.git");
+    git(
+        root,
+        &[
+            "init",
+            "-q",
+            "--bare",
+            "-b",
+            "main",
+            remote.to_str().unwrap(),
+        ],
+    );
+    remote
+}
+
 fn resolved_repo(root: &Path, name: &str, severity: &str) -> (PathBuf, String, String) {
     let dir = root.join(name);
     fs::create_dir_all(&dir).unwrap();
@@ -186,18 +203,7 @@ fn line_of(path: &Path, needle: &str) -> usize {
 #[test]
 fn review_merge_in_another_clone_publishes_and_close_succeeds() {
     let root = TempDir::new().unwrap();
-    let remote = root.path().join("remote.git");
-    git(
-        root.path(),
-        &[
-            "init",
-            "-q",
-            "--bare",
-            "-b",
-            "main",
-            remote.to_str().unwrap(),
-        ],
-    );
+    let remote = bare_remote(root.path());
     let (one, id, folder) = resolved_repo(root.path(), "one", "SEV2");
     let postmortem = one.join(&folder).join("postmortem.md");
 
@@ -579,18 +585,7 @@ fn check_names_file_and_line_for_each_problem() {
 #[test]
 fn action_items_from_two_clones_merge_without_conflict() {
     let root = TempDir::new().unwrap();
-    let remote = root.path().join("remote.git");
-    git(
-        root.path(),
-        &[
-            "init",
-            "-q",
-            "--bare",
-            "-b",
-            "main",
-            remote.to_str().unwrap(),
-        ],
-    );
+    let remote = bare_remote(root.path());
     let (one, id, _) = resolved_repo(root.path(), "one", "SEV1");
     git(&one, &["remote", "add", "origin", remote.to_str().unwrap()]);
     git(&one, &["push", "-q", "-u", "origin", "main"]);

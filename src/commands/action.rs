@@ -31,6 +31,13 @@ pub struct AddArgs {
     pub id: String,
     /// What is to be done.
     pub text: String,
+    #[command(flatten)]
+    pub fields: ItemFields,
+}
+
+/// What `add` sets and `edit` changes besides the text.
+#[derive(Debug, clap::Args)]
+pub struct ItemFields {
     /// Who owns it.
     #[arg(long, value_name = "NAME")]
     pub owner: Option<String>,
@@ -73,6 +80,7 @@ pub struct DropArgs {
 pub struct ReopenArgs {
     /// ID/N: incident and item number or id.
     pub item: String,
+    /// Why it is open again.
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
 }
@@ -83,18 +91,11 @@ pub struct ReopenArgs {
 pub struct EditArgs {
     /// ID/N: incident and item number or id.
     pub item: String,
+    /// What is to be done.
     #[arg(long)]
     pub text: Option<String>,
-    #[arg(long, value_name = "NAME")]
-    pub owner: Option<String>,
-    #[arg(long, value_name = "DATE")]
-    pub due: Option<String>,
-    #[arg(long)]
-    pub priority: Option<String>,
-    #[arg(long = "type", value_name = "TYPE")]
-    pub kind: Option<String>,
-    #[arg(long, value_name = "URL")]
-    pub link: Option<String>,
+    #[command(flatten)]
+    pub fields: ItemFields,
 }
 
 pub fn run(context: &Context, args: Args) -> Result<()> {
@@ -108,11 +109,11 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
                 &a.id,
                 &AddRequest {
                     text: a.text,
-                    owner: a.owner,
-                    due: a.due,
-                    priority: a.priority,
-                    kind: a.kind,
-                    link: a.link,
+                    owner: a.fields.owner,
+                    due: a.fields.due,
+                    priority: a.fields.priority,
+                    kind: a.fields.kind,
+                    link: a.fields.link,
                 },
                 now,
             )?,
@@ -146,11 +147,11 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
                 &a.item,
                 &ChangeRequest::Edit(EditRequest {
                     text: a.text,
-                    owner: a.owner,
-                    due: a.due,
-                    priority: a.priority,
-                    kind: a.kind,
-                    link: a.link,
+                    owner: a.fields.owner,
+                    due: a.fields.due,
+                    priority: a.fields.priority,
+                    kind: a.fields.kind,
+                    link: a.fields.link,
                 }),
                 now,
             )?,
