@@ -145,6 +145,8 @@ fn resolved_repo(root: &Path, name: &str, severity: &str) -> (PathBuf, String, S
             "checkout",
             "--commander",
             "alice",
+            "--started-at",
+            T_DECLARE,
             "--format",
             "json",
         ],

@@ -46,6 +46,10 @@ pub struct Args {
     /// A link: dashboard, chat channel, ticket (repeatable).
     #[arg(long = "link", value_name = "URL")]
     pub links: Vec<String>,
+    /// Record an incident from old history: no postmortem is expected, and
+    /// the report leaves it out of recording lag and overdue postmortems.
+    #[arg(long)]
+    pub historical: bool,
 }
 
 pub fn run(context: &Context, args: Args) -> Result<()> {
@@ -81,6 +85,7 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
         detected_at: args.detected_at,
         declared_at: args.at,
         links: args.links,
+        historical: args.historical,
     };
     let outcome = declare(&store, &request, context.now()?)?;
     super::print_warnings(context, &outcome.committed);

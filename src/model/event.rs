@@ -57,6 +57,11 @@ pub struct Declaration {
     pub links: Vec<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub roles: BTreeMap<String, String>,
+    /// Written down long after the fact (old history, an import): no
+    /// postmortem is expected, and the lag between the stated times and the
+    /// commits that recorded them means nothing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub historical: bool,
 }
 
 impl Declaration {

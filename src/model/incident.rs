@@ -18,10 +18,14 @@ use crate::time::{Timestamp, Zone};
 /// Where a milestone's time came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MilestoneSource {
-    /// Recorded by a transition, by declaration or set explicitly.
+    /// Recorded by a transition into its state, by declaration or set
+    /// explicitly: a time somebody stated.
     Recorded,
-    /// Not recorded; taken from the named milestone (started and detected
-    /// default to the declaration when nobody said otherwise).
+    /// Not recorded; taken from the named milestone or state. `started` and
+    /// `detected` default to the earliest milestone the record proves, and
+    /// a transition that implies a milestone (resolving implies `mitigated`
+    /// and `acknowledged`) sets it to its own time. Nobody stated either
+    /// time, so no duration is measured from or to it.
     Assumed(String),
 }
 
@@ -29,6 +33,24 @@ pub enum MilestoneSource {
 pub struct Milestone {
     pub at: Timestamp,
     pub source: MilestoneSource,
+}
+
+impl Milestone {
+    pub fn is_recorded(&self) -> bool {
+        self.source == MilestoneSource::Recorded
+    }
+}
+
+/// A duration between two milestones, or why there is none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Measure {
+    /// Both milestones were recorded: seconds from one to the other
+    /// (negative when they are out of order).
+    Measured(i64),
+    /// The named milestone is only assumed: the duration is unknown.
+    Assumed(String),
+    /// The named milestone is not set (yet).
+    Missing(String),
 }
 
 /// One line of the timeline.
@@ -78,6 +100,8 @@ pub struct Incident {
     pub anomalies: Vec<Anomaly>,
     /// Event ids, in replay order.
     pub event_ids: Vec<String>,
+    /// Written down after the fact (see [`Declaration::historical`]).
+    pub historical: bool,
 }
 
 impl Incident {
@@ -113,6 +137,7 @@ impl Incident {
             timeline: Vec::new(),
             anomalies: Vec::new(),
             event_ids: Vec::new(),
+            historical: declaration.historical,
         };
         for service in &declaration.services {
             incident.add_service(service);
@@ -187,7 +212,7 @@ impl Incident {
         for implied in &definition.implies {
             self.milestones.entry(implied.clone()).or_insert(Milestone {
                 at,
-                source: MilestoneSource::Recorded,
+                source: MilestoneSource::Assumed(state.to_string()),
             });
         }
     }
@@ -438,8 +463,34 @@ impl Incident {
         Ok(())
     }
 
-    /// Seconds from one milestone to another, when both are set.
+    /// Seconds from one milestone to another, when both were recorded: a
+    /// duration built on an assumed time is not a measurement.
     pub fn between(&self, from: &str, to: &str) -> Option<i64> {
-        Some((self.milestone(to)? - self.milestone(from)?).num_seconds())
+        match self.measure(from, to) {
+            Measure::Measured(seconds) => Some(seconds),
+            _ => None,
+        }
+    }
+
+    /// The duration from one milestone to another, or why it is unknown.
+    pub fn measure(&self, from: &str, to: &str) -> Measure {
+        let (start, end) = match (self.milestones.get(from), self.milestones.get(to)) {
+            (None, _) => return Measure::Missing(from.to_string()),
+            (_, None) => return Measure::Missing(to.to_string()),
+            (Some(start), Some(end)) => (start, end),
+        };
+        if !start.is_recorded() {
+            return Measure::Assumed(from.to_string());
+        }
+        if !end.is_recorded() {
+            return Measure::Assumed(to.to_string());
+        }
+        Measure::Measured((end.at - start.at).num_seconds())
+    }
+
+    /// Whether this incident's severity calls for a postmortem: historical
+    /// records (written down long after the fact) never do.
+    pub fn needs_postmortem(&self, config: &Config) -> bool {
+        !self.historical && config.needs_postmortem(&self.severity)
     }
 }

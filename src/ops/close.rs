@@ -50,7 +50,7 @@ pub fn close(
     }
     let mut publication = None;
     let mut blockers = Vec::new();
-    if config.needs_postmortem(&incident.severity) {
+    if incident.needs_postmortem(&config) {
         match state(store, &config, &tree, &folder)? {
             PostmortemState::Published { publication: p, .. } => publication = Some(p),
             PostmortemState::None => blockers.push(format!(

@@ -29,6 +29,8 @@ pub struct DeclareRequest {
     /// When it was declared, for writing down a past incident; default now.
     pub declared_at: Option<String>,
     pub links: Vec<String>,
+    /// Written down long after the fact: no postmortem expected.
+    pub historical: bool,
 }
 
 #[derive(Debug)]
@@ -119,6 +121,7 @@ pub fn declare(store: &Store, request: &DeclareRequest, now: Timestamp) -> Resul
             author_email: identity.author.email.clone(),
             links: request.links.clone(),
             roles: roles.clone(),
+            historical: request.historical,
         };
         let incident = Incident::replay(&config, &folder, &declaration, &[]);
         incident.ensure_milestone_order(&config, None, &zone)?;

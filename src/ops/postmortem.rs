@@ -317,7 +317,7 @@ pub fn write(
 pub fn for_resolution(store: &Store, context: &UpdateContext<'_>) -> Result<Option<FileWrite>> {
     let (config, tree, folder, after) =
         (context.config, context.tree, context.folder, context.after);
-    if !config.needs_postmortem(&after.severity) || config.is_open(&after.status) {
+    if !after.needs_postmortem(config) || config.is_open(&after.status) {
         return Ok(None);
     }
     let path = postmortem_path(&folder.path);
