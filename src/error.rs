@@ -121,12 +121,58 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    #[error("could not {action} '{remote}' ({url}): {}", failure.describe(detail))]
+    Remote {
+        remote: String,
+        url: String,
+        /// "fetch from", "push to" or "read".
+        action: &'static str,
+        failure: RemoteFailure,
+        /// What git or the remote said.
+        detail: String,
+    },
+
     #[error("git: {0}")]
     Git(#[from] git2::Error),
 
     /// Reading objects through gitoxide (the report's incident reader).
     #[error("git: {message}")]
     GitRead { message: String },
+}
+
+/// Why talking to a remote failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoteFailure {
+    /// The network, the host or the repository could not be reached.
+    Unreachable,
+    /// The remote refused the credentials.
+    AuthRefused,
+    /// A local-path remote names a folder that does not exist.
+    PathMissing,
+    /// A hook (the remote's or the local `pre-push`) refused.
+    Rejected,
+    /// The branch asked for is not on the remote.
+    NoSuchBranch,
+}
+
+impl RemoteFailure {
+    fn describe(self, detail: &str) -> String {
+        let what = match self {
+            RemoteFailure::Unreachable => "the remote could not be reached",
+            RemoteFailure::AuthRefused => "authentication was refused",
+            RemoteFailure::PathMissing => "the remote's path does not exist",
+            RemoteFailure::Rejected => "the push was rejected",
+            RemoteFailure::NoSuchBranch => "the remote has no such branch",
+        };
+        if detail.is_empty() {
+            what.to_string()
+        } else {
+            format!(
+                "{what}:\n{}",
+                list_lines(&detail.lines().map(str::to_string).collect::<Vec<_>>())
+            )
+        }
+    }
 }
 
 fn list_lines(items: &[String]) -> String {
@@ -177,6 +223,17 @@ impl Error {
                 "set it with `git config --global {key} \"...\"` (or GIT_AUTHOR_NAME / GIT_AUTHOR_EMAIL)"
             ),
             Error::Contention { .. } => "another program keeps committing; try again in a moment".into(),
+            Error::Remote { remote, failure, .. } => match failure {
+                RemoteFailure::Unreachable => format!(
+                    "nothing was changed, and everything recorded is safe in this clone; check the network and the remote's URL (`git remote -v`), then try again (`git fetch {remote}` shows git's own view)"
+                ),
+                RemoteFailure::AuthRefused => "nothing was changed; for ssh, check that your key is loaded (`ssh-add -l`) and accepted by the server; for https, that git's credential helper has a valid token".into(),
+                RemoteFailure::PathMissing => format!(
+                    "point the remote at an existing repository: `git remote set-url {remote} PATH` (create one with `git init --bare PATH`)"
+                ),
+                RemoteFailure::Rejected => "nothing was changed on the remote; the lines above say why it refused".into(),
+                RemoteFailure::NoSuchBranch => format!("`git ls-remote {remote}` lists the branches it has"),
+            },
             Error::IndexLocked { path } => format!(
                 "wait for that git command to finish; if none is running (it crashed), delete {}",
                 path.display()

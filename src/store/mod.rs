@@ -13,6 +13,7 @@
 //! and every history scan reads, only small trees.
 
 pub mod identity;
+pub mod remote;
 pub mod write;
 
 use std::path::{Path, PathBuf};
