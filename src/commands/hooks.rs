@@ -216,7 +216,12 @@ fn test(context: &Context, args: TestArgs) -> Result<()> {
 
 /// A failed run's description with the last lines of its output.
 fn with_output(run: &Run) -> String {
+    with_output_after(run, "")
+}
+
+fn with_output_after(run: &Run, after: &str) -> String {
     let mut text = run.describe();
+    text.push_str(after);
     if let runner::Ending::Failed { output, .. } = &run.ending
         && !output.is_empty()
     {
@@ -229,9 +234,9 @@ fn with_output(run: &Run) -> String {
 
 fn report_failures(context: &Context, runs: &[Run]) {
     for run in runs.iter().filter(|r| !r.ok()) {
-        context.warn(&format!(
-            "{}; queued for `incident hooks retry` (log: .git/incident/hooks.log)",
-            with_output(run)
+        context.warn(&with_output_after(
+            run,
+            "; queued for `incident hooks retry` (log: .git/incident/hooks.log)",
         ));
     }
 }

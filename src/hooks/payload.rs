@@ -77,7 +77,8 @@ pub fn repo_name(store: &Store) -> String {
     {
         return without_credentials(url);
     }
-    store.workdir().display().to_string()
+    let path = store.workdir().display().to_string();
+    path.trim_end_matches('/').to_string()
 }
 
 /// `https://user:token@host/x` → `https://host/x`.
