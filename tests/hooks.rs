@@ -56,7 +56,10 @@ fn conforms(schema: &Value, value: &Value, at: &str) {
     if let Some(pattern) = schema.get("pattern").and_then(Value::as_str) {
         let text = value.as_str().unwrap_or_default();
         if pattern == "^[0-9a-f]{40}$" {
-            assert!(text.len() == 40 && text.bytes().all(|b| b.is_ascii_hexdigit()), "{at}: {text}");
+            assert!(
+                text.len() == 40 && text.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{at}: {text}"
+            );
         } else if pattern.starts_with("^incident") {
             assert!(text.starts_with("incident."), "{at}: {text}");
         }
@@ -95,7 +98,10 @@ fn conforms(schema: &Value, value: &Value, at: &str) {
 }
 
 fn schema() -> Value {
-    let path = format!("{}/schemas/hook-event.schema.json", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/schemas/hook-event.schema.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -124,12 +130,18 @@ fn a_recorder_hook_gets_each_event_as_json_matching_the_schema() {
     assert_eq!(events[0]["commit"], declared_commit);
     assert_eq!(events[0]["data"]["incident"]["services"][0], "checkout");
     // One commit, two events: status then note, each with its file name as id.
-    let kinds: Vec<&str> = events[1..].iter().map(|e| e["type"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = events[1..]
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds, ["incident.status", "incident.note"]);
     for event in &events[1..] {
         assert_eq!(event["commit"], update_commit);
         let file = event["data"]["file"].as_str().unwrap();
-        assert!(file.ends_with(&format!("{}.toml", event["id"].as_str().unwrap())), "{file}");
+        assert!(
+            file.ends_with(&format!("{}.toml", event["id"].as_str().unwrap())),
+            "{file}"
+        );
         assert!(repo.path.join(file).is_file());
         assert_eq!(event["data"]["incident"]["status"], "identified");
     }
@@ -160,7 +172,12 @@ fn a_recorder_hook_gets_each_event_as_json_matching_the_schema() {
     assert_eq!(lines(&log).len(), 4);
     // --no-hooks and INCIDENT_HOOKS=0.
     repo.ok(&["--no-hooks", "update", &id, "-m", "quiet"]);
-    let out = repo.command().env("INCIDENT_HOOKS", "0").args(["update", &id, "-m", "quiet too"]).output().unwrap();
+    let out = repo
+        .command()
+        .env("INCIDENT_HOOKS", "0")
+        .args(["update", &id, "-m", "quiet too"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert_eq!(lines(&log).len(), 4);
     assert_eq!(repo.git(&["status", "--porcelain"]), "");
@@ -170,7 +187,11 @@ fn a_recorder_hook_gets_each_event_as_json_matching_the_schema() {
 fn versioned_hooks_run_only_once_trusted_and_an_edit_revokes_trust() {
     let repo = Repo::init();
     let log = repo.home().join("events.jsonl");
-    std::fs::write(repo.path.join("incidents/hooks.toml"), recorder("shared", "\"declared\"", &log)).unwrap();
+    std::fs::write(
+        repo.path.join("incidents/hooks.toml"),
+        recorder("shared", "\"declared\"", &log),
+    )
+    .unwrap();
     repo.git(&["add", "incidents/hooks.toml"]);
     repo.git(&["commit", "-qm", "shared hooks"]);
 
@@ -178,19 +199,28 @@ fn versioned_hooks_run_only_once_trusted_and_an_edit_revokes_trust() {
     assert!(out.status.success());
     assert!(!log.exists(), "an untrusted hook ran");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("incidents/hooks.toml is not trusted in this clone"), "{err}");
+    assert!(
+        err.contains("incidents/hooks.toml is not trusted in this clone"),
+        "{err}"
+    );
     let listed = repo.ok(&["hooks", "list"]);
     assert!(listed.contains("no: not trusted"), "{listed}");
     let refused = repo.fails(1, &["hooks", "test", "shared"]);
     assert!(refused.contains("incident hooks trust"), "{refused}");
 
     let trusted = repo.ok(&["hooks", "trust"]);
-    assert!(trusted.contains("is trusted now") && trusted.contains("shared"), "{trusted}");
+    assert!(
+        trusted.contains("is trusted now") && trusted.contains("shared"),
+        "{trusted}"
+    );
     repo.declare(&["Second", "-s", "SEV3"]);
     assert_eq!(lines(&log).len(), 1);
 
     // Someone edits the file (as a pull would): trust is gone.
-    let edited = format!("{}\n# edited\n", std::fs::read_to_string(repo.path.join("incidents/hooks.toml")).unwrap());
+    let edited = format!(
+        "{}\n# edited\n",
+        std::fs::read_to_string(repo.path.join("incidents/hooks.toml")).unwrap()
+    );
     std::fs::write(repo.path.join("incidents/hooks.toml"), edited).unwrap();
     repo.git(&["commit", "-qam", "edit hooks"]);
     let out = repo.run(&["declare", "Third", "-s", "SEV3"]);
@@ -221,18 +251,33 @@ fn failing_and_hanging_hooks_leave_the_commit_warn_log_and_queue_for_retry() {
     let started = std::time::Instant::now();
     let out = repo.run(&["declare", "Flaky receiver", "-s", "SEV2"]);
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(repo.commit_count(), before + 1);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("warning: hook 'flaky' failed with exit code 7"), "{err}");
+    assert!(
+        err.contains("warning: hook 'flaky' failed with exit code 7"),
+        "{err}"
+    );
     assert!(err.contains("receiver down"), "{err}");
-    assert!(err.contains("warning: hook 'hangs' did not finish within its timeout"), "{err}");
+    assert!(
+        err.contains("warning: hook 'hangs' did not finish within its timeout"),
+        "{err}"
+    );
     assert!(err.contains("incident hooks retry"), "{err}");
     let log = std::fs::read_to_string(repo.path.join(".git/incident/hooks.log")).unwrap();
     assert!(log.contains("failed exit=7 hook=flaky"), "{log}");
     assert!(log.contains("timeout hook=hangs"), "{log}");
-    assert!(!log.contains("token-s3cr3t") && !log.contains("receiver down"), "{log}");
-    let queue = std::fs::read_dir(repo.path.join(".git/incident/hooks-queue")).unwrap().count();
+    assert!(
+        !log.contains("token-s3cr3t") && !log.contains("receiver down"),
+        "{log}"
+    );
+    let queue = std::fs::read_dir(repo.path.join(".git/incident/hooks-queue"))
+        .unwrap()
+        .count();
     assert_eq!(queue, 2);
     assert_eq!(repo.git(&["status", "--porcelain"]), "");
 
@@ -245,11 +290,17 @@ fn failing_and_hanging_hooks_leave_the_commit_warn_log_and_queue_for_retry() {
             .replace("sleep 30; echo late", "true"),
     );
     let retried = repo.ok(&["hooks", "retry"]);
-    assert!(retried.contains("2 queued delivery(ies) sent, 0 still queued"), "{retried}");
+    assert!(
+        retried.contains("2 queued delivery(ies) sent, 0 still queued"),
+        "{retried}"
+    );
     let got = lines(&delivered);
     assert_eq!(got.len(), 1);
     assert_eq!(got[0]["type"], "incident.declared");
-    assert_eq!(repo.ok(&["hooks", "retry"]).trim(), "0 queued delivery(ies) sent, 0 still queued");
+    assert_eq!(
+        repo.ok(&["hooks", "retry"]).trim(),
+        "0 queued delivery(ies) sent, 0 still queued"
+    );
 }
 
 #[test]
@@ -273,7 +324,11 @@ fn a_hook_that_records_on_its_own_incident_commits_and_nesting_stops() {
     let shown = repo.show(id[0]["id"].as_str().unwrap());
     assert_eq!(support::notes(&shown).len(), 3);
     let log = std::fs::read_to_string(repo.path.join(".git/incident/hooks.log")).unwrap();
-    assert_eq!(log.lines().filter(|l| l.contains(" ok hook=echo")).count(), 3, "{log}");
+    assert_eq!(
+        log.lines().filter(|l| l.contains(" ok hook=echo")).count(),
+        3,
+        "{log}"
+    );
     let check = repo.run(&["check"]);
     assert!(check.status.success());
     assert_eq!(repo.git(&["status", "--porcelain"]), "");
@@ -286,7 +341,12 @@ fn hooks_run_since_notifies_each_event_once() {
     let log = repo.home().join("central.jsonl");
     // Responders' clones record with hooks off; CI notifies centrally.
     let quiet = |args: &[&str]| {
-        let out = repo.command().env("INCIDENT_HOOKS", "0").args(args).output().unwrap();
+        let out = repo
+            .command()
+            .env("INCIDENT_HOOKS", "0")
+            .args(args)
+            .output()
+            .unwrap();
         assert!(out.status.success());
         String::from_utf8(out.stdout).unwrap()
     };
@@ -299,7 +359,10 @@ fn hooks_run_since_notifies_each_event_once() {
 
     let first = repo.ok(&["hooks", "run", "--since", &start]);
     assert!(first.starts_with("3 event(s) in 2 commit(s)"), "{first}");
-    let ids: Vec<String> = lines(&log).iter().map(|e| e["id"].as_str().unwrap().to_string()).collect();
+    let ids: Vec<String> = lines(&log)
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(ids.len(), 3);
     assert_eq!(ids[0], format!("declared-{id}"));
     // The same range again: the mark says it was done.
@@ -336,7 +399,10 @@ fn the_webhook_sender_signs_per_standard_webhooks() {
     repo.now = real_now();
     let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     let received = repo.home().join("received.jsonl");
-    let receiver = format!("{}/tests/fixtures/hooks/webhook_receiver.py", env!("CARGO_MANIFEST_DIR"));
+    let receiver = format!(
+        "{}/tests/fixtures/hooks/webhook_receiver.py",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let mut server = Command::new("python3")
         .args([receiver.as_str(), received.to_str().unwrap(), secret, "2"])
         .stdout(Stdio::piped())
@@ -359,7 +425,11 @@ fn the_webhook_sender_signs_per_standard_webhooks() {
         .args(["--format", "json", "declare", "Signed", "-s", "SEV1"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let id: Value = serde_json::from_slice(&out.stdout).unwrap();
     let id = id["id"].as_str().unwrap().to_string();
     // A wrong secret: the receiver refuses, the hook fails and is queued.

@@ -13,7 +13,10 @@ use support::Repo;
 fn datasets() -> PathBuf {
     // The shared datasets beside the project (CI has a copy there too).
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for candidate in [here.join("../shared/datasets"), here.join("../../shared/datasets")] {
+    for candidate in [
+        here.join("../shared/datasets"),
+        here.join("../../shared/datasets"),
+    ] {
         if candidate.is_dir() {
             return candidate;
         }
@@ -26,7 +29,11 @@ fn utc_repo() -> Repo {
     let repo = Repo::init();
     let config = repo.path.join("incidents/config.toml");
     let text = std::fs::read_to_string(&config).unwrap();
-    std::fs::write(&config, text.replace("timezone = \"local\"", "timezone = \"UTC\"")).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("timezone = \"local\"", "timezone = \"UTC\""),
+    )
+    .unwrap();
     repo.git(&["commit", "-qam", "times in UTC"]);
     repo
 }
@@ -66,7 +73,15 @@ fn figures(mut values: Vec<i64>) -> (usize, i64, i64, i64) {
 }
 
 fn report(repo: &Repo) -> Value {
-    let out = repo.ok(&["--format", "json", "report", "--since", "2000-01-01", "--until", "2026-11-01"]);
+    let out = repo.ok(&[
+        "--format",
+        "json",
+        "report",
+        "--since",
+        "2000-01-01",
+        "--until",
+        "2026-11-01",
+    ]);
     serde_json::from_str::<Value>(&out).unwrap()["metrics"].clone()
 }
 
@@ -80,11 +95,20 @@ fn cstate_time(text: &str) -> DateTime<FixedOffset> {
     };
     let body = body.replace('T', " ");
     let (date, time) = body.split_once(' ').unwrap();
-    let time = if time.len() == 7 { format!("0{time}") } else { time.to_string() };
-    let naive = NaiveDateTime::parse_from_str(&format!("{date} {time}"), "%Y-%m-%d %H:%M:%S").unwrap();
-    let minutes: i32 = offset[1..3].parse::<i32>().unwrap() * 60 + offset[4..6].parse::<i32>().unwrap();
+    let time = if time.len() == 7 {
+        format!("0{time}")
+    } else {
+        time.to_string()
+    };
+    let naive =
+        NaiveDateTime::parse_from_str(&format!("{date} {time}"), "%Y-%m-%d %H:%M:%S").unwrap();
+    let minutes: i32 =
+        offset[1..3].parse::<i32>().unwrap() * 60 + offset[4..6].parse::<i32>().unwrap();
     let sign = if offset.starts_with('-') { -1 } else { 1 };
-    FixedOffset::east_opt(sign * minutes * 60).unwrap().from_local_datetime(&naive).unwrap()
+    FixedOffset::east_opt(sign * minutes * 60)
+        .unwrap()
+        .from_local_datetime(&naive)
+        .unwrap()
 }
 
 #[test]
@@ -96,7 +120,11 @@ fn the_jenkins_cstate_site_imports_with_the_figures_its_data_gives() {
     assert_eq!(report_json["found"], 297);
     assert_eq!(report_json["imported"].as_array().unwrap().len(), 297);
     assert_eq!(report_json["problems"], Value::Array(vec![]));
-    assert_eq!(repo.commit_count(), before + 1, "one commit for the whole import");
+    assert_eq!(
+        repo.commit_count(),
+        before + 1,
+        "one commit for the whole import"
+    );
     let subject = repo.git(&["log", "-1", "--format=%s"]);
     assert_eq!(subject.trim(), "Import 297 incidents from cstate (issues)");
     check_is_clean(&repo);
@@ -115,7 +143,8 @@ fn the_jenkins_cstate_site_imports_with_the_figures_its_data_gives() {
                 .unwrap()
                 .to_string()
         };
-        let seconds = (cstate_time(&field("resolvedWhen")) - cstate_time(&field("date"))).num_seconds();
+        let seconds =
+            (cstate_time(&field("resolvedWhen")) - cstate_time(&field("date"))).num_seconds();
         if seconds < 0 {
             before_start += 1;
         } else {
@@ -128,7 +157,12 @@ fn the_jenkins_cstate_site_imports_with_the_figures_its_data_gives() {
     assert_eq!(metrics["incidents"], 297);
     let ttr = &metrics["time_to_resolve"];
     assert_eq!(
-        (ttr["n"].as_u64().unwrap() as usize, ttr["median_seconds"].as_i64().unwrap(), ttr["p90_seconds"].as_i64().unwrap(), ttr["mean_seconds"].as_i64().unwrap()),
+        (
+            ttr["n"].as_u64().unwrap() as usize,
+            ttr["median_seconds"].as_i64().unwrap(),
+            ttr["p90_seconds"].as_i64().unwrap(),
+            ttr["mean_seconds"].as_i64().unwrap()
+        ),
         (n, median, p90, mean)
     );
     assert_eq!(ttr["excluded_by_reason"]["milestone_missing"], before_start);
@@ -155,12 +189,20 @@ fn the_jenkins_cstate_site_imports_with_the_figures_its_data_gives() {
     assert_eq!(puppet["status"], "resolved");
     assert!(puppet["milestones"]["resolved"].is_null(), "{puppet}");
     let notes = support::notes(&puppet);
-    assert!(notes.iter().any(|n| n.contains("2021-09-20 13:00") && n.contains("left unset")), "{notes:?}");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("2021-09-20 13:00") && n.contains("left unset")),
+        "{notes:?}"
+    );
 
     // Again: nothing new, no commit, and it says so.
     let head = repo.git(&["rev-parse", "HEAD"]);
     let again = repo.ok(&["import", "cstate", dir.to_str().unwrap()]);
-    assert!(again.contains("Nothing to import: all 297 incident(s) from cstate were imported before"), "{again}");
+    assert!(
+        again.contains("Nothing to import: all 297 incident(s) from cstate were imported before"),
+        "{again}"
+    );
     assert_eq!(repo.git(&["rev-parse", "HEAD"]), head);
 }
 
@@ -183,10 +225,14 @@ fn the_githubstatus_statuspage_history_imports_with_the_durations_its_data_gives
     // stated start is not after the first post (created_at).
     let mut expected = std::collections::BTreeMap::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
-        let document: Value = serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
+        let document: Value =
+            serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
         let incident = &document["incident"];
         let created = statuspage_seconds(incident["created_at"].as_str().unwrap());
-        let started = incident["started_at"].as_str().map(statuspage_seconds).filter(|s| *s <= created);
+        let started = incident["started_at"]
+            .as_str()
+            .map(statuspage_seconds)
+            .filter(|s| *s <= created);
         let resolved = incident["resolved_at"].as_str().map(statuspage_seconds);
         let duration = match (started, resolved) {
             (Some(s), Some(r)) if r >= s => Some(r - s),
@@ -204,7 +250,10 @@ fn the_githubstatus_statuspage_history_imports_with_the_durations_its_data_gives
         assert_eq!(&row[column("historical")], "true");
         assert_eq!(&row[column("source_system")], "statuspage");
         let value = &row[column("time_to_resolve_seconds")];
-        got.insert(row[column("source_id")].to_string(), (!value.is_empty()).then(|| value.parse::<i64>().unwrap()));
+        got.insert(
+            row[column("source_id")].to_string(),
+            (!value.is_empty()).then(|| value.parse::<i64>().unwrap()),
+        );
     }
     assert_eq!(got, expected);
     let with_duration: Vec<i64> = expected.values().flatten().copied().collect();
@@ -214,7 +263,11 @@ fn the_githubstatus_statuspage_history_imports_with_the_durations_its_data_gives
     // One incident in detail: its updates are notes, its states status changes.
     let row_of = |source: &str| {
         let mut reader = csv::Reader::from_reader(csv.as_bytes());
-        reader.records().map(|r| r.unwrap()).find(|r| &r[column("source_id")] == source).unwrap()
+        reader
+            .records()
+            .map(|r| r.unwrap())
+            .find(|r| &r[column("source_id")] == source)
+            .unwrap()
     };
     let shown = repo.show(&row_of("00km0kwpz23b")[column("id")]);
     assert_eq!(shown["durations"]["time_to_resolve"], 4203);
@@ -222,9 +275,24 @@ fn the_githubstatus_statuspage_history_imports_with_the_durations_its_data_gives
     assert_eq!(shown["links"][0], "https://stspg.io/xh2z5s3wq1b8");
     let notes = support::notes(&shown);
     assert_eq!(notes.len(), 4);
-    assert!(notes[0].starts_with("Status page update (investigating): We are investigating reports"), "{notes:?}");
-    let statuses: Vec<&str> = shown["timeline"].as_array().unwrap().iter().filter(|e| e["kind"] == "status").map(|e| e["text"].as_str().unwrap()).collect();
-    assert_eq!(statuses, ["status triage → investigating", "status investigating → resolved"]);
+    assert!(
+        notes[0].starts_with("Status page update (investigating): We are investigating reports"),
+        "{notes:?}"
+    );
+    let statuses: Vec<&str> = shown["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "status")
+        .map(|e| e["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "status triage → investigating",
+            "status investigating → resolved"
+        ]
+    );
 }
 
 /// The report's durations from starts nobody stated: `show` and the CSV
@@ -264,7 +332,12 @@ fn statuspage_files_with_bad_records_import_the_rest_unless_strict() {
 
     let state = repo.state();
     let err = repo.fails(1, &["import", "statuspage", file, "--strict"]);
-    assert!(err.contains("1 malformed record(s)") && err.contains("incidents.json:") && err.contains("'last Tuesday' is not a time"), "{err}");
+    assert!(
+        err.contains("1 malformed record(s)")
+            && err.contains("incidents.json:")
+            && err.contains("'last Tuesday' is not a time"),
+        "{err}"
+    );
     assert_eq!(repo.state(), state, "--strict wrote nothing");
 
     let dry = repo.ok(&["import", "statuspage", file, "--dry-run"]);
@@ -280,11 +353,22 @@ fn statuspage_files_with_bad_records_import_the_rest_unless_strict() {
         .position(|l| l.contains("\"id\": \"00ymkms22sz7\""))
         .unwrap()
         + 1;
-    assert!(stderr.contains(&format!("incidents.json:{line}: created_at: 'last Tuesday' is not a time")), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "incidents.json:{line}: created_at: 'last Tuesday' is not a time"
+        )),
+        "{stderr}"
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("Imported 2 incident(s)"));
     check_is_clean(&repo);
     // Fixed and imported again: only the third is new.
-    let again = import_json(&repo, &["statuspage", dir.join("00ymkms22sz7.json").to_str().unwrap()]);
+    let again = import_json(
+        &repo,
+        &[
+            "statuspage",
+            dir.join("00ymkms22sz7.json").to_str().unwrap(),
+        ],
+    );
     assert_eq!(again["imported"].as_array().unwrap().len(), 1);
     let again = import_json(&repo, &["statuspage", dir.to_str().unwrap(), "--dry-run"]);
     assert_eq!(again["already_imported"], 3);
@@ -306,26 +390,57 @@ fn a_csv_export_imports_with_a_column_mapping() {
     .unwrap();
     let file = repo.home().join("pagerduty.csv");
     let map = repo.home().join("pagerduty.toml");
-    let args = ["import", "csv", file.to_str().unwrap(), "--map", map.to_str().unwrap()];
+    let args = [
+        "import",
+        "csv",
+        file.to_str().unwrap(),
+        "--map",
+        map.to_str().unwrap(),
+    ];
     let out = repo.run(&args);
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("pagerduty.csv:4: column 'Created': 'yesterday-ish' is not a time in the format %d/%m/%Y %H:%M"), "{stderr}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("Imported 3 incident(s)"));
     check_is_clean(&repo);
-    let list: Value = serde_json::from_str(&repo.ok(&["--format", "json", "list", "--all"])).unwrap();
-    let first = list.as_array().unwrap().iter().find(|i| i["title"] == "Checkout errors").unwrap();
+    let list: Value =
+        serde_json::from_str(&repo.ok(&["--format", "json", "list", "--all"])).unwrap();
+    let first = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["title"] == "Checkout errors")
+        .unwrap();
     let shown = repo.show(first["id"].as_str().unwrap());
     // Read in Berlin time (the offset is kept); an hour to resolve, acknowledged as stated.
     assert_eq!(shown["milestones"]["started"], "2026-11-15T02:40:00+01:00");
     assert_eq!(shown["durations"]["time_to_resolve"], 3600);
     assert_eq!(shown["durations"]["time_to_acknowledge"], Value::Null);
-    assert_eq!(shown["milestones"]["acknowledged"], "2026-11-15T02:45:00+01:00");
+    assert_eq!(
+        shown["milestones"]["acknowledged"],
+        "2026-11-15T02:45:00+01:00"
+    );
     assert_eq!(shown["severity"], "SEV2");
-    assert_eq!(shown["services"], serde_json::json!(["checkout", "payments"]));
-    let toml = std::fs::read_to_string(repo.path.join(shown["folder"].as_str().unwrap()).join("incident.toml")).unwrap();
-    assert!(toml.contains("historical = true") && toml.contains("system = \"pagerduty\"") && toml.contains("id = \"PD-1\""), "{toml}");
+    assert_eq!(
+        shown["services"],
+        serde_json::json!(["checkout", "payments"])
+    );
+    let toml = std::fs::read_to_string(
+        repo.path
+            .join(shown["folder"].as_str().unwrap())
+            .join("incident.toml"),
+    )
+    .unwrap();
+    assert!(
+        toml.contains("historical = true")
+            && toml.contains("system = \"pagerduty\"")
+            && toml.contains("id = \"PD-1\""),
+        "{toml}"
+    );
     // Idempotent.
     let again = repo.ok(&args);
-    assert!(again.contains("Nothing imported from csv (4 found, 3 imported before, 1 malformed)"), "{again}");
+    assert!(
+        again.contains("Nothing imported from csv (4 found, 3 imported before, 1 malformed)"),
+        "{again}"
+    );
 }

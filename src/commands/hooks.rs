@@ -131,7 +131,9 @@ fn list(context: &Context) -> Result<()> {
         context.print("No hooks. Add [[hook]] tables to .git/incident/hooks.toml, ~/.config/incident/hooks.toml or incidents/hooks.toml (see README.md, Hooks).\n")?;
         return Ok(());
     }
-    let mut rows = Rows::new(&["NAME", "SOURCE", "ON", "SEVERITY", "TIMEOUT", "RUNS", "COMMAND"]);
+    let mut rows = Rows::new(&[
+        "NAME", "SOURCE", "ON", "SEVERITY", "TIMEOUT", "RUNS", "COMMAND",
+    ]);
     for (hook, runs) in &all {
         rows.push(vec![
             Value::from(hook.name.as_str()),
@@ -167,7 +169,11 @@ fn trust(context: &Context) -> Result<()> {
             hook.run.join(" ")
         ));
     }
-    let verb = if trusted.already { "was trusted already" } else { "is trusted now" };
+    let verb = if trusted.already {
+        "was trusted already"
+    } else {
+        "is trusted now"
+    };
     out.push_str(&format!(
         "{} {verb} in this clone (sha256 {}…); {} hook(s). Any edit to it revokes this.\n",
         hook_config::REPOSITORY_FILE,
@@ -301,11 +307,14 @@ fn retry(context: &Context) -> Result<()> {
 fn send_webhook(context: &Context, args: WebhookArgs) -> Result<()> {
     if !(args.url.starts_with("https://") || args.url.starts_with("http://")) {
         return Err(Error::Usage {
-            message: format!("--url '{}' must start with https:// or http://", webhook::redact_url(&args.url)),
+            message: format!(
+                "--url '{}' must start with https:// or http://",
+                webhook::redact_url(&args.url)
+            ),
         });
     }
-    let timeout: Duration = hook_config::parse_timeout(&args.timeout)
-        .map_err(|message| Error::Usage { message })?;
+    let timeout: Duration =
+        hook_config::parse_timeout(&args.timeout).map_err(|message| Error::Usage { message })?;
     let secret = std::env::var(&args.secret_env).unwrap_or_default();
     if secret.trim().is_empty() {
         return Err(Error::InvalidInput {

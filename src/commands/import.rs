@@ -99,7 +99,10 @@ fn summary(report: &ImportReport) -> String {
                 report.already, report.source
             )
         } else {
-            format!("Nothing imported from {} ({tail}); nothing changed\n", report.source)
+            format!(
+                "Nothing imported from {} ({tail}); nothing changed\n",
+                report.source
+            )
         };
     }
     match (report.dry_run, report.commit) {

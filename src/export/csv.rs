@@ -102,7 +102,12 @@ pub fn export(store: &Store, as_of: Option<&str>) -> Result<String> {
         row.push(incident.caused_by.join("; "));
         row.push(incident.links.join(" "));
         row.push(incident.summary.clone());
-        row.push(source.as_ref().map(|s| s.system.clone()).unwrap_or_default());
+        row.push(
+            source
+                .as_ref()
+                .map(|s| s.system.clone())
+                .unwrap_or_default(),
+        );
         row.push(source.as_ref().map(|s| s.id.clone()).unwrap_or_default());
         row.push(incident.folder.clone());
         writer.write_record(&row).map_err(csv_error)?;

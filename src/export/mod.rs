@@ -120,20 +120,26 @@ struct Blob {
     bytes: Vec<u8>,
 }
 
-/// The exported commit: HEAD, or `as_of` (a revision).
-pub fn resolve_commit(store: &Store, as_of: Option<&str>) -> Result<Oid> {
-    let rev = as_of.unwrap_or("HEAD");
+/// The commit a revision (id, tag, branch, `HEAD~2`) names.
+pub fn commit_of(store: &Store, rev: &str) -> Option<Oid> {
     store
         .repo
         .revparse_single(rev)
         .and_then(|o| o.peel_to_commit())
         .map(|c| c.id())
-        .map_err(|_| Error::InvalidInput {
-            message: match as_of {
-                Some(rev) => format!("--as-of '{rev}' names no commit here; give a commit id, tag or branch"),
-                None => "the branch has no commits yet; nothing to export".into(),
-            },
-        })
+        .ok()
+}
+
+/// The exported commit: HEAD, or `as_of` (a revision).
+pub fn resolve_commit(store: &Store, as_of: Option<&str>) -> Result<Oid> {
+    commit_of(store, as_of.unwrap_or("HEAD")).ok_or_else(|| Error::InvalidInput {
+        message: match as_of {
+            Some(rev) => {
+                format!("--as-of '{rev}' names no commit here; give a commit id, tag or branch")
+            }
+            None => "the branch has no commits yet; nothing to export".into(),
+        },
+    })
 }
 
 /// The commit that added each file under `incidents/`, from the
@@ -190,7 +196,10 @@ fn incident_folder(path: &str) -> Option<(String, String)> {
     let (year, month, folder, inner) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
     let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
     if digits(year, 4) && digits(month, 2) && id::split_folder_name(folder).is_some() {
-        Some((format!("{DATA_DIR}/{year}/{month}/{folder}"), inner.to_string()))
+        Some((
+            format!("{DATA_DIR}/{year}/{month}/{folder}"),
+            inner.to_string(),
+        ))
     } else {
         None
     }
@@ -301,7 +310,12 @@ pub fn jsonl(store: &Store, as_of: Option<&str>) -> Result<String> {
             record
         };
         if let Some(blob) = &files.declaration {
-            push(&with_incident(file_record("incident", blob, added_by(&blob.path), true)))?;
+            push(&with_incident(file_record(
+                "incident",
+                blob,
+                added_by(&blob.path),
+                true,
+            )))?;
         }
         // Events in replay order; files that do not parse go last, by name.
         let mut events: Vec<(Option<Event>, &Blob, String)> = files
@@ -334,7 +348,12 @@ pub fn jsonl(store: &Store, as_of: Option<&str>) -> Result<String> {
             push(&record)?;
         }
         if let Some(blob) = &files.postmortem {
-            push(&with_incident(file_record("postmortem", blob, added_by(&blob.path), false)))?;
+            push(&with_incident(file_record(
+                "postmortem",
+                blob,
+                added_by(&blob.path),
+                false,
+            )))?;
         }
         let mut actions: Vec<&Blob> = files.actions.iter().collect();
         // The item's own file before its folder of changes, then by name.
@@ -366,7 +385,12 @@ pub fn jsonl(store: &Store, as_of: Option<&str>) -> Result<String> {
             push(&record)?;
         }
         for blob in &files.other {
-            push(&with_incident(file_record("file", blob, added_by(&blob.path), false)))?;
+            push(&with_incident(file_record(
+                "file",
+                blob,
+                added_by(&blob.path),
+                false,
+            )))?;
         }
         push(&with_incident(derived(&config, &folder, parsed, &events)))?;
     }
@@ -382,7 +406,9 @@ fn derived(
     events: &[(Option<Event>, &Blob, String)],
 ) -> Record {
     let mut record = Record::new("derived");
-    record.extra.insert("derived", serde_json::Value::Bool(true));
+    record
+        .extra
+        .insert("derived", serde_json::Value::Bool(true));
     match declaration {
         Some(Ok(declaration)) if events.iter().all(|(e, _, _)| e.is_some()) => {
             let all: Vec<Event> = events.iter().filter_map(|(e, _, _)| e.clone()).collect();

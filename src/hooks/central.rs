@@ -45,12 +45,7 @@ pub fn pending(store: &Store, since: Option<&str>) -> Result<Pending> {
     let tip = store.repo.head()?.peel_to_commit()?.id();
     let since = since
         .map(|rev| {
-            store
-                .repo
-                .revparse_single(rev)
-                .and_then(|o| o.peel_to_commit())
-                .map(|c| c.id())
-                .map_err(|_| Error::InvalidInput {
+            crate::export::commit_of(store, rev).ok_or_else(|| Error::InvalidInput {
                     message: format!(
                         "--since '{rev}' names no commit here; give a commit id, tag or branch (in CI, the commit before the push)"
                     ),

@@ -225,14 +225,12 @@ pub fn load(store: &Store) -> Result<HookSet> {
 /// refused: a versioned link could point anywhere on this machine.
 fn read_plain(path: &Path) -> Result<Option<String>> {
     match std::fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_symlink() || !meta.is_file() => {
-            Err(Error::InvalidInput {
-                message: format!(
-                    "{} is a symbolic link or not a regular file; incident reads hooks only from a plain file",
-                    path.display()
-                ),
-            })
-        }
+        Ok(meta) if meta.file_type().is_symlink() || !meta.is_file() => Err(Error::InvalidInput {
+            message: format!(
+                "{} is a symbolic link or not a regular file; incident reads hooks only from a plain file",
+                path.display()
+            ),
+        }),
         Ok(meta) if meta.len() > tomlfile::MAX_FILE_BYTES as u64 => Err(Error::FileTooLarge {
             file: path.display().to_string(),
             size: usize::try_from(meta.len()).unwrap_or(usize::MAX),
@@ -436,9 +434,13 @@ mod tests {
         assert!(hook.wants("status", "resolved", "SEV1"));
         assert!(!hook.wants("status", "mitigated", "SEV1"));
         assert!(!hook.wants("declared", "declared", "SEV2"));
-        let err = parse("h.toml", "[[hook]]\nname = \"x\"\non = [\"*\"]\nrun = []\n", Origin::User)
-            .unwrap_err()
-            .to_string();
+        let err = parse(
+            "h.toml",
+            "[[hook]]\nname = \"x\"\non = [\"*\"]\nrun = []\n",
+            Origin::User,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("h.toml:1: run:"), "{err}");
     }
 }

@@ -65,7 +65,10 @@ pub fn repo_name(store: &Store) -> String {
     let remotes = store.repo.remotes().ok();
     let names: Vec<String> = remotes
         .iter()
-        .flat_map(|r| r.iter().filter_map(|n| n.ok().flatten().map(str::to_string)))
+        .flat_map(|r| {
+            r.iter()
+                .filter_map(|n| n.ok().flatten().map(str::to_string))
+        })
         .collect();
     let chosen = names
         .iter()
@@ -144,7 +147,12 @@ fn added_files(store: &Store, commit: &git2::Commit<'_>) -> Result<Vec<String>> 
 }
 
 /// The deliveries for what `commit` added, in replay order per incident.
-pub fn for_commit(store: &Store, config: &Config, commit: Oid, repo: &str) -> Result<Vec<Delivery>> {
+pub fn for_commit(
+    store: &Store,
+    config: &Config,
+    commit: Oid,
+    repo: &str,
+) -> Result<Vec<Delivery>> {
     let commit = store.repo.find_commit(commit)?;
     let tree = commit.tree()?;
     let mut by_folder: BTreeMap<String, (bool, Vec<String>)> = BTreeMap::new();
@@ -171,10 +179,7 @@ pub fn for_commit(store: &Store, config: &Config, commit: Oid, repo: &str) -> Re
         let (declaration, events) = store.read_files(&tree, &folder)?;
         let incident = Incident::replay(config, &folder.path, &declaration, &events);
         let state = crate::render::incident::to_json(&incident, config, false);
-        let mut new_events: Vec<&Event> = events
-            .iter()
-            .filter(|e| stems.iter().any(|s| *s == e.id))
-            .collect();
+        let mut new_events: Vec<&Event> = events.iter().filter(|e| stems.contains(&e.id)).collect();
         new_events.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
         let mut push = |kind: &str,
                         trailer: String,
@@ -293,9 +298,7 @@ pub fn sample(
             .iter()
             .rev()
             .filter_map(|eid| events.iter().find(|e| &e.id == eid))
-            .find(|e| {
-                e.change.kind() == kind || crate::ops::event_trailer(&e.change) == kind
-            });
+            .find(|e| e.change.kind() == kind || crate::ops::event_trailer(&e.change) == kind);
         match found {
             Some(event) => {
                 let file = crate::ops::event_file_path(&folder.path, event);
@@ -369,6 +372,9 @@ mod tests {
             without_credentials("https://bob:token@example.com/ops.git"),
             "https://example.com/ops.git"
         );
-        assert_eq!(without_credentials("git@example.com:ops.git"), "git@example.com:ops.git");
+        assert_eq!(
+            without_credentials("git@example.com:ops.git"),
+            "git@example.com:ops.git"
+        );
     }
 }

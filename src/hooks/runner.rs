@@ -44,10 +44,15 @@ pub struct Launch {
 pub enum Ending {
     Succeeded,
     /// Exit code (`None`: killed by a signal) and the last lines of output.
-    Failed { code: Option<i32>, output: String },
+    Failed {
+        code: Option<i32>,
+        output: String,
+    },
     TimedOut,
     /// The program could not be started.
-    NotStarted { reason: String },
+    NotStarted {
+        reason: String,
+    },
 }
 
 /// One hook run on one event.
@@ -69,7 +74,9 @@ impl Run {
     pub fn describe(&self) -> String {
         let what = match &self.ending {
             Ending::Succeeded => "succeeded".to_string(),
-            Ending::Failed { code: Some(code), .. } => format!("failed with exit code {code}"),
+            Ending::Failed {
+                code: Some(code), ..
+            } => format!("failed with exit code {code}"),
             Ending::Failed { code: None, .. } => "was killed by a signal".to_string(),
             Ending::TimedOut => format!(
                 "did not finish within its timeout ({:.1}s) and was stopped",
@@ -267,7 +274,9 @@ fn log(store: &Store, now: Timestamp, run: &Run, commit: &str) -> Result<()> {
     let path = dir.join(LOG_FILE);
     let outcome = match &run.ending {
         Ending::Succeeded => "ok".to_string(),
-        Ending::Failed { code: Some(code), .. } => format!("failed exit={code}"),
+        Ending::Failed {
+            code: Some(code), ..
+        } => format!("failed exit={code}"),
         Ending::Failed { code: None, .. } => "failed signal".to_string(),
         Ending::TimedOut => "timeout".to_string(),
         Ending::NotStarted { .. } => "not-started".to_string(),

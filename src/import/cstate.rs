@@ -139,7 +139,9 @@ fn record(
     };
     let (title, _) = field("title").ok_or_else(|| problem(Some(1), "no title".into()))?;
     let date = time("date")?.ok_or_else(|| problem(Some(1), "no date".into()))?;
-    let severity = field("severity").map(|(v, _)| v).unwrap_or_else(|| "notice".into());
+    let severity = field("severity")
+        .map(|(v, _)| v)
+        .unwrap_or_else(|| "notice".into());
     let resolved = field("resolved").is_some_and(|(v, _)| v.eq_ignore_ascii_case("true"));
     let services = matter
         .lists
@@ -187,7 +189,12 @@ fn split_tracked(body: &str, zone: &Zone) -> (String, Vec<(Timestamp, String)>) 
     let mut rest = body;
     let mut current: Option<Timestamp> = None;
     loop {
-        let next = rest.find("{{<").filter(|&i| rest[i..].trim_start_matches("{{<").trim_start().starts_with("track"));
+        let next = rest.find("{{<").filter(|&i| {
+            rest[i..]
+                .trim_start_matches("{{<")
+                .trim_start()
+                .starts_with("track")
+        });
         let (text, after) = match next {
             Some(i) => (&rest[..i], Some(&rest[i..])),
             None => (rest, None),

@@ -28,7 +28,9 @@ pub fn parse(path: &Path, config: &Config, mapping: &Mapping) -> Result<Parsed> 
     for file in input_files(path, "csv")? {
         let name = file.display().to_string();
         let reader = std::fs::File::open(&file).map_err(io_err(&file))?;
-        let mut reader = ::csv::ReaderBuilder::new().flexible(true).from_reader(reader);
+        let mut reader = ::csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(reader);
         let headers = match reader.headers() {
             Ok(h) => h.clone(),
             Err(e) => {
@@ -42,7 +44,9 @@ pub fn parse(path: &Path, config: &Config, mapping: &Mapping) -> Result<Parsed> 
         };
         let index = |field: &str| {
             let column = mapping.column(field);
-            headers.iter().position(|h| h.trim().eq_ignore_ascii_case(column))
+            headers
+                .iter()
+                .position(|h| h.trim().eq_ignore_ascii_case(column))
         };
         if index("id").is_none() {
             parsed.problems.push(Problem {
@@ -101,10 +105,9 @@ pub fn parse(path: &Path, config: &Config, mapping: &Mapping) -> Result<Parsed> 
                 let id = get("id").ok_or_else(|| problem("the id is empty".into()))?;
                 let started = time("started")?;
                 let detected = time("detected")?;
-                let declared = time("declared")?
-                    .or(started)
-                    .or(detected)
-                    .ok_or_else(|| problem("no time: the row needs a declared, started or detected time".into()))?;
+                let declared = time("declared")?.or(started).or(detected).ok_or_else(|| {
+                    problem("no time: the row needs a declared, started or detected time".into())
+                })?;
                 let mut steps = Vec::new();
                 for milestone in MILESTONES {
                     if let Some(at) = time(milestone)? {
@@ -118,14 +121,18 @@ pub fn parse(path: &Path, config: &Config, mapping: &Mapping) -> Result<Parsed> 
                 if let Some(at) = time("resolved")? {
                     steps.push(Step::Status {
                         at,
-                        to: mapping.status("resolved", &[]).unwrap_or_else(|| "resolved".into()),
+                        to: mapping
+                            .status("resolved", &[])
+                            .unwrap_or_else(|| "resolved".into()),
                         text: resolution.clone(),
                     });
                 }
                 if let Some(at) = time("closed")? {
                     steps.push(Step::Status {
                         at,
-                        to: mapping.status("closed", &[]).unwrap_or_else(|| "closed".into()),
+                        to: mapping
+                            .status("closed", &[])
+                            .unwrap_or_else(|| "closed".into()),
                         text: None,
                     });
                 }

@@ -18,9 +18,12 @@ use crate::export::{EXPORT_FORMAT, EXPORT_VERSION};
 use crate::model::event::{Declaration, Event};
 use crate::model::id;
 use crate::ops::commit_message;
-use crate::store::write::{FileWrite, Plan};
+use crate::store::write::FileWrite;
 use crate::store::{CONFIG_PATH, DATA_DIR, DECLARATION_FILE, EVENTS_DIR, Store};
 use crate::time::Timestamp;
+
+/// (line number in the export, path, content) of one file record.
+type FileLine = (usize, String, Vec<u8>);
 
 #[derive(Debug, Deserialize)]
 struct Line {
@@ -42,7 +45,11 @@ fn safe_path(path: &str) -> bool {
     path.starts_with(&format!("{DATA_DIR}/"))
         && !path.contains('\\')
         && path.split('/').all(|c| {
-            !c.is_empty() && c != "." && c != ".." && !c.eq_ignore_ascii_case(".git") && !c.chars().any(char::is_control)
+            !c.is_empty()
+                && c != "."
+                && c != ".."
+                && !c.eq_ignore_ascii_case(".git")
+                && !c.chars().any(char::is_control)
         })
 }
 
@@ -77,8 +84,8 @@ pub fn import(
         message,
     };
     // path → (line, bytes), by incident folder and repository-wide.
-    let mut folders: BTreeMap<String, (String, Vec<(usize, String, Vec<u8>)>)> = BTreeMap::new();
-    let mut repository: Vec<(usize, String, Vec<u8>)> = Vec::new();
+    let mut folders: BTreeMap<String, (String, Vec<FileLine>)> = BTreeMap::new();
+    let mut repository: Vec<FileLine> = Vec::new();
     let mut header_seen = false;
     for (index, raw) in text.lines().enumerate() {
         let number = index + 1;
@@ -88,7 +95,9 @@ pub fn import(
         let line: Line = match serde_json::from_str(raw) {
             Ok(line) => line,
             Err(e) => {
-                report.problems.push(problem(number, format!("not a JSON record: {e}")));
+                report
+                    .problems
+                    .push(problem(number, format!("not a JSON record: {e}")));
                 continue;
             }
         };
@@ -118,21 +127,30 @@ pub fn import(
         let Some(path) = line.path.filter(|p| safe_path(p)) else {
             report.problems.push(problem(
                 number,
-                format!("a '{}' record without a path under {DATA_DIR}/, or with '..' in it", line.record),
+                format!(
+                    "a '{}' record without a path under {DATA_DIR}/, or with '..' in it",
+                    line.record
+                ),
             ));
             continue;
         };
         let bytes = match (line.text, line.base64) {
             (Some(text), _) => text.into_bytes(),
-            (None, Some(encoded)) => match base64::engine::general_purpose::STANDARD.decode(encoded) {
-                Ok(bytes) => bytes,
-                Err(e) => {
-                    report.problems.push(problem(number, format!("{path}: base64: {e}")));
-                    continue;
+            (None, Some(encoded)) => {
+                match base64::engine::general_purpose::STANDARD.decode(encoded) {
+                    Ok(bytes) => bytes,
+                    Err(e) => {
+                        report
+                            .problems
+                            .push(problem(number, format!("{path}: base64: {e}")));
+                        continue;
+                    }
                 }
-            },
+            }
             (None, None) => {
-                report.problems.push(problem(number, format!("{path}: the record has no text")));
+                report
+                    .problems
+                    .push(problem(number, format!("{path}: the record has no text")));
                 continue;
             }
         };
@@ -180,7 +198,10 @@ pub fn import(
                     continue;
                 }
             }
-            files.push(FileWrite { path, content: bytes });
+            files.push(FileWrite {
+                path,
+                content: bytes,
+            });
         }
     }
     for (folder, (incident_id, items)) in folders {
@@ -223,7 +244,11 @@ pub fn import(
         let title = declaration.map(|d| d.title).unwrap_or_default();
         report.imported.push((incident_id, title));
         report.events += events;
-        files.extend(items.into_iter().map(|(_, path, content)| FileWrite { path, content }));
+        files.extend(
+            items
+                .into_iter()
+                .map(|(_, path, content)| FileWrite { path, content }),
+        );
     }
     report.files = files.len();
     if request.strict && !report.problems.is_empty() {
@@ -266,16 +291,7 @@ pub fn import(
         months.dedup();
         months
     };
-    let (committed, ()) = store.commit_with(now, |_| {
-        Ok((
-            Plan {
-                message: message.clone(),
-                files: files.clone(),
-                guard: guard.clone(),
-            },
-            (),
-        ))
-    })?;
+    let committed = super::commit_import(store, now, &message, &files, &guard, &|_| Ok(()))?;
     report.warnings.extend(committed.warnings);
     report.commit = Some(committed.commit);
     Ok(report)

@@ -55,7 +55,9 @@ impl Mapping {
                 file,
                 line: None,
                 field: "timezone".into(),
-                message: format!("unknown time zone '{zone}'; use \"UTC\" or an IANA name such as \"Europe/Berlin\""),
+                message: format!(
+                    "unknown time zone '{zone}'; use \"UTC\" or an IANA name such as \"Europe/Berlin\""
+                ),
             });
         }
         Ok(mapping)

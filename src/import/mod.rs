@@ -111,9 +111,15 @@ pub enum Step {
         to: String,
         text: Option<String>,
     },
-    Note { at: Timestamp, text: String },
+    Note {
+        at: Timestamp,
+        text: String,
+    },
     /// A milestone the source states, set at its time.
-    Milestone { at: Timestamp, name: String },
+    Milestone {
+        at: Timestamp,
+        name: String,
+    },
 }
 
 impl Step {
@@ -221,7 +227,14 @@ pub fn import(store: &Store, request: &ImportRequest, now: Timestamp) -> Result<
                 break candidate;
             }
         };
-        match build(&config, &system, &record, &incident_id, now, &identity.author) {
+        match build(
+            &config,
+            &system,
+            &record,
+            &incident_id,
+            now,
+            &identity.author,
+        ) {
             Ok(built) => {
                 taken.insert(incident_id.clone());
                 months.insert(built.month.clone());
@@ -249,14 +262,17 @@ pub fn import(store: &Store, request: &ImportRequest, now: Timestamp) -> Result<
     }
     let message = import_message(&report, &request.path);
     let guard: Vec<String> = months.into_iter().collect();
-    let (committed, ()) = store.commit_with(now, |attempt| {
+    let committed = commit_import(store, now, &message, &files, &guard, &|attempt| {
         if attempt.number > 1 {
             // Another writer committed meanwhile: it must not have imported
             // the same records or taken one of our ids.
             let now_known = existing_sources(store, attempt.tree)?;
             let ours: BTreeSet<&String> = report.imported.iter().map(|(id, _)| id).collect();
             let clash = match attempt.tree {
-                Some(tree) => store.folders(tree)?.into_iter().any(|f| ours.contains(&f.id)),
+                Some(tree) => store
+                    .folders(tree)?
+                    .into_iter()
+                    .any(|f| ours.contains(&f.id)),
                 None => false,
             };
             if clash || now_known.len() != known.len() {
@@ -265,18 +281,34 @@ pub fn import(store: &Store, request: &ImportRequest, now: Timestamp) -> Result<
                 });
             }
         }
-        Ok((
-            Plan {
-                message: message.clone(),
-                files: files.clone(),
-                guard: guard.clone(),
-            },
-            (),
-        ))
+        Ok(())
     })?;
     report.warnings.extend(committed.warnings);
     report.commit = Some(committed.commit);
     Ok(report)
+}
+
+/// Commit an import's files in one commit; `recheck` runs on each attempt.
+pub(crate) fn commit_import(
+    store: &Store,
+    now: Timestamp,
+    message: &str,
+    files: &[FileWrite],
+    guard: &[String],
+    recheck: &dyn Fn(&crate::store::write::Attempt<'_>) -> Result<()>,
+) -> Result<crate::store::write::Committed> {
+    let (committed, ()) = store.commit_with(now, |attempt| {
+        recheck(attempt)?;
+        Ok((
+            Plan {
+                message: message.to_string(),
+                files: files.to_vec(),
+                guard: guard.to_vec(),
+            },
+            (),
+        ))
+    })?;
+    Ok(committed)
 }
 
 fn unreachable_jsonl() -> Result<Parsed> {
@@ -323,7 +355,10 @@ fn import_message(report: &ImportReport, path: &Path) -> String {
 }
 
 /// (system, id) of every imported incident in `tree`.
-pub fn existing_sources(store: &Store, tree: Option<&Tree<'_>>) -> Result<BTreeSet<(String, String)>> {
+pub fn existing_sources(
+    store: &Store,
+    tree: Option<&Tree<'_>>,
+) -> Result<BTreeSet<(String, String)>> {
     let mut found = BTreeSet::new();
     let Some(tree) = tree else {
         return Ok(found);
@@ -378,7 +413,8 @@ fn build(
         .map_err(|e| problem(format!("{e}; map it with [severity] in a --map file")))?;
     let mut services = Vec::new();
     for service in &record.services {
-        let service = crate::ops::require_name("service", service).map_err(|e| problem(e.to_string()))?;
+        let service =
+            crate::ops::require_name("service", service).map_err(|e| problem(e.to_string()))?;
         if !services.contains(&service) {
             services.push(service);
         }
@@ -410,7 +446,6 @@ fn build(
     };
     let started_at = stated("impact started", record.started_at, &mut adjustments);
     let detected_at = stated("it was detected", record.detected_at, &mut adjustments);
-    drop(stated);
 
     // The timeline, in time order, kept to the lifecycle.
     let mut steps: Vec<Step> = record.steps.clone();
@@ -431,11 +466,19 @@ fn build(
                 let name = config
                     .check_milestone(&name)
                     .map_err(|e| problem(e.to_string()))?;
-                changes.push((at, Change::Milestone { name, time: Some(at) }));
+                changes.push((
+                    at,
+                    Change::Milestone {
+                        name,
+                        time: Some(at),
+                    },
+                ));
             }
             Step::Status { to, text, .. } => {
                 let to = config.check_state(&to).map_err(|e| {
-                    problem(format!("{e}; map the source's states with [status] in a --map file"))
+                    problem(format!(
+                        "{e}; map the source's states with [status] in a --map file"
+                    ))
                 })?;
                 if to == state {
                     if let Some(text) = text {
@@ -443,9 +486,7 @@ fn build(
                     }
                     continue;
                 }
-                let allowed = config
-                    .state(&state)
-                    .is_some_and(|s| s.next.contains(&to));
+                let allowed = config.state(&state).is_some_and(|s| s.next.contains(&to));
                 if !allowed {
                     let line = format!(
                         "the source moved it to '{to}' at {}, which the lifecycle does not allow from '{state}'; not applied",
@@ -519,11 +560,21 @@ fn build(
     // start): leave the later-named one unset, and say so.
     for _ in 0..8 {
         let incident = Incident::replay(config, &folder, &declaration, &events);
-        let Some((earlier, later)) = incident.milestone_violations(config).into_iter().next() else {
+        let Some((earlier, later)) = incident.milestone_violations(config).into_iter().next()
+        else {
             break;
         };
-        let (drop, other) = if later == "declared" { (earlier, later) } else { (later, earlier) };
-        let show = |name: &str| incident.milestone(name).map(|t| zone.long(&t)).unwrap_or_default();
+        let (drop, other) = if later == "declared" {
+            (earlier, later)
+        } else {
+            (later, earlier)
+        };
+        let show = |name: &str| {
+            incident
+                .milestone(name)
+                .map(|t| zone.long(&t))
+                .unwrap_or_default()
+        };
         let text = format!(
             "the source says {drop} at {}, before {other} at {}; {drop} left unset",
             show(&drop),
@@ -561,10 +612,16 @@ fn build(
     for event in &events {
         files.push(FileWrite {
             path: event_file_path(&folder, event),
-            content: event.to_toml().map_err(|e| problem(e.to_string()))?.into_bytes(),
+            content: event
+                .to_toml()
+                .map_err(|e| problem(e.to_string()))?
+                .into_bytes(),
         });
     }
-    let month = folder.rsplitn(2, '/').nth(1).unwrap_or(DATA_DIR).to_string();
+    let month = folder
+        .rsplit_once('/')
+        .map_or(DATA_DIR, |(month, _)| month)
+        .to_string();
     Ok(Built {
         files,
         events: events.len(),

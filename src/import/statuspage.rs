@@ -156,15 +156,22 @@ fn record(
     }
     updates.sort_by_key(|(at, _)| *at);
     let resolved_at = time(incident, "resolved_at")?;
-    let final_resolved = mapping.status(&status, STATES).as_deref() == Some("resolved")
-        || status == "postmortem";
+    let final_resolved =
+        mapping.status(&status, STATES).as_deref() == Some("resolved") || status == "postmortem";
     let mut resolved_placed = false;
-    let last_resolved_update = updates
-        .iter()
-        .rposition(|(_, u)| mapping.status(&string(u, "status").unwrap_or_default(), STATES).as_deref() == Some("resolved"));
+    let last_resolved_update = updates.iter().rposition(|(_, u)| {
+        mapping
+            .status(&string(u, "status").unwrap_or_default(), STATES)
+            .as_deref()
+            == Some("resolved")
+    });
     for (index, (at, update)) in updates.iter().enumerate() {
         let state = string(update, "status").unwrap_or_default();
-        steps.push(update_as_note(*at, &state, &string(update, "body").unwrap_or_default()));
+        steps.push(update_as_note(
+            *at,
+            &state,
+            &string(update, "body").unwrap_or_default(),
+        ));
         if let Some(to) = mapping.status(&state, STATES) {
             // The move to resolved that stands happened at `resolved_at`.
             let at = match resolved_at {

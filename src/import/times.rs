@@ -31,7 +31,10 @@ pub fn parse(text: &str, zone: &Zone, format: Option<&str>) -> Option<Timestamp>
     let (time, offset) = if let Some(stripped) = rest.strip_suffix(['Z', 'z']) {
         (stripped.trim(), Some("+00:00".to_string()))
     } else if let Some(position) = rest.rfind(['+', '-']).filter(|&p| p > 0) {
-        (rest[..position].trim(), Some(rest[position..].replace(' ', "")))
+        (
+            rest[..position].trim(),
+            Some(rest[position..].replace(' ', "")),
+        )
     } else {
         (rest, None)
     };
@@ -60,13 +63,29 @@ mod tests {
     fn loose_forms() {
         let utc = Zone::parse("UTC").unwrap();
         let p = |s: &str| parse(s, &utc, None).map(|t| t.to_rfc3339());
-        assert_eq!(p("2021-12-15 16:05:00").as_deref(), Some("2021-12-15T16:05:00+00:00"));
-        assert_eq!(p("2021-01-05T9:30:00-00:00").as_deref(), Some("2021-01-05T09:30:00+00:00"));
-        assert_eq!(p("2021-01-05T09:30:00+02:00").as_deref(), Some("2021-01-05T09:30:00+02:00"));
-        assert_eq!(p("2023-01-10T17:04:42.462Z").as_deref(), Some("2023-01-10T17:04:42.462+00:00"));
-        assert_eq!(p("2021-01-05").as_deref(), Some("2021-01-05T00:00:00+00:00"));
+        assert_eq!(
+            p("2021-12-15 16:05:00").as_deref(),
+            Some("2021-12-15T16:05:00+00:00")
+        );
+        assert_eq!(
+            p("2021-01-05T9:30:00-00:00").as_deref(),
+            Some("2021-01-05T09:30:00+00:00")
+        );
+        assert_eq!(
+            p("2021-01-05T09:30:00+02:00").as_deref(),
+            Some("2021-01-05T09:30:00+02:00")
+        );
+        assert_eq!(
+            p("2023-01-10T17:04:42.462Z").as_deref(),
+            Some("2023-01-10T17:04:42.462+00:00")
+        );
+        assert_eq!(
+            p("2021-01-05").as_deref(),
+            Some("2021-01-05T00:00:00+00:00")
+        );
         assert_eq!(p("yesterday"), None);
-        let custom = parse("15/12/2021 16:05", &utc, Some("%d/%m/%Y %H:%M")).map(|t| t.to_rfc3339());
+        let custom =
+            parse("15/12/2021 16:05", &utc, Some("%d/%m/%Y %H:%M")).map(|t| t.to_rfc3339());
         assert_eq!(custom.as_deref(), Some("2021-12-15T16:05:00+00:00"));
     }
 }
