@@ -138,6 +138,16 @@ pub enum Error {
     /// Reading objects through gitoxide (the report's incident reader).
     #[error("git: {message}")]
     GitRead { message: String },
+
+    // Event hooks, imports and exports (issue 15).
+    #[error("{file} {}; its hooks do not run", if *changed { "changed since it was trusted in this clone" } else { "is not trusted in this clone" })]
+    HooksNotTrusted { file: String, changed: bool },
+
+    #[error("could not deliver the webhook to {url}: {detail}")]
+    Webhook { url: String, detail: String },
+
+    #[error("{} malformed record(s) in the import, nothing was imported (--strict):\n{}", problems.len(), list_lines(problems))]
+    ImportRejected { problems: Vec<String> },
 }
 
 /// Why talking to a remote failed.
@@ -234,6 +244,11 @@ impl Error {
                 RemoteFailure::Rejected => "nothing was changed on the remote; the lines above say why it refused".into(),
                 RemoteFailure::NoSuchBranch => format!("`git ls-remote {remote}` lists the branches it has"),
             },
+            Error::HooksNotTrusted { .. } => {
+                "read the file (`cat incidents/hooks.toml`), then run `incident hooks trust` to let its hooks run in this clone".into()
+            }
+            Error::Webhook { .. } => "the event stays queued; `incident hooks retry` sends it again".into(),
+            Error::ImportRejected { .. } => "fix those records, or leave out --strict to import the others and skip them".into(),
             Error::IndexLocked { path } => format!(
                 "wait for that git command to finish; if none is running (it crashed), delete {}",
                 path.display()

@@ -6,6 +6,9 @@
 
 pub mod config;
 pub mod error;
+pub mod export;
+pub mod hooks;
+pub mod import;
 pub mod metrics;
 pub mod model;
 pub mod ops;

@@ -56,6 +56,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub no_input: bool,
 
+    /// Run no event hooks after this command's commit (also INCIDENT_HOOKS=0).
+    #[arg(long, global = true)]
+    pub no_hooks: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -70,6 +74,8 @@ pub enum FormatArg {
     Github,
     /// HTML (incident report only; other commands print Markdown).
     Html,
+    /// JSON Lines (incident export only; other commands print JSON).
+    Jsonl,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -103,6 +109,10 @@ pub enum Command {
     // Sharing and checking (issue 5).
     Check(commands::check::Args),
     Sync(commands::sync::Args),
+    // Event hooks, imports and exports (issue 15).
+    Hooks(commands::hooks::Args),
+    Import(commands::import::Args),
+    Export(commands::export::Args),
 }
 
 /// What every command gets: where to work, how to print, whether to ask.
@@ -115,6 +125,12 @@ pub struct Context {
     pub github_annotations: bool,
     /// `--format html` (for `incident report`; `format` is Markdown then).
     pub html: bool,
+    /// `--no-hooks`.
+    pub no_hooks: bool,
+    /// What hook processes must not inherit from this one's environment.
+    pub hook_env: Vec<(std::ffi::OsString, Option<std::ffi::OsString>)>,
+    /// Commits this command made, for the hooks (see `commands::committed`).
+    commits: std::cell::RefCell<Vec<git2::Oid>>,
 }
 
 impl Context {
@@ -140,12 +156,29 @@ impl Context {
                 FormatArg::Markdown => Format::Markdown,
                 FormatArg::Github => Format::Table,
                 FormatArg::Html => Format::Markdown,
+                FormatArg::Jsonl => Format::Json,
             },
             color,
             interactive,
             github_annotations: matches!(cli.format, FormatArg::Github),
             html: matches!(cli.format, FormatArg::Html),
+            no_hooks: cli.no_hooks,
+            hook_env: ORIGINAL_SSL_CERT_FILE
+                .get()
+                .map(|original| vec![("SSL_CERT_FILE".into(), original.clone())])
+                .unwrap_or_default(),
+            commits: std::cell::RefCell::new(Vec::new()),
         }
+    }
+
+    /// Note a commit this command made: its events go to the hooks once
+    /// the command is done.
+    pub fn record_commit(&self, commit: git2::Oid) {
+        self.commits.borrow_mut().push(commit);
+    }
+
+    pub fn take_commits(&self) -> Vec<git2::Oid> {
+        std::mem::take(&mut *self.commits.borrow_mut())
     }
 
     pub fn store(&self) -> Result<Store> {
@@ -213,20 +246,36 @@ pub fn main() -> ExitCode {
         // Sharing and checking (issue 5).
         Command::Check(args) => commands::check::run(&context, args),
         Command::Sync(args) => commands::sync::run(&context, args),
+        // Event hooks, imports and exports (issue 15).
+        Command::Hooks(args) => commands::hooks::run(&context, args),
+        Command::Import(args) => commands::import::run(&context, args),
+        Command::Export(args) => commands::export::run(&context, args),
     };
+    // The commit stands whatever happened after it: its hooks run.
+    commands::hooks::after_command(&context);
     match result {
         Ok(()) => ExitCode::from(EXIT_OK),
         Err(error) => ExitCode::from(report(&error)),
     }
 }
 
+/// `SSL_CERT_FILE` as it was before [`skip_certificate_loading`] changed it.
+static ORIGINAL_SSL_CERT_FILE: std::sync::OnceLock<Option<std::ffi::OsString>> =
+    std::sync::OnceLock::new();
+
 /// libgit2 initialises OpenSSL when a command first opens the repository,
 /// and OpenSSL then parses every CA certificate of the system bundle: about
 /// 20 ms, a doubling of a typical command's time. Only commands that talk to
 /// a remote need them; the others point OpenSSL at an empty bundle.
 fn skip_certificate_loading(command: &Command) {
-    let talks_to_remotes = matches!(command, Command::Sync(_) | Command::Postmortem(_));
+    let talks_to_remotes = match command {
+        Command::Sync(_) | Command::Postmortem(_) => true,
+        Command::Hooks(args) => args.talks_to_remotes(),
+        _ => false,
+    };
     if !talks_to_remotes {
+        // Hooks' own programs (curl, ...) get the original value back.
+        let _ = ORIGINAL_SSL_CERT_FILE.set(std::env::var_os("SSL_CERT_FILE"));
         // SAFETY: called first thing in main, before any other thread exists.
         unsafe { std::env::set_var("SSL_CERT_FILE", "/dev/null") };
     }

@@ -161,7 +161,7 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
 }
 
 fn print(context: &Context, verb: &str, outcome: &ActionOutcome) -> Result<()> {
-    super::print_warnings(context, &outcome.committed);
+    super::committed(context, &outcome.committed);
     let action = &outcome.action;
     if context.format == Format::Json {
         #[derive(serde::Serialize)]

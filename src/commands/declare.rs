@@ -88,7 +88,7 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
         historical: args.historical,
     };
     let outcome = declare(&store, &request, context.now()?)?;
-    super::print_warnings(context, &outcome.committed);
+    super::committed(context, &outcome.committed);
     let incident = &outcome.incident;
     if context.format == Format::Json {
         #[derive(serde::Serialize)]

@@ -24,6 +24,11 @@ pub mod actions;
 pub mod close;
 pub mod postmortem;
 
+// Event hooks, imports and exports (issue 15).
+pub mod export;
+pub mod hooks;
+pub mod import;
+
 use incident::Result;
 use incident::ops::update::UpdateOutcome;
 use incident::render::Format;
@@ -38,9 +43,17 @@ pub fn print_warnings(context: &Context, committed: &Committed) {
     }
 }
 
+/// A command committed: print the commit's warnings and hand the commit to
+/// the event hooks, which run when the command is done. Every command that
+/// records events calls this once per commit (the hooks' one opt-in line).
+pub fn committed(context: &Context, committed: &Committed) {
+    print_warnings(context, committed);
+    context.record_commit(committed.commit);
+}
+
 /// What every update-like command prints: one line for people, or JSON.
 pub fn print_update(context: &Context, outcome: &UpdateOutcome) -> Result<()> {
-    print_warnings(context, &outcome.committed);
+    committed(context, &outcome.committed);
     let incident = &outcome.incident;
     if context.format == Format::Json {
         #[derive(serde::Serialize)]

@@ -62,6 +62,19 @@ pub struct Declaration {
     /// commits that recorded them means nothing.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub historical: bool,
+    /// Where an imported incident came from (`incident import`): the same
+    /// source and id are never imported twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+}
+
+/// The system an imported incident came from and its id there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// `statuspage`, `cstate`, `csv`, ...
+    pub system: String,
+    pub id: String,
 }
 
 impl Declaration {

@@ -122,6 +122,7 @@ pub fn declare(store: &Store, request: &DeclareRequest, now: Timestamp) -> Resul
             links: request.links.clone(),
             roles: roles.clone(),
             historical: request.historical,
+            source: None,
         };
         let incident = Incident::replay(&config, &folder, &declaration, &[]);
         incident.ensure_milestone_order(&config, None, &zone)?;

@@ -1,0 +1,446 @@
+//! `incident import` through the real binary: each source, the real public
+//! datasets in ../shared/datasets (figures checked against the data
+//! itself), idempotency, --dry-run, malformed records, --strict.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone};
+use serde_json::Value;
+use support::Repo;
+
+fn datasets() -> PathBuf {
+    // The shared datasets beside the project (CI has a copy there too).
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for candidate in [
+        here.join("../shared/datasets"),
+        here.join("../../shared/datasets"),
+    ] {
+        if candidate.is_dir() {
+            return candidate;
+        }
+    }
+    PathBuf::from("/work/shared/datasets")
+}
+
+/// A repository whose config reads and shows UTC (cState's convention).
+fn utc_repo() -> Repo {
+    let repo = Repo::init();
+    let config = repo.path.join("incidents/config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("timezone = \"local\"", "timezone = \"UTC\""),
+    )
+    .unwrap();
+    repo.git(&["commit", "-qam", "times in UTC"]);
+    repo
+}
+
+fn import_json(repo: &Repo, args: &[&str]) -> Value {
+    let mut all = vec!["--format", "json", "import"];
+    all.extend_from_slice(args);
+    serde_json::from_str(&repo.ok(&all)).expect("import json")
+}
+
+fn check_is_clean(repo: &Repo) {
+    let out = repo.run(&["check"]);
+    assert!(
+        out.status.success(),
+        "incident check: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(": 0 errors, 0 warnings"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Nearest-rank percentile, as the report defines it.
+fn rank(sorted: &[i64], p: f64) -> i64 {
+    let index = ((p * sorted.len() as f64).ceil() as usize).max(1) - 1;
+    sorted[index]
+}
+
+/// (n, median, p90, mean) as the report gives them.
+fn figures(mut values: Vec<i64>) -> (usize, i64, i64, i64) {
+    values.sort();
+    let mean = (values.iter().sum::<i64>() as f64 / values.len() as f64).round() as i64;
+    (values.len(), rank(&values, 0.5), rank(&values, 0.9), mean)
+}
+
+fn report(repo: &Repo) -> Value {
+    let out = repo.ok(&[
+        "--format",
+        "json",
+        "report",
+        "--since",
+        "2000-01-01",
+        "--until",
+        "2026-11-01",
+    ]);
+    serde_json::from_str::<Value>(&out).unwrap()["metrics"].clone()
+}
+
+/// A cState time as the data writes it, read independently of incident:
+/// zone-less times are UTC, hours may have one digit.
+fn cstate_time(text: &str) -> DateTime<FixedOffset> {
+    let text = text.trim().trim_matches('"');
+    let (body, offset) = match text.rfind(['+', '-']).filter(|&p| p > 10) {
+        Some(p) => (&text[..p], &text[p..]),
+        None => (text, "+00:00"),
+    };
+    let body = body.replace('T', " ");
+    let (date, time) = body.split_once(' ').unwrap();
+    let time = if time.len() == 7 {
+        format!("0{time}")
+    } else {
+        time.to_string()
+    };
+    let naive =
+        NaiveDateTime::parse_from_str(&format!("{date} {time}"), "%Y-%m-%d %H:%M:%S").unwrap();
+    let minutes: i32 =
+        offset[1..3].parse::<i32>().unwrap() * 60 + offset[4..6].parse::<i32>().unwrap();
+    let sign = if offset.starts_with('-') { -1 } else { 1 };
+    FixedOffset::east_opt(sign * minutes * 60)
+        .unwrap()
+        .from_local_datetime(&naive)
+        .unwrap()
+}
+
+#[test]
+fn the_jenkins_cstate_site_imports_with_the_figures_its_data_gives() {
+    let repo = utc_repo();
+    let dir = datasets().join("jenkins-status/content/issues");
+    let before = repo.commit_count();
+    let report_json = import_json(&repo, &["cstate", dir.to_str().unwrap()]);
+    assert_eq!(report_json["found"], 297);
+    assert_eq!(report_json["imported"].as_array().unwrap().len(), 297);
+    assert_eq!(report_json["problems"], Value::Array(vec![]));
+    assert_eq!(
+        repo.commit_count(),
+        before + 1,
+        "one commit for the whole import"
+    );
+    let subject = repo.git(&["log", "-1", "--format=%s"]);
+    assert_eq!(subject.trim(), "Import 297 incidents from cstate (issues)");
+    check_is_clean(&repo);
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+
+    // What the data gives: time to resolve = resolvedWhen - date; a
+    // resolution before the start is no duration.
+    let mut durations = Vec::new();
+    let mut before_start = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let field = |key: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("{key}:")))
+                .map(str::trim)
+                .unwrap()
+                .to_string()
+        };
+        let seconds =
+            (cstate_time(&field("resolvedWhen")) - cstate_time(&field("date"))).num_seconds();
+        if seconds < 0 {
+            before_start += 1;
+        } else {
+            durations.push(seconds);
+        }
+    }
+    assert_eq!(before_start, 8);
+    let (n, median, p90, mean) = figures(durations);
+    let metrics = report(&repo);
+    assert_eq!(metrics["incidents"], 297);
+    let ttr = &metrics["time_to_resolve"];
+    assert_eq!(
+        (
+            ttr["n"].as_u64().unwrap() as usize,
+            ttr["median_seconds"].as_i64().unwrap(),
+            ttr["p90_seconds"].as_i64().unwrap(),
+            ttr["mean_seconds"].as_i64().unwrap()
+        ),
+        (n, median, p90, mean)
+    );
+    assert_eq!(ttr["excluded_by_reason"]["milestone_missing"], before_start);
+
+    // The three incidents of tests/real_data.rs, as that test expects them.
+    let shown = |source: &str| {
+        let csv = repo.ok(&["export", "--format", "csv"]);
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let headers = reader.headers().unwrap().clone();
+        let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+        let row = reader
+            .records()
+            .map(|r| r.unwrap())
+            .find(|r| &r[column("source_id")] == source)
+            .unwrap();
+        repo.show(&row[column("id")])
+    };
+    let postgres = shown("2026-06-11-postgres-public-db-upgrade");
+    assert_eq!(postgres["services"].as_array().unwrap().len(), 4);
+    assert_eq!(postgres["durations"]["time_to_resolve"], 30 * 60);
+    let jira = shown("2021-12-15-jira-outage");
+    assert_eq!(jira["milestones"]["resolved"], "2021-12-15T16:05:00+00:00");
+    let puppet = shown("2021-09-23-puppet-outage");
+    assert_eq!(puppet["status"], "resolved");
+    assert!(puppet["milestones"]["resolved"].is_null(), "{puppet}");
+    let notes = support::notes(&puppet);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("2021-09-20 13:00") && n.contains("left unset")),
+        "{notes:?}"
+    );
+
+    // Again: nothing new, no commit, and it says so.
+    let head = repo.git(&["rev-parse", "HEAD"]);
+    let again = repo.ok(&["import", "cstate", dir.to_str().unwrap()]);
+    assert!(
+        again.contains("Nothing to import: all 297 incident(s) from cstate were imported before"),
+        "{again}"
+    );
+    assert_eq!(repo.git(&["rev-parse", "HEAD"]), head);
+}
+
+/// Seconds between two Statuspage times, truncated to whole seconds as incident stores them.
+fn statuspage_seconds(text: &str) -> i64 {
+    DateTime::parse_from_rfc3339(text).unwrap().timestamp()
+}
+
+#[test]
+fn the_githubstatus_statuspage_history_imports_with_the_durations_its_data_gives() {
+    let repo = utc_repo();
+    let dir = datasets().join("github-status/incidents");
+    let report_json = import_json(&repo, &["statuspage", dir.to_str().unwrap()]);
+    assert_eq!(report_json["found"], 1282);
+    assert_eq!(report_json["imported"].as_array().unwrap().len(), 1282);
+    assert_eq!(report_json["problems"], Value::Array(vec![]));
+    check_is_clean(&repo);
+
+    // What the data gives per incident: resolved_at - started_at, where the
+    // stated start is not after the first post (created_at).
+    let mut expected = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let document: Value =
+            serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap()).unwrap();
+        let incident = &document["incident"];
+        let created = statuspage_seconds(incident["created_at"].as_str().unwrap());
+        let started = incident["started_at"]
+            .as_str()
+            .map(statuspage_seconds)
+            .filter(|s| *s <= created);
+        let resolved = incident["resolved_at"].as_str().map(statuspage_seconds);
+        let duration = match (started, resolved) {
+            (Some(s), Some(r)) if r >= s => Some(r - s),
+            _ => None,
+        };
+        expected.insert(incident["id"].as_str().unwrap().to_string(), duration);
+    }
+    let csv = repo.ok(&["export", "--format", "csv"]);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let mut got = std::collections::BTreeMap::new();
+    for row in reader.records() {
+        let row = row.unwrap();
+        assert_eq!(&row[column("historical")], "true");
+        assert_eq!(&row[column("source_system")], "statuspage");
+        let value = &row[column("time_to_resolve_seconds")];
+        got.insert(
+            row[column("source_id")].to_string(),
+            (!value.is_empty()).then(|| value.parse::<i64>().unwrap()),
+        );
+    }
+    assert_eq!(got, expected);
+    let with_duration: Vec<i64> = expected.values().flatten().copied().collect();
+    assert_eq!(with_duration.len(), 1276);
+    assert_eq!(report(&repo)["incidents"], 1282);
+
+    // One incident in detail: its updates are notes, its states status changes.
+    let row_of = |source: &str| {
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        reader
+            .records()
+            .map(|r| r.unwrap())
+            .find(|r| &r[column("source_id")] == source)
+            .unwrap()
+    };
+    let shown = repo.show(&row_of("00km0kwpz23b")[column("id")]);
+    assert_eq!(shown["durations"]["time_to_resolve"], 4203);
+    assert_eq!(shown["severity"], "SEV3");
+    assert_eq!(shown["links"][0], "https://stspg.io/xh2z5s3wq1b8");
+    let notes = support::notes(&shown);
+    assert_eq!(notes.len(), 4);
+    assert!(
+        notes[0].starts_with("Status page update (investigating): We are investigating reports"),
+        "{notes:?}"
+    );
+    let statuses: Vec<&str> = shown["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "status")
+        .map(|e| e["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "status triage → investigating",
+            "status investigating → resolved"
+        ]
+    );
+}
+
+/// The report's durations from starts nobody stated: `show` and the CSV
+/// leave them out, the report (src/metrics) still measures them from the
+/// declaration, so for the six githubstatus incidents whose stated start
+/// comes after their first post it counts three, and it measures time to
+/// detect for every incident although no source states a detection.
+#[test]
+#[ignore = "src/metrics measures durations from assumed milestones; reported to the lead"]
+fn the_report_leaves_out_durations_from_assumed_starts() {
+    let repo = utc_repo();
+    let dir = datasets().join("github-status/incidents");
+    repo.ok(&["import", "statuspage", dir.to_str().unwrap()]);
+    let metrics = report(&repo);
+    assert_eq!(metrics["time_to_resolve"]["n"], 1276);
+    assert_eq!(metrics["time_to_detect"]["n"], 0);
+}
+
+#[test]
+fn statuspage_files_with_bad_records_import_the_rest_unless_strict() {
+    let repo = utc_repo();
+    let dir = datasets().join("github-status/incidents");
+    // The public incidents.json shape: several incidents in one file.
+    let incidents: Vec<Value> = ["00km0kwpz23b", "00lscqwb6ht5", "00ymkms22sz7"]
+        .iter()
+        .map(|id| {
+            let text = std::fs::read_to_string(dir.join(format!("{id}.json"))).unwrap();
+            serde_json::from_str::<Value>(&text).unwrap()["incident"].clone()
+        })
+        .collect();
+    let mut broken = incidents[2].clone();
+    broken["created_at"] = Value::from("last Tuesday");
+    let document = serde_json::json!({"page": {"id": "kctbh9vrtdwd", "name": "GitHub"}, "incidents": [incidents[0], incidents[1], broken]});
+    let file = repo.home().join("incidents.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&document).unwrap()).unwrap();
+    let file = file.to_str().unwrap();
+
+    let state = repo.state();
+    let err = repo.fails(1, &["import", "statuspage", file, "--strict"]);
+    assert!(
+        err.contains("1 malformed record(s)")
+            && err.contains("incidents.json:")
+            && err.contains("'last Tuesday' is not a time"),
+        "{err}"
+    );
+    assert_eq!(repo.state(), state, "--strict wrote nothing");
+
+    let dry = repo.ok(&["import", "statuspage", file, "--dry-run"]);
+    assert!(dry.contains("Would import 2 incident(s)"), "{dry}");
+    assert_eq!(repo.state(), state, "--dry-run wrote nothing");
+
+    let out = repo.run(&["import", "statuspage", file]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = std::fs::read_to_string(repo.home().join("incidents.json"))
+        .unwrap()
+        .lines()
+        .position(|l| l.contains("\"id\": \"00ymkms22sz7\""))
+        .unwrap()
+        + 1;
+    assert!(
+        stderr.contains(&format!(
+            "incidents.json:{line}: created_at: 'last Tuesday' is not a time"
+        )),
+        "{stderr}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Imported 2 incident(s)"));
+    check_is_clean(&repo);
+    // Fixed and imported again: only the third is new.
+    let again = import_json(
+        &repo,
+        &[
+            "statuspage",
+            dir.join("00ymkms22sz7.json").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(again["imported"].as_array().unwrap().len(), 1);
+    let again = import_json(&repo, &["statuspage", dir.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(again["already_imported"], 3);
+}
+
+#[test]
+fn a_csv_export_imports_with_a_column_mapping() {
+    let repo = utc_repo();
+    let csv = "Incident Number,Title,Urgency,Service,Created,Acknowledged,Resolved\n\
+               PD-1,Checkout errors,high,checkout;payments,15/11/2026 02:40,15/11/2026 02:45,15/11/2026 03:40\n\
+               PD-2,Slow search,low,search,16/11/2026 10:00,,16/11/2026 11:30\n\
+               PD-3,Bad row,high,search,yesterday-ish,,\n\
+               PD-4,Resolved before created,low,search,17/11/2026 10:00,,17/11/2026 09:00\n";
+    std::fs::write(repo.home().join("pagerduty.csv"), csv).unwrap();
+    std::fs::write(
+        repo.home().join("pagerduty.toml"),
+        "system = \"pagerduty\"\ntime_format = \"%d/%m/%Y %H:%M\"\ntimezone = \"Europe/Berlin\"\n\n[severity]\nhigh = \"SEV2\"\nlow = \"SEV4\"\n\n[columns]\nid = \"Incident Number\"\ntitle = \"Title\"\nseverity = \"Urgency\"\nservices = \"Service\"\nstarted = \"Created\"\nacknowledged = \"Acknowledged\"\nresolved = \"Resolved\"\n",
+    )
+    .unwrap();
+    let file = repo.home().join("pagerduty.csv");
+    let map = repo.home().join("pagerduty.toml");
+    let args = [
+        "import",
+        "csv",
+        file.to_str().unwrap(),
+        "--map",
+        map.to_str().unwrap(),
+    ];
+    let out = repo.run(&args);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("pagerduty.csv:4: column 'Created': 'yesterday-ish' is not a time in the format %d/%m/%Y %H:%M"), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Imported 3 incident(s)"));
+    check_is_clean(&repo);
+    let list: Value =
+        serde_json::from_str(&repo.ok(&["--format", "json", "list", "--all"])).unwrap();
+    let first = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["title"] == "Checkout errors")
+        .unwrap();
+    let shown = repo.show(first["id"].as_str().unwrap());
+    // Read in Berlin time (the offset is kept); an hour to resolve, acknowledged as stated.
+    assert_eq!(shown["milestones"]["started"], "2026-11-15T02:40:00+01:00");
+    assert_eq!(shown["durations"]["time_to_resolve"], 3600);
+    assert_eq!(shown["durations"]["time_to_acknowledge"], Value::Null);
+    assert_eq!(
+        shown["milestones"]["acknowledged"],
+        "2026-11-15T02:45:00+01:00"
+    );
+    assert_eq!(shown["severity"], "SEV2");
+    assert_eq!(
+        shown["services"],
+        serde_json::json!(["checkout", "payments"])
+    );
+    let toml = std::fs::read_to_string(
+        repo.path
+            .join(shown["folder"].as_str().unwrap())
+            .join("incident.toml"),
+    )
+    .unwrap();
+    assert!(
+        toml.contains("historical = true")
+            && toml.contains("system = \"pagerduty\"")
+            && toml.contains("id = \"PD-1\""),
+        "{toml}"
+    );
+    // Idempotent.
+    let again = repo.ok(&args);
+    assert!(
+        again.contains("Nothing imported from csv (4 found, 3 imported before, 1 malformed)"),
+        "{again}"
+    );
+}
