@@ -103,6 +103,10 @@ pub enum Command {
     // Sharing and checking (issue 5).
     Check(commands::check::Args),
     Sync(commands::sync::Args),
+    // Stakeholder updates, maintenance and the status page (issue 14).
+    Comms(commands::comms::Args),
+    Maintenance(commands::maintenance::Args),
+    StatusPage(commands::status_page::Args),
 }
 
 /// What every command gets: where to work, how to print, whether to ask.
@@ -213,6 +217,10 @@ pub fn main() -> ExitCode {
         // Sharing and checking (issue 5).
         Command::Check(args) => commands::check::run(&context, args),
         Command::Sync(args) => commands::sync::run(&context, args),
+        // Stakeholder updates, maintenance and the status page (issue 14).
+        Command::Comms(args) => commands::comms::run(&context, args),
+        Command::Maintenance(args) => commands::maintenance::run(&context, args),
+        Command::StatusPage(args) => commands::status_page::run(&context, args),
     };
     match result {
         Ok(()) => ExitCode::from(EXIT_OK),

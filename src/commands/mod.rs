@@ -24,6 +24,11 @@ pub mod actions;
 pub mod close;
 pub mod postmortem;
 
+// Stakeholder updates, maintenance and the status page (issue 14).
+pub mod comms;
+pub mod maintenance;
+pub mod status_page;
+
 use incident::Result;
 use incident::ops::update::UpdateOutcome;
 use incident::render::Format;

@@ -356,3 +356,37 @@ pub fn published_text(update: &Communication) -> String {
         None => update.text.clone(),
     }
 }
+
+/// `next public update due 03:20 UTC (in 4m)`, or that it is overdue, for
+/// `incident show`; `None` when no public update is owed.
+pub fn due_line(config: &Config, incident: &Incident, now: Timestamp) -> Option<String> {
+    let due = next_due(config, incident, PUBLIC)?;
+    let when = templates::clock(config, &due.due, &now);
+    let what = match due.reason {
+        DueReason::Resolution => "public resolution post",
+        DueReason::First => "first public update",
+        _ => "next public update",
+    };
+    let seconds = (due.due - now).num_seconds();
+    Some(if seconds >= 0 {
+        format!(
+            "{what} due {when} (in {})",
+            crate::time::human_duration(seconds)
+        )
+    } else {
+        format!(
+            "{what} overdue since {when} ({} ago)",
+            crate::time::human_duration(-seconds)
+        )
+    })
+}
+
+/// Every update owed across incidents, soonest first.
+pub fn all_dues<'a>(config: &Config, incidents: &'a [Incident]) -> Vec<(&'a Incident, Due)> {
+    let mut list: Vec<(&Incident, Due)> = incidents
+        .iter()
+        .flat_map(|i| dues(config, i).into_iter().map(move |d| (i, d)))
+        .collect();
+    list.sort_by(|a, b| (a.1.due, &a.0.id, &a.1.audience).cmp(&(b.1.due, &b.0.id, &b.1.audience)));
+    list
+}

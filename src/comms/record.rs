@@ -224,7 +224,7 @@ fn plan(
 
 /// `20m` (after the update), or a time (RFC 3339, `YYYY-MM-DD HH:MM`, or
 /// `HH:MM`: the next such time after the update).
-fn next_update_time(given: &str, at: Timestamp, zone: &Zone) -> Result<Timestamp> {
+pub fn next_update_time(given: &str, at: Timestamp, zone: &Zone) -> Result<Timestamp> {
     let bad = |reason: &str| Error::BadTime {
         input: given.to_string(),
         reason: reason.to_string(),

@@ -110,3 +110,70 @@ fn capitalise(text: &str) -> String {
         None => String::new(),
     }
 }
+
+/// `incident comms due`: one row per update owed.
+pub fn due_list(
+    config: &Config,
+    dues: &[(&Incident, comms::Due)],
+    format: crate::render::Format,
+    style: &crate::render::Style,
+) -> crate::Result<String> {
+    use crate::render::{Format, Rows, Value};
+    if format == Format::Json {
+        #[derive(serde::Serialize)]
+        struct DueJson<'a> {
+            id: &'a str,
+            title: &'a str,
+            severity: &'a str,
+            status: &'a str,
+            audience: &'a str,
+            due: String,
+            reason: comms::DueReason,
+            overdue: bool,
+            /// Seconds past due (negative: still ahead).
+            overdue_seconds: i64,
+            last_update: Option<String>,
+        }
+        let records: Vec<DueJson<'_>> = dues
+            .iter()
+            .map(|(incident, due)| DueJson {
+                id: &incident.id,
+                title: &incident.title,
+                severity: &incident.severity,
+                status: &incident.status,
+                audience: &due.audience,
+                due: due.due.to_rfc3339(),
+                reason: due.reason,
+                overdue: due.due < style.now,
+                overdue_seconds: (style.now - due.due).num_seconds(),
+                last_update: due.last_update.map(|t| t.to_rfc3339()),
+            })
+            .collect();
+        return crate::render::json(&records);
+    }
+    let mut rows = Rows::new(&["ID", "SEV", "AUDIENCE", "DUE", "", "LAST UPDATE", "TITLE"]);
+    for (incident, due) in dues {
+        let seconds = (style.now - due.due).num_seconds();
+        let state = if seconds > 0 {
+            Value {
+                text: format!("overdue {}", crate::time::human_duration(seconds)),
+                color: Some(comfy_table::Color::Red),
+            }
+        } else {
+            format!("in {}", crate::time::human_duration(-seconds)).into()
+        };
+        rows.push(vec![
+            incident.id.as_str().into(),
+            incident.severity.as_str().into(),
+            due.audience.as_str().into(),
+            comms::templates::clock(config, &due.due, &style.now).into(),
+            state,
+            due.last_update
+                .map(|t| comms::templates::clock(config, &t, &style.now))
+                .unwrap_or_else(|| "never".into())
+                .into(),
+            incident.title.as_str().into(),
+        ]);
+    }
+    rows.render(format, style)
+}

@@ -314,8 +314,11 @@ pub fn build(sources: &Sources<'_>) -> Page {
     for component in &components {
         indicator = worst_indicator(indicator, indicator_of(&component.status));
     }
+    // An unresolved incident that names no component still turns the banner.
     for incident in incidents.iter().filter(|i| i.unresolved()) {
-        indicator = worst_indicator(indicator, incident.impact);
+        if latest_states(incident).is_empty() {
+            indicator = worst_indicator(indicator, "minor");
+        }
     }
     let page = &config.status_page;
     let url = if sources.base_url.is_empty() {
