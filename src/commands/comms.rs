@@ -42,7 +42,12 @@ pub struct Args {
     #[arg(short = 'm', long = "message", value_name = "TEXT")]
     pub messages: Vec<String>,
     /// Read the text from FILE (`-`: standard input).
-    #[arg(short = 'F', long = "file", value_name = "FILE", conflicts_with = "messages")]
+    #[arg(
+        short = 'F',
+        long = "file",
+        value_name = "FILE",
+        conflicts_with = "messages"
+    )]
     pub file: Option<std::path::PathBuf>,
     /// Write the text in your editor, starting from this template.
     #[arg(long, value_name = "NAME", conflicts_with_all = ["messages", "file"])]
@@ -132,15 +137,15 @@ fn read_stdin() -> Result<String> {
 /// The text from -m or -F, if given.
 fn given_text(args: &Args) -> Result<Option<String>> {
     if let Some(file) = &args.file {
-        if file.as_os_str() == "-" {
-            return read_stdin().map(Some);
-        }
-        return std::fs::read_to_string(file)
-            .map(Some)
-            .map_err(|source| Error::Io {
+        let text = if file.as_os_str() == "-" {
+            read_stdin()?
+        } else {
+            std::fs::read_to_string(file).map_err(|source| Error::Io {
                 path: file.clone(),
                 source,
-            });
+            })?
+        };
+        return Ok(Some(text.trim().to_string()));
     }
     if args.messages.is_empty() {
         return Ok(None);
@@ -186,7 +191,13 @@ fn run_update(context: &Context, args: Args) -> Result<()> {
         .iter()
         .map(|a| (a.name.clone(), a.description.clone()))
         .collect();
-    let audience = prompt::choice(context, args.audience.clone(), "Audience", "--audience NAME", &audiences)?;
+    let audience = prompt::choice(
+        context,
+        args.audience.clone(),
+        "Audience",
+        "--audience NAME",
+        &audiences,
+    )?;
     let audience = config.check_audience(&audience)?;
     let now = context.now()?;
     let text = match text {
@@ -217,7 +228,14 @@ fn run_update(context: &Context, args: Args) -> Result<()> {
         return Ok(());
     };
     if let Some(format) = args.render {
-        return context.print(&chat(&config, &outcome.incident, &outcome.event, update, chat_format(format), &now));
+        return context.print(&chat(
+            &config,
+            &outcome.incident,
+            &outcome.event,
+            update,
+            chat_format(format),
+            &now,
+        ));
     }
     if context.format == Format::Json {
         #[derive(serde::Serialize)]
@@ -240,12 +258,13 @@ fn run_update(context: &Context, args: Args) -> Result<()> {
             commit: outcome.committed.commit.to_string(),
         })?);
     }
-    let status = update.status.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
+    let status = update
+        .status
+        .as_deref()
+        .map(|s| format!(" ({s})"))
+        .unwrap_or_default();
     let next = match update.next_update {
-        Some(t) => format!(
-            "; next update due {}",
-            templates::clock(&config, &t, &now)
-        ),
+        Some(t) => format!("; next update due {}", templates::clock(&config, &t, &now)),
         None => String::new(),
     };
     context.print(&format!(
@@ -255,7 +274,11 @@ fn run_update(context: &Context, args: Args) -> Result<()> {
         &outcome.committed.commit.to_string()[..10],
     ))?;
     if outcome.defaulted_components {
-        let list: Vec<String> = update.components.iter().map(|(c, s)| format!("{c}={s}")).collect();
+        let list: Vec<String> = update
+            .components
+            .iter()
+            .map(|(c, s)| format!("{c}={s}"))
+            .collect();
         context.note(&format!(
             "components set from the incident's services: {} (give --component ID=STATE to say otherwise)",
             list.join(", ")
@@ -364,7 +387,14 @@ fn print_latest(
             ),
         });
     };
-    context.print(&chat(&config, &incident, event, update, chat_format(format), &context.now()?))
+    context.print(&chat(
+        &config,
+        &incident,
+        event,
+        update,
+        chat_format(format),
+        &context.now()?,
+    ))
 }
 
 fn run_due(context: &Context, args: DueArgs) -> Result<()> {

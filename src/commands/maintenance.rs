@@ -1,7 +1,7 @@
+use incident::Result;
 use incident::maintenance::ops::{ScheduleRequest, schedule, step};
 use incident::maintenance::{Step, load_all};
 use incident::render::{Format, Rows};
-use incident::Result;
 
 use crate::cli::Context;
 
@@ -81,12 +81,25 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
             )?,
             "scheduled",
         ),
-        Sub::Start(a) => (step(&store, &a.id, Step::Start, a.message, a.at.as_deref(), now)?, "started"),
+        Sub::Start(a) => (
+            step(&store, &a.id, Step::Start, a.message, a.at.as_deref(), now)?,
+            "started",
+        ),
         Sub::Complete(a) => (
-            step(&store, &a.id, Step::Complete, a.message, a.at.as_deref(), now)?,
+            step(
+                &store,
+                &a.id,
+                Step::Complete,
+                a.message,
+                a.at.as_deref(),
+                now,
+            )?,
             "completed",
         ),
-        Sub::Cancel(a) => (step(&store, &a.id, Step::Cancel, a.message, a.at.as_deref(), now)?, "cancelled"),
+        Sub::Cancel(a) => (
+            step(&store, &a.id, Step::Cancel, a.message, a.at.as_deref(), now)?,
+            "cancelled",
+        ),
         Sub::List(_) => return list(context, &store),
     };
     super::print_warnings(context, &outcome.committed);

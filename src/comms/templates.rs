@@ -166,7 +166,8 @@ pub fn clock(config: &Config, t: &Timestamp, now: &Timestamp) -> String {
         "%Y-%m-%d %H:%M"
     };
     let name = match zone.name().as_str() {
-        "local time" => local.format("%:z").to_string(),
+        "local time" if local.offset().local_minus_utc() == 0 => "UTC".to_string(),
+        "local time" => local.format("UTC%:z").to_string(),
         other => other.to_string(),
     };
     format!("{} {name}", local.format(format))
