@@ -479,7 +479,14 @@ fn build(dir: &PathBuf) -> incident::Result<()> {
         today - Duration::days(8),
     )?;
     let id = done.maintenance.record.id.clone();
-    step(&store, &id, Step::Start, None, None, today - Duration::days(6))?;
+    step(
+        &store,
+        &id,
+        Step::Start,
+        None,
+        None,
+        today - Duration::days(6),
+    )?;
     step(
         &store,
         &id,

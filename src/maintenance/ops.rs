@@ -190,7 +190,13 @@ pub fn step(
         wanted = Some(found.record.id.clone());
         let phase = found.phase(at);
         let allowed = match step {
-            Step::Start => phase == Phase::Scheduled,
+            // Its window may have opened already: recording when the work
+            // really began is still right, once.
+            Step::Start => {
+                phase == Phase::Scheduled
+                    || (phase == Phase::InProgress
+                        && !found.events.iter().any(|e| e.step == Step::Start))
+            }
             Step::Complete => phase == Phase::InProgress,
             Step::Cancel => matches!(phase, Phase::Scheduled | Phase::InProgress),
         };

@@ -66,17 +66,22 @@ fn content(page: &Page, updates: &[PageUpdate]) -> String {
         .join("")
 }
 
+/// The page's front door, absolute when its address is known.
+fn home(page: &Page) -> String {
+    if page.url.is_empty() {
+        "index.html".to_string()
+    } else {
+        format!("{}/", page.url)
+    }
+}
+
 pub fn atom(page: &Page) -> String {
     let self_link = if page.url.is_empty() {
         "history.atom".to_string()
     } else {
         format!("{}/history.atom", page.url)
     };
-    let home = if page.url.is_empty() {
-        "index.html".to_string()
-    } else {
-        format!("{}/", page.url)
-    };
+    let home = home(page);
     let mut out = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"en\">\n<id>urn:incident:{}:history</id>\n<title>{} status history</title>\n<updated>{}</updated>\n<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n<link rel=\"self\" type=\"application/atom+xml\" href=\"{}\"/>\n<author><name>{}</name></author>\n",
         xml(&page.id),
@@ -102,11 +107,7 @@ pub fn atom(page: &Page) -> String {
 }
 
 pub fn rss(page: &Page) -> String {
-    let home = if page.url.is_empty() {
-        "index.html".to_string()
-    } else {
-        format!("{}/", page.url)
-    };
+    let home = home(page);
     let mut out = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\">\n<channel>\n<title>{} status history</title>\n<link>{}</link>\n<description>Incidents and maintenance of {}</description>\n<lastBuildDate>{}</lastBuildDate>\n",
         xml(&page.name),
