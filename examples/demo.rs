@@ -14,6 +14,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chrono::{Duration, Utc};
+use incident::comms::record::{CommsRequest, record};
+use incident::maintenance::Step;
+use incident::maintenance::ops::{ScheduleRequest, schedule, step};
 use incident::ops::action::{self, AddRequest};
 use incident::ops::declare::{DeclareRequest, declare};
 use incident::ops::init::init;
@@ -21,7 +24,8 @@ use incident::ops::postmortem::{self, PostmortemRequest};
 use incident::ops::update::{UpdateRequest, update};
 use incident::render::incident::list;
 use incident::render::{Format, Style};
-use incident::store::Store;
+use incident::store::write::{FileWrite, Plan};
+use incident::store::{CONFIG_PATH, Store};
 use incident::time::{Timestamp, truncate_to_seconds};
 
 /// A small deterministic generator, so the demo tells the same story each run.
@@ -126,6 +130,115 @@ const STORIES: &[(&str, &[&str], &str, &str, &str)] = &[
     ),
 ];
 
+/// The public name of each story on the status page: the incident's own
+/// title is internal.
+const PUBLIC_TITLES: &[&str] = &[
+    "Slow checkout",
+    "Login problems for single sign-on users",
+    "Outdated search results",
+    "Delayed webhook deliveries",
+    "Elevated API error rates in Europe",
+    "Delayed data exports",
+    "Image uploads failing",
+    "Delayed email notifications",
+    "Empty dashboard charts",
+    "Mobile app sync problems",
+];
+
+/// The status page's components and settings, added to the config.
+const STATUS_PAGE_CONFIG: &str = r#"
+[[component]]
+id = "api"
+name = "API"
+group = "Platform"
+description = "REST API used by the apps and integrations"
+services = ["api", "sync"]
+
+[[component]]
+id = "webhooks"
+name = "Webhooks"
+group = "Platform"
+services = ["webhooks"]
+
+[[component]]
+id = "checkout"
+name = "Checkout"
+group = "Website"
+services = ["checkout", "payments"]
+
+[[component]]
+id = "login"
+name = "Login"
+group = "Website"
+services = ["auth"]
+
+[[component]]
+id = "search"
+name = "Search"
+group = "Website"
+services = ["search"]
+
+[[component]]
+id = "uploads"
+name = "Uploads"
+group = "Website"
+services = ["uploads", "storage"]
+
+[[component]]
+id = "notifications"
+name = "Email notifications"
+services = ["notifications"]
+
+[status_page]
+name = "Example Status"
+timezone = "UTC"
+postmortem_url = "https://example.com/postmortems/{id}"
+"#;
+
+fn add_status_page_config(store: &Store, now: Timestamp) -> incident::Result<()> {
+    let path = store.workdir().join(CONFIG_PATH);
+    let mut text = std::fs::read_to_string(&path).map_err(|source| incident::Error::Io {
+        path: path.clone(),
+        source,
+    })?;
+    text.push_str(STATUS_PAGE_CONFIG);
+    store.commit_with(now, |_| {
+        Ok((
+            Plan {
+                message: "Status page components\n".into(),
+                files: vec![FileWrite {
+                    path: CONFIG_PATH.into(),
+                    content: text.clone().into_bytes(),
+                }],
+                guard: Vec::new(),
+            },
+            (),
+        ))
+    })?;
+    Ok(())
+}
+
+/// A public update at `time`.
+fn post(
+    store: &Store,
+    id: &str,
+    time: Timestamp,
+    status: &str,
+    text: &str,
+    title: Option<&str>,
+) -> incident::Result<()> {
+    let request = CommsRequest {
+        audience: "public".into(),
+        status: Some(status.into()),
+        text: text.into(),
+        public_title: title.map(str::to_string),
+        data_loss: (status == "resolved").then_some(false),
+        ..CommsRequest::default()
+    };
+    record(store, id, &request, time)?;
+    Ok(())
+}
+
 fn at(base: Timestamp, minutes: i64) -> Timestamp {
     base + Duration::minutes(minutes)
 }
@@ -152,6 +265,7 @@ fn build(dir: &PathBuf) -> incident::Result<()> {
     let store = Store::open(dir)?;
     as_identity(&store, RESPONDERS[0])?;
     init(dir, start)?;
+    add_status_page_config(&store, start)?;
     let mut dice = Dice(0x5eed_1dea);
     let mut previous: Option<String> = None;
     let count = 16;
@@ -192,6 +306,8 @@ fn build(dir: &PathBuf) -> incident::Result<()> {
             ..DeclareRequest::default()
         };
         let id = declare(&store, &request, declared)?.incident.id;
+        let public = severity == "SEV1" || severity == "SEV2";
+        let public_title = PUBLIC_TITLES[n % STORIES.len()];
 
         // One false alarm and one duplicate, as real queues have.
         if n == 5 {
@@ -227,6 +343,28 @@ fn build(dir: &PathBuf) -> incident::Result<()> {
             ..UpdateRequest::default()
         };
         update(&store, &id, &ack, acked)?;
+        // The customer liaison posts in public, executives hear about SEV1s.
+        if public {
+            post(
+                &store,
+                &id,
+                at(acked, 1),
+                "investigating",
+                &format!(
+                    "We are investigating reports of problems: {}.",
+                    public_title.to_lowercase()
+                ),
+                Some(public_title),
+            )?;
+        }
+        if severity == "SEV1" {
+            let exec = CommsRequest {
+                audience: "exec".into(),
+                text: format!("SEV1 on {}: {cause}; customers affected.", services[0]),
+                ..CommsRequest::default()
+            };
+            record(&store, &id, &exec, at(acked, 2))?;
+        }
         let identified = at(acked, dice.range(5, 50));
         let scribe = dice.pick(RESPONDERS);
         let found = UpdateRequest {
@@ -239,6 +377,16 @@ fn build(dir: &PathBuf) -> incident::Result<()> {
             ..UpdateRequest::default()
         };
         update(&store, &id, &found, identified)?;
+        if public {
+            post(
+                &store,
+                &id,
+                at(identified, 1),
+                "identified",
+                "We have identified the cause and are working on a fix.",
+                None,
+            )?;
+        }
         if recent {
             previous = Some(id);
             continue;
@@ -272,6 +420,16 @@ fn build(dir: &PathBuf) -> incident::Result<()> {
             ..UpdateRequest::default()
         };
         update(&store, &id, &resolve, resolved)?;
+        if public {
+            post(
+                &store,
+                &id,
+                resolved,
+                "resolved",
+                "This incident has been resolved; everything works normally again.",
+                None,
+            )?;
+        }
         if severity == "SEV1" || severity == "SEV2" {
             let raise = UpdateRequest {
                 notes: vec!["postmortem owner assigned".into()],
@@ -307,6 +465,47 @@ fn build(dir: &PathBuf) -> incident::Result<()> {
         }
         previous = Some(id);
     }
+    // Scheduled maintenance: one done last week, one coming up.
+    as_identity(&store, RESPONDERS[2])?;
+    let done = schedule(
+        &store,
+        &ScheduleRequest {
+            title: "Database upgrade".into(),
+            description: Some("The API may answer slowly for a few minutes.".into()),
+            from: (today - Duration::days(6)).to_rfc3339(),
+            until: (today - Duration::days(6) + Duration::hours(1)).to_rfc3339(),
+            components: vec!["api".into()],
+        },
+        today - Duration::days(8),
+    )?;
+    let id = done.maintenance.record.id.clone();
+    step(
+        &store,
+        &id,
+        Step::Start,
+        None,
+        None,
+        today - Duration::days(6),
+    )?;
+    step(
+        &store,
+        &id,
+        Step::Complete,
+        Some("The upgrade is done.".into()),
+        None,
+        today - Duration::days(6) + Duration::minutes(40),
+    )?;
+    schedule(
+        &store,
+        &ScheduleRequest {
+            title: "Search index rebuild".into(),
+            description: Some("Search results may be incomplete during the rebuild.".into()),
+            from: (today + Duration::days(2)).to_rfc3339(),
+            until: (today + Duration::days(2) + Duration::hours(2)).to_rfc3339(),
+            components: vec!["search".into()],
+        },
+        today - Duration::minutes(5),
+    )?;
     let config = store.config()?;
     let tree = store.head_tree()?;
     let mut incidents = Vec::new();

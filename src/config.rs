@@ -39,6 +39,13 @@ pub struct Config {
     pub metrics: crate::metrics::config::MetricsConfig,
     #[serde(default)]
     pub deployments: crate::metrics::config::DeploymentsConfig,
+    // --- stakeholder updates and the status page (issue 14) ---
+    #[serde(rename = "component", default)]
+    pub components: Vec<crate::comms::config::Component>,
+    #[serde(default)]
+    pub comms: crate::comms::config::CommsConfig,
+    #[serde(default)]
+    pub status_page: crate::statuspage::config::StatusPageConfig,
 }
 
 /// `[postmortem]`: which incidents need one, from which template, and
@@ -337,7 +344,8 @@ impl Config {
         if self.role("commander").is_none() {
             return Err(invalid("role", "the role 'commander' is required".into()));
         }
-        Ok(())
+        crate::comms::config::validate(self, file, text)?;
+        crate::statuspage::config::validate(self, file, text)
     }
 
     pub fn zone(&self) -> Zone {

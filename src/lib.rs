@@ -4,15 +4,18 @@
 //! [`ops`] (what commands do), [`store`] (files and git), [`model`] (incidents,
 //! events, lifecycle) and [`render`] (text for people and programs).
 
+pub mod comms;
 pub mod config;
 pub mod error;
 pub mod export;
 pub mod hooks;
 pub mod import;
+pub mod maintenance;
 pub mod metrics;
 pub mod model;
 pub mod ops;
 pub mod render;
+pub mod statuspage;
 pub mod store;
 pub mod time;
 pub mod tomlfile;

@@ -113,6 +113,10 @@ pub enum Command {
     Hooks(commands::hooks::Args),
     Import(commands::import::Args),
     Export(commands::export::Args),
+    // Stakeholder updates, maintenance and the status page (issue 14).
+    Comms(commands::comms::Args),
+    Maintenance(commands::maintenance::Args),
+    StatusPage(commands::status_page::Args),
 }
 
 /// What every command gets: where to work, how to print, whether to ask.
@@ -250,6 +254,10 @@ pub fn main() -> ExitCode {
         Command::Hooks(args) => commands::hooks::run(&context, args),
         Command::Import(args) => commands::import::run(&context, args),
         Command::Export(args) => commands::export::run(&context, args),
+        // Stakeholder updates, maintenance and the status page (issue 14).
+        Command::Comms(args) => commands::comms::run(&context, args),
+        Command::Maintenance(args) => commands::maintenance::run(&context, args),
+        Command::StatusPage(args) => commands::status_page::run(&context, args),
     };
     // The commit stands whatever happened after it: its hooks run.
     commands::hooks::after_command(&context);

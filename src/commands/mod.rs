@@ -28,6 +28,10 @@ pub mod postmortem;
 pub mod export;
 pub mod hooks;
 pub mod import;
+// Stakeholder updates, maintenance and the status page (issue 14).
+pub mod comms;
+pub mod maintenance;
+pub mod status_page;
 
 use incident::Result;
 use incident::ops::update::UpdateOutcome;

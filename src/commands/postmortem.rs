@@ -131,7 +131,7 @@ fn run_write(context: &Context, args: Args) -> Result<()> {
 
 /// Let a person edit `text` in their editor; the result, or an error when
 /// the editor fails.
-fn open_editor(
+pub(crate) fn open_editor(
     context: &Context,
     git_dir: &std::path::Path,
     path: &str,

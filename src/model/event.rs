@@ -145,6 +145,27 @@ pub enum Change {
     Cause {
         rev: String,
     },
+    /// An update to an audience: the status page, the company, executives
+    /// (issue 14; derived state in `crate::comms`).
+    Comms(Communication),
+}
+
+/// What one stakeholder update says.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Communication {
+    /// `public` (the status page), `internal`, `exec`, or another audience of the config.
+    pub audience: String,
+    /// The public status: investigating, identified, monitoring, resolved.
+    pub status: Option<String>,
+    pub text: String,
+    /// The incident's name on the status page (its own title stays internal).
+    pub title: Option<String>,
+    /// Component id to state (operational, degraded_performance, ...).
+    pub components: BTreeMap<String, String>,
+    /// When the next update to this audience is due.
+    pub next_update: Option<Timestamp>,
+    /// A resolving public update says whether data was lost.
+    pub data_loss: Option<bool>,
 }
 
 impl Change {
@@ -160,6 +181,7 @@ impl Change {
             Change::Title { .. } => "title",
             Change::Summary { .. } => "summary",
             Change::Cause { .. } => "cause",
+            Change::Comms(_) => "comms",
         }
     }
 }
@@ -228,6 +250,19 @@ struct EventFile {
     from: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     text: Option<String>,
+    // comms (issue 14): audience, status, title, text and these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    audience: Option<String>,
+    #[serde(
+        default,
+        with = "timestamp::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    next_update: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    data_loss: Option<bool>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    components: BTreeMap<String, String>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -299,13 +334,26 @@ impl Event {
             "cause" => Change::Cause {
                 rev: raw.caused_by.clone().ok_or_else(|| missing("caused_by"))?,
             },
+            "comms" => Change::Comms(crate::comms::parse_event_fields(
+                file,
+                text,
+                Communication {
+                    audience: raw.audience.clone().ok_or_else(|| missing("audience"))?,
+                    status: raw.status.clone(),
+                    text: raw.text.clone().ok_or_else(|| missing("text"))?,
+                    title: raw.title.clone(),
+                    components: raw.components.clone(),
+                    next_update: raw.next_update,
+                    data_loss: raw.data_loss,
+                },
+            )?),
             other => {
                 return Err(Error::Invalid {
                     file: file.to_string(),
                     line: tomlfile::line_of_key(text, "kind"),
                     field: "kind".into(),
                     message: format!(
-                        "unknown event kind '{other}'; known kinds: status, severity, note, role, service, link, milestone, title, summary, cause"
+                        "unknown event kind '{other}'; known kinds: status, severity, note, role, service, link, milestone, title, summary, cause, comms"
                     ),
                 });
             }
@@ -367,6 +415,15 @@ impl Event {
             }
             Change::Title { title } => raw.title = Some(title.clone()),
             Change::Cause { rev } => raw.caused_by = Some(rev.clone()),
+            Change::Comms(c) => {
+                raw.audience = Some(c.audience.clone());
+                raw.status = c.status.clone();
+                raw.text = Some(c.text.clone());
+                raw.title = c.title.clone();
+                raw.components = c.components.clone();
+                raw.next_update = c.next_update;
+                raw.data_loss = c.data_loss;
+            }
         }
         tomlfile::to_string(&raw)
     }
@@ -403,6 +460,10 @@ impl Default for EventFile {
             caused_by: None,
             from: None,
             text: None,
+            audience: None,
+            next_update: None,
+            data_loss: None,
+            components: BTreeMap::new(),
         }
     }
 }

@@ -102,6 +102,9 @@ pub struct Incident {
     pub event_ids: Vec<String>,
     /// Written down after the fact (see [`Declaration::historical`]).
     pub historical: bool,
+    /// Stakeholder updates (`comms` events), in replay order; `crate::comms`
+    /// derives cadence and public state from them.
+    pub comms: Vec<Event>,
 }
 
 impl Incident {
@@ -138,6 +141,7 @@ impl Incident {
             anomalies: Vec::new(),
             event_ids: Vec::new(),
             historical: declaration.historical,
+            comms: Vec::new(),
         };
         for service in &declaration.services {
             incident.add_service(service);
@@ -337,6 +341,10 @@ impl Incident {
                     self.caused_by.push(rev.clone());
                 }
                 format!("caused by {rev}")
+            }
+            Change::Comms(update) => {
+                self.comms.push(event.clone());
+                crate::comms::timeline_text(update)
             }
         };
         self.timeline.push(TimelineEntry {

@@ -227,6 +227,11 @@ impl<'r> Checker<'r> {
                 }
                 continue;
             }
+            if path == crate::maintenance::MAINTENANCE_DIR && is_tree(&entry) {
+                // Scheduled maintenance (issue 14).
+                self.read_maintenance(&self.repo.find_tree(entry.id())?, &path)?;
+                continue;
+            }
             if is_digits(&name, 4) && is_tree(&entry) {
                 let year = self.repo.find_tree(entry.id())?;
                 for month_entry in year.iter() {
@@ -334,6 +339,37 @@ impl<'r> Checker<'r> {
             );
         }
         Ok(folder)
+    }
+
+    /// `maintenance/<year>/<month>/<id>-<slug>/`: each maintenance parses.
+    fn read_maintenance(&mut self, tree: &Tree<'_>, path: &str) -> Result<()> {
+        for year in tree.iter() {
+            let year_path = format!("{path}/{}", entry_name(&year));
+            if !is_tree(&year) {
+                self.stray(&year, &year_path, None)?;
+                continue;
+            }
+            for month in self.repo.find_tree(year.id())?.iter() {
+                let month_path = format!("{year_path}/{}", entry_name(&month));
+                if !is_tree(&month) {
+                    self.stray(&month, &month_path, None)?;
+                    continue;
+                }
+                for folder in self.repo.find_tree(month.id())?.iter() {
+                    let folder_path = format!("{month_path}/{}", entry_name(&folder));
+                    if !is_tree(&folder) || id::split_folder_name(&entry_name(&folder)).is_none() {
+                        self.stray(&folder, &folder_path, None)?;
+                        continue;
+                    }
+                    let folder_tree = self.repo.find_tree(folder.id())?;
+                    if let Err(e) = crate::maintenance::load(self.repo, &folder_tree, &folder_path)
+                    {
+                        self.push_error(&folder_path, e);
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// `actions/<item>.toml` and `actions/<item>/<change>.toml`: each parses.
@@ -579,6 +615,25 @@ impl<'r> Checker<'r> {
                     &config.milestone_names(),
                 ),
                 Change::Cause { rev } => self.cause(&event_file, line("caused_by"), rev),
+                Change::Comms(update) => {
+                    self.known(
+                        &event_file,
+                        line("audience"),
+                        "audience",
+                        &update.audience,
+                        &config.audience_names(),
+                    );
+                    for component in update.components.keys() {
+                        if config.component(component).is_none() {
+                            self.push(
+                                Level::Warning,
+                                &event_file,
+                                line(component),
+                                format!("component '{component}' is not a [[component]] of incidents/config.toml; the status page leaves it out"),
+                            );
+                        }
+                    }
+                }
                 _ => {}
             }
         }

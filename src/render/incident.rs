@@ -302,6 +302,10 @@ fn show_text(incident: &Incident, config: &Config, style: &Style) -> String {
         ),
     );
     field(&mut out, "Services", &incident.services.join(", "));
+    // Stakeholder updates (issue 14).
+    if let Some(due) = crate::comms::due_line(config, incident, style.now) {
+        field(&mut out, "Comms", &due);
+    }
     field(&mut out, "Summary", &incident.summary);
     field(
         &mut out,

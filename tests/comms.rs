@@ -1,0 +1,577 @@
+//! `incident comms`: stakeholder updates through the real binary.
+
+mod support;
+
+use support::Repo;
+
+const COMPONENTS: &str = r#"
+[[component]]
+id = "api"
+name = "API"
+group = "Platform"
+services = ["api"]
+
+[[component]]
+id = "web"
+name = "Website"
+services = ["web"]
+"#;
+
+/// An initialised repository with two components committed.
+fn repo_with_components() -> Repo {
+    let repo = Repo::init();
+    let config = repo.path.join("incidents/config.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(COMPONENTS);
+    std::fs::write(&config, text).unwrap();
+    repo.git(&["commit", "-qam", "components"]);
+    repo
+}
+
+fn at(repo: &mut Repo, now: &str) {
+    repo.now = now.to_string();
+}
+
+/// The comms event files of the last commit, as TOML text.
+fn last_event(repo: &Repo) -> String {
+    let files = repo.git(&["show", "--name-only", "--format=", "HEAD"]);
+    let file = files.lines().find(|l| l.ends_with("-comms.toml")).unwrap();
+    repo.git(&["show", &format!("HEAD:{file}")])
+}
+
+#[test]
+fn an_incidents_life_with_public_and_exec_updates() {
+    let mut repo = repo_with_components();
+    at(&mut repo, "2026-11-24T03:00:00Z");
+    let id = repo.declare(&["Primary DB failover loop", "-s", "SEV1", "--service", "api"]);
+
+    // Nothing said yet: the first public post is due 5 minutes after declaring.
+    at(&mut repo, "2026-11-24T03:04:00Z");
+    let shown = repo.ok(&["show", &id]);
+    assert!(
+        shown.contains("first public update due 03:05 UTC (in 1m)"),
+        "{shown}"
+    );
+    repo.ok(&["comms", "due"]);
+    at(&mut repo, "2026-11-24T03:06:00Z");
+    let err = repo.fails(1, &["comms", "due"]);
+    assert!(err.contains("1 update is overdue"), "{err}");
+
+    // The first public update must name the incident in public.
+    let before = repo.state();
+    let err = repo.fails(
+        2,
+        &[
+            "comms",
+            &id,
+            "--audience",
+            "public",
+            "-m",
+            "We are investigating.",
+        ],
+    );
+    assert!(err.contains("--public-title"), "{err}");
+    assert_eq!(repo.state(), before, "a refused update writes nothing");
+
+    let out = repo.ok(&[
+        "comms",
+        &id,
+        "--audience",
+        "public",
+        "--public-title",
+        "API errors",
+        "-m",
+        "We are investigating errors on the API.",
+    ]);
+    assert!(
+        out.contains("posted public update (investigating)"),
+        "{out}"
+    );
+    assert!(out.contains("next update due 03:11 UTC"), "{out}");
+    let event = last_event(&repo);
+    assert!(event.contains("kind = \"comms\""), "{event}");
+    assert!(event.contains("audience = \"public\""), "{event}");
+    assert!(event.contains("title = \"API errors\""), "{event}");
+    assert!(
+        event.contains("next_update = 2026-11-24T03:11:00Z"),
+        "{event}"
+    );
+    // From the incident's service, at SEV1: a major outage.
+    assert!(
+        event.contains("[components]\napi = \"major_outage\""),
+        "{event}"
+    );
+    let message = repo.git(&["log", "-1", "--format=%B"]);
+    assert!(message.contains("Incident-Event: comms"), "{message}");
+    assert!(message.contains("Incident-Audience: public"), "{message}");
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+
+    // The scoping post comes 5 minutes later; then every 20 minutes.
+    at(&mut repo, "2026-11-24T03:10:00Z");
+    repo.ok(&[
+        "comms",
+        &id,
+        "-a",
+        "public",
+        "--status",
+        "identified",
+        "--component",
+        "api=partial",
+        "-m",
+        "We found the cause and are fixing it.",
+    ]);
+    let event = last_event(&repo);
+    assert!(event.contains("status = \"identified\""), "{event}");
+    assert!(event.contains("api = \"partial_outage\""), "{event}");
+    assert!(
+        event.contains("next_update = 2026-11-24T03:30:00Z"),
+        "{event}"
+    );
+    let shown = repo.ok(&["show", &id]);
+    assert!(
+        shown.contains("next public update due 03:30 UTC (in 20m)"),
+        "{shown}"
+    );
+
+    // Executives: every 30 minutes for SEV1.
+    repo.ok(&[
+        "comms",
+        &id,
+        "--audience",
+        "exec",
+        "-m",
+        "Checkout is degraded; fix under way.",
+    ]);
+    let event = last_event(&repo);
+    assert!(
+        event.contains("next_update = 2026-11-24T03:40:00Z"),
+        "{event}"
+    );
+    assert!(!event.contains("status ="), "{event}");
+
+    let due: serde_json::Value =
+        serde_json::from_str(&repo.ok(&["--format", "json", "comms", "due", "--all"])).unwrap();
+    let audiences: Vec<(&str, &str)> = due
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["audience"].as_str().unwrap(), d["due"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        audiences,
+        [
+            ("public", "2026-11-24T03:30:00+00:00"),
+            ("exec", "2026-11-24T03:40:00+00:00")
+        ]
+    );
+
+    // The timeline has them all (it is internal).
+    let shown = repo.show(&id);
+    let kinds: Vec<&str> = shown["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["declared", "comms", "comms", "comms"]);
+
+    // Resolving in public must say whether data was lost.
+    at(&mut repo, "2026-11-24T03:40:00Z");
+    let before = repo.state();
+    let err = repo.fails(
+        2,
+        &[
+            "comms", &id, "-a", "public", "--status", "resolved", "-m", "Fixed.",
+        ],
+    );
+    assert!(err.contains("whether data was lost"), "{err}");
+    assert!(err.contains("--data-loss"), "{err}");
+    assert_eq!(repo.state(), before);
+    repo.ok(&[
+        "comms",
+        &id,
+        "-a",
+        "public",
+        "--status",
+        "resolved",
+        "--data-loss",
+        "no",
+        "-m",
+        "The API works normally again.",
+    ]);
+    let event = last_event(&repo);
+    assert!(event.contains("data_loss = false"), "{event}");
+    assert!(event.contains("api = \"operational\""), "{event}");
+    assert!(!event.contains("next_update"), "{event}");
+    // Public resolved, the incident still open: the exec summary is still owed.
+    let due: serde_json::Value =
+        serde_json::from_str(&repo.ok(&["--format", "json", "comms", "due", "--all"])).unwrap();
+    assert_eq!(due.as_array().unwrap().len(), 1, "{due}");
+    assert_eq!(due[0]["audience"], "exec");
+    repo.ok(&["resolve", &id, "--resolution", "replaced the bad replica"]);
+    repo.ok(&["comms", "due", "--all"]);
+    let check = repo.run(&["check"]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let fsck = repo.git(&["fsck", "--no-progress"]);
+    assert!(!fsck.contains("error"), "{fsck}");
+}
+
+#[test]
+fn cadence_goes_to_long_incident_mode_after_two_hours() {
+    let mut repo = repo_with_components();
+    at(&mut repo, "2026-11-24T01:00:00Z");
+    let id = repo.declare(&["Long one", "-s", "SEV2", "--service", "web"]);
+    let post = |repo: &Repo| {
+        repo.ok(&[
+            "comms",
+            &id,
+            "-a",
+            "public",
+            "--public-title",
+            "Website slow",
+            "-m",
+            "Still on it.",
+        ]);
+        last_event(repo)
+    };
+    let first = post(&repo);
+    assert!(
+        first.contains("next_update = 2026-11-24T01:05:00Z"),
+        "{first}"
+    );
+    // SEV2: the web component by its service, as a partial outage.
+    assert!(first.contains("web = \"partial_outage\""), "{first}");
+    at(&mut repo, "2026-11-24T01:05:00Z");
+    assert!(post(&repo).contains("next_update = 2026-11-24T01:25:00Z"));
+    at(&mut repo, "2026-11-24T03:05:00Z");
+    let event = post(&repo);
+    assert!(
+        event.contains("next_update = 2026-11-24T04:05:00Z"),
+        "{event}"
+    );
+    // A promise overrides the cadence; `none` promises nothing.
+    at(&mut repo, "2026-11-24T03:10:00Z");
+    repo.ok(&[
+        "comms",
+        &id,
+        "-a",
+        "public",
+        "-m",
+        "x",
+        "--next-update",
+        "45m",
+    ]);
+    assert!(last_event(&repo).contains("next_update = 2026-11-24T03:55:00Z"));
+    repo.ok(&[
+        "comms",
+        &id,
+        "-a",
+        "public",
+        "-m",
+        "x",
+        "--next-update",
+        "04:30",
+    ]);
+    assert!(last_event(&repo).contains("next_update = 2026-11-24T04:30:00Z"));
+    let err = repo.fails(
+        1,
+        &[
+            "comms",
+            &id,
+            "-a",
+            "public",
+            "-m",
+            "x",
+            "--next-update",
+            "10m ago",
+        ],
+    );
+    assert!(
+        err.contains("cannot read time") || err.contains("after this one"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_requests_say_what_to_fix_and_write_nothing() {
+    let mut repo = repo_with_components();
+    at(&mut repo, "2026-11-24T03:00:00Z");
+    let id = repo.declare(&["Something", "-s", "SEV3"]);
+    let before = repo.state();
+    for (args, code, needle) in [
+        (
+            vec!["-a", "press", "-m", "x"],
+            1,
+            "unknown audience 'press'",
+        ),
+        (
+            vec!["-a", "exec", "--status", "identified", "-m", "x"],
+            2,
+            "--status goes with public updates",
+        ),
+        (
+            vec![
+                "-a",
+                "public",
+                "--public-title",
+                "T",
+                "--component",
+                "db=down",
+                "-m",
+                "x",
+            ],
+            1,
+            "unknown component 'db'",
+        ),
+        (
+            vec![
+                "-a",
+                "public",
+                "--public-title",
+                "T",
+                "--component",
+                "api=broken",
+                "-m",
+                "x",
+            ],
+            1,
+            "unknown component state 'broken'",
+        ),
+        (
+            vec![
+                "-a",
+                "public",
+                "--public-title",
+                "T",
+                "--status",
+                "fixed",
+                "-m",
+                "x",
+            ],
+            1,
+            "unknown public status 'fixed'",
+        ),
+        (
+            vec![
+                "-a",
+                "public",
+                "--public-title",
+                "T",
+                "--data-loss",
+                "no",
+                "-m",
+                "x",
+            ],
+            2,
+            "--data-loss goes with",
+        ),
+        (
+            vec!["-a", "public", "--public-title", "T", "-m", "  "],
+            2,
+            "update text",
+        ),
+        (
+            vec!["-a", "public", "--public-title", "T"],
+            2,
+            "-m TEXT, -F FILE or --template NAME",
+        ),
+    ] {
+        let mut all = vec!["comms", id.as_str()];
+        all.extend(args.iter());
+        let err = repo.fails(code, &all);
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    assert_eq!(repo.state(), before);
+}
+
+#[test]
+fn text_from_stdin_files_and_a_template_in_the_editor() {
+    let mut repo = repo_with_components();
+    at(&mut repo, "2026-11-24T03:00:00Z");
+    let id = repo.declare(&[
+        "Login fails",
+        "-s",
+        "SEV1",
+        "--service",
+        "api",
+        "--summary",
+        "SSO login returns 500",
+    ]);
+    let out = repo
+        .command()
+        .args(["comms", &id, "-a", "internal", "-m", "-"])
+        .write_stdin_text("from standard input\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(last_event(&repo).contains("text = \"from standard input\""));
+    let file = repo.home().join("update.txt");
+    std::fs::write(&file, "from a file\n").unwrap();
+    repo.ok(&["comms", &id, "-a", "internal", "-F", file.to_str().unwrap()]);
+    assert!(last_event(&repo).contains("text = \"from a file\""));
+
+    // The editor gets the template prefilled; comment lines are dropped.
+    let seen = repo.home().join("seen.txt");
+    let editor = repo.home().join("editor.sh");
+    std::fs::write(
+        &editor,
+        format!(
+            "#!/bin/sh\ncp \"$1\" {}\necho 'Added by the editor.' >> \"$1\"\n",
+            seen.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    at(&mut repo, "2026-11-24T03:02:00Z");
+    let out = repo
+        .command()
+        .env("EDITOR", &editor)
+        .args([
+            "comms",
+            &id,
+            "-a",
+            "public",
+            "--public-title",
+            "Login problems",
+            "--template",
+            "initial",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let prefill = std::fs::read_to_string(&seen).unwrap();
+    assert!(
+        prefill.contains("PUBLISHED on the status page"),
+        "{prefill}"
+    );
+    assert!(
+        prefill.contains("We are investigating problems with API."),
+        "{prefill}"
+    );
+    assert!(
+        prefill.contains("We will post an update by 03:07 UTC."),
+        "{prefill}"
+    );
+    let event = last_event(&repo);
+    assert!(!event.contains("# "), "{event}");
+    assert!(event.contains("Added by the editor."), "{event}");
+
+    // Executive summary: current status, overview, next steps.
+    repo.command()
+        .env("EDITOR", &editor)
+        .args(["comms", &id, "-a", "exec", "--template", "executive"])
+        .output()
+        .unwrap();
+    let prefill = std::fs::read_to_string(&seen).unwrap();
+    for part in [
+        "**Current status:**",
+        "**Overview:** SSO login returns 500",
+        "**Next steps:**",
+        "Next summary by 03:32 UTC.",
+    ] {
+        assert!(prefill.contains(part), "{part}: {prefill}");
+    }
+    // A repository template overrides the built-in one.
+    std::fs::create_dir_all(repo.path.join("incidents/templates")).unwrap();
+    std::fs::write(
+        repo.path.join("incidents/templates/comms-tactical.md"),
+        "Ours: {{ incident.id }}\n",
+    )
+    .unwrap();
+    repo.command()
+        .env("EDITOR", &editor)
+        .args(["comms", &id, "-a", "internal", "--template", "tactical"])
+        .output()
+        .unwrap();
+    assert!(
+        std::fs::read_to_string(&seen)
+            .unwrap()
+            .contains(&format!("Ours: {id}"))
+    );
+    // An editor that leaves nothing records nothing.
+    let before = repo.git(&["rev-parse", "HEAD"]);
+    let out = repo
+        .command()
+        .env("EDITOR", "sh -c ': > \"$1\"' --")
+        .args(["comms", &id, "-a", "internal", "--template", "tactical"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(repo.git(&["rev-parse", "HEAD"]), before);
+}
+
+#[test]
+fn the_latest_update_renders_for_chat_tools() {
+    let mut repo = repo_with_components();
+    at(&mut repo, "2026-11-24T03:00:00Z");
+    let id = repo.declare(&["Internal name", "-s", "SEV2", "--service", "api"]);
+    repo.ok(&[
+        "comms",
+        &id,
+        "-a",
+        "public",
+        "--public-title",
+        "API <errors> & timeouts",
+        "--status",
+        "identified",
+        "-m",
+        "Fix *rolling* out <soon>.",
+    ]);
+    let slack = repo.ok(&["comms", &id, "--render", "slack"]);
+    assert_eq!(
+        slack,
+        format!(
+            "*Public update · Identified* {id}: API &lt;errors&gt; &amp; timeouts\n\nFix *rolling* out &lt;soon&gt;.\n\n_API: Partial outage_\n\n_Posted 03:00 UTC · next update by 03:05 UTC_\n"
+        )
+    );
+    let markdown = repo.ok(&["comms", &id, "--render", "markdown", "-a", "public"]);
+    assert!(
+        markdown.starts_with("**Public update · Identified**"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("- API: Partial outage"), "{markdown}");
+    let text = repo.ok(&["comms", &id, "--render", "text"]);
+    assert!(text.contains("Fix *rolling* out <soon>."), "{text}");
+    assert!(!text.contains("Internal name"), "{text}");
+    let err = repo.fails(1, &["comms", &id, "--render", "text", "-a", "exec"]);
+    assert!(err.contains("no exec update yet"), "{err}");
+}
+
+/// `Command` with text on standard input.
+trait WriteStdin {
+    fn write_stdin_text(&mut self, text: &str) -> std::process::Output;
+}
+
+impl WriteStdin for std::process::Command {
+    fn write_stdin_text(&mut self, text: &str) -> std::process::Output {
+        use std::io::Write;
+        let mut child = self
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+}
