@@ -8,10 +8,10 @@
 //!
 //! Items and changes carry `seq`, a Lamport counter like events': one more
 //! than the highest `seq` of the incident's items (of the item's changes)
-//! when written. Replay orders by it first, so items added in the same
-//! second keep the numbers `action add` printed, and a change made after
-//! another replays after it, whatever the clocks say. Files written before
-//! `seq` existed count as 0 and keep their order by time.
+//! when written. Replay orders as events do, by time and then by `seq`, so
+//! items added in the same second keep the numbers `action add` printed,
+//! and a change made after another in the same second replays after it.
+//! Files without `seq` (older ones, hand-written ones) count as 0.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -197,13 +197,13 @@ pub fn next_seq(existing: impl IntoIterator<Item = Option<u64>>) -> u64 {
 }
 
 /// Replay the items of one incident, numbered in the order they were added
-/// (`seq`, then creation time, then id).
+/// (creation time, then `seq`, then id).
 pub fn replay(incident: &str, records: &[ActionRecord]) -> Vec<Action> {
     let mut ordered: Vec<&ActionRecord> = records.iter().collect();
     ordered.sort_by(|a, b| {
-        (a.item.seq.unwrap_or(0), a.item.created_at, &a.id).cmp(&(
-            b.item.seq.unwrap_or(0),
+        (a.item.created_at, a.item.seq.unwrap_or(0), &a.id).cmp(&(
             b.item.created_at,
+            b.item.seq.unwrap_or(0),
             &b.id,
         ))
     });
@@ -237,7 +237,7 @@ pub fn replay(incident: &str, records: &[ActionRecord]) -> Vec<Action> {
             };
             let mut changes: Vec<&(String, ActionChange)> = record.changes.iter().collect();
             changes.sort_by(|a, b| {
-                (a.1.seq.unwrap_or(0), a.1.at, &a.0).cmp(&(b.1.seq.unwrap_or(0), b.1.at, &b.0))
+                (a.1.at, a.1.seq.unwrap_or(0), &a.0).cmp(&(b.1.at, b.1.seq.unwrap_or(0), &b.0))
             });
             for (_, change) in changes {
                 match change.kind.as_str() {

@@ -305,7 +305,7 @@ pub fn add(
             item: item.clone(),
             changes: Vec::new(),
         });
-        // Numbered as every later read numbers it: the highest seq comes last.
+        // Numbered as every later read numbers it.
         let action = replayed(&folder.id, &records, &action_id)?;
         let mut body = vec![format!("Action: {}", one_line(&request.text, 200))];
         if let Some(owner) = &owner {
