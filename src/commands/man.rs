@@ -20,7 +20,9 @@ pub struct Args {
     pub output: Option<PathBuf>,
 }
 
-pub fn run(context: &Context, args: Args, command: clap::Command) -> Result<()> {
+pub fn run(context: &Context, args: Args, mut command: clap::Command) -> Result<()> {
+    // Building names the subcommands' pages: incident-declare, ...
+    command.build();
     if let Some(dir) = &args.output {
         let written = write_all(command, dir)?;
         return context.confirm(&format!(
@@ -47,6 +49,7 @@ pub fn run(context: &Context, args: Args, command: clap::Command) -> Result<()> 
 fn render(command: clap::Command) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     clap_mangen::Man::new(command)
+        .source(format!("incident {}", env!("CARGO_PKG_VERSION")))
         .render(&mut out)
         .map_err(|source| Error::Io {
             path: "<man page>".into(),
