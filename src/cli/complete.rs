@@ -141,28 +141,34 @@ fn severities(current: &OsStr) -> Vec<CompletionCandidate> {
         .collect()
 }
 
-fn states(current: &OsStr) -> Vec<CompletionCandidate> {
-    config().map_or_else(Vec::new, |c| matching(current, c.state_names(), ""))
-}
-
-/// `--role ROLE=NAME`: the role and its `=`.
-fn roles(current: &OsStr) -> Vec<CompletionCandidate> {
-    if current.to_string_lossy().contains('=') {
+/// Names from the config; with a suffix `=` (`scribe=`), only before one is typed.
+fn config_names(
+    current: &OsStr,
+    names: fn(&Config) -> Vec<String>,
+    suffix: &str,
+) -> Vec<CompletionCandidate> {
+    if !suffix.is_empty() && current.to_string_lossy().contains(suffix) {
         return Vec::new();
     }
-    config().map_or_else(Vec::new, |c| matching(current, c.role_names(), "="))
+    config().map_or_else(Vec::new, |c| matching(current, names(&c), suffix))
+}
+
+fn states(current: &OsStr) -> Vec<CompletionCandidate> {
+    config_names(current, Config::state_names, "")
+}
+
+/// `--role ROLE=NAME`.
+fn roles(current: &OsStr) -> Vec<CompletionCandidate> {
+    config_names(current, Config::role_names, "=")
 }
 
 fn milestones(current: &OsStr) -> Vec<CompletionCandidate> {
-    config().map_or_else(Vec::new, |c| matching(current, c.milestone_names(), ""))
+    config_names(current, Config::milestone_names, "")
 }
 
-/// `--milestone NAME[=TIME]`: the milestone and its `=`.
+/// `--milestone NAME[=TIME]`.
 fn milestone_settings(current: &OsStr) -> Vec<CompletionCandidate> {
-    if current.to_string_lossy().contains('=') {
-        return Vec::new();
-    }
-    config().map_or_else(Vec::new, |c| matching(current, c.milestone_names(), "="))
+    config_names(current, Config::milestone_names, "=")
 }
 
 fn templates(current: &OsStr) -> Vec<CompletionCandidate> {
