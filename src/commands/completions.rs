@@ -44,9 +44,7 @@ fn completer() -> String {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| "incident".into());
     let path = if started_as.components().count() > 1 {
-        std::env::current_dir()
-            .map(|dir| dir.join(&started_as))
-            .unwrap_or(started_as)
+        std::path::absolute(&started_as).unwrap_or(started_as)
     } else {
         started_as
     };
