@@ -84,6 +84,46 @@ impl Zone {
     }
 }
 
+/// The machine's time zone as an IANA name, for configs that every clone
+/// reads alike: from `TZ` (a name, `:Name`, or a path into a zoneinfo
+/// folder; empty means UTC), else the target of `/etc/localtime`, else
+/// `/etc/timezone`. `None` when the zone has no name (a POSIX rule such as
+/// `CET-1CEST` in `TZ`, or a copied `/etc/localtime`).
+pub fn machine_zone_name() -> Option<String> {
+    match std::env::var("TZ") {
+        Ok(tz) => zone_name(&tz),
+        Err(std::env::VarError::NotUnicode(_)) => None,
+        Err(std::env::VarError::NotPresent) => std::fs::read_link("/etc/localtime")
+            .ok()
+            .and_then(|target| zone_name(&target.to_string_lossy()))
+            .or_else(|| {
+                std::fs::read_to_string("/etc/timezone")
+                    .ok()
+                    .and_then(|text| zone_name(text.trim()))
+            }),
+    }
+}
+
+/// An IANA name for what `TZ` or a zoneinfo path says, if it names one.
+fn zone_name(spec: &str) -> Option<String> {
+    let spec = spec.trim().trim_start_matches(':');
+    let name = match spec.rfind("zoneinfo/") {
+        Some(at) => &spec[at + "zoneinfo/".len()..],
+        None => spec,
+    };
+    let name = name
+        .trim_start_matches("posix/")
+        .trim_start_matches("right/");
+    match name {
+        "" | "UTC" | "Etc/UTC" | "UCT" | "Etc/UCT" | "Universal" | "Etc/Universal" | "Zulu"
+        | "Etc/Zulu" => Some("UTC".into()),
+        _ => name
+            .parse::<chrono_tz::Tz>()
+            .ok()
+            .map(|tz| tz.name().to_string()),
+    }
+}
+
 /// The current time: `INCIDENT_NOW` (RFC 3339) when set, for imports,
 /// demos and reproducible tests; the system clock otherwise.
 pub fn now() -> Result<Timestamp> {
@@ -243,6 +283,26 @@ mod tests {
 
     fn at(s: &str) -> Timestamp {
         DateTime::parse_from_rfc3339(s).unwrap()
+    }
+
+    #[test]
+    fn machine_zones_are_named_as_iana_zones() {
+        assert_eq!(zone_name("").as_deref(), Some("UTC"));
+        assert_eq!(zone_name("Etc/UTC").as_deref(), Some("UTC"));
+        assert_eq!(
+            zone_name(":Europe/Berlin").as_deref(),
+            Some("Europe/Berlin")
+        );
+        assert_eq!(
+            zone_name("/usr/share/zoneinfo/America/Los_Angeles").as_deref(),
+            Some("America/Los_Angeles")
+        );
+        assert_eq!(
+            zone_name("../usr/share/zoneinfo/posix/Asia/Tokyo").as_deref(),
+            Some("Asia/Tokyo")
+        );
+        assert_eq!(zone_name("CET-1CEST,M3.5.0,M10.5.0/3"), None);
+        assert_eq!(zone_name("/etc/localtime-copy"), None);
     }
 
     #[test]

@@ -14,7 +14,7 @@ fn rich_repo() -> (Repo, String) {
     let text = std::fs::read_to_string(&config).unwrap();
     std::fs::write(
         &config,
-        text.replace("timezone = \"local\"", "timezone = \"Europe/Berlin\""),
+        text.replace("timezone = \"UTC\"", "timezone = \"Europe/Berlin\""),
     )
     .unwrap();
     std::fs::create_dir_all(repo.path.join("incidents/templates")).unwrap();

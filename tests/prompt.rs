@@ -54,7 +54,8 @@ fn colour_on_a_terminal_unless_no_color() {
     let repo = Repo::init();
     repo.declare(&["Coloured", "-s", "SEV1"]);
     let mut command = repo.command();
-    command.arg("list").env("TERM", "xterm");
+    // Without the pager (tests/terminal.rs has it): less draws escapes of its own.
+    command.args(["--no-pager", "list"]).env("TERM", "xterm");
     let mut session =
         rexpect::session::spawn_command(command, Some(20_000)).expect("spawn on a pty");
     let out = session.exp_eof().expect("exits");
@@ -62,7 +63,7 @@ fn colour_on_a_terminal_unless_no_color() {
 
     let mut command = repo.command();
     command
-        .arg("list")
+        .args(["--no-pager", "list"])
         .env("TERM", "xterm")
         .env("NO_COLOR", "1");
     let mut session =

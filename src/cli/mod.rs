@@ -1,15 +1,19 @@
 //! Argument parsing, the shared context of commands, output, and the one
 //! place that turns errors into messages and exit codes.
 
+pub mod complete;
+pub mod formats;
+pub mod pager;
 pub mod prompt;
 
-use std::io::{IsTerminal, Write};
+use std::cell::RefCell;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use incident::config::Config;
-use incident::render::{Format, Style};
+use incident::render::{Format, Style, for_terminal};
 use incident::store::Store;
 use incident::time::{self, Timestamp};
 use incident::{Error, Result};
@@ -37,42 +41,57 @@ Examples:
 
 Exit codes: 0 success, 1 user or data error, 2 usage error.";
 
+/// The heading of the options every command takes, listed after its own.
+pub(crate) const GLOBAL: &str = "Global options";
+
 #[derive(Debug, Parser)]
 #[command(name = "incident", version, about = ABOUT, after_help = EXAMPLES, propagate_version = true)]
 pub struct Cli {
     /// Run as if incident was started in DIR (like `git -C DIR`).
-    #[arg(short = 'C', global = true, value_name = "DIR")]
+    #[arg(short = 'C', global = true, value_name = "DIR", help_heading = GLOBAL)]
     pub dir: Option<PathBuf>,
 
-    /// Output format for commands that print data.
-    #[arg(long, global = true, value_enum, default_value_t = FormatArg::Table)]
-    pub format: FormatArg,
+    /// Output format (default: table); each command takes those it can
+    /// print, listed in its --help (it has its own --format).
+    #[arg(long, value_enum, help_heading = GLOBAL)]
+    pub format: Option<FormatArg>,
 
-    /// When to colour output: auto means on a terminal, unless NO_COLOR is set.
-    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    /// When to colour output: auto means on a terminal, unless NO_COLOR is set
+    /// (CLICOLOR_FORCE=1 colours off a terminal too, CLICOLOR=0 never).
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN", help_heading = GLOBAL)]
     pub color: ColorWhen,
 
     /// Never prompt; fail and name the missing flag instead (also when CI is set or without a terminal).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub no_input: bool,
 
     /// Run no event hooks after this command's commit (also INCIDENT_HOOKS=0).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub no_hooks: bool,
+
+    /// Print no confirmations and no hints (such as "next: ..."); data, warnings and errors still print.
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
+    pub quiet: bool,
+
+    /// Never page long output (by default list, show, timeline, log, report
+    /// and actions go through git's pager on a terminal).
+    #[arg(short = 'P', long, global = true, help_heading = GLOBAL)]
+    pub no_pager: bool,
 
     #[command(subcommand)]
     pub command: Command,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
+    /// For people: tables and lines of text.
     Table,
     Json,
     Csv,
     Markdown,
-    /// GitHub Actions annotations (for `check` and `postmortem check`; a table elsewhere).
+    /// GitHub Actions annotations.
     Github,
-    /// HTML (incident report only; other commands print Markdown).
+    /// One self-contained HTML page.
     Html,
     /// JSON Lines (incident export only; other commands print JSON).
     Jsonl,
@@ -135,25 +154,27 @@ pub struct Context {
     pub hook_env: Vec<(std::ffi::OsString, Option<std::ffi::OsString>)>,
     /// Commits this command made, for the hooks (see `commands::committed`).
     commits: std::cell::RefCell<Vec<git2::Oid>>,
+    /// `-q`: no confirmations, no hints.
+    pub quiet: bool,
+    /// Standard output is a terminal: control characters are shown escaped.
+    terminal: bool,
+    stderr_terminal: bool,
+    output: RefCell<pager::Output>,
 }
 
 impl Context {
-    fn from_cli(cli: &Cli) -> Context {
+    fn from_cli(cli: &Cli, path: &str, format: Option<FormatArg>) -> Context {
         let stdout_tty = std::io::stdout().is_terminal();
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let color = match cli.color {
-            ColorWhen::Always => true,
-            ColorWhen::Never => false,
-            ColorWhen::Auto => stdout_tty && !no_color,
-        };
+        let stderr_tty = std::io::stderr().is_terminal();
+        let env = |key: &str| std::env::var(key).ok();
+        let color = colour(cli.color, stdout_tty, env);
         let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
-        let interactive = !cli.no_input
-            && !ci
-            && std::io::stdin().is_terminal()
-            && std::io::stderr().is_terminal();
+        let interactive = !cli.no_input && !ci && std::io::stdin().is_terminal() && stderr_tty;
+        let dir = cli.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+        let format = format.unwrap_or(FormatArg::Table);
+        let pages = stdout_tty && !cli.no_pager && pager::PAGED.contains(&path);
         Context {
-            dir: cli.dir.clone().unwrap_or_else(|| PathBuf::from(".")),
-            format: match cli.format {
+            format: match format {
                 FormatArg::Table => Format::Table,
                 FormatArg::Json => Format::Json,
                 FormatArg::Csv => Format::Csv,
@@ -164,8 +185,17 @@ impl Context {
             },
             color,
             interactive,
-            github_annotations: matches!(cli.format, FormatArg::Github),
-            html: matches!(cli.format, FormatArg::Html),
+            github_annotations: format == FormatArg::Github,
+            html: format == FormatArg::Html,
+            quiet: cli.quiet,
+            terminal: stdout_tty,
+            stderr_terminal: stderr_tty,
+            output: RefCell::new(if pages {
+                pager::Output::PagerWanted(dir.clone())
+            } else {
+                pager::Output::Stdout
+            }),
+            dir,
             no_hooks: cli.no_hooks,
             hook_env: ORIGINAL_SSL_CERT_FILE
                 .get()
@@ -201,32 +231,144 @@ impl Context {
         })
     }
 
-    /// Print to standard output.
+    /// Print to standard output (through the pager where there is one). On
+    /// a terminal, control characters from stored text cannot reach it raw.
     pub fn print(&self, text: &str) -> Result<()> {
-        let mut out = std::io::stdout().lock();
-        out.write_all(text.as_bytes())
-            .and_then(|()| out.flush())
+        let safe;
+        let text = if self.terminal {
+            // Only tables are coloured: other formats keep no escape at all.
+            safe = for_terminal(text, self.color && self.format == Format::Table);
+            safe.as_str()
+        } else {
+            text
+        };
+        self.output
+            .borrow_mut()
+            .write(text.as_bytes())
             .map_err(|source| Error::Io {
                 path: PathBuf::from("<stdout>"),
                 source,
             })
     }
 
-    /// A line for people on standard error: progress, hints, warnings.
+    /// A confirmation of what a command did, on standard output; `-q` drops it.
+    pub fn confirm(&self, text: &str) -> Result<()> {
+        if self.quiet { Ok(()) } else { self.print(text) }
+    }
+
+    /// A line for people on standard error: progress, hints; `-q` drops it.
     pub fn note(&self, text: &str) {
-        eprintln!("{text}");
+        if !self.quiet {
+            self.to_stderr(text);
+        }
     }
 
     pub fn warn(&self, text: &str) {
-        eprintln!("warning: {text}");
+        self.to_stderr(&format!("warning: {text}"));
+    }
+
+    /// Standard error for people; into the pager while one shows the
+    /// output on the same terminal, as git does, so it is not overwritten.
+    fn to_stderr(&self, text: &str) {
+        let line = format!("{}\n", for_terminal(text, false));
+        let mut output = self.output.borrow_mut();
+        if self.stderr_terminal && output.is_pager() {
+            let _ = output.write(line.as_bytes());
+        } else {
+            eprint!("{line}");
+        }
+    }
+
+    /// Wait for the pager to be quit.
+    fn finish(&self) {
+        self.output.borrow_mut().finish();
     }
 }
 
+/// Whether to colour: `--color always|never` wins; for auto, NO_COLOR
+/// (non-empty) means never, then CLICOLOR_FORCE (non-empty, not 0) means
+/// always, CLICOLOR=0 never, else on a terminal that is not TERM=dumb (the
+/// order of clap, cargo and anstream).
+fn colour(when: ColorWhen, terminal: bool, env: impl Fn(&str) -> Option<String>) -> bool {
+    let set = |key: &str| env(key).filter(|v| !v.is_empty());
+    match when {
+        ColorWhen::Always => true,
+        ColorWhen::Never => false,
+        ColorWhen::Auto if set("NO_COLOR").is_some() => false,
+        ColorWhen::Auto if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") => true,
+        ColorWhen::Auto if set("CLICOLOR").is_some_and(|v| v == "0") => false,
+        ColorWhen::Auto => terminal && env("TERM").as_deref() != Some("dumb"),
+    }
+}
+
+/// The command line's definition, as parsing, `--help`, man pages and
+/// completion see it: each command's `--format` with its own values, and
+/// completers for names the repository knows.
+pub fn command() -> clap::Command {
+    finish_command(Cli::command())
+}
+
+/// `command()` for man pages: without the `help` subcommand.
+pub fn command_for_manual() -> clap::Command {
+    finish_command(Cli::command().disable_help_subcommand(true))
+}
+
+fn finish_command(command: clap::Command) -> clap::Command {
+    each_subcommand(command, "", &|sub, path| {
+        complete::attach(formats::add_option(sub, path), path)
+    })
+}
+
+/// Apply `change` to every subcommand, deepest first, with its path of names.
+fn each_subcommand(
+    command: clap::Command,
+    prefix: &str,
+    change: &dyn Fn(clap::Command, &str) -> clap::Command,
+) -> clap::Command {
+    let names: Vec<String> = command
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .filter(|n| n != "help")
+        .collect();
+    let mut command = command;
+    for name in names {
+        let path = format!("{prefix}{name}");
+        command = command.mut_subcommand(&name, |sub| {
+            change(each_subcommand(sub, &format!("{path} "), change), &path)
+        });
+    }
+    command
+}
+
+/// `postmortem review` for `incident postmortem review ...`.
+fn subcommand_path(matches: &clap::ArgMatches) -> String {
+    let mut names = Vec::new();
+    let mut current = matches;
+    while let Some((name, sub)) = current.subcommand() {
+        names.push(name);
+        current = sub;
+    }
+    names.join(" ")
+}
+
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    if std::env::var_os("COMPLETE").is_some_and(|v| !v.is_empty() && v != "0") {
+        // A shell asks for completions: read the repository as quickly as
+        // any read-only command does.
+        // SAFETY: first thing in main, before any other thread exists.
+        unsafe { std::env::set_var("SSL_CERT_FILE", "/dev/null") };
+        trust_the_object_store();
+    }
+    clap_complete::CompleteEnv::with_factory(command).complete();
+    let matches = command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let path = subcommand_path(&matches);
     skip_certificate_loading(&cli.command);
     trust_the_object_store();
-    let context = Context::from_cli(&cli);
+    if let Err(error) = formats::check(&path, cli.format) {
+        return ExitCode::from(report(&error));
+    }
+    let context = Context::from_cli(&cli, &path, formats::given(&matches));
     let result = match cli.command {
         Command::Init(args) => commands::init::run(&context, args),
         Command::Declare(args) => commands::declare::run(&context, args),
@@ -240,8 +382,8 @@ pub fn main() -> ExitCode {
         Command::Timeline(args) => commands::timeline::run(&context, args),
         Command::Log(args) => commands::log::run(&context, args),
         Command::Report(args) => commands::report::run(&context, args),
-        Command::Completions(args) => commands::completions::run(&context, args, Cli::command()),
-        Command::Man(args) => commands::man::run(&context, args, Cli::command()),
+        Command::Completions(args) => commands::completions::run(&context, args),
+        Command::Man(args) => commands::man::run(&context, args, command_for_manual()),
         // Postmortems, reviews and action items (issue 3).
         Command::Postmortem(args) => commands::postmortem::run(&context, args),
         Command::Action(args) => commands::action::run(&context, args),
@@ -261,6 +403,8 @@ pub fn main() -> ExitCode {
     };
     // The commit stands whatever happened after it: its hooks run.
     commands::hooks::after_command(&context);
+    // Errors come after the pager is quit, where they stay readable.
+    context.finish();
     match result {
         Ok(()) => ExitCode::from(EXIT_OK),
         Err(error) => ExitCode::from(report(&error)),
@@ -313,9 +457,10 @@ fn report(error: &Error) -> u8 {
         // `incident list | head`: the reader has what it wanted.
         return EXIT_OK;
     }
-    eprintln!("error: {error}");
+    // Messages quote names and text from files: no raw control characters.
+    eprintln!("error: {}", for_terminal(&error.to_string(), false));
     if let Some(hint) = error.hint() {
-        eprintln!("hint: {hint}");
+        eprintln!("hint: {}", for_terminal(&hint, false));
     }
     match error {
         Error::Usage { .. } | Error::MissingInput { .. } => EXIT_USAGE,
@@ -346,5 +491,49 @@ pub fn milestone_setting(text: &str) -> std::result::Result<(String, Option<Stri
         )),
         None if !text.trim().is_empty() => Ok((text.trim().to_string(), None)),
         None => Err("a milestone name is needed, for example --milestone mitigated".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_follows_flags_then_no_color_then_clicolor() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |key: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == key)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert!(colour(ColorWhen::Auto, true, env(&[])));
+        assert!(!colour(ColorWhen::Auto, false, env(&[])));
+        assert!(!colour(ColorWhen::Auto, true, env(&[("NO_COLOR", "1")])));
+        assert!(colour(ColorWhen::Auto, true, env(&[("NO_COLOR", "")])));
+        assert!(colour(ColorWhen::Always, false, env(&[("NO_COLOR", "1")])));
+        assert!(colour(
+            ColorWhen::Auto,
+            false,
+            env(&[("CLICOLOR_FORCE", "1")])
+        ));
+        assert!(!colour(
+            ColorWhen::Auto,
+            false,
+            env(&[("CLICOLOR_FORCE", "0")])
+        ));
+        assert!(!colour(
+            ColorWhen::Auto,
+            false,
+            env(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")])
+        ));
+        assert!(!colour(ColorWhen::Auto, true, env(&[("CLICOLOR", "0")])));
+        assert!(!colour(
+            ColorWhen::Never,
+            true,
+            env(&[("CLICOLOR_FORCE", "1")])
+        ));
+        assert!(!colour(ColorWhen::Auto, true, env(&[("TERM", "dumb")])));
     }
 }

@@ -185,7 +185,7 @@ fn print(context: &Context, verb: &str, outcome: &ActionOutcome) -> Result<()> {
         details.push(format!("due {due}"));
     }
     details.push(action.status.clone());
-    context.print(&format!(
+    context.confirm(&format!(
         "{}/{} (#{}) {verb}: {} ({}) in commit {}\n",
         action.incident,
         action.id,

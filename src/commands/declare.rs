@@ -103,6 +103,10 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
             commit: outcome.committed.commit.to_string(),
         })?);
     }
+    if context.quiet {
+        // What a script wants: `id=$(incident -q declare ...)`.
+        return context.print(&format!("{}\n", incident.id));
+    }
     context.print(&format!(
         "Declared {} incident {}: {}\n",
         incident.severity,

@@ -48,12 +48,12 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
         })?);
     }
     match outcome.commit {
-        None => context.print(&format!(
+        None => context.confirm(&format!(
             "{workdir} is an incident repository already (incidents/config.toml is committed); nothing changed\n"
         )),
         Some(commit) => {
             let created = if outcome.created_repository { "created a git repository and " } else { "" };
-            context.print(&format!(
+            context.confirm(&format!(
                 "Initialised incident repository in {workdir}: {created}committed incidents/config.toml on {} ({})\nNext: edit incidents/config.toml to suit your team, or declare: incident declare \"TITLE\" --severity SEV3\n",
                 outcome.branch,
                 &commit.to_string()[..10]

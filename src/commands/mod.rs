@@ -82,7 +82,7 @@ pub fn print_update(context: &Context, outcome: &UpdateOutcome) -> Result<()> {
     } else {
         incident.status.clone()
     };
-    context.print(&format!(
+    context.confirm(&format!(
         "{}: recorded {count} event{} ({status}, {}) in commit {}\n",
         incident.id,
         if count == 1 { "" } else { "s" },

@@ -107,7 +107,7 @@ fn run_write(context: &Context, args: Args) -> Result<()> {
         Some(committed) => {
             super::print_warnings(context, committed);
             let verb = if outcome.created { "wrote" } else { "updated" };
-            context.print(&format!(
+            context.confirm(&format!(
                 "{}: {verb} {} (template {}) in commit {}\n",
                 outcome.incident.id,
                 outcome.path,
@@ -122,7 +122,7 @@ fn run_write(context: &Context, args: Args) -> Result<()> {
             }
             Ok(())
         }
-        None => context.print(&format!(
+        None => context.confirm(&format!(
             "{}: {} is up to date; nothing to commit\n",
             outcome.incident.id, outcome.path
         )),
@@ -222,7 +222,7 @@ fn run_review(context: &Context, args: ReviewArgs) -> Result<()> {
             outcome.incident.id, outcome.branch
         )),
     }
-    context.print(&text)
+    context.confirm(&text)
 }
 
 fn run_check(context: &Context, args: CheckArgs) -> Result<()> {

@@ -35,7 +35,7 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
     if context.format == Format::Json {
         return context.print(&incident::render::json(&outcome)?);
     }
-    context.print(&describe(&outcome))
+    context.confirm(&describe(&outcome))
 }
 
 fn describe(o: &SyncOutcome) -> String {

@@ -5,6 +5,13 @@
 //! is one more file, `actions/<item-id>/<recorded>-<random>-<kind>.toml`.
 //! The item's current state is the replay of its changes. Item ids are
 //! random, so two clones adding items at once never pick the same one.
+//!
+//! Items and changes carry `seq`, a Lamport counter like events': one more
+//! than the highest `seq` of the incident's items (of the item's changes)
+//! when written. Replay orders as events do, by time and then by `seq`, so
+//! items added in the same second keep the numbers `action add` printed,
+//! and a change made after another in the same second replays after it.
+//! Files without `seq` (older ones, hand-written ones) count as 0.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -42,6 +49,9 @@ pub struct ActionFile {
     pub link: Option<String>,
     #[serde(with = "timestamp")]
     pub created_at: Timestamp,
+    /// Recording order among the incident's items; absent in older files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
     pub author: String,
     #[serde(default)]
     pub author_email: String,
@@ -56,6 +66,9 @@ pub struct ActionChange {
     pub kind: String,
     #[serde(with = "timestamp")]
     pub at: Timestamp,
+    /// Recording order among the item's changes; absent in older files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
     pub author: String,
     #[serde(default)]
     pub author_email: String,
@@ -178,14 +191,21 @@ pub struct ActionRecord {
     pub changes: Vec<(String, ActionChange)>,
 }
 
-/// Replay the items of one incident, numbered by creation time.
+/// The `seq` for a new item or change: one more than the highest so far.
+pub fn next_seq(existing: impl IntoIterator<Item = Option<u64>>) -> u64 {
+    existing.into_iter().flatten().max().unwrap_or(0) + 1
+}
+
+/// Replay the items of one incident, numbered in the order they were added
+/// (creation time, then `seq`, then id).
 pub fn replay(incident: &str, records: &[ActionRecord]) -> Vec<Action> {
     let mut ordered: Vec<&ActionRecord> = records.iter().collect();
     ordered.sort_by(|a, b| {
-        a.item
-            .created_at
-            .cmp(&b.item.created_at)
-            .then(a.id.cmp(&b.id))
+        (a.item.created_at, a.item.seq.unwrap_or(0), &a.id).cmp(&(
+            b.item.created_at,
+            b.item.seq.unwrap_or(0),
+            &b.id,
+        ))
     });
     ordered
         .into_iter()
@@ -216,7 +236,9 @@ pub fn replay(incident: &str, records: &[ActionRecord]) -> Vec<Action> {
                 file: record.file.clone(),
             };
             let mut changes: Vec<&(String, ActionChange)> = record.changes.iter().collect();
-            changes.sort_by(|a, b| a.1.at.cmp(&b.1.at).then(a.0.cmp(&b.0)));
+            changes.sort_by(|a, b| {
+                (a.1.at, a.1.seq.unwrap_or(0), &a.0).cmp(&(b.1.at, b.1.seq.unwrap_or(0), &b.0))
+            });
             for (_, change) in changes {
                 match change.kind.as_str() {
                     "done" | "dropped" => {
@@ -277,6 +299,7 @@ mod tests {
                 kind: None,
                 link: None,
                 created_at: at(created),
+                seq: None,
                 author: "a".into(),
                 author_email: String::new(),
             },
@@ -291,6 +314,7 @@ mod tests {
             version: 1,
             kind: kind.into(),
             at: at(time),
+            seq: None,
             author: "a".into(),
             author_email: String::new(),
             reason: Some(kind.into()),

@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::action::{
     ACTION_ID_LENGTH, ACTIONS_DIR, Action, ActionChange, ActionFile, ActionRecord, PRIORITIES,
-    TYPES, replay,
+    TYPES, next_seq, replay,
 };
 use crate::model::event::FORMAT_VERSION;
 use crate::model::id;
@@ -20,6 +20,15 @@ use crate::time::Timestamp;
 
 /// The action items of one incident, read from a tree.
 pub fn read_actions(store: &Store, tree: &Tree<'_>, folder: &FolderRef) -> Result<Vec<Action>> {
+    Ok(replay(&folder.id, &read_records(store, tree, folder)?))
+}
+
+/// The files of one incident's action items, as they are in a tree.
+pub fn read_records(
+    store: &Store,
+    tree: &Tree<'_>,
+    folder: &FolderRef,
+) -> Result<Vec<ActionRecord>> {
     let dir = format!("{}/{ACTIONS_DIR}", folder.path);
     let Some(actions_tree) = subtree(&store.repo, tree, &dir)? else {
         return Ok(Vec::new());
@@ -51,7 +60,17 @@ pub fn read_actions(store: &Store, tree: &Tree<'_>, folder: &FolderRef) -> Resul
         });
         Ok(())
     })?;
-    Ok(replay(&folder.id, &records))
+    Ok(records)
+}
+
+/// The item `id` as replaying `records` gives it.
+fn replayed(incident: &str, records: &[ActionRecord], id: &str) -> Result<Action> {
+    replay(incident, records)
+        .into_iter()
+        .find(|a| a.id == id)
+        .ok_or_else(|| Error::InvalidInput {
+            message: format!("internal error: action item {incident}/{id} did not replay"),
+        })
 }
 
 /// Every action item in a tree, with problems in unreadable incidents
@@ -249,13 +268,13 @@ pub fn add(
         let folder = store.find(tree, incident_id.as_deref().unwrap_or(query))?;
         incident_id = Some(folder.id.clone());
         let incident = store.load(&config, tree, &folder)?;
-        let existing = read_actions(store, tree, &folder)?;
+        let mut records = read_records(store, tree, &folder)?;
         // The id stays the same from one attempt to the next (see commit_with).
         let action_id = match chosen.take() {
             Some(id) => id,
             None => loop {
                 let candidate = id::random_id(ACTION_ID_LENGTH)?;
-                if !existing.iter().any(|a| a.id == candidate)
+                if !records.iter().any(|r| r.id == candidate)
                     && !candidate.bytes().all(|b| b.is_ascii_digit())
                 {
                     break candidate;
@@ -275,30 +294,19 @@ pub fn add(
             kind: kind.clone(),
             link: link.clone(),
             created_at: now,
+            seq: Some(next_seq(records.iter().map(|r| r.item.seq))),
             author: attempt.identity.author.name.clone(),
             author_email: attempt.identity.author.email.clone(),
         };
         let file = format!("{}/{ACTIONS_DIR}/{action_id}.toml", folder.path);
-        let mut records_after = existing.len() + 1;
-        let action = replay(
-            &folder.id,
-            &[ActionRecord {
-                id: action_id.clone(),
-                file: file.clone(),
-                item: item.clone(),
-                changes: Vec::new(),
-            }],
-        )
-        .into_iter()
-        .next()
-        .map(|mut a| {
-            // Numbered after the items already there (they are all older).
-            a.number = std::mem::take(&mut records_after);
-            a
-        })
-        .ok_or_else(|| Error::InvalidInput {
-            message: "internal error: the new action item did not replay".into(),
-        })?;
+        records.push(ActionRecord {
+            id: action_id.clone(),
+            file: file.clone(),
+            item: item.clone(),
+            changes: Vec::new(),
+        });
+        // Numbered as every later read numbers it.
+        let action = replayed(&folder.id, &records, &action_id)?;
         let mut body = vec![format!("Action: {}", one_line(&request.text, 200))];
         if let Some(owner) = &owner {
             body.push(format!("Owner: {owner}"));
@@ -365,13 +373,21 @@ pub fn change(
         };
         let folder = store.find(tree, incident_query)?;
         let incident = store.load(&config, tree, &folder)?;
-        let actions = read_actions(store, tree, &folder)?;
+        let mut records = read_records(store, tree, &folder)?;
+        let actions = replay(&folder.id, &records);
         let action = find_action(&folder.id, &actions, action_query)?.clone();
         resolved = Some((folder.id.clone(), action.id.clone()));
+        let item_record = records
+            .iter_mut()
+            .find(|r| r.id == action.id)
+            .ok_or_else(|| Error::InvalidInput {
+                message: format!("internal error: action item {} has no file", action.id),
+            })?;
         let mut record = ActionChange {
             version: FORMAT_VERSION,
             kind: String::new(),
             at: now,
+            seq: Some(next_seq(item_record.changes.iter().map(|(_, c)| c.seq))),
             author: attempt.identity.author.name.clone(),
             author_email: attempt.identity.author.email.clone(),
             reason: None,
@@ -470,29 +486,8 @@ pub fn change(
             record.kind
         );
         let file = format!("{}/{ACTIONS_DIR}/{}/{change_id}.toml", folder.path, action.id);
-        let mut after_record = ActionRecord {
-            id: action.id.clone(),
-            file: action.file.clone(),
-            item: ActionFile {
-                version: FORMAT_VERSION,
-                text: action.text.clone(),
-                owner: action.owner.clone(),
-                due: action.due.map(|d| d.format("%Y-%m-%d").to_string()),
-                priority: action.priority.clone(),
-                kind: action.kind.clone(),
-                link: action.link.clone(),
-                created_at: action.created_at,
-                author: action.author.name.clone(),
-                author_email: action.author.email.clone(),
-            },
-            changes: Vec::new(),
-        };
-        after_record.changes.push((change_id.clone(), record.clone()));
-        let mut after = replay(&folder.id, &[after_record]).into_iter().next().unwrap_or(action.clone());
-        after.number = action.number;
-        if after.status == action.status && action.status != "open" {
-            after.finished_at = action.finished_at;
-        }
+        item_record.changes.push((change_id.clone(), record.clone()));
+        let after = replayed(&folder.id, &records, &action.id)?;
         let mut body = Vec::new();
         if let Some(reason) = &record.reason {
             body.push(format!("Reason: {}", one_line(reason, 200)));

@@ -195,7 +195,17 @@ impl<'r> Checker<'r> {
             return fallback(self);
         };
         match Config::parse(CONFIG_PATH, &text) {
-            Ok(config) => Ok(config),
+            Ok(config) => {
+                if config.zone() == crate::time::Zone::Local {
+                    self.push(
+                        Level::Warning,
+                        CONFIG_PATH,
+                        crate::tomlfile::line_of_key(&text, "timezone"),
+                        "timezone = \"local\" reads `--at 03:15` and shows times in each machine's own zone, so two clones can disagree; name the team's zone, such as timezone = \"UTC\" or \"Europe/Berlin\"",
+                    );
+                }
+                Ok(config)
+            }
             Err(e) => {
                 self.push_error(CONFIG_PATH, e);
                 fallback(self)

@@ -54,6 +54,7 @@ pub fn init(path: &Path, now: Timestamp) -> Result<InitOutcome> {
             warnings: Vec::new(),
         });
     }
+    let (config_text, zone_warning) = config_for_this_machine();
     let (committed, ()) = store.commit_with(now, |_| {
         Ok((
             Plan {
@@ -67,7 +68,7 @@ pub fn init(path: &Path, now: Timestamp) -> Result<InitOutcome> {
                 ),
                 files: vec![FileWrite {
                     path: CONFIG_PATH.into(),
-                    content: DEFAULT_CONFIG.as_bytes().to_vec(),
+                    content: config_text.as_bytes().to_vec(),
                 }],
                 guard: vec![CONFIG_PATH.into()],
             },
@@ -79,7 +80,7 @@ pub fn init(path: &Path, now: Timestamp) -> Result<InitOutcome> {
         created_repository,
         commit: Some(committed.commit),
         branch: committed.branch,
-        warnings: committed.warnings,
+        warnings: zone_warning.into_iter().chain(committed.warnings).collect(),
     })
 }
 
@@ -90,4 +91,37 @@ fn default_branch() -> String {
         .ok()
         .filter(|b| !b.trim().is_empty())
         .unwrap_or_else(|| "main".into())
+}
+
+/// The default config with the machine's time zone by name, so that every
+/// clone reads `--at 03:15` as the same instant and prints the same times
+/// (`local` would mean each machine's own zone); UTC, with a warning, when
+/// the machine's zone has no IANA name.
+fn config_for_this_machine() -> (String, Option<String>) {
+    const LINE: &str = "\ntimezone = \"UTC\"\n";
+    let (zone, warning) = match crate::time::machine_zone_name() {
+        Some(zone) => (zone, None),
+        None => (
+            "UTC".to_string(),
+            Some(
+                "this machine's time zone has no IANA name (TZ holds a rule); wrote timezone = \"UTC\" in incidents/config.toml: set your team's zone there, such as \"Europe/Berlin\""
+                    .to_string(),
+            ),
+        ),
+    };
+    let text = DEFAULT_CONFIG.replacen(LINE, &format!("\ntimezone = \"{zone}\"\n"), 1);
+    (text, warning)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_template_names_its_zone_once() {
+        assert_eq!(
+            crate::config::DEFAULT_CONFIG
+                .matches("\ntimezone = \"UTC\"\n")
+                .count(),
+            1
+        );
+    }
 }

@@ -110,6 +110,9 @@ impl Rows {
         table.set_content_arrangement(arrangement);
         if style.color {
             table.enforce_styling();
+            // Colour was asked for (`--color always` beats NO_COLOR): without
+            // this, crossterm writes empty escape codes when NO_COLOR is set.
+            crossterm::style::force_color_output(true);
         }
         for row in &self.rows {
             table.add_row(row.iter().map(|value| {
@@ -126,20 +129,11 @@ impl Rows {
     }
 
     fn csv(&self) -> Result<String> {
-        let mut writer = csv::Writer::from_writer(Vec::new());
-        let fail = |e: csv::Error| Error::InvalidInput {
-            message: format!("cannot write CSV: {e}"),
-        };
-        writer.write_record(&self.headers).map_err(fail)?;
+        let mut text = csv_line(self.headers.iter().map(String::as_str));
         for row in &self.rows {
-            writer
-                .write_record(row.iter().map(|v| v.text.as_str()))
-                .map_err(fail)?;
+            text.push_str(&csv_line(row.iter().map(|v| v.text.as_str())));
         }
-        let bytes = writer.into_inner().map_err(|e| Error::InvalidInput {
-            message: format!("cannot write CSV: {e}"),
-        })?;
-        Ok(String::from_utf8_lossy(&bytes).into_owned())
+        Ok(text)
     }
 
     fn markdown(&self) -> String {
@@ -152,6 +146,49 @@ impl Rows {
             text.push_str(&line(row.iter().map(|v| markdown_cell(&v.text)).collect()));
         }
         text
+    }
+}
+
+/// One CSV record (RFC 4180) with a final newline, every cell made safe to
+/// open in a spreadsheet (see `csv_cell`).
+fn csv_line<'a>(cells: impl Iterator<Item = &'a str>) -> String {
+    let mut line = cells.map(csv_cell).collect::<Vec<_>>().join(",");
+    line.push('\n');
+    line
+}
+
+/// A CSV cell a spreadsheet reads as text, as OWASP recommends against
+/// formula injection: a cell that begins with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return gets a leading `'` (plain numbers such as `-5` excepted),
+/// and a cell is quoted when it holds a comma, quote or line break, or a
+/// semicolon that would start such a cell where `;` separates cells.
+pub fn csv_cell(text: &str) -> String {
+    const TRIGGERS: &[char] = &['=', '+', '-', '@', '\t', '\r'];
+    let is_number = |t: &str| {
+        let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+        !digits.is_empty()
+            && digits.split_once('.').map_or_else(
+                || digits.bytes().all(|b| b.is_ascii_digit()),
+                |(whole, fraction)| {
+                    !whole.is_empty()
+                        && !fraction.is_empty()
+                        && (whole.bytes().chain(fraction.bytes())).all(|b| b.is_ascii_digit())
+                },
+            )
+    };
+    let mut cell = String::with_capacity(text.len() + 3);
+    if text.starts_with(TRIGGERS) && !is_number(text) {
+        cell.push('\'');
+    }
+    cell.push_str(text);
+    let quote = cell.contains([',', '"', '\n', '\r'])
+        || cell
+            .match_indices(';')
+            .any(|(at, _)| cell[at + 1..].starts_with(TRIGGERS));
+    if quote {
+        format!("\"{}\"", cell.replace('"', "\"\""))
+    } else {
+        cell
     }
 }
 
@@ -178,6 +215,35 @@ pub fn terminal_safe(text: &str) -> String {
         .collect()
 }
 
+/// Output bound for a terminal, with every control character shown as an
+/// escape except newlines, tabs and, when `colours` is set, the colour
+/// codes (SGR: `ESC [ digits;... m`) tables are drawn with. Stored text in
+/// coloured tables is escaped cell by cell before it gets there.
+pub fn for_terminal(text: &str, colours: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '\u{1b}' && colours {
+            let sgr = rest[1..].strip_prefix('[').and_then(|params| {
+                let end = params.find(|p: char| !(p.is_ascii_digit() || p == ';'))?;
+                params[end..].starts_with('m').then_some(2 + end + 1)
+            });
+            if let Some(length) = sgr {
+                out.push_str(&rest[..length]);
+                rest = &rest[length..];
+                continue;
+            }
+        }
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
 /// Serialise a record as pretty JSON with a final newline.
 pub fn json<T: serde::Serialize>(value: &T) -> Result<String> {
     serde_json::to_string_pretty(value)
@@ -188,4 +254,38 @@ pub fn json<T: serde::Serialize>(value: &T) -> Result<String> {
         .map_err(|e| Error::InvalidInput {
             message: format!("cannot write JSON: {e}"),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_cannot_start_formulas() {
+        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_cell("+1+1"), "'+1+1");
+        assert_eq!(csv_cell("-2+3"), "'-2+3");
+        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_cell("\tx"), "'\tx");
+        assert_eq!(csv_cell("\rx"), "\"'\rx\"");
+        assert_eq!(csv_cell("-5"), "-5");
+        assert_eq!(csv_cell("-1.5"), "-1.5");
+        assert_eq!(csv_cell("-"), "'-");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("a;=b"), "\"a;=b\"");
+        assert_eq!(csv_cell("x=1;y=2"), "x=1;y=2");
+        assert_eq!(csv_cell("plain"), "plain");
+        assert_eq!(csv_cell(""), "");
+    }
+
+    #[test]
+    fn terminal_output_keeps_only_colour_codes() {
+        let text = "a\u{1b}[31mred\u{1b}[0m\u{1b}]8;;http://x\u{7}b\r\n\tc\u{1b}[2J";
+        assert_eq!(
+            for_terminal(text, true),
+            "a\u{1b}[31mred\u{1b}[0m\\u{1b}]8;;http://x\\u{7}b\\u{d}\n\tc\u{1b}[2J"
+                .replace("\u{1b}[2J", "\\u{1b}[2J")
+        );
+        assert_eq!(for_terminal("x\u{1b}[31my", false), "x\\u{1b}[31my");
+    }
 }

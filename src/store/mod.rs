@@ -247,13 +247,21 @@ pub fn for_each_toml(
     mut visit: impl FnMut(&str, &str, &str) -> Result<()>,
 ) -> Result<()> {
     for entry in dir.iter() {
-        let Ok(name) = entry.name() else { continue };
+        if entry.kind() != Some(ObjectType::Blob) || !entry.name_bytes().ends_with(b".toml") {
+            continue;
+        }
+        // Never skip a record silently: what it says may change the state.
+        let Ok(name) = std::str::from_utf8(entry.name_bytes()) else {
+            return Err(Error::Invalid {
+                file: format!("{dir_path}/{}", entry.name_bytes().escape_ascii()),
+                line: None,
+                field: "file name".into(),
+                message: "not valid UTF-8, so incident cannot read this record; rename or remove it with git (`incident check` lists such files)".into(),
+            });
+        };
         let Some(stem) = name.strip_suffix(".toml") else {
             continue;
         };
-        if entry.kind() != Some(ObjectType::Blob) {
-            continue;
-        }
         let file = format!("{dir_path}/{name}");
         let blob = repo.find_blob(entry.id())?;
         visit(stem, &file, tomlfile::text(&file, blob.content())?)?;
