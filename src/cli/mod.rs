@@ -126,9 +126,8 @@ impl Context {
             ColorWhen::Never => false,
             ColorWhen::Auto => stdout_tty && !no_color,
         };
-        let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
         let interactive = !cli.no_input
-            && !ci
+            && !running_in_ci()
             && std::io::stdin().is_terminal()
             && std::io::stderr().is_terminal();
         Context {
@@ -175,6 +174,12 @@ impl Context {
             })
     }
 
+    /// Whether to pass on git's progress output: as git does, only when
+    /// standard error is a terminal, and never in CI.
+    pub fn shows_progress(&self) -> bool {
+        std::io::stderr().is_terminal() && !running_in_ci()
+    }
+
     /// A line for people on standard error: progress, hints, warnings.
     pub fn note(&self, text: &str) {
         eprintln!("{text}");
@@ -183,6 +188,10 @@ impl Context {
     pub fn warn(&self, text: &str) {
         eprintln!("warning: {text}");
     }
+}
+
+fn running_in_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
 pub fn main() -> ExitCode {
@@ -223,9 +232,10 @@ pub fn main() -> ExitCode {
 /// libgit2 initialises OpenSSL when a command first opens the repository,
 /// and OpenSSL then parses every CA certificate of the system bundle: about
 /// 20 ms, a doubling of a typical command's time. Only commands that talk to
-/// a remote need them; the others point OpenSSL at an empty bundle.
+/// a remote through libgit2 need them (`sync` runs git for that); the others
+/// point OpenSSL at an empty bundle.
 fn skip_certificate_loading(command: &Command) {
-    let talks_to_remotes = matches!(command, Command::Sync(_) | Command::Postmortem(_));
+    let talks_to_remotes = matches!(command, Command::Postmortem(_));
     if !talks_to_remotes {
         // SAFETY: called first thing in main, before any other thread exists.
         unsafe { std::env::set_var("SSL_CERT_FILE", "/dev/null") };
