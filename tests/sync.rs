@@ -886,6 +886,59 @@ fn on_terminal(repo: &Repo, ci: Option<&str>) -> String {
     shown
 }
 
+/// A contradiction left by a merge is an error until someone states the
+/// state: `incident update ID --status STATE` as the hint says, the
+/// current state included, clears it.
+#[test]
+fn the_hinted_fix_clears_a_merge_contradiction() {
+    let team = Team::new(&[]);
+    let (a, now) = (team.a(), support::NOW);
+    let (id, b) = resolved_here_worked_on_there(&team);
+    team.ok(&a, now, &["sync"]);
+    team.ok(&b, now, &["sync"]);
+    team.ok(&a, now, &["sync"]);
+    let c = team.dir("c");
+    copy_dir(&b, &c);
+    for dir in [&a, &b, &c] {
+        let out = team.repo.run_in(dir, &["check"]);
+        assert_eq!(out.status.code(), Some(1));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains(&format!("incident update {id} --status STATE"))
+                && stdout.contains("`--status identified` confirms the current one"),
+            "{stdout}"
+        );
+    }
+    let before = team.show(&b, &id);
+    // In b the current state is the right one: confirm it.
+    team.ok(
+        &b,
+        "2026-11-24T10:20:00Z",
+        &["update", &id, "--status", "identified"],
+    );
+    team.ok(&b, now, &["check"]);
+    let after = team.show(&b, &id);
+    assert_eq!(after["status"], "identified");
+    assert_eq!(
+        after["milestones"], before["milestones"],
+        "a confirmation moves no milestone"
+    );
+    // In c it was resolved after all: record that.
+    team.ok(
+        &c,
+        "2026-11-24T10:20:00Z",
+        &["update", &id, "--status", "resolved", "-m", "done"],
+    );
+    team.ok(&c, now, &["check"]);
+    // A confirmation with nothing to confirm is refused as before.
+    let stderr = team.fails(&b, &["update", &id, "--status", "identified"]);
+    assert!(stderr.contains("already 'identified'"), "{stderr}");
+    // Shared, it stays cleared everywhere.
+    team.ok(&b, now, &["sync"]);
+    team.ok(&a, now, &["sync"]);
+    team.ok(&a, now, &["check"]);
+}
+
 /// A sync killed while it checks out what it integrated (about 1,500 new
 /// event files): the next incident command puts the working tree back as
 /// HEAD has it, so neither `update` of that incident nor the next `sync`
