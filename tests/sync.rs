@@ -1042,3 +1042,21 @@ fn a_sync_killed_during_its_checkout_is_undone_by_the_next_command() {
         "no kill landed in the checkout (between {early:?} and {late:?})"
     );
 }
+
+/// A remote added as a relative path is git's: from the top of the working
+/// tree, whichever folder sync runs in.
+#[test]
+fn a_relative_path_remote_works_from_a_subfolder() {
+    let repo = Repo::init();
+    git_in(
+        &repo.home(),
+        &repo.home(),
+        &["init", "-q", "--bare", "-b", "main", "remote.git"],
+    );
+    repo.git(&["remote", "add", "origin", "../remote.git"]);
+    let out = repo.ok_in(&repo.path.join("incidents"), &["sync"]);
+    assert!(out.contains("pushed 1 commit to origin/main"), "{out}");
+    repo.git(&["remote", "set-url", "origin", "../gone.git"]);
+    let out = repo.run_in(&repo.path.join("incidents"), &["sync"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("../gone.git does not exist"));
+}

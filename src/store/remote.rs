@@ -98,7 +98,7 @@ pub fn fetch(
     transfer: &mut Transfer<'_>,
 ) -> Result<()> {
     let url = url(store, remote)?;
-    check_local_path(remote, &url, "fetch from")?;
+    check_local_path(store.workdir(), remote, &url, "fetch from")?;
     let mut command = git(store);
     command.args(["fetch", "--no-tags"]);
     command.arg(if transfer.progress.is_some() {
@@ -125,7 +125,7 @@ pub fn push(
     transfer: &mut Transfer<'_>,
 ) -> Result<PushOutcome> {
     let url = url(store, remote)?;
-    check_local_path(remote, &url, "push to")?;
+    check_local_path(store.workdir(), remote, &url, "push to")?;
     let mut command = git(store);
     command.args(["push", "--porcelain"]);
     if set_upstream {
@@ -196,7 +196,7 @@ pub fn ls_remote(
     transfer: &mut Transfer<'_>,
 ) -> Result<Vec<(String, Oid)>> {
     let url = url(store, remote)?;
-    check_local_path(remote, &url, "read")?;
+    check_local_path(store.workdir(), remote, &url, "read")?;
     let mut command = git(store);
     command.args(["ls-remote", "--", remote]).args(refs);
     let run = run(command, transfer)?;
@@ -367,14 +367,15 @@ fn parse_porcelain(stdout: &str) -> Vec<(String, RefOutcome)> {
 
 /// A remote that names a local folder which is not there: git would say
 /// "does not appear to be a git repository"; say what is really wrong.
-fn check_local_path(remote: &str, url: &str, action: &'static str) -> Result<()> {
+/// A relative path is git's: from the top of the working tree.
+fn check_local_path(base: &Path, remote: &str, url: &str, action: &'static str) -> Result<()> {
     let path = match url.strip_prefix("file://") {
         Some(path) => Some(path),
         None if !url.contains("://") && !is_scp_like(url) => Some(url),
         None => None,
     };
     if let Some(path) = path
-        && !Path::new(path).exists()
+        && !base.join(path).exists()
     {
         return Err(Error::Remote {
             remote: remote.to_string(),
@@ -515,8 +516,10 @@ mod tests {
         assert!(is_scp_like("git@github.com:acme/ops.git"));
         assert!(!is_scp_like("/srv/git/ops.git"));
         assert!(!is_scp_like("../ops.git"));
-        let err = check_local_path("origin", "/does/not/exist", "fetch from").unwrap_err();
+        let here = Path::new("/");
+        let err = check_local_path(here, "origin", "/does/not/exist", "fetch from").unwrap_err();
         assert!(err.to_string().contains("/does/not/exist"), "{err}");
-        assert!(check_local_path("origin", "git@github.com:acme/ops.git", "push to").is_ok());
+        assert!(check_local_path(here, "origin", "git@github.com:acme/ops.git", "push to").is_ok());
+        assert!(check_local_path(Path::new("/usr"), "origin", "../usr", "push to").is_ok());
     }
 }
