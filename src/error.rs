@@ -239,7 +239,7 @@ impl Error {
                 ),
                 RemoteFailure::AuthRefused => "nothing was changed; for ssh, check that your key is loaded (`ssh-add -l`) and accepted by the server; for https, that git's credential helper has a valid token".into(),
                 RemoteFailure::PathMissing => format!(
-                    "point the remote at an existing repository: `git remote set-url {remote} PATH` (create one with `git init --bare PATH`)"
+                    "nothing was changed; point the remote at an existing repository: `git remote set-url {remote} PATH` (create one with `git init --bare PATH`)"
                 ),
                 RemoteFailure::Rejected => "nothing was changed on the remote; the lines above say why it refused".into(),
                 RemoteFailure::NoSuchBranch => format!("`git ls-remote {remote}` lists the branches it has"),

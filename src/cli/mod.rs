@@ -150,8 +150,6 @@ pub struct Context {
     pub html: bool,
     /// `--no-hooks`.
     pub no_hooks: bool,
-    /// What hook processes must not inherit from this one's environment.
-    pub hook_env: Vec<(std::ffi::OsString, Option<std::ffi::OsString>)>,
     /// Commits this command made, for the hooks (see `commands::committed`).
     commits: std::cell::RefCell<Vec<git2::Oid>>,
     /// `-q`: no confirmations, no hints.
@@ -168,8 +166,8 @@ impl Context {
         let stderr_tty = std::io::stderr().is_terminal();
         let env = |key: &str| std::env::var(key).ok();
         let color = colour(cli.color, stdout_tty, env);
-        let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
-        let interactive = !cli.no_input && !ci && std::io::stdin().is_terminal() && stderr_tty;
+        let interactive =
+            !cli.no_input && !running_in_ci() && std::io::stdin().is_terminal() && stderr_tty;
         let dir = cli.dir.clone().unwrap_or_else(|| PathBuf::from("."));
         let format = format.unwrap_or(FormatArg::Table);
         let pages = stdout_tty && !cli.no_pager && pager::PAGED.contains(&path);
@@ -197,10 +195,6 @@ impl Context {
             }),
             dir,
             no_hooks: cli.no_hooks,
-            hook_env: ORIGINAL_SSL_CERT_FILE
-                .get()
-                .map(|original| vec![("SSL_CERT_FILE".into(), original.clone())])
-                .unwrap_or_default(),
             commits: std::cell::RefCell::new(Vec::new()),
         }
     }
@@ -256,6 +250,12 @@ impl Context {
         if self.quiet { Ok(()) } else { self.print(text) }
     }
 
+    /// Whether to pass on git's progress output: as git does, only when
+    /// standard error is a terminal, and never in CI.
+    pub fn shows_progress(&self) -> bool {
+        std::io::stderr().is_terminal() && !running_in_ci()
+    }
+
     /// A line for people on standard error: progress, hints; `-q` drops it.
     pub fn note(&self, text: &str) {
         if !self.quiet {
@@ -283,6 +283,11 @@ impl Context {
     fn finish(&self) {
         self.output.borrow_mut().finish();
     }
+}
+
+/// `CI` set to anything but empty, `false` or `0`: never prompt, no progress.
+fn running_in_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
 /// Whether to colour: `--color always|never` wins; for auto, NO_COLOR
@@ -356,7 +361,7 @@ pub fn main() -> ExitCode {
         // A shell asks for completions: read the repository as quickly as
         // any read-only command does.
         // SAFETY: first thing in main, before any other thread exists.
-        unsafe { std::env::set_var("SSL_CERT_FILE", "/dev/null") };
+        unsafe { incident::store::child_env::skip_certificate_loading() };
         trust_the_object_store();
     }
     clap_complete::CompleteEnv::with_factory(command).complete();
@@ -411,25 +416,20 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// `SSL_CERT_FILE` as it was before [`skip_certificate_loading`] changed it.
-static ORIGINAL_SSL_CERT_FILE: std::sync::OnceLock<Option<std::ffi::OsString>> =
-    std::sync::OnceLock::new();
-
 /// libgit2 initialises OpenSSL when a command first opens the repository,
 /// and OpenSSL then parses every CA certificate of the system bundle: about
 /// 20 ms, a doubling of a typical command's time. Only commands that talk to
-/// a remote need them; the others point OpenSSL at an empty bundle.
+/// a remote through libgit2 need them (`sync` runs git for that); the others
+/// point OpenSSL at an empty bundle.
 fn skip_certificate_loading(command: &Command) {
     let talks_to_remotes = match command {
-        Command::Sync(_) | Command::Postmortem(_) => true,
+        Command::Postmortem(_) => true,
         Command::Hooks(args) => args.talks_to_remotes(),
         _ => false,
     };
     if !talks_to_remotes {
-        // Hooks' own programs (curl, ...) get the original value back.
-        let _ = ORIGINAL_SSL_CERT_FILE.set(std::env::var_os("SSL_CERT_FILE"));
         // SAFETY: called first thing in main, before any other thread exists.
-        unsafe { std::env::set_var("SSL_CERT_FILE", "/dev/null") };
+        unsafe { incident::store::child_env::skip_certificate_loading() };
     }
 }
 

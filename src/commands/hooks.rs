@@ -183,10 +183,9 @@ fn trust(context: &Context) -> Result<()> {
     context.print(&out)
 }
 
-fn launch(context: &Context) -> Launch {
+fn launch() -> Launch {
     Launch {
         program_self: std::env::current_exe().ok(),
-        env: context.hook_env.clone(),
         depth: current_depth(),
     }
 }
@@ -203,7 +202,7 @@ fn test(context: &Context, args: TestArgs) -> Result<()> {
         context.now()?,
         &payload::repo_name(&store),
     )?;
-    let run = runner::run(&store, hook, &delivery, &launch(context))?;
+    let run = runner::run(&store, hook, &delivery, &launch())?;
     if run.ok() {
         context.print(&format!(
             "hook '{}' succeeded in {:.2}s on a test '{}' event of incident {} ({})\n",
@@ -263,7 +262,7 @@ fn run_since(context: &Context, args: RunArgs) -> Result<()> {
     let fired = if context.no_hooks {
         runner::Fired::default()
     } else {
-        runner::fire(&store, &set, &deliveries, &launch(context), context.now()?)?
+        runner::fire(&store, &set, &deliveries, &launch(), context.now()?)?
     };
     report_failures(context, &fired.runs);
     if !context.no_hooks {
@@ -288,7 +287,7 @@ fn run_since(context: &Context, args: RunArgs) -> Result<()> {
 fn retry(context: &Context) -> Result<()> {
     let store = context.store()?;
     let set = hook_config::load(&store)?;
-    let retried = runner::retry(&store, &set, &launch(context), context.now()?)?;
+    let retried = runner::retry(&store, &set, &launch(), context.now()?)?;
     for run in retried.runs.iter().filter(|r| !r.ok()) {
         context.warn(&with_output(run));
     }
@@ -397,7 +396,7 @@ fn fire(context: &Context, commits: &[git2::Oid]) -> Result<()> {
     for commit in commits {
         deliveries.extend(payload::for_commit(&store, &config, *commit, &repo)?);
     }
-    let fired = runner::fire(&store, &set, &deliveries, &launch(context), context.now()?)?;
+    let fired = runner::fire(&store, &set, &deliveries, &launch(), context.now()?)?;
     report_failures(context, &fired.runs);
     Ok(())
 }

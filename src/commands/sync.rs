@@ -1,6 +1,9 @@
+use std::io::Write;
+
 use incident::Result;
-use incident::ops::sync::{Integration, SyncOutcome, SyncRequest, sync};
+use incident::ops::sync::{Integration, SyncOutcome, SyncRequest, sync_with};
 use incident::render::Format;
+use incident::store::remote::Transfer;
 
 use crate::cli::Context;
 
@@ -31,7 +34,20 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
         remote: args.remote,
         dry_run: args.dry_run,
     };
-    let outcome = sync(&store, &request, context.now()?)?;
+    // git's own progress lines, passed through as git would print them.
+    let mut show_progress = |bytes: &[u8]| {
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(bytes).and_then(|()| err.flush());
+    };
+    let mut transfer = Transfer {
+        progress: if context.shows_progress() {
+            Some(&mut show_progress)
+        } else {
+            None
+        },
+        interactive: context.interactive,
+    };
+    let outcome = sync_with(&store, &request, context.now()?, &mut transfer)?;
     if context.format == Format::Json {
         return context.print(&incident::render::json(&outcome)?);
     }
@@ -39,6 +55,17 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
 }
 
 fn describe(o: &SyncOutcome) -> String {
+    let mut text = summary(o);
+    if let Some(upstream) = &o.upstream_set {
+        text.push_str(&format!(
+            "branch '{}' set up to track '{upstream}'\n",
+            o.branch
+        ));
+    }
+    text
+}
+
+fn summary(o: &SyncOutcome) -> String {
     let remote = format!("{}/{}", o.remote, o.remote_branch);
     let (would, pushes) = if o.dry_run {
         ("would ", "would push")

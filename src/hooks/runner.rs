@@ -5,7 +5,6 @@
 //! secrets); a failed run is queued in `.git/incident/hooks-queue/` for
 //! `incident hooks retry`.
 
-use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -31,10 +30,6 @@ const OUTPUT_LINES: usize = 5;
 pub struct Launch {
     /// This binary: what `incident` as a hook's program means.
     pub program_self: Option<PathBuf>,
-    /// Variables to set (`Some`) or remove (`None`) for hook processes:
-    /// what this process changed in its own environment and hooks must
-    /// not inherit.
-    pub env: Vec<(OsString, Option<OsString>)>,
     /// Nesting depth of this process (hooks get one more).
     pub depth: u32,
 }
@@ -133,12 +128,8 @@ fn spawn_and_wait(
         .env("INCIDENT_EVENT", &delivery.trailer)
         .env("INCIDENT_COMMIT", &delivery.commit)
         .env(ENV_DEPTH, (launch.depth + 1).to_string());
-    for (key, value) in &launch.env {
-        match value {
-            Some(value) => command.env(key, value),
-            None => command.env_remove(key),
-        };
-    }
+    // The user's environment, not what this process changed for libgit2.
+    crate::store::child_env::restore(&mut command);
     // Its own process group, so a timeout stops what the hook started too.
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut command, 0);

@@ -221,9 +221,31 @@ impl Incident {
         }
     }
 
+    /// A status event that keeps the status (`incident update --status`
+    /// with the current one, after a merge contradiction): the state, when
+    /// it was entered and its milestones stay as they are.
+    fn confirm_status(&mut self, config: &Config, at: Timestamp, text: Option<&str>) -> String {
+        self.last_status_change = Some(at);
+        if let Some(reason) = text
+            && !config.is_open(&self.status)
+        {
+            self.resolution = Some(reason.to_string());
+        }
+        match text {
+            Some(reason) => format!("status {} confirmed: {reason}", self.status),
+            None => format!("status {} confirmed", self.status),
+        }
+    }
+
     fn apply(&mut self, config: &Config, event: &Event) {
         self.event_ids.push(event.id.clone());
         let text = match &event.change {
+            Change::Status {
+                to,
+                text,
+                duplicate_of: None,
+                ..
+            } if *to == self.status => self.confirm_status(config, event.at, text.as_deref()),
             Change::Status {
                 to,
                 text,

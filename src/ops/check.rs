@@ -669,7 +669,7 @@ impl<'r> Checker<'r> {
                 ),
             );
         }
-        for anomaly in &incident.anomalies {
+        for anomaly in unsettled_contradictions(&incident, &events) {
             let event_file = format!("{}/{EVENTS_DIR}/{}.toml", folder.path, anomaly.event);
             let line = folder
                 .events
@@ -681,8 +681,8 @@ impl<'r> Checker<'r> {
                 &event_file,
                 line,
                 format!(
-                    "contradiction: {}; the incident is now '{}' by the replay rule: record the intended state with `incident update {} --status STATE`",
-                    anomaly.message, incident.status, folder.id
+                    "contradiction: {}; the incident is now '{}' by the replay rule: record the intended state with `incident update {} --status STATE` (`--status {}` confirms the current one)",
+                    anomaly.message, incident.status, folder.id, incident.status
                 ),
             );
         }
@@ -725,6 +725,54 @@ impl<'r> Checker<'r> {
             );
         }
     }
+}
+
+/// The contradictions no later status event settled. A status event
+/// settles the contradictions before it when it replays without one and
+/// was recorded with a Lamport counter (`seq`) above every event replayed
+/// before it: so in a clone that had both sides of the merge, by someone
+/// who saw the contradiction and stated the state (`incident update ID
+/// --status STATE`, the current state included). The counter cannot tell
+/// that apart from a clone that, not having pulled yet, recorded more
+/// events than the other side and then changed the status again; that
+/// clone's responders were still working on the incident, so their state
+/// is the one the replay shows anyway.
+pub fn unsettled_contradictions<'a>(
+    incident: &'a Incident,
+    events: &[Event],
+) -> Vec<&'a crate::model::incident::Anomaly> {
+    let by_id: BTreeMap<&str, &Event> = events.iter().map(|e| (e.id.as_str(), e)).collect();
+    let contradicting: BTreeSet<&str> = incident
+        .anomalies
+        .iter()
+        .map(|a| a.event.as_str())
+        .collect();
+    // Replay position from which on every earlier contradiction is settled.
+    let mut settled_before = 0;
+    let mut highest_seq: Option<u32> = None;
+    for (position, id) in incident.event_ids.iter().enumerate() {
+        let Some(event) = by_id.get(id.as_str()) else {
+            continue;
+        };
+        if matches!(event.change, Change::Status { .. })
+            && !contradicting.contains(id.as_str())
+            && highest_seq.is_none_or(|seq| event.seq > seq)
+        {
+            settled_before = position;
+        }
+        highest_seq = Some(highest_seq.map_or(event.seq, |seq| seq.max(event.seq)));
+    }
+    incident
+        .anomalies
+        .iter()
+        .filter(|anomaly| {
+            incident
+                .event_ids
+                .iter()
+                .position(|id| *id == anomaly.event)
+                .is_none_or(|position| position >= settled_before)
+        })
+        .collect()
 }
 
 /// Warn about names that are not plain; `false` when the name is unusable.

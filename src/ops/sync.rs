@@ -12,29 +12,26 @@
 //! memory; refuse if it would touch files the user has changed; push it;
 //! only then, holding incident's writer lock (not held over the network, so
 //! recording goes on while a sync waits), check out the changed files and
-//! move the branch. Fetching does
-//! update the remote-tracking branch (`origin/main`), as `git fetch` does.
+//! move the branch (journalled, so a killed sync is undone by the next
+//! writer: see store/checkout.rs). Fetching does update the remote-tracking
+//! branch (`origin/main`), as `git fetch` does.
+//!
+//! Fetch and push run the `git` executable (store/remote.rs), so the
+//! remote's hooks always apply, and authentication, ssh configuration and
+//! protocols are git's own.
 
-use std::cell::RefCell;
-use std::path::PathBuf;
+use git2::{Delta, DiffOptions, ErrorCode, Oid, Repository, StatusOptions};
 
-use git2::build::CheckoutBuilder;
-use git2::{
-    AutotagOption, Cred, CredentialType, Delta, DiffOptions, Direction, ErrorClass, ErrorCode,
-    FetchOptions, Oid, PushOptions, Remote, RemoteCallbacks, Repository, StatusOptions,
-};
-
-use crate::error::{Error, Result};
+use crate::error::{Error, RemoteFailure, Result};
 use crate::ops::commit_message;
 use crate::store::Store;
+use crate::store::checkout::Integration as Checkout;
 use crate::store::identity::Identity;
+use crate::store::remote::{self, Transfer};
 use crate::time::Timestamp;
 
 /// How often to start over when the remote moved between fetch and push.
 pub const MAX_ATTEMPTS: u32 = 8;
-
-/// A temporary ref naming the commit being pushed (removed afterwards).
-const PUSH_REF: &str = "refs/incident/sync-push";
 
 #[derive(Debug, Clone, Default)]
 pub struct SyncRequest {
@@ -78,9 +75,22 @@ pub struct SyncOutcome {
     /// moved meanwhile).
     pub attempts: u32,
     pub dry_run: bool,
+    /// Set when this sync gave the branch an upstream (`origin/main`), as
+    /// `git push -u` does, because it had none.
+    pub upstream_set: Option<String>,
 }
 
 pub fn sync(store: &Store, request: &SyncRequest, now: Timestamp) -> Result<SyncOutcome> {
+    sync_with(store, request, now, &mut Transfer::default())
+}
+
+/// [`sync`], with git's progress and prompts as `transfer` allows.
+pub fn sync_with(
+    store: &Store,
+    request: &SyncRequest,
+    now: Timestamp,
+    transfer: &mut Transfer<'_>,
+) -> Result<SyncOutcome> {
     let repo = &store.repo;
     let branch_ref = store.ensure_writable()?;
     let branch = branch_ref.trim_start_matches("refs/heads/").to_string();
@@ -90,9 +100,7 @@ pub fn sync(store: &Store, request: &SyncRequest, now: Timestamp) -> Result<Sync
     drop(store.lock_writers()?);
     let remote_name = resolve_remote(repo, &branch, request.remote.as_deref())?;
     let remote_branch = upstream_branch(repo, &branch, &remote_name);
-    let mut remote = repo.find_remote(&remote_name)?;
-    let url = remote.url().unwrap_or_default().to_string();
-    let config = repo.config()?;
+    let url = remote::url(store, &remote_name)?;
 
     for attempt in 1..=MAX_ATTEMPTS {
         let local = repo
@@ -104,14 +112,18 @@ pub fn sync(store: &Store, request: &SyncRequest, now: Timestamp) -> Result<Sync
                     "branch '{branch}' has no commits yet; get the remote's history with `git pull {remote_name} {remote_branch}` first"
                 ),
             })?;
-        let theirs = fetch(
-            repo,
-            &mut remote,
-            &config,
-            &remote_name,
-            &url,
-            &remote_branch,
-        )?;
+        let theirs = fetch(store, &remote_name, &remote_branch, transfer)?;
+        if let Some(theirs) = theirs {
+            ensure_related(
+                repo,
+                local,
+                theirs,
+                &remote_name,
+                &url,
+                &remote_branch,
+                &branch,
+            )?;
+        }
         let (ahead, behind) = match theirs {
             Some(theirs) => repo.graph_ahead_behind(local, theirs)?,
             None => (count_commits(repo, local)?, 0),
@@ -167,7 +179,7 @@ pub fn sync(store: &Store, request: &SyncRequest, now: Timestamp) -> Result<Sync
         } else {
             ahead
         };
-        let outcome = SyncOutcome {
+        let mut outcome = SyncOutcome {
             remote: remote_name.clone(),
             url: url.clone(),
             branch: branch.clone(),
@@ -179,6 +191,7 @@ pub fn sync(store: &Store, request: &SyncRequest, now: Timestamp) -> Result<Sync
             head: target.to_string(),
             attempts: attempt,
             dry_run: request.dry_run,
+            upstream_set: None,
         };
         let dirty = modified_paths(repo, &changed)?;
         if !dirty.is_empty() {
@@ -197,57 +210,48 @@ pub fn sync(store: &Store, request: &SyncRequest, now: Timestamp) -> Result<Sync
             return Ok(outcome);
         }
         if theirs != Some(target) {
-            match push(
-                repo,
-                &mut remote,
-                &config,
-                target,
-                &remote_name,
-                &url,
-                &remote_branch,
-            )? {
-                Pushed::Done => {}
-                Pushed::Rejected(_) if attempt < MAX_ATTEMPTS => {
-                    // Clones racing each other: spread the next tries out.
-                    let mut jitter = [0u8; 1];
-                    let _ = getrandom::fill(&mut jitter);
-                    let millis = u64::from(attempt) * 20 + u64::from(jitter[0] % 64);
-                    std::thread::sleep(std::time::Duration::from_millis(millis));
-                    continue;
+            if push(store, &remote_name, &url, &remote_branch, target, transfer)?
+                == Pushed::LostRace
+            {
+                if attempt == MAX_ATTEMPTS {
+                    break;
                 }
-                Pushed::Rejected(reason) => {
-                    return Err(Error::InvalidInput {
-                        message: format!(
-                            "{remote_name} kept moving while incident tried to push ({MAX_ATTEMPTS} attempts; last refusal: {reason}); nothing was changed here: run `incident sync` again"
-                        ),
-                    });
-                }
+                // Clones racing each other: spread the next tries out.
+                let mut jitter = [0u8; 1];
+                let _ = getrandom::fill(&mut jitter);
+                let millis = u64::from(attempt) * 20 + u64::from(jitter[0] % 64);
+                std::thread::sleep(std::time::Duration::from_millis(millis));
+                continue;
             }
             let tracking = format!("refs/remotes/{remote_name}/{remote_branch}");
             repo.reference(&tracking, target, true, "incident sync: push")?;
         }
         if target != local {
             let _lock = store.lock_writers()?;
+            // An incident command or a plain `git commit` may have committed
+            // meanwhile: the remote has `target` now, and the next round
+            // merges the new commit too.
             if repo.head().ok().and_then(|h| h.target()) != Some(local) {
-                // An incident command committed meanwhile: the remote has
-                // `target` now; the next round merges the new commit too.
                 continue;
             }
-            update_worktree(
-                repo,
-                &branch_ref,
-                local,
-                target,
-                &changed,
-                &remote_name,
-                &remote_branch,
-            )?;
+            let moved = store.check_out_integration(&Checkout {
+                branch_ref: &branch_ref,
+                from: local,
+                to: target,
+                paths: &changed,
+                reflog: &format!("incident sync: integrate {remote_name}/{remote_branch}"),
+            })?;
+            if !moved {
+                continue;
+            }
         }
+        outcome.upstream_set = set_upstream(repo, &branch, &remote_name, &remote_branch)?;
         return Ok(outcome);
     }
-    Err(Error::Contention {
-        branch: format!("{remote_name}/{remote_branch}"),
-        attempts: MAX_ATTEMPTS,
+    Err(Error::InvalidInput {
+        message: format!(
+            "{remote_name}/{remote_branch} or {branch} here kept moving while incident tried to sync ({MAX_ATTEMPTS} attempts: other clones pushed, or commits were made here, each time); nothing was changed here: run `incident sync` again"
+        ),
     })
 }
 
@@ -313,91 +317,6 @@ fn upstream_branch(repo: &Repository, branch: &str, remote: &str) -> String {
     }
 }
 
-/// Authentication the way git does it: the ssh agent, then the usual key
-/// files, then git's credential helpers for https. Each is tried once, so a
-/// refusal ends the attempt instead of looping.
-pub(crate) fn callbacks<'a>(config: &'a git2::Config) -> RemoteCallbacks<'a> {
-    let mut callbacks = RemoteCallbacks::new();
-    let mut tried_agent = false;
-    let mut tried_helper = false;
-    let mut tried_default = false;
-    let mut keys: Vec<PathBuf> = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .map(|home| {
-            ["id_ed25519", "id_ecdsa", "id_rsa"]
-                .iter()
-                .map(|name| home.join(".ssh").join(name))
-                .filter(|path| path.is_file())
-                .collect()
-        })
-        .unwrap_or_default();
-    keys.reverse();
-    callbacks.credentials(move |url, username, allowed| {
-        let user = username.unwrap_or("git");
-        if allowed.contains(CredentialType::USERNAME) {
-            return Cred::username(user);
-        }
-        if allowed.contains(CredentialType::SSH_KEY) {
-            if !tried_agent {
-                tried_agent = true;
-                if std::env::var_os("SSH_AUTH_SOCK").is_some() {
-                    return Cred::ssh_key_from_agent(user);
-                }
-            }
-            if let Some(key) = keys.pop() {
-                return Cred::ssh_key(user, None, &key, None);
-            }
-        }
-        if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) && !tried_helper {
-            tried_helper = true;
-            if let Ok(cred) = Cred::credential_helper(config, url, username) {
-                return Ok(cred);
-            }
-        }
-        if allowed.contains(CredentialType::DEFAULT) && !tried_default {
-            tried_default = true;
-            return Cred::default();
-        }
-        Err(git2::Error::new(
-            ErrorCode::Auth,
-            ErrorClass::Net,
-            "no credentials left to try (ssh agent, ~/.ssh keys, git credential helper)",
-        ))
-    });
-    callbacks
-}
-
-/// Fetch the remote branch; its commit, or `None` when it does not exist.
-fn fetch(
-    repo: &Repository,
-    remote: &mut Remote<'_>,
-    config: &git2::Config,
-    name: &str,
-    url: &str,
-    remote_branch: &str,
-) -> Result<Option<Oid>> {
-    let mut options = FetchOptions::new();
-    options.remote_callbacks(callbacks(config));
-    options.download_tags(AutotagOption::None);
-    let refspec = format!("+refs/heads/{remote_branch}:refs/remotes/{name}/{remote_branch}");
-    remote
-        .fetch(
-            &[refspec.as_str()],
-            Some(&mut options),
-            Some("incident sync: fetch"),
-        )
-        .map_err(|e| remote_error(e, "fetch from", name, url))?;
-    let wanted = format!("refs/heads/{remote_branch}");
-    if let Ok(heads) = remote.list() {
-        return Ok(heads.iter().find(|h| h.name() == wanted).map(|h| h.oid()));
-    }
-    // The advertisement is gone: the fetch updated the tracking branch.
-    Ok(repo
-        .find_reference(&format!("refs/remotes/{name}/{remote_branch}"))
-        .ok()
-        .and_then(|r| r.target()))
-}
-
 enum MergeResult {
     /// The merge commit (`None` in a dry run).
     Merged(Option<Oid>),
@@ -433,21 +352,141 @@ fn merge(
         return Ok(MergeResult::Merged(None));
     }
     let tree = repo.find_tree(index.write_tree_to(repo)?)?;
-    let identity = Identity::resolve(repo, now)?;
     let message = commit_message(
         &format!("Merge {remote}/{remote_branch} into {branch}"),
         &["Combined by `incident sync`: both sides recorded events since they last met.".into()],
         &[],
     );
-    let commit = repo.commit(
+    let commit = commit_merge(repo, now, &message, &tree, [&ours, &their_commit])?;
+    Ok(MergeResult::Merged(Some(commit)))
+}
+
+/// The one commit sync makes: the merge, written to the object store and
+/// referenced by no branch yet (the branch moves only after the push).
+/// The commit path's signing and hooks belong here once it has them.
+fn commit_merge(
+    repo: &Repository,
+    now: Timestamp,
+    message: &str,
+    tree: &git2::Tree<'_>,
+    parents: [&git2::Commit<'_>; 2],
+) -> Result<Oid> {
+    let identity = Identity::resolve(repo, now)?;
+    Ok(repo.commit(
         None,
         &identity.author_signature()?,
         &identity.committer_signature()?,
-        &message,
-        &tree,
-        &[&ours, &their_commit],
+        message,
+        tree,
+        &parents,
+    )?)
+}
+
+/// Refuse to merge histories with no commit in common, as `git pull` does:
+/// the remote is another repository, and merging would bring all of its
+/// files into this working tree and this working tree's into it.
+#[allow(clippy::too_many_arguments)]
+fn ensure_related(
+    repo: &Repository,
+    local: Oid,
+    theirs: Oid,
+    remote: &str,
+    url: &str,
+    remote_branch: &str,
+    branch: &str,
+) -> Result<()> {
+    match repo.merge_base(local, theirs) {
+        Ok(_) => Ok(()),
+        Err(e) if e.code() == ErrorCode::NotFound => Err(Error::InvalidInput {
+            message: format!(
+                "sync stopped: {branch} and {remote}/{remote_branch} have no commit in common: '{remote}' ({url}) holds an unrelated history, another repository (git pull refuses too: \"refusing to merge unrelated histories\").\nnothing was changed: your branch, index and working tree are as they were, and nothing was pushed.\nIf '{remote}' is the wrong repository, point it at the team's incident repository: `git remote set-url {remote} URL`. To combine the two histories on purpose: `git pull --allow-unrelated-histories {remote} {remote_branch}`, then `incident sync`"
+            ),
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Fetch the remote branch into its remote-tracking branch; its commit, or
+/// `None` when the remote has no such branch (yet).
+fn fetch(
+    store: &Store,
+    remote: &str,
+    remote_branch: &str,
+    transfer: &mut Transfer<'_>,
+) -> Result<Option<Oid>> {
+    let tracking = format!("refs/remotes/{remote}/{remote_branch}");
+    let refspec = format!("+refs/heads/{remote_branch}:{tracking}");
+    match remote::fetch(store, remote, &[refspec], transfer) {
+        Ok(()) => {}
+        Err(Error::Remote {
+            failure: RemoteFailure::NoSuchBranch,
+            ..
+        }) => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    match store.repo.refname_to_id(&tracking) {
+        Ok(id) => Ok(Some(id)),
+        Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Pushed {
+    Done,
+    /// Another clone pushed first: fetch and integrate again.
+    LostRace,
+}
+
+/// Push `target` to the remote branch, never forced: the remote takes it
+/// only as a fast-forward (or a new branch), atomically. A refusal by the
+/// remote (a hook, branch protection) is an error with the remote's words.
+fn push(
+    store: &Store,
+    remote: &str,
+    url: &str,
+    remote_branch: &str,
+    target: Oid,
+    transfer: &mut Transfer<'_>,
+) -> Result<Pushed> {
+    let refspec = format!("{target}:refs/heads/{remote_branch}");
+    let outcome = remote::push(store, remote, &[refspec], false, transfer)?;
+    if let Some(detail) = outcome.rejection() {
+        return Err(Error::Remote {
+            remote: remote.to_string(),
+            url: url.to_string(),
+            action: "push to",
+            failure: RemoteFailure::Rejected,
+            detail,
+        });
+    }
+    if outcome.non_fast_forward() {
+        return Ok(Pushed::LostRace);
+    }
+    Ok(Pushed::Done)
+}
+
+/// Give a branch with no upstream the remote branch it was synced with,
+/// as `git push -u` does, so plain `git pull` and `git push` work too.
+/// An upstream that is set (to whatever) stays.
+fn set_upstream(
+    repo: &Repository,
+    branch: &str,
+    remote: &str,
+    remote_branch: &str,
+) -> Result<Option<String>> {
+    let config = repo.config()?;
+    let key = format!("branch.{branch}.remote");
+    if config.get_entry(&key).is_ok() {
+        return Ok(None);
+    }
+    let mut local = config.open_level(git2::ConfigLevel::Local)?;
+    local.set_str(&key, remote)?;
+    local.set_str(
+        &format!("branch.{branch}.merge"),
+        &format!("refs/heads/{remote_branch}"),
     )?;
-    Ok(MergeResult::Merged(Some(commit)))
+    Ok(Some(format!("{remote}/{remote_branch}")))
 }
 
 fn conflict_message(remote: &str, remote_branch: &str, paths: &[String]) -> String {
@@ -461,110 +500,14 @@ fn conflict_message(remote: &str, remote_branch: &str, paths: &[String]) -> Stri
     )
 }
 
-enum Pushed {
-    Done,
-    /// The remote refused: it moved on since the fetch.
-    Rejected(String),
-}
-
-fn push(
-    repo: &Repository,
-    remote: &mut Remote<'_>,
-    config: &git2::Config,
-    target: Oid,
-    name: &str,
-    url: &str,
-    remote_branch: &str,
-) -> Result<Pushed> {
-    repo.reference(PUSH_REF, target, true, "incident sync: commit to push")?;
-    let result = (|| {
-        let refusal: RefCell<Option<String>> = RefCell::new(None);
-        let mut push_callbacks = callbacks(config);
-        push_callbacks.push_update_reference(|_, status| {
-            if let Some(status) = status {
-                *refusal.borrow_mut() = Some(status.to_string());
-            }
-            Ok(())
-        });
-        let mut options = PushOptions::new();
-        options.remote_callbacks(push_callbacks);
-        let refspec = format!("{PUSH_REF}:refs/heads/{remote_branch}");
-        match remote.push(&[refspec.as_str()], Some(&mut options)) {
-            Ok(()) => {}
-            // Another clone pushed first, or is pushing right now.
-            Err(e) if matches!(e.code(), ErrorCode::NotFastForward | ErrorCode::Locked) => {
-                return Ok(Pushed::Rejected(e.message().to_string()));
-            }
-            Err(e) => return Err(remote_error(e, "push to", name, url)),
-        }
-        drop(options);
-        if let Some(reason) = refusal.into_inner() {
-            return Ok(Pushed::Rejected(reason));
-        }
-        // libgit2 updates a local (file) remote's branch without a
-        // compare-and-swap, so a concurrent push could replace ours: make
-        // sure the remote has our commit before calling it done.
-        let connection = remote
-            .connect_auth(Direction::Fetch, Some(callbacks(config)), None)
-            .map_err(|e| remote_error(e, "fetch from", name, url))?;
-        let wanted = format!("refs/heads/{remote_branch}");
-        let now_there = connection
-            .list()?
-            .iter()
-            .find(|h| h.name() == wanted)
-            .map(|h| h.oid());
-        if now_there == Some(target) {
-            Ok(Pushed::Done)
-        } else {
-            Ok(Pushed::Rejected(
-                "another push replaced ours at the same moment".into(),
-            ))
-        }
-    })();
-    if let Ok(mut reference) = repo.find_reference(PUSH_REF) {
-        let _ = reference.delete();
-    }
-    result
-}
-
-/// Explain a failed fetch or push, and what to do.
-fn remote_error(error: git2::Error, what: &str, name: &str, url: &str) -> Error {
-    let reason = error.message().trim().to_string();
-    let message = if error.code() == ErrorCode::Auth
-        || reason.to_ascii_lowercase().contains("authentication")
-    {
-        format!(
-            "could not {what} '{name}' ({url}): authentication was refused: {reason}\nnothing was changed. For ssh, check that your key is loaded (`ssh-add -l`) and accepted by the server; for https, that git's credential helper has a valid token (`git {} {name}` asks for one); then run `incident sync` again",
-            if what == "push to" { "push" } else { "fetch" }
-        )
-    } else if matches!(
-        error.class(),
-        ErrorClass::Net
-            | ErrorClass::Ssh
-            | ErrorClass::Http
-            | ErrorClass::Ssl
-            | ErrorClass::Os
-            | ErrorClass::Repository
-    ) {
-        format!(
-            "could not {what} '{name}' ({url}): {reason}\nnothing was changed, and everything recorded is safe in this clone. Check the network and the remote's URL (`git remote -v`), then run `incident sync` again"
-        )
-    } else {
-        format!(
-            "could not {what} '{name}' ({url}): {reason}\nnothing was changed; run `incident sync` again, or use `git pull` / `git push` to see git's own message"
-        )
-    };
-    Error::InvalidInput { message }
-}
-
 fn count_commits(repo: &Repository, head: Oid) -> Result<usize> {
     let mut walk = repo.revwalk()?;
     walk.push(head)?;
     Ok(walk.count())
 }
 
-/// Paths that differ between two commits' trees.
-fn changed_paths(repo: &Repository, from: Oid, to: Oid) -> Result<Vec<String>> {
+/// Paths that differ between two commits' trees, as git stores them.
+fn changed_paths(repo: &Repository, from: Oid, to: Oid) -> Result<Vec<Vec<u8>>> {
     let old = repo.find_commit(from)?.tree()?;
     let new = repo.find_commit(to)?.tree()?;
     let mut options = DiffOptions::new();
@@ -577,7 +520,7 @@ fn changed_paths(repo: &Repository, from: Oid, to: Oid) -> Result<Vec<String>> {
                 continue;
             }
             if let Some(path) = file.path_bytes() {
-                paths.push(String::from_utf8_lossy(path).into_owned());
+                paths.push(path.to_vec());
             }
         }
     }
@@ -588,7 +531,7 @@ fn changed_paths(repo: &Repository, from: Oid, to: Oid) -> Result<Vec<String>> {
 
 /// Of `paths`, those the user changed: staged, modified, or untracked
 /// where the merge would write.
-fn modified_paths(repo: &Repository, paths: &[String]) -> Result<Vec<String>> {
+fn modified_paths(repo: &Repository, paths: &[Vec<u8>]) -> Result<Vec<String>> {
     if paths.is_empty() {
         return Ok(Vec::new());
     }
@@ -600,61 +543,38 @@ fn modified_paths(repo: &Repository, paths: &[String]) -> Result<Vec<String>> {
         .exclude_submodules(true)
         .disable_pathspec_match(true);
     for path in paths {
-        options.pathspec(path);
+        options.pathspec(path.as_slice());
     }
     let statuses = repo.statuses(Some(&mut options))?;
     Ok(statuses
         .iter()
         .filter(|s| s.status() != git2::Status::CURRENT)
-        .filter_map(|s| s.path().ok().map(str::to_string))
+        .map(|s| String::from_utf8_lossy(s.path_bytes()).into_owned())
         .collect())
 }
 
-/// Check out the changed files (they are unmodified, as checked) and move
-/// the branch; put the files back if the branch moved meanwhile.
-fn update_worktree(
-    repo: &Repository,
-    branch_ref: &str,
-    from: Oid,
-    to: Oid,
-    paths: &[String],
-    remote: &str,
-    remote_branch: &str,
-) -> Result<()> {
-    let checkout = |commit: Oid, force: bool| -> Result<()> {
-        if paths.is_empty() {
-            return Ok(());
+/// Compatibility for `ops/review.rs`, whose libgit2 push the review work
+/// replaces with `store::remote`: delete this with that push. Credentials
+/// as git finds them: the ssh agent, then git's credential helpers.
+pub(crate) fn callbacks(config: &git2::Config) -> git2::RemoteCallbacks<'_> {
+    let mut callbacks = git2::RemoteCallbacks::new();
+    let mut tried = (false, false);
+    callbacks.credentials(move |url, username, allowed| {
+        let user = username.unwrap_or("git");
+        if allowed.contains(git2::CredentialType::USERNAME) {
+            return git2::Cred::username(user);
         }
-        let tree = repo.find_commit(commit)?.tree()?;
-        let mut builder = CheckoutBuilder::new();
-        if force {
-            builder.force();
-        } else {
-            builder.safe();
+        if allowed.contains(git2::CredentialType::SSH_KEY) && !tried.0 {
+            tried.0 = true;
+            return git2::Cred::ssh_key_from_agent(user);
         }
-        builder.disable_pathspec_match(true);
-        for path in paths {
-            builder.path(path.as_str());
+        if allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) && !tried.1 {
+            tried.1 = true;
+            return git2::Cred::credential_helper(config, url, username);
         }
-        repo.checkout_tree(tree.as_object(), Some(&mut builder))?;
-        Ok(())
-    };
-    checkout(to, false)?;
-    let moved = repo.reference_matching(
-        branch_ref,
-        to,
-        true,
-        from,
-        &format!("incident sync: integrate {remote}/{remote_branch}"),
-    );
-    if let Err(e) = moved {
-        checkout(from, true)?;
-        return Err(Error::InvalidInput {
-            message: format!(
-                "{branch_ref} moved while incident sync ran ({}); the remote has the merged history, so run `incident sync` again",
-                e.message()
-            ),
-        });
-    }
-    Ok(())
+        Err(git2::Error::from_str(
+            "no credentials left to try (ssh agent, git credential helper)",
+        ))
+    });
+    callbacks
 }

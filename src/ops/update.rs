@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::event::{Change, Event};
 use crate::model::incident::Incident;
+use crate::ops::check::unsettled_contradictions;
 use crate::store::write::{Committed, FileWrite, Plan};
 use crate::store::{DECLARATION_FILE, EVENTS_DIR, Store};
 use crate::time::{Timestamp, Zone};
@@ -101,7 +102,20 @@ pub fn update_with(
         let (declaration, mut all) = store.read_files(tree, &folder)?;
         let before = Incident::replay(&config, &folder.path, &declaration, &all);
         let author = attempt.identity.author.clone();
-        let changes = plan_changes(store, tree, &config, &zone, &before, request, at, now)?;
+        // After a merge contradiction the current state can be confirmed,
+        // which settles it (see `incident check`).
+        let confirmable = !unsettled_contradictions(&before, &all).is_empty();
+        let changes = plan_changes(
+            store,
+            tree,
+            &config,
+            &zone,
+            &before,
+            request,
+            at,
+            now,
+            confirmable,
+        )?;
         let next_seq = all
             .iter()
             .map(|e| e.seq)
@@ -172,6 +186,7 @@ fn plan_changes(
     request: &UpdateRequest,
     at: Timestamp,
     now: Timestamp,
+    confirmable: bool,
 ) -> Result<Vec<Change>> {
     let mut changes = Vec::new();
     if let Some(title) = &request.title {
@@ -253,7 +268,8 @@ fn plan_changes(
         }
     }
     if let Some(to) = target {
-        if to == incident.status {
+        let confirming = to == incident.status && confirmable;
+        if to == incident.status && !confirming {
             return Err(Error::InvalidInput {
                 message: format!("incident {} is already '{to}'", incident.id),
             });
@@ -262,7 +278,7 @@ fn plan_changes(
             .state(&incident.status)
             .map(|s| s.next.clone())
             .unwrap_or_default();
-        if !allowed.contains(&to) {
+        if !confirming && !allowed.contains(&to) {
             return Err(Error::IllegalTransition {
                 from: incident.status.clone(),
                 to,

@@ -12,6 +12,8 @@
 //! grows with the number of incidents ever declared: every write rewrites,
 //! and every history scan reads, only small trees.
 
+pub mod checkout;
+pub mod child_env;
 pub mod identity;
 pub mod remote;
 pub mod write;

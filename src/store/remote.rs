@@ -16,7 +16,10 @@ use git2::Oid;
 use super::Store;
 use crate::error::{Error, RemoteFailure, Result};
 
-/// Receives git's progress output (its standard error) as it arrives.
+/// Receives git's progress lines as they arrive, each with the `\r` or
+/// `\n` that ends it, ready to print on a terminal. Nothing else git says
+/// reaches it: its complaints come back as errors, and a remote's messages
+/// in [`PushOutcome`].
 pub type Progress<'a> = &'a mut dyn FnMut(&[u8]);
 
 /// How a transfer talks to the person: progress and credential prompts.
@@ -95,7 +98,7 @@ pub fn fetch(
     transfer: &mut Transfer<'_>,
 ) -> Result<()> {
     let url = url(store, remote)?;
-    check_local_path(remote, &url, "fetch from")?;
+    check_local_path(store.workdir(), remote, &url, "fetch from")?;
     let mut command = git(store);
     command.args(["fetch", "--no-tags"]);
     command.arg(if transfer.progress.is_some() {
@@ -122,7 +125,7 @@ pub fn push(
     transfer: &mut Transfer<'_>,
 ) -> Result<PushOutcome> {
     let url = url(store, remote)?;
-    check_local_path(remote, &url, "push to")?;
+    check_local_path(store.workdir(), remote, &url, "push to")?;
     let mut command = git(store);
     command.args(["push", "--porcelain"]);
     if set_upstream {
@@ -139,16 +142,49 @@ pub fn push(
         // local `pre-push` hook stopped it.
         return Err(classify(remote, &url, "push to", &run.stderr));
     }
+    let remote_messages: Vec<String> = run
+        .stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("remote: "))
+        .map(|l| l.trim_end().to_string())
+        .filter(|l| !l.is_empty())
+        .collect();
     Ok(PushOutcome {
-        refs,
-        remote_messages: run
-            .stderr
-            .lines()
-            .filter_map(|l| l.strip_prefix("remote: "))
-            .map(|l| l.trim_end().to_string())
-            .filter(|l| !l.is_empty())
-            .collect(),
+        refs: lost_races(refs, &remote_messages),
+        remote_messages,
     })
+}
+
+/// Another push that lands between git's negotiation and the remote's ref
+/// update makes the remote fail its compare-and-swap ("cannot lock ref
+/// ...: is at X but expected Y", or the other push's lock file): git
+/// reports that as `[remote rejected] (failed to update ref)`, but it is
+/// a lost race, like a non-fast-forward, not a refusal.
+fn lost_races(
+    refs: Vec<(String, RefOutcome)>,
+    remote_messages: &[String],
+) -> Vec<(String, RefOutcome)> {
+    let raced = |name: &str| {
+        remote_messages.iter().any(|line| {
+            line.contains("cannot lock ref")
+                && line.contains(name)
+                && (line.contains("but expected")
+                    || line.contains("File exists")
+                    || line.contains("reference already exists"))
+        })
+    };
+    refs.into_iter()
+        .map(|(name, outcome)| match outcome {
+            RefOutcome::Rejected { reason }
+                if (reason.starts_with("failed to update ref")
+                    || reason.starts_with("failed to lock"))
+                    && raced(&name) =>
+            {
+                (name, RefOutcome::NonFastForward)
+            }
+            other => (name, other),
+        })
+        .collect()
 }
 
 /// The commit each of `refs` (`refs/heads/...`) names on the remote;
@@ -160,7 +196,7 @@ pub fn ls_remote(
     transfer: &mut Transfer<'_>,
 ) -> Result<Vec<(String, Oid)>> {
     let url = url(store, remote)?;
-    check_local_path(remote, &url, "read")?;
+    check_local_path(store.workdir(), remote, &url, "read")?;
     let mut command = git(store);
     command.args(["ls-remote", "--", remote]).args(refs);
     let run = run(command, transfer)?;
@@ -186,6 +222,7 @@ fn git(store: &Store) -> Command {
         .current_dir(store.workdir())
         .env("LC_ALL", "C")
         .env("LANGUAGE", "C");
+    super::child_env::restore(&mut command);
     command
 }
 
@@ -226,14 +263,26 @@ fn run(mut command: Command, transfer: &mut Transfer<'_>) -> Result<Run> {
     let mut stderr = Vec::new();
     if let Some(mut err) = child.stderr.take() {
         let mut chunk = [0u8; 4096];
+        // Where the line being received starts in `stderr`.
+        let mut line_start = 0;
         loop {
             match err.read(&mut chunk) {
                 Ok(0) => break,
                 Ok(n) => {
-                    if let Some(progress) = transfer.progress.as_mut() {
-                        progress(&chunk[..n]);
-                    }
                     stderr.extend_from_slice(&chunk[..n]);
+                    let Some(progress) = transfer.progress.as_mut() else {
+                        continue;
+                    };
+                    while let Some(end) = stderr[line_start..]
+                        .iter()
+                        .position(|b| *b == b'\r' || *b == b'\n')
+                    {
+                        let line = &stderr[line_start..=line_start + end];
+                        if is_progress(line) {
+                            progress(line);
+                        }
+                        line_start += end + 1;
+                    }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(_) => break,
@@ -252,6 +301,22 @@ fn run(mut command: Command, transfer: &mut Transfer<'_>) -> Result<Run> {
             .collect::<Vec<_>>()
             .join("\n"),
     })
+}
+
+/// git's progress meters, ours or the remote's: `Receiving objects:  45%
+/// (9/20)`, `remote: Counting objects: 7, done.` (git runs in English here).
+fn is_progress(line: &[u8]) -> bool {
+    let line = line.strip_prefix(b"remote: ").unwrap_or(line);
+    let Some(colon) = line.iter().position(|b| *b == b':') else {
+        return false;
+    };
+    let (title, rest) = line.split_at(colon);
+    title.first().is_some_and(u8::is_ascii_uppercase)
+        && title.iter().all(|b| b.is_ascii_alphabetic() || *b == b' ')
+        && rest[1..]
+            .iter()
+            .find(|b| **b != b' ')
+            .is_some_and(u8::is_ascii_digit)
 }
 
 /// `git push --porcelain` prints `FLAG \t FROM:TO \t SUMMARY` per ref.
@@ -303,14 +368,15 @@ fn parse_porcelain(stdout: &str) -> Vec<(String, RefOutcome)> {
 
 /// A remote that names a local folder which is not there: git would say
 /// "does not appear to be a git repository"; say what is really wrong.
-fn check_local_path(remote: &str, url: &str, action: &'static str) -> Result<()> {
+/// A relative path is git's: from the top of the working tree.
+fn check_local_path(base: &Path, remote: &str, url: &str, action: &'static str) -> Result<()> {
     let path = match url.strip_prefix("file://") {
         Some(path) => Some(path),
         None if !url.contains("://") && !is_scp_like(url) => Some(url),
         None => None,
     };
     if let Some(path) = path
-        && !Path::new(path).exists()
+        && !base.join(path).exists()
     {
         return Err(Error::Remote {
             remote: remote.to_string(),
@@ -402,12 +468,59 @@ mod tests {
     }
 
     #[test]
+    fn only_progress_meters_are_passed_on() {
+        for line in [
+            "Receiving objects:  45% (9/20)\r",
+            "remote: Counting objects: 100% (7/7), done.\n",
+            "Writing objects: 100% (7/7), 28.62 MiB | 28.07 MiB/s, done.\n",
+        ] {
+            assert!(is_progress(line.as_bytes()), "{line}");
+        }
+        for line in [
+            "fatal: couldn't find remote ref refs/heads/main\n",
+            "remote: policy: no pushes today\n",
+            "error: failed to push some refs to '/srv/ops.git'\n",
+            "To /srv/ops.git\n",
+            "\n",
+        ] {
+            assert!(!is_progress(line.as_bytes()), "{line}");
+        }
+    }
+
+    #[test]
+    fn a_compare_and_swap_lost_on_the_remote_is_a_race() {
+        let refs = parse_porcelain(
+            "!\trefs/heads/main:refs/heads/main\t[remote rejected] (failed to update ref)\n\
+             !\trefs/heads/b:refs/heads/b\t[remote rejected] (failed to update ref)\n",
+        );
+        let messages = vec![
+            "error: cannot lock ref 'refs/heads/main': is at 038bcb7 but expected aa7dfd4"
+                .to_string(),
+            "error: disk quota exceeded".to_string(),
+        ];
+        assert_eq!(
+            lost_races(refs, &messages),
+            vec![
+                ("refs/heads/main".to_string(), RefOutcome::NonFastForward),
+                (
+                    "refs/heads/b".to_string(),
+                    RefOutcome::Rejected {
+                        reason: "failed to update ref".into()
+                    }
+                ),
+            ]
+        );
+    }
+
+    #[test]
     fn local_paths_and_scp_urls_are_told_apart() {
         assert!(is_scp_like("git@github.com:acme/ops.git"));
         assert!(!is_scp_like("/srv/git/ops.git"));
         assert!(!is_scp_like("../ops.git"));
-        let err = check_local_path("origin", "/does/not/exist", "fetch from").unwrap_err();
+        let here = Path::new("/");
+        let err = check_local_path(here, "origin", "/does/not/exist", "fetch from").unwrap_err();
         assert!(err.to_string().contains("/does/not/exist"), "{err}");
-        assert!(check_local_path("origin", "git@github.com:acme/ops.git", "push to").is_ok());
+        assert!(check_local_path(here, "origin", "git@github.com:acme/ops.git", "push to").is_ok());
+        assert!(check_local_path(Path::new("/usr"), "origin", "../usr", "push to").is_ok());
     }
 }

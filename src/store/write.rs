@@ -448,6 +448,8 @@ impl Store {
     /// a branch lock file it left mid-update, recognised by the commit it
     /// holds, is removed.
     fn recover(&self) -> Result<()> {
+        // A killed `incident sync` keeps its own journal (store/checkout.rs).
+        self.recover_sync_checkout()?;
         let journal = Journal::new(self.repo.path());
         let Some(interrupted) = journal.read()? else {
             return Ok(());
