@@ -132,6 +132,11 @@ pub enum Change {
     Cause {
         rev: String,
     },
+    /// A postmortem is due (recorded by `resolve`): its draft lives on the
+    /// review branch `branch`, never on this one, until the review merges.
+    PostmortemDue {
+        branch: String,
+    },
 }
 
 impl Change {
@@ -147,6 +152,7 @@ impl Change {
             Change::Title { .. } => "title",
             Change::Summary { .. } => "summary",
             Change::Cause { .. } => "cause",
+            Change::PostmortemDue { .. } => "postmortem_due",
         }
     }
 }
@@ -211,6 +217,8 @@ struct EventFile {
     title: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     caused_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    branch: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     from: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -286,13 +294,16 @@ impl Event {
             "cause" => Change::Cause {
                 rev: raw.caused_by.clone().ok_or_else(|| missing("caused_by"))?,
             },
+            "postmortem_due" => Change::PostmortemDue {
+                branch: raw.branch.clone().ok_or_else(|| missing("branch"))?,
+            },
             other => {
                 return Err(Error::Invalid {
                     file: file.to_string(),
                     line: tomlfile::line_of_key(text, "kind"),
                     field: "kind".into(),
                     message: format!(
-                        "unknown event kind '{other}'; known kinds: status, severity, note, role, service, link, milestone, title, summary, cause"
+                        "unknown event kind '{other}'; known kinds: status, severity, note, role, service, link, milestone, title, summary, cause, postmortem_due"
                     ),
                 });
             }
@@ -354,6 +365,7 @@ impl Event {
             }
             Change::Title { title } => raw.title = Some(title.clone()),
             Change::Cause { rev } => raw.caused_by = Some(rev.clone()),
+            Change::PostmortemDue { branch } => raw.branch = Some(branch.clone()),
         }
         tomlfile::to_string(&raw)
     }
@@ -388,6 +400,7 @@ impl Default for EventFile {
             duplicate_of: None,
             title: None,
             caused_by: None,
+            branch: None,
             from: None,
             text: None,
         }

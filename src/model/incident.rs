@@ -102,6 +102,15 @@ pub struct Incident {
     pub event_ids: Vec<String>,
     /// Written down after the fact (see [`Declaration::historical`]).
     pub historical: bool,
+    /// Set when a postmortem became due (see [`Change::PostmortemDue`]).
+    pub postmortem_due: Option<PostmortemDue>,
+}
+
+/// A postmortem is owed: since when, and the branch its draft is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostmortemDue {
+    pub since: Timestamp,
+    pub branch: String,
 }
 
 impl Incident {
@@ -138,6 +147,7 @@ impl Incident {
             anomalies: Vec::new(),
             event_ids: Vec::new(),
             historical: declaration.historical,
+            postmortem_due: None,
         };
         for service in &declaration.services {
             incident.add_service(service);
@@ -337,6 +347,13 @@ impl Incident {
                     self.caused_by.push(rev.clone());
                 }
                 format!("caused by {rev}")
+            }
+            Change::PostmortemDue { branch } => {
+                self.postmortem_due.get_or_insert(PostmortemDue {
+                    since: event.at,
+                    branch: branch.clone(),
+                });
+                format!("postmortem due: the draft is on branch {branch}")
             }
         };
         self.timeline.push(TimelineEntry {

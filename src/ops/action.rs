@@ -20,6 +20,18 @@ use crate::time::Timestamp;
 
 /// The action items of one incident, read from a tree.
 pub fn read_actions(store: &Store, tree: &Tree<'_>, folder: &FolderRef) -> Result<Vec<Action>> {
+    Ok(replay(
+        &folder.id,
+        &read_action_records(store, tree, folder)?,
+    ))
+}
+
+/// The action item files of an incident in `tree`, unreplayed.
+pub fn read_action_records(
+    store: &Store,
+    tree: &Tree<'_>,
+    folder: &FolderRef,
+) -> Result<Vec<ActionRecord>> {
     let dir = format!("{}/{ACTIONS_DIR}", folder.path);
     let Some(actions_tree) = subtree(&store.repo, tree, &dir)? else {
         return Ok(Vec::new());
@@ -51,7 +63,7 @@ pub fn read_actions(store: &Store, tree: &Tree<'_>, folder: &FolderRef) -> Resul
         });
         Ok(())
     })?;
-    Ok(replay(&folder.id, &records))
+    Ok(records)
 }
 
 /// Every action item in a tree, with problems in unreadable incidents

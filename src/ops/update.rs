@@ -412,6 +412,7 @@ fn message_for(
         Change::Title { .. } => "title".into(),
         Change::Summary { .. } => "summary".into(),
         Change::Cause { rev } => format!("caused by {rev}"),
+        Change::PostmortemDue { .. } => "postmortem due".into(),
     };
     let mut parts: Vec<String> = Vec::new();
     for event in events {
