@@ -3,7 +3,10 @@ use incident::ops::update::{UpdateRequest, update_with};
 
 use crate::cli::{Context, prompt};
 
-/// Resolve an incident: move it to `resolved` with what fixed it.
+/// Resolve an incident: move it to `resolved` with what fixed it. Severities
+/// that need a postmortem get one due, and its prefilled draft is committed
+/// to the review branch postmortem/<id> (your branch, index and working tree
+/// stay as they are).
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Examples:\n  incident resolve k3f9 --resolution \"rolled back payments to 1.41\"\n  incident resolve k3f9 --resolution \"certificate renewed\" --at \"2026-11-24 04:10\""
