@@ -103,6 +103,11 @@ fn inc(dir: &Path, now: &str, args: &[&str]) -> String {
     ok(incident_as(dir, "Alice", now, args))
 }
 
+/// Alice runs incident and it fails; what it printed.
+fn fails_with(dir: &Path, now: &str, args: &[&str]) -> String {
+    fails(incident_as(dir, "Alice", now, args))
+}
+
 /// A repository with the config committed (time zone UTC) and an incident
 /// declared and resolved; returns (dir, incident id, incident folder).
 fn resolved_repo(root: &Path, name: &str, severity: &str) -> (PathBuf, String, String) {
@@ -229,6 +234,11 @@ fn edit(dir: &Path, who: &str, now: &str, editor: &str, args: &[&str]) -> Output
         .expect("incident runs")
 }
 
+/// `incident postmortem ID --edit` with `editor`, which must succeed.
+fn edit_postmortem(dir: &Path, who: &str, now: &str, id: &str, editor: &str) {
+    ok(edit(dir, who, now, editor, &["postmortem", id, "--edit"]));
+}
+
 /// An editor that fills in every prompt.
 const FILL_IN: &str = "sed -i 's/^> TODO:.*/We wrote this section by hand./'";
 
@@ -265,6 +275,38 @@ fn shared_repo(root: &Path, severity: &str) -> (PathBuf, PathBuf, String, String
     git(&one, &["remote", "add", "origin", remote.to_str().unwrap()]);
     git(&one, &["push", "-q", "-u", "origin", "main"]);
     (one, remote, id, folder)
+}
+
+/// An incident's draft in review (pushed), and a second clone: (first
+/// clone, second clone, remote, id, postmortem path, review branch).
+fn in_review(root: &Path) -> (PathBuf, PathBuf, PathBuf, String, String, String) {
+    let (one, remote, id, folder) = shared_repo(root, "SEV2");
+    inc(&one, T_LATER, &["postmortem", "review", &id, "--push"]);
+    let two = clone_as(root, &remote, "two", "Bob", T_LATER);
+    let branch = format!("postmortem/{id}");
+    (
+        one,
+        two,
+        remote,
+        id,
+        format!("{folder}/postmortem.md"),
+        branch,
+    )
+}
+
+/// `git pull --no-rebase origin main`.
+fn pull_main(dir: &Path, who: &str, now: &str) {
+    run_git(
+        dir,
+        who,
+        now,
+        &["pull", "-q", "--no-rebase", "origin", "main"],
+    );
+}
+
+/// A merge commit of `rev` into the current branch, as a forge's button makes.
+fn merge_no_ff(dir: &Path, who: &str, now: &str, rev: &str) {
+    run_git(dir, who, now, &["merge", "-q", "--no-ff", "--no-edit", rev]);
 }
 
 fn clone_as(root: &Path, remote: &Path, name: &str, who: &str, now: &str) -> PathBuf {
@@ -318,7 +360,7 @@ fn the_readme_flow_reviews_the_postmortem_as_a_pull_request_and_the_merge_publis
     ] {
         assert!(draft.contains(expected), "{expected} not in {draft}");
     }
-    let again = fails(incident_as(&one, "Alice", T_LATER, &["postmortem", &id]));
+    let again = fails_with(&one, T_LATER, &["postmortem", &id]);
     assert!(again.contains("exists already on branch"), "{again}");
     let json = show_json(&one, T_LATER, &id);
     assert_eq!(json["postmortem"]["status"], "draft");
@@ -332,13 +374,7 @@ fn the_readme_flow_reviews_the_postmortem_as_a_pull_request_and_the_merge_publis
     git(&one, &["remote", "add", "origin", remote.to_str().unwrap()]);
     git(&one, &["push", "-q", "-u", "origin", "main"]);
     let main_before = git(&one, &["rev-parse", "main"]);
-    ok(edit(
-        &one,
-        "Alice",
-        T_LATER,
-        FILL_IN,
-        &["postmortem", &id, "--edit"],
-    ));
+    edit_postmortem(&one, "Alice", T_LATER, &id, FILL_IN);
     assert_eq!(git(&one, &["rev-parse", "main"]), main_before);
     assert_eq!(git(&one, &["status", "--porcelain"]), "");
     let written = file_at(&one, &branch, &pm).unwrap();
@@ -450,7 +486,7 @@ fn the_readme_flow_reviews_the_postmortem_as_a_pull_request_and_the_merge_publis
 
     let shown = inc(&one, T_LATER, &["show", &id]);
     assert!(shown.contains("in review on branch"), "{shown}");
-    let refused = fails(incident_as(&one, "Alice", T_LATER, &["close", &id]));
+    let refused = fails_with(&one, T_LATER, &["close", &id]);
     assert!(refused.contains("in review"), "{refused}");
 
     // A reviewer commits on the branch with plain git and pushes.
@@ -477,13 +513,13 @@ fn the_readme_flow_reviews_the_postmortem_as_a_pull_request_and_the_merge_publis
 
     // The author edits again: on top of the reviewer's commit.
     let t_edit = "2026-11-25T11:00:00Z";
-    ok(edit(
+    edit_postmortem(
         &one,
         "Alice",
         t_edit,
+        &id,
         "sed -i 's/^## Detection$/## Detection\\n\\nAlice: the p99 alert fired at 10:12./'",
-        &["postmortem", &id, "--edit"],
-    ));
+    );
     git(&one, &["merge-base", "--is-ancestor", bobs.trim(), &branch]);
     let both = file_at(&one, &branch, &pm).unwrap();
     assert!(
@@ -508,18 +544,7 @@ fn the_readme_flow_reviews_the_postmortem_as_a_pull_request_and_the_merge_publis
         T_MERGE,
         &["merge", "-q", "--ff-only", "origin/main"],
     );
-    run_git(
-        &bob,
-        "Bob",
-        T_MERGE,
-        &[
-            "merge",
-            "-q",
-            "--no-ff",
-            "--no-edit",
-            &format!("origin/{branch}"),
-        ],
-    );
+    merge_no_ff(&bob, "Bob", T_MERGE, &format!("origin/{branch}"));
     let merge_commit = run_git(&bob, "Bob", T_MERGE, &["rev-parse", "HEAD"])
         .trim()
         .to_string();
@@ -527,12 +552,7 @@ fn the_readme_flow_reviews_the_postmortem_as_a_pull_request_and_the_merge_publis
 
     git(&one, &["reset", "-q"]);
     fs::remove_file(one.join("staged.txt")).unwrap();
-    run_git(
-        &one,
-        "Alice",
-        T_CLOSE,
-        &["pull", "-q", "--no-rebase", "origin", "main"],
-    );
+    pull_main(&one, "Alice", T_CLOSE);
     let json = show_json(&one, T_CLOSE, &id);
     assert_eq!(json["status"], "postmortem");
     assert_eq!(json["postmortem"]["status"], "published");
@@ -596,13 +616,7 @@ fn publish_by(kind: Merge) {
     let (one, remote, id, folder) = shared_repo(root.path(), "SEV2");
     let pm = format!("{folder}/postmortem.md");
     let branch = format!("postmortem/{id}");
-    ok(edit(
-        &one,
-        "Alice",
-        T_LATER,
-        FILL_IN,
-        &["postmortem", &id, "--edit"],
-    ));
+    edit_postmortem(&one, "Alice", T_LATER, &id, FILL_IN);
     inc(&one, T_LATER, &["postmortem", "review", &id, "--push"]);
 
     let bob = clone_as(root.path(), &remote, "bob", "Bob", T_MERGE);
@@ -649,12 +663,7 @@ fn publish_by(kind: Merge) {
         &["rev-list", "--first-parent", "main"],
     );
 
-    run_git(
-        &one,
-        "Alice",
-        T_CLOSE,
-        &["pull", "-q", "--no-rebase", "origin", "main"],
-    );
+    pull_main(&one, "Alice", T_CLOSE);
     let json = show_json(&one, T_CLOSE, &id);
     assert_eq!(json["postmortem"]["status"], "published", "{json}");
     let commit = json["postmortem"]["published_in_commit"]
@@ -710,28 +719,24 @@ fn a_rebase_merge_publishes_the_postmortem() {
 #[test]
 fn two_clones_edit_the_postmortem_on_the_branch() {
     let root = TempDir::new().unwrap();
-    let (one, remote, id, folder) = shared_repo(root.path(), "SEV1");
-    let pm = format!("{folder}/postmortem.md");
-    let branch = format!("postmortem/{id}");
-    inc(&one, T_LATER, &["postmortem", "review", &id, "--push"]);
-    let two = clone_as(root.path(), &remote, "two", "Bob", T_LATER);
+    let (one, two, remote, id, pm, branch) = in_review(root.path());
 
     // Both write at once, neither having seen the other's text.
-    ok(edit(
+    edit_postmortem(
         &one,
         "Alice",
         T_LATER,
+        &id,
         "sed -i 's/^> TODO: Two or three sentences.*/Alice: checkout was slow for two hours./'",
-        &["postmortem", &id, "--edit"],
-    ));
+    );
     // Bob has never had the branch: the tool fetches it.
-    ok(edit(
+    edit_postmortem(
         &two,
         "Bob",
         T_LATER,
+        &id,
         "sed -i 's/^> TODO: The underlying causes.*/Bob: the pool was too small./'",
-        &["postmortem", &id, "--edit"],
-    ));
+    );
     inc(&two, T_LATER, &["postmortem", "review", &id, "--push"]);
     let pushed = inc(&one, T_LATER, &["postmortem", "review", &id, "--push"]);
     assert!(pushed.contains("pushed"), "{pushed}");
@@ -752,13 +757,13 @@ fn two_clones_edit_the_postmortem_on_the_branch() {
     );
 
     // Bob's next edit starts from the combined text.
-    ok(edit(
+    edit_postmortem(
         &two,
         "Bob",
         T_CLOSE,
+        &id,
         "sed -i 's/^> TODO: The change or event.*/Bob: deploy 1.42./'",
-        &["postmortem", &id, "--edit"],
-    ));
+    );
     inc(&two, T_CLOSE, &["postmortem", "review", &id, "--push"]);
     let last = file_at(&two, &branch, &pm).unwrap();
     for line in [
@@ -776,11 +781,7 @@ fn two_clones_edit_the_postmortem_on_the_branch() {
 #[test]
 fn an_edit_is_merged_with_what_was_pushed_while_the_editor_was_open_and_never_lost() {
     let root = TempDir::new().unwrap();
-    let (one, remote, id, folder) = shared_repo(root.path(), "SEV2");
-    let pm = format!("{folder}/postmortem.md");
-    let branch = format!("postmortem/{id}");
-    inc(&one, T_LATER, &["postmortem", "review", &id, "--push"]);
-    let two = clone_as(root.path(), &remote, "two", "Bob", T_LATER);
+    let (one, two, _remote, id, pm, branch) = in_review(root.path());
     let bob_commits = |find: &str, line: &str| {
         let file = two.join(&pm);
         let text = fs::read_to_string(&file).unwrap();
@@ -858,11 +859,7 @@ fn an_edit_is_merged_with_what_was_pushed_while_the_editor_was_open_and_never_lo
 #[test]
 fn same_line_changes_stop_review_with_nothing_changed_and_the_hint_combines_them() {
     let root = TempDir::new().unwrap();
-    let (one, remote, id, folder) = shared_repo(root.path(), "SEV2");
-    let pm = format!("{folder}/postmortem.md");
-    let branch = format!("postmortem/{id}");
-    inc(&one, T_LATER, &["postmortem", "review", &id, "--push"]);
-    let two = clone_as(root.path(), &remote, "two", "Bob", T_LATER);
+    let (one, two, remote, id, pm, branch) = in_review(root.path());
     let summary = |who: &str| {
         format!("sed -i 's/^> TODO: Two or three sentences.*/{who} wrote the summary./'")
     };
@@ -893,12 +890,7 @@ fn same_line_changes_stop_review_with_nothing_changed_and_the_hint_combines_them
         )
     };
     let before = state(&one);
-    let err = fails(incident_as(
-        &one,
-        "Alice",
-        T_LATER,
-        &["postmortem", "review", &id, "--push"],
-    ));
+    let err = fails_with(&one, T_LATER, &["postmortem", "review", &id, "--push"]);
     assert!(
         err.contains(&format!(
             "the same lines of {pm} were changed on {branch} in this clone and on origin; nothing was changed"
@@ -982,13 +974,7 @@ fn two_incidents_in_review_and_a_late_note_recorded_on_main() {
     );
     git(&one, &["push", "-q", "origin", "main"]);
     for id in [&first, &second] {
-        ok(edit(
-            &one,
-            "Alice",
-            T_LATER,
-            FILL_IN,
-            &["postmortem", id, "--edit"],
-        ));
+        edit_postmortem(&one, "Alice", T_LATER, id, FILL_IN);
         inc(&one, T_LATER, &["postmortem", "review", id, "--push"]);
     }
     // Late news, recorded on main while both are in review.
@@ -1023,26 +1009,10 @@ fn two_incidents_in_review_and_a_late_note_recorded_on_main() {
 
     let bob = clone_as(root.path(), &remote, "bob", "Bob", T_MERGE);
     for id in [&first, &second] {
-        run_git(
-            &bob,
-            "Bob",
-            T_MERGE,
-            &[
-                "merge",
-                "-q",
-                "--no-ff",
-                "--no-edit",
-                &format!("origin/postmortem/{id}"),
-            ],
-        );
+        merge_no_ff(&bob, "Bob", T_MERGE, &format!("origin/postmortem/{id}"));
     }
     run_git(&bob, "Bob", T_MERGE, &["push", "-q", "origin", "main"]);
-    run_git(
-        &one,
-        "Alice",
-        T_CLOSE,
-        &["pull", "-q", "--no-rebase", "origin", "main"],
-    );
+    pull_main(&one, "Alice", T_CLOSE);
     for id in [&first, &second] {
         assert_eq!(
             show_json(&one, T_CLOSE, id)["postmortem"]["status"],
@@ -1067,12 +1037,7 @@ fn check_names_file_and_line_for_each_problem_on_the_review_branch() {
     let branch = format!("postmortem/{id}");
 
     // Prompts everywhere at first; checked from main, the branch's text.
-    let out = fails(incident_as(
-        &dir,
-        "Alice",
-        T_LATER,
-        &["postmortem", "check", &id],
-    ));
+    let out = fails_with(&dir, T_LATER, &["postmortem", "check", &id]);
     let draft = file_at(&dir, &branch, &relative).unwrap();
     let summary_line = draft
         .lines()
@@ -1128,12 +1093,7 @@ fn check_names_file_and_line_for_each_problem_on_the_review_branch() {
     git(&dir, &["commit", "-q", "-am", "Half-written postmortem"]);
 
     // On the review branch, the check sees the action items main has.
-    let out = fails(incident_as(
-        &dir,
-        "Alice",
-        T_LATER,
-        &["postmortem", "check", "--all"],
-    ));
+    let out = fails_with(&dir, T_LATER, &["postmortem", "check", "--all"]);
     let summary_line = line_of(&path, "> TODO: Two or three sentences");
     let detection_line = line_of(&path, "human error");
     let actions_line = line_of(&path, "BEGIN GENERATED actions");
@@ -1164,26 +1124,23 @@ fn check_names_file_and_line_for_each_problem_on_the_review_branch() {
         &["postmortem", "check", "--changed-since", "HEAD"],
     );
     assert!(String::from_utf8_lossy(&ok_output(unchanged)).contains("checked 0 postmortems"));
-    let changed = fails(incident_as(
+    let changed = fails_with(
         &dir,
-        "Alice",
         T_LATER,
         &["postmortem", "check", "--changed-since", "main"],
-    ));
+    );
     assert!(changed.contains("checked 1 postmortem: "), "{changed}");
-    let bad_rev = fails(incident_as(
+    let bad_rev = fails_with(
         &dir,
-        "Alice",
         T_LATER,
         &["postmortem", "check", "--changed-since", "nope"],
-    ));
+    );
     assert!(bad_rev.contains("cannot read revision 'nope'"), "{bad_rev}");
-    let github = fails(incident_as(
+    let github = fails_with(
         &dir,
-        "Alice",
         T_LATER,
         &["postmortem", "check", &id, "--format", "github"],
-    ));
+    );
     assert!(
         github.contains(&format!("::error file={relative},line={summary_line},title=postmortem check::section 'Summary' still holds its prompt")),
         "{github}"
@@ -1195,16 +1152,11 @@ fn check_names_file_and_line_for_each_problem_on_the_review_branch() {
 
     // Back on main: close refuses and says why; --force --reason records it.
     git(&dir, &["switch", "-q", "main"]);
-    let refused = fails(incident_as(&dir, "Alice", T_LATER, &["close", &id]));
+    let refused = fails_with(&dir, T_LATER, &["close", &id]);
     assert!(refused.contains("that nobody has reviewed"), "{refused}");
     assert!(refused.contains("does not pass"), "{refused}");
     let head = git(&dir, &["rev-parse", "HEAD"]);
-    let usage = fails(incident_as(
-        &dir,
-        "Alice",
-        T_LATER,
-        &["close", &id, "--force"],
-    ));
+    let usage = fails_with(&dir, T_LATER, &["close", &id, "--force"]);
     assert!(usage.contains("--reason"), "{usage}");
     assert_eq!(git(&dir, &["rev-parse", "HEAD"]), head);
     inc(
@@ -1381,19 +1333,17 @@ fn action_items_from_two_clones_merge_without_conflict() {
         open.contains("Alert on queue depth") && !open.contains("Canary"),
         "{open}"
     );
-    let bad = fails(incident_as(
+    let bad = fails_with(
         &one,
-        "Alice",
         T_CLOSE,
         &["action", "drop", &format!("{id}/9"), "--reason", "x"],
-    ));
+    );
     assert!(bad.contains("has no action item '9'"), "{bad}");
-    let bad = fails(incident_as(
+    let bad = fails_with(
         &one,
-        "Alice",
         T_CLOSE,
         &["action", "add", &id, "x", "--due", "next week"],
-    ));
+    );
     assert!(bad.contains("not a date like 2026-12-15"), "{bad}");
     git(&one, &["fsck", "--no-progress"]);
 }
@@ -1420,22 +1370,12 @@ fn templates_can_be_chosen_overridden_and_report_errors_with_file_and_line() {
     )
     .unwrap();
     let refs = git(&dir, &["for-each-ref"]);
-    let err = fails(incident_as(
-        &dir,
-        "Alice",
-        T_LATER,
-        &["postmortem", &id, "--template", "broken"],
-    ));
+    let err = fails_with(&dir, T_LATER, &["postmortem", &id, "--template", "broken"]);
     assert!(
         err.contains("incidents/templates/postmortem-broken.md:3: template:"),
         "{err}"
     );
-    let err = fails(incident_as(
-        &dir,
-        "Alice",
-        T_LATER,
-        &["postmortem", &id, "--template", "nope"],
-    ));
+    let err = fails_with(&dir, T_LATER, &["postmortem", &id, "--template", "nope"]);
     assert!(err.contains("unknown template 'nope'"), "{err}");
     assert!(err.contains("sre, lightweight, pagerduty, broken"), "{err}");
     // A template that loops without end stops, quickly and clearly.
@@ -1445,12 +1385,7 @@ fn templates_can_be_chosen_overridden_and_report_errors_with_file_and_line() {
     )
     .unwrap();
     let started = std::time::Instant::now();
-    let err = fails(incident_as(
-        &dir,
-        "Alice",
-        T_LATER,
-        &["postmortem", &id, "--template", "loop"],
-    ));
+    let err = fails_with(&dir, T_LATER, &["postmortem", &id, "--template", "loop"]);
     assert!(
         err.contains("incidents/templates/postmortem-loop.md"),
         "{err}"
@@ -1524,13 +1459,13 @@ fn templates_can_be_chosen_overridden_and_report_errors_with_file_and_line() {
     );
 
     // --edit runs $EDITOR on the branch's text before its one commit there.
-    ok(edit(
+    edit_postmortem(
         &dir2,
         "Alice",
         T_LATER,
+        &id2,
         "sed -i 's/> TODO: tell it/The cache expired at once./'",
-        &["postmortem", &id2, "--edit"],
-    ));
+    );
     let edited = file_at(&dir2, &branch2, &relative2).unwrap();
     assert!(edited.contains("The cache expired at once."), "{edited}");
     assert_eq!(git(&dir2, &["status", "--porcelain"]), "");
@@ -1560,13 +1495,13 @@ fn templates_can_be_chosen_overridden_and_report_errors_with_file_and_line() {
     // While the review branch is checked out, --edit commits there as any
     // commit on the current branch does.
     git(&dir2, &["switch", "-q", &branch2]);
-    ok(edit(
+    edit_postmortem(
         &dir2,
         "Alice",
         T_LATER,
+        &id2,
         "sed -i 's/The cache expired at once./The cache expired at once, at 02:40./'",
-        &["postmortem", &id2, "--edit"],
-    ));
+    );
     assert_eq!(git(&dir2, &["status", "--porcelain"]), "");
     assert!(
         fs::read_to_string(dir2.join(&relative2))
@@ -1621,12 +1556,7 @@ fn what_the_tool_writes_it_can_read_and_text_cannot_inject_markdown() {
         .filter(|l| l.starts_with("<!-- END GENERATED facts"));
     assert_eq!(markers.count(), 1, "{}", &text[..2000]);
     // check, refresh and close read it.
-    let checked = fails(incident_as(
-        &dir,
-        "Alice",
-        T_LATER,
-        &["postmortem", "check", &id],
-    ));
+    let checked = fails_with(&dir, T_LATER, &["postmortem", "check", &id]);
     assert!(checked.contains("still holds its prompt"), "{checked}");
     assert!(!checked.contains("bytes incident reads"), "{checked}");
     inc(&dir, T_LATER, &["postmortem", &id, "--refresh"]);
@@ -1648,12 +1578,7 @@ fn review_prints_honest_pull_request_addresses() {
     );
     assert!(!out.contains("https://"), "{out}");
     let refs = git(&dir, &["for-each-ref", "refs/remotes"]);
-    let err = fails(incident_as(
-        &dir,
-        "Alice",
-        T_LATER,
-        &["postmortem", "review", &id, "--push"],
-    ));
+    let err = fails_with(&dir, T_LATER, &["postmortem", "review", &id, "--push"]);
     assert!(err.contains("git remote add origin URL"), "{err}");
 
     // A GitHub remote (served here by a local repository whose default
@@ -1671,9 +1596,8 @@ fn review_prints_honest_pull_request_addresses() {
             "git@github.com:acme/ops.git",
         ],
     );
-    let err = fails(incident_as(
+    let err = fails_with(
         &dir,
-        "Alice",
         T_LATER,
         &[
             "postmortem",
@@ -1683,7 +1607,7 @@ fn review_prints_honest_pull_request_addresses() {
             "--remote",
             "upstream",
         ],
-    ));
+    );
     assert!(
         err.contains("no remote named 'upstream' to push to; remotes: origin"),
         "{err}"
@@ -1725,12 +1649,7 @@ fn review_prints_honest_pull_request_addresses() {
 
     // Reviewing from the review branch itself is refused.
     git(&dir, &["switch", "-q", &branch]);
-    let err = fails(incident_as(
-        &dir,
-        "Alice",
-        T_LATER,
-        &["postmortem", "review", &id],
-    ));
+    let err = fails_with(&dir, T_LATER, &["postmortem", "review", &id]);
     assert!(err.contains("you are on the review branch"), "{err}");
     assert_only_fast_forwards(&served, &branch);
 }

@@ -440,18 +440,20 @@ pub fn write(
     let mut content = planned.content;
     let mut tip = tip;
     let mut merged = false;
+    // What the branch holds now: the text to compare with.
+    let mut at_tip = existing.clone();
     if request.edit {
         let edited = editor(&path, &content)?;
         // The editor may have been open a long time: build on what the
         // branch holds now, and merge the text if it changed meanwhile.
         branch.fetch_or_warn(transfer, &mut warnings);
         tip = branch.tip()?;
-        let now_text = read(&tip)?;
-        content = if now_text == existing {
+        at_tip = read(&tip)?;
+        content = if at_tip == existing {
             edited
         } else {
             let base = existing.clone().unwrap_or_default();
-            let theirs = now_text.clone().unwrap_or_default();
+            let theirs = at_tip.clone().unwrap_or_default();
             match merge_text(&path, &base, &edited, &theirs)? {
                 Some(text) => {
                     merged = true;
@@ -468,21 +470,8 @@ pub fn write(
                 }
             }
         };
-        if now_text.as_deref() == Some(content.as_str()) {
-            return Ok(PostmortemOutcome {
-                incident: planned.incident,
-                path,
-                template: planned.template,
-                branch: branch.name,
-                commit: None,
-                on_current_branch: false,
-                created: false,
-                missing_blocks: planned.missing_blocks,
-                merged,
-                warnings,
-            });
-        }
-    } else if existing.as_deref() == Some(content.as_str()) {
+    }
+    if at_tip.as_deref() == Some(content.as_str()) {
         return Ok(PostmortemOutcome {
             incident: planned.incident,
             path,
