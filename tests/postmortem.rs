@@ -1492,22 +1492,24 @@ fn templates_can_be_chosen_overridden_and_report_errors_with_file_and_line() {
     assert!(fs::read_to_string(kept.trim()).unwrap().contains("typed"));
     assert_eq!(git(&dir2, &["rev-parse", &branch2]), tip);
 
-    // While the review branch is checked out, --edit commits there as any
-    // commit on the current branch does.
+    // While the review branch is checked out, it is the person's working
+    // copy: incident leaves it to git.
     git(&dir2, &["switch", "-q", &branch2]);
-    edit_postmortem(
-        &dir2,
-        "Alice",
-        T_LATER,
-        &id2,
-        "sed -i 's/The cache expired at once./The cache expired at once, at 02:40./'",
-    );
-    assert_eq!(git(&dir2, &["status", "--porcelain"]), "");
-    assert!(
-        fs::read_to_string(dir2.join(&relative2))
-            .unwrap()
-            .contains("at 02:40.")
-    );
+    let before = git(&dir2, &["status", "--porcelain"]);
+    let err = String::from_utf8_lossy(
+        &edit(
+            &dir2,
+            "Alice",
+            T_LATER,
+            "true",
+            &["postmortem", &id2, "--edit"],
+        )
+        .stderr,
+    )
+    .into_owned();
+    assert!(err.contains("is your current branch"), "{err}");
+    assert_eq!(git(&dir2, &["rev-parse", &branch2]), tip);
+    assert_eq!(git(&dir2, &["status", "--porcelain"]), before);
     git(&dir2, &["switch", "-q", "main"]);
 
     // A severity that needs no postmortem closes straight from resolved.

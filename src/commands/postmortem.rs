@@ -161,15 +161,11 @@ fn run_write(context: &Context, args: Args) -> Result<()> {
         ));
     };
     let verb = if outcome.created { "wrote" } else { "updated" };
-    let place = if outcome.on_current_branch {
-        format!("{} (the current branch)", outcome.branch)
-    } else {
-        format!("{} (your current branch is unchanged)", outcome.branch)
-    };
     context.print(&format!(
-        "{id}: {verb} {} (template {}) on branch {place} in commit {}\n",
+        "{id}: {verb} {} (template {}) on branch {} (your current branch is unchanged) in commit {}\n",
         outcome.path,
         outcome.template,
+        outcome.branch,
         &commit.to_string()[..10]
     ))?;
     if outcome.created {

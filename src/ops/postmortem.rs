@@ -18,7 +18,6 @@ use crate::model::action::{Action, ActionRecord, replay as replay_actions};
 use crate::model::event::{Change, Declaration, Event};
 use crate::model::incident::Incident;
 use crate::ops::action::read_action_records;
-use crate::ops::publication::default_tree;
 use crate::ops::review_branch::{Checkout, ReviewBranch, Tip, review_branch};
 use crate::ops::update::UpdateContext;
 use crate::render::postmortem::{
@@ -27,7 +26,7 @@ use crate::render::postmortem::{
 };
 use crate::store::identity::Identity;
 use crate::store::remote::Transfer;
-use crate::store::write::{FileWrite, Plan};
+use crate::store::write::FileWrite;
 use crate::store::{DATA_DIR, FolderRef, Store, read_blob};
 use crate::time::Timestamp;
 use crate::tomlfile;
@@ -288,9 +287,6 @@ pub struct PostmortemOutcome {
     pub branch: String,
     /// The new commit on it; `None` when nothing changed.
     pub commit: Option<Oid>,
-    /// The review branch was checked out here, so the commit went through
-    /// the working tree and index like every other commit on the current branch.
-    pub on_current_branch: bool,
     pub created: bool,
     /// Generated blocks of the template that the document no longer has.
     pub missing_blocks: Vec<String>,
@@ -406,7 +402,17 @@ pub fn write(
     let folder = store.find(&head_tree, query)?;
     let branch = ReviewBranch::new(store, &folder.id, &config.postmortem.remote);
     match branch.checkout()? {
-        Checkout::Here => return write_here(store, &config, &folder, request, now, editor),
+        // incident writes the review branch without a checkout; when it is
+        // checked out, it is the person's working copy: git is the tool.
+        Checkout::Here => {
+            return Err(Error::InvalidInput {
+                message: format!(
+                    "{} is your current branch: edit {} and `git commit` here, or `git switch -` and run the command again (incident writes the review branch without checking it out)",
+                    branch.name,
+                    postmortem_path(&folder.path)
+                ),
+            });
+        }
         Checkout::Elsewhere(_) => branch.ensure_movable()?,
         Checkout::Nowhere => {}
     }
@@ -478,7 +484,6 @@ pub fn write(
             template: planned.template,
             branch: branch.name,
             commit: None,
-            on_current_branch: false,
             created: false,
             missing_blocks: planned.missing_blocks,
             merged,
@@ -510,7 +515,6 @@ pub fn write(
         template: planned.template,
         branch: branch.name,
         commit,
-        on_current_branch: false,
         created,
         missing_blocks: planned.missing_blocks,
         merged,
@@ -530,99 +534,6 @@ fn check_size(path: &str, content: &str) -> Result<()> {
         });
     }
     Ok(())
-}
-
-/// [`write`] while the review branch is the current branch: one commit on
-/// it through the usual path, working tree and index included.
-fn write_here(
-    store: &Store,
-    config: &Config,
-    folder: &FolderRef,
-    request: &PostmortemRequest,
-    now: Timestamp,
-    editor: Editor<'_>,
-) -> Result<PostmortemOutcome> {
-    let head_tree = store.head_tree()?.ok_or_else(|| Error::NotFound {
-        query: folder.id.clone(),
-    })?;
-    let path = postmortem_path(&folder.path);
-    store.ensure_writable()?;
-    store.ensure_clean(std::slice::from_ref(&path), &[])?;
-    let existing = read_blob(&store.repo, &head_tree, &path)?
-        .map(|bytes| tomlfile::text(&path, &bytes).map(str::to_string))
-        .transpose()?;
-    let default_tree = default_tree(store, config)?;
-    let mut trees = vec![&head_tree];
-    trees.extend(default_tree.as_ref());
-    let planned = plan(store, config, folder, &trees, request, existing.as_deref())?;
-    let mut content = planned.content;
-    if request.edit {
-        content = editor(&path, &content)?;
-    }
-    let branch = review_branch(&folder.id);
-    let outcome = |commit, merged| PostmortemOutcome {
-        incident: planned.incident.clone(),
-        path: path.clone(),
-        template: planned.template.clone(),
-        branch: branch.clone(),
-        commit,
-        on_current_branch: true,
-        created: existing.is_none(),
-        missing_blocks: planned.missing_blocks.clone(),
-        merged,
-        warnings: Vec::new(),
-    };
-    if existing.as_deref() == Some(content.as_str()) {
-        return Ok(outcome(None, false));
-    }
-    check_size(&path, &content)?;
-    let message = postmortem_message(
-        verb(existing.is_none(), request),
-        &planned.incident,
-        &planned.template,
-        &branch,
-    );
-    let mut merged = false;
-    let (committed, ()) = store.commit_with(now, |attempt| {
-        let current = match attempt.tree {
-            Some(t) => {
-                read_blob(&store.repo, t, &path)?.map(|b| String::from_utf8_lossy(&b).into_owned())
-            }
-            None => None,
-        };
-        let text = if current == existing {
-            content.clone()
-        } else {
-            let base = existing.clone().unwrap_or_default();
-            match merge_text(&path, &base, &content, &current.clone().unwrap_or_default())? {
-                Some(text) => {
-                    merged = true;
-                    text
-                }
-                None => {
-                    return Err(Error::ReviewConflict {
-                        branch: branch.clone(),
-                        where_: "while the editor was open".into(),
-                        remote: None,
-                        files: vec![path.clone()],
-                        kept: None,
-                    });
-                }
-            }
-        };
-        Ok((
-            Plan {
-                message: message.clone(),
-                files: vec![FileWrite {
-                    path: path.clone(),
-                    content: text.into_bytes(),
-                }],
-                guard: vec![path.clone()],
-            },
-            (),
-        ))
-    })?;
-    Ok(outcome(Some(committed.commit), merged))
 }
 
 /// What `resolve` adds for an incident whose severity needs a postmortem:
