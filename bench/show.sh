@@ -18,7 +18,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")/.." && pwd)"
-repo="${1:-$here/target/bench-repo-pm}"
+repo="$(realpath -m "${1:-$here/target/bench-repo-pm}")"
 other="${2:-}"
 bin="$here/target/release/incident"
 
@@ -37,7 +37,7 @@ open_id="$(awk '$2 == "open" {print $1; exit}' "$list")"
 closed_id="$(awk '$2 == "closed" {print $1; exit}' "$list")"
 # An incident with no postmortem: the first declared that is not in the list.
 plain_id="$(git -C "$repo" log --reverse --format=%s --grep '^Declare' main \
-  | awk '{print $4}' | tr -d ':' | grep -vxF -f <(cut -d' ' -f1 "$list") | head -1)"
+  | awk 'NR == FNR { skip[$1] = 1; next } { id = $4; sub(":", "", id) } !(id in skip) { print id; exit }' "$list" - || true)"
 cache="$repo/.git/incident/publications-v1"
 echo "repository: $repo ($(git -C "$repo" rev-list --count main) commits)"
 echo "incidents: no postmortem $plain_id; published, open $open_id (commit $(awk -v i="$open_id" '$1 == i {print $3}' "$list")); published, closed $closed_id"

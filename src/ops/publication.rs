@@ -207,37 +207,96 @@ fn remember(path: &Path, entry: Remembered) {
     }
 }
 
-/// The id of the `incidents` tree of a commit's tree.
-fn incidents_tree(tree: &Tree<'_>) -> Option<Oid> {
-    tree.get_name(DATA_DIR).map(|e| e.id())
+/// A commit's tree and first parent, read from its raw object (cheaper than
+/// libgit2's parsed commits, which a long walk pays for every commit).
+fn commit_links(
+    repo: &git2::Repository,
+    odb: &git2::Odb<'_>,
+    id: Oid,
+) -> Result<(Oid, Option<Oid>)> {
+    let object = odb.read(id)?;
+    let mut tree = None;
+    let mut parent = None;
+    for line in object.data().split(|&b| b == b'\n') {
+        if line.is_empty() {
+            break;
+        }
+        let hex = |rest: &[u8]| {
+            std::str::from_utf8(rest)
+                .ok()
+                .and_then(|t| Oid::from_str(t).ok())
+        };
+        if let Some(rest) = line.strip_prefix(b"tree ") {
+            tree = hex(rest);
+        } else if let Some(rest) = line.strip_prefix(b"parent ")
+            && parent.is_none()
+        {
+            parent = hex(rest);
+        }
+    }
+    match tree {
+        Some(tree) => Ok((tree, parent)),
+        None => {
+            let commit = repo.find_commit(id)?;
+            Ok((commit.tree_id(), commit.parent_id(0).ok()))
+        }
+    }
+}
+
+/// The id of the `incidents` entry of a tree, read from its raw object.
+fn incidents_tree(odb: &git2::Odb<'_>, tree: Oid) -> Result<Option<Oid>> {
+    let object = odb.read(tree)?;
+    let mut rest = object.data();
+    // Entries: `<mode> <name>\0<20-byte id>`.
+    while let Some(nul) = rest.iter().position(|&b| b == 0) {
+        let (head, tail) = rest.split_at(nul);
+        let Some(id) = tail.get(1..21) else { break };
+        if head.split(|&b| b == b' ').nth(1) == Some(DATA_DIR.as_bytes()) {
+            return Ok(Oid::from_bytes(id).ok());
+        }
+        rest = &tail[21..];
+    }
+    Ok(None)
 }
 
 /// Walk first parents back from `tip` while every one of `markers` is
 /// there: the last such commit brought them. Commits whose `incidents`
 /// tree is the one of the commit after them are passed without a look
-/// inside. Stops early at `known` (a tip where the answer was `answer`).
+/// inside. Stops early at `known` (a tip where the answer was `answer`),
+/// and at the edge of a shallow clone.
 fn walk(store: &Store, tip: Oid, markers: &[String], known: Option<(Oid, Oid)>) -> Result<Oid> {
     let repo = &store.repo;
-    let mut publishing = repo.find_commit(tip)?;
-    let mut incidents = incidents_tree(&publishing.tree()?);
+    let odb = repo.odb()?;
+    let (tree, mut parent) = commit_links(repo, &odb, tip)?;
+    let mut publishing = tip;
+    let mut incidents = incidents_tree(&odb, tree)?;
     loop {
         if let Some((verified_at, answer)) = known
-            && publishing.id() == verified_at
+            && publishing == verified_at
         {
             return Ok(answer);
         }
-        let Ok(parent) = publishing.parent(0) else {
+        let Some(candidate) = parent else {
             break;
         };
-        let tree = parent.tree()?;
-        let here = incidents_tree(&tree);
-        if here.is_none() || (here != incidents && !markers.iter().all(|m| has_path(&tree, m))) {
+        let Ok((tree, next)) = commit_links(repo, &odb, candidate) else {
+            break;
+        };
+        let here = incidents_tree(&odb, tree)?;
+        if here.is_none() {
             break;
         }
+        if here != incidents {
+            let tree = repo.find_tree(tree)?;
+            if !markers.iter().all(|m| has_path(&tree, m)) {
+                break;
+            }
+        }
         incidents = here;
-        publishing = parent;
+        publishing = candidate;
+        parent = next;
     }
-    Ok(publishing.id())
+    Ok(publishing)
 }
 
 /// Whether, when and by which commit the postmortem reached the default
