@@ -363,8 +363,17 @@ impl<'s> ReviewBranch<'s> {
             Some(old) => repo.reference_matching(&self.reference, new_tip, true, old, &log),
             None => repo.reference(&self.reference, new_tip, false, &log),
         };
+        let lock = repo.commondir().join(format!("{}.lock", self.reference));
         match moved {
             Ok(_) => Ok(Some(new_tip)),
+            // libgit2 reports another's lock file as a conflict; say which.
+            Err(_) if lock.exists() => Err(Error::InvalidInput {
+                message: format!(
+                    "{} exists: another git command is updating {}; nothing was changed. Run the command again once it is done; if none is running (one was killed), delete that file",
+                    lock.display(),
+                    self.name
+                ),
+            }),
             Err(e)
                 if matches!(
                     e.code(),
