@@ -21,9 +21,10 @@ use incident::ops::action::{self, AddRequest};
 use incident::ops::declare::{DeclareRequest, declare};
 use incident::ops::init::init;
 use incident::ops::postmortem::{self, PostmortemRequest};
-use incident::ops::update::{UpdateRequest, update};
+use incident::ops::update::{UpdateRequest, update, update_with};
 use incident::render::incident::list;
 use incident::render::{Format, Style};
+use incident::store::remote::Transfer;
 use incident::store::write::{FileWrite, Plan};
 use incident::store::{CONFIG_PATH, Store};
 use incident::time::{Timestamp, truncate_to_seconds};
@@ -243,6 +244,30 @@ fn at(base: Timestamp, minutes: i64) -> Timestamp {
     base + Duration::minutes(minutes)
 }
 
+/// What a reviewer's merge of the pull request does: a merge commit of
+/// postmortem/<id> on the current branch, then the working tree checked out.
+fn merge_review(store: &Store, id: &str, when: Timestamp) -> incident::Result<()> {
+    let repo = &store.repo;
+    let branch = repo
+        .find_reference(&format!("refs/heads/postmortem/{id}"))?
+        .peel_to_commit()?;
+    let head = repo.head()?.peel_to_commit()?;
+    let mut index = repo.merge_commits(&head, &branch, None)?;
+    let tree = repo.find_tree(index.write_tree_to(repo)?)?;
+    let time = git2::Time::new(when.timestamp(), 0);
+    let reviewer = git2::Signature::new("Carol Chen", "carol@example.com", &time)?;
+    repo.commit(
+        Some("HEAD"),
+        &reviewer,
+        &reviewer,
+        &format!("Merge branch 'postmortem/{id}': reviewed postmortem"),
+        &tree,
+        &[&head, &branch],
+    )?;
+    repo.checkout_head(Some(git2::build::CheckoutBuilder::new().force()))?;
+    Ok(())
+}
+
 fn as_identity(store: &Store, who: (&str, &str)) -> incident::Result<()> {
     let mut config = store.repo.config()?;
     config.set_str("user.name", who.0)?;
@@ -419,7 +444,11 @@ fn build(dir: &PathBuf) -> incident::Result<()> {
             verb: Some("Resolve".into()),
             ..UpdateRequest::default()
         };
-        update(&store, &id, &resolve, resolved)?;
+        // As `incident resolve` does: SEV1-3 get a postmortem due, with the
+        // draft on the review branch postmortem/<id>.
+        let due = postmortem::ResolutionPostmortem::default();
+        let resolution = update_with(&store, &id, &resolve, resolved, &|c| due.files(&store, c))?;
+        due.write_draft(&store, resolution.committed.commit, resolved);
         if public {
             post(
                 &store,
@@ -437,16 +466,9 @@ fn build(dir: &PathBuf) -> incident::Result<()> {
                 ..UpdateRequest::default()
             };
             update(&store, &id, &raise, at(resolved, 30))?;
-            // The learning half: a postmortem from the template, and an
-            // action item with an owner and a due date.
-            let keep_text = &mut |_: &str, text: &str| Ok(text.to_string());
-            postmortem::write(
-                &store,
-                &id,
-                &PostmortemRequest::default(),
-                at(resolved, 60),
-                keep_text,
-            )?;
+            // The learning half: an action item with an owner and a due
+            // date, the postmortem refreshed on its branch, and (for the
+            // older ones) the review merged: published.
             let item = AddRequest {
                 text: format!("Alert earlier on {}", services[0]),
                 owner: Some(
@@ -462,6 +484,22 @@ fn build(dir: &PathBuf) -> incident::Result<()> {
                 ..AddRequest::default()
             };
             action::add(&store, &id, &item, at(resolved, 90))?;
+            let keep_text = &mut |_: &str, text: &str| Ok(text.to_string());
+            postmortem::write(
+                &store,
+                &id,
+                &PostmortemRequest {
+                    refresh: true,
+                    ..PostmortemRequest::default()
+                },
+                at(resolved, 120),
+                &mut Transfer::default(),
+                keep_text,
+            )?;
+            let merged = at(resolved, 2 * 24 * 60);
+            if merged < today - Duration::days(7) {
+                merge_review(&store, &id, merged)?;
+            }
         }
         previous = Some(id);
     }

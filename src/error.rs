@@ -132,6 +132,22 @@ pub enum Error {
         detail: String,
     },
 
+    /// Both sides of a review branch changed the same lines.
+    #[error(
+        "the same lines of {} were changed on {branch} {where_}; nothing was changed{}",
+        files.join(", "),
+        kept.as_ref().map(|p| format!("; your text is kept in {}", p.display())).unwrap_or_default()
+    )]
+    ReviewConflict {
+        branch: String,
+        /// Where the other change is: "here and on origin", "meanwhile".
+        where_: String,
+        remote: Option<String>,
+        files: Vec<String>,
+        /// The file that holds text the person typed, when there is one.
+        kept: Option<PathBuf>,
+    },
+
     #[error("git: {0}")]
     Git(#[from] git2::Error),
 
@@ -249,6 +265,27 @@ impl Error {
             }
             Error::Webhook { .. } => "the event stays queued; `incident hooks retry` sends it again".into(),
             Error::ImportRejected { .. } => "fix those records, or leave out --strict to import the others and skip them".into(),
+            Error::ReviewConflict { branch, remote, kept, .. } => {
+                let mut steps = vec![format!("`git switch {branch}`")];
+                if let Some(remote) = remote {
+                    steps.push(format!("`git pull --no-rebase {remote} {branch}`"));
+                }
+                steps.push("fix the lines between <<<<<<< and >>>>>>>".into());
+                steps.push("`git commit -a`".into());
+                if let Some(remote) = remote {
+                    steps.push(format!("`git push {remote} {branch}`"));
+                }
+                steps.push("`git switch -`".into());
+                let mut hint = format!("combine them with git: {}", steps.join(", "));
+                if let Some(kept) = kept {
+                    let id = branch.rsplit('/').next().unwrap_or(branch);
+                    hint.push_str(&format!(
+                        "; or run `incident postmortem {id} --edit` again and copy your changes over from {}",
+                        kept.display()
+                    ));
+                }
+                hint
+            }
             Error::IndexLocked { path } => format!(
                 "wait for that git command to finish; if none is running (it crashed), delete {}",
                 path.display()

@@ -45,7 +45,8 @@ fn a_clean_repository_passes() {
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     assert_eq!(stdout, "");
     assert!(
-        stderr.contains("checked 1 incident and 3 events"),
+        // update: note and severity; resolve: status and postmortem_due.
+        stderr.contains("checked 1 incident and 4 events"),
         "{stderr}"
     );
     assert!(stderr.contains("0 errors, 0 warnings"), "{stderr}");

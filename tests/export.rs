@@ -87,6 +87,15 @@ fn rich_repo() -> (Repo, String) {
         "2026-12-15",
     ]);
     repo.ok(&["action", "done", &format!("{id}/1")]);
+    // The review merges: the postmortem reaches the default branch.
+    repo.git(&[
+        "merge",
+        "--no-ff",
+        "-q",
+        "-m",
+        "Publish the postmortem",
+        &format!("postmortem/{id}"),
+    ]);
     let other = repo.declare(&["Login errors", "-s", "SEV4"]);
     repo.ok(&["cancel", &other, "--reason", "false alarm"]);
     (repo, id)

@@ -169,7 +169,11 @@ fn a_recorder_hook_gets_each_event_as_json_matching_the_schema() {
     );
     repo.ok(&["resolve", &id, "--resolution", "rolled back"]);
     assert!(!other.exists());
-    assert_eq!(lines(&log).len(), 4);
+    // Resolving a SEV2 records two events: the resolution and the postmortem due.
+    let seen = lines(&log);
+    assert_eq!(seen.len(), 5);
+    assert_eq!(seen[3]["type"], "incident.status");
+    assert_eq!(seen[4]["type"], "incident.postmortem_due");
     // --no-hooks and INCIDENT_HOOKS=0.
     repo.ok(&["--no-hooks", "update", &id, "-m", "quiet"]);
     let out = repo
@@ -179,7 +183,7 @@ fn a_recorder_hook_gets_each_event_as_json_matching_the_schema() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert_eq!(lines(&log).len(), 4);
+    assert_eq!(lines(&log).len(), 5);
     assert_eq!(repo.git(&["status", "--porcelain"]), "");
 }
 

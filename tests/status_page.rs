@@ -615,6 +615,15 @@ fn only_public_updates_reach_the_page() {
         "--component",
         "web",
     ]);
+    // The review merges: the postmortem, canary and all, is on the branch.
+    repo.git(&[
+        "merge",
+        "--no-ff",
+        "-q",
+        "-m",
+        "Publish the postmortem",
+        &format!("postmortem/{id}"),
+    ]);
     // The canary is in the repository, the postmortem included...
     let grep_repo = Command::new("grep")
         .args(["-rl", CANARY, "incidents"])

@@ -353,13 +353,19 @@ fn edit_from_template(
         "{}{body}",
         templates::editor_header(&incident, audience, &name)
     );
-    let git_dir = store.repo.path().to_path_buf();
+    // Kept under .git/ until the update is read back, as git keeps COMMIT_EDITMSG.
+    let file = store
+        .repo
+        .path()
+        .join("incident")
+        .join(format!("COMMS_EDITMSG-{audience}.md"));
     let edited = super::postmortem::open_editor(
         context,
-        &git_dir,
+        &file,
         &format!("the {audience} update"),
         &prefill,
     )?;
+    let _ = std::fs::remove_file(&file);
     Ok(templates::strip_comments(&edited))
 }
 

@@ -4,12 +4,18 @@ use incident::ops::postmortem::{PostmortemRequest, write};
 use incident::ops::postmortem_check::{Level, Targets, check};
 use incident::ops::review::{PostmortemState, review};
 use incident::render::Format;
+use incident::store::remote::Transfer;
 use incident::{Error, Result};
 
 use crate::cli::Context;
 
 /// Write an incident's postmortem from a template, prefilled from the
 /// repository; review it as a pull request; check it in CI.
+///
+/// The draft and every revision live on the branch postmortem/<id>, never on
+/// your current branch (whose HEAD, index and working tree stay as they
+/// are): the remote's copy of that branch is fetched first and built on, so
+/// reviewers' commits are kept. Merging the branch publishes the postmortem.
 ///
 /// Generated parts (facts, impact, milestones, timeline, action items) sit
 /// between BEGIN/END GENERATED markers: `--refresh` rewrites only those and
@@ -33,7 +39,8 @@ pub struct Args {
     /// Update the generated parts of an existing postmortem.
     #[arg(long)]
     pub refresh: bool,
-    /// Open the postmortem in $VISUAL or $EDITOR before committing it.
+    /// Open the review branch's postmortem in $VISUAL or $EDITOR, then commit
+    /// it there (merged with changes the branch got meanwhile).
     #[arg(long)]
     pub edit: bool,
 }
@@ -44,14 +51,16 @@ pub enum Sub {
     Check(CheckArgs),
 }
 
-/// Put the postmortem on branch postmortem/<id>, with the incident in state
-/// `postmortem`, for review as a pull request. Your current branch, index and
-/// working tree stay as they are. Merging the branch publishes it.
+/// Put the postmortem in review: on branch postmortem/<id>, move the incident
+/// to `postmortem` and refresh the generated parts; with --push, push the
+/// branch (never forced; upstream set) on top of what reviewers pushed, and
+/// print the address that opens the pull request. Your current branch, index
+/// and working tree stay as they are. Merging the branch publishes it.
 #[derive(Debug, clap::Args)]
 pub struct ReviewArgs {
     /// Incident id, unique id prefix, or a fragment of its title's slug.
     pub id: String,
-    /// Push the branch to the remote.
+    /// Push the branch to the remote and set it as its upstream.
     #[arg(long)]
     pub push: bool,
     /// The remote to push to (default: the config's, normally origin).
@@ -94,46 +103,85 @@ fn run_write(context: &Context, args: Args) -> Result<()> {
         refresh: args.refresh,
         edit: args.edit,
     };
-    let git_dir = store.repo.path().to_path_buf();
-    let mut editor = |path: &str, text: &str| open_editor(context, &git_dir, path, text);
-    let outcome = write(&store, &id, &request, context.now()?, &mut editor)?;
+    let now = context.now()?;
+    let edits_dir = store.repo.commondir().join("incident");
+    let mut typed: Option<std::path::PathBuf> = None;
+    let mut editor = |path: &str, text: &str| {
+        let file = edits_dir.join(format!(
+            "postmortem-{}-edit-{}.md",
+            id.replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
+            now.format("%Y%m%dT%H%M%S")
+        ));
+        typed = Some(file.clone());
+        open_editor(context, &file, path, text)
+    };
+    let mut transfer = Transfer {
+        progress: None,
+        interactive: context.interactive,
+    };
+    let written = write(&store, &id, &request, now, &mut transfer, &mut editor);
+    let outcome = match written {
+        Ok(outcome) => {
+            if let Some(file) = &typed {
+                let _ = std::fs::remove_file(file);
+            }
+            outcome
+        }
+        // Never throw away what was typed: the message names the file.
+        Err(mut error) => {
+            if let Some(file) = typed.filter(|f| f.exists()) {
+                match &mut error {
+                    Error::ReviewConflict { kept, .. } => *kept = Some(file),
+                    _ => context.warn(&format!("your text is kept in {}", file.display())),
+                }
+            }
+            return Err(error);
+        }
+    };
+    for warning in &outcome.warnings {
+        context.warn(warning);
+    }
     for block in &outcome.missing_blocks {
         context.warn(&format!(
             "{} has no generated block '{block}' any more; it was left out (restore its BEGIN/END GENERATED markers to get it back)",
             outcome.path
         ));
     }
-    match &outcome.committed {
-        Some(committed) => {
-            super::print_warnings(context, committed);
-            let verb = if outcome.created { "wrote" } else { "updated" };
-            context.confirm(&format!(
-                "{}: {verb} {} (template {}) in commit {}\n",
-                outcome.incident.id,
-                outcome.path,
-                outcome.template,
-                &committed.commit.to_string()[..10]
-            ))?;
-            if outcome.created {
-                context.note(&format!(
-                    "next: fill in the '> TODO:' sections, commit, then `incident postmortem review {} --push`",
-                    outcome.incident.id
-                ));
-            }
-            Ok(())
-        }
-        None => context.confirm(&format!(
-            "{}: {} is up to date; nothing to commit\n",
-            outcome.incident.id, outcome.path
-        )),
+    if outcome.merged {
+        context.note(&format!(
+            "{} changed on {} while you edited; your changes were merged with those (no lines overlapped)",
+            outcome.path, outcome.branch
+        ));
     }
+    let id = &outcome.incident.id;
+    let Some(commit) = outcome.commit else {
+        return context.print(&format!(
+            "{id}: {} on branch {} is up to date; nothing to commit\n",
+            outcome.path, outcome.branch
+        ));
+    };
+    let verb = if outcome.created { "wrote" } else { "updated" };
+    context.print(&format!(
+        "{id}: {verb} {} (template {}) on branch {} (your current branch is unchanged) in commit {}\n",
+        outcome.path,
+        outcome.template,
+        outcome.branch,
+        &commit.to_string()[..10]
+    ))?;
+    if outcome.created {
+        context.note(&format!(
+            "next: `incident postmortem {id} --edit` to fill in the '> TODO:' sections, then `incident postmortem review {id} --push`"
+        ));
+    }
+    Ok(())
 }
 
-/// Let a person edit `text` in their editor; the result, or an error when
-/// the editor fails.
+/// Let a person edit `text` in their editor, in `file` (which the caller
+/// removes once the text is committed); the result, or an error when the
+/// editor fails.
 pub(crate) fn open_editor(
     context: &Context,
-    git_dir: &std::path::Path,
+    file: &std::path::Path,
     path: &str,
     text: &str,
 ) -> Result<String> {
@@ -142,12 +190,14 @@ pub(crate) fn open_editor(
         .filter_map(|k| std::env::var(k).ok())
         .find(|v| !v.trim().is_empty())
         .unwrap_or_else(|| "vi".into());
-    let file = git_dir.join("INCIDENT_POSTMORTEM.md");
     let io = |source| Error::Io {
-        path: file.clone(),
+        path: file.to_path_buf(),
         source,
     };
-    std::fs::write(&file, text).map_err(io)?;
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    std::fs::write(file, text).map_err(io)?;
     context.note(&format!(
         "editing {path} with {editor}; save and quit to commit it"
     ));
@@ -155,72 +205,98 @@ pub(crate) fn open_editor(
         .arg("-c")
         .arg(format!("{editor} \"$@\""))
         .arg(&editor)
-        .arg(&file)
+        .arg(file)
         .status()
         .map_err(io)?;
-    let edited = std::fs::read_to_string(&file).map_err(io);
-    let _ = std::fs::remove_file(&file);
     if !status.success() {
         return Err(Error::InvalidInput {
             message: format!("the editor '{editor}' failed ({status}); nothing was committed"),
         });
     }
-    edited
+    std::fs::read_to_string(file).map_err(io)
 }
 
 fn run_review(context: &Context, args: ReviewArgs) -> Result<()> {
     let store = context.store()?;
+    let mut transfer = Transfer {
+        progress: None,
+        interactive: context.interactive,
+    };
     let outcome = review(
         &store,
         &args.id,
         context.now()?,
         args.push,
         args.remote.as_deref(),
+        &mut transfer,
     )?;
+    for warning in &outcome.warnings {
+        context.warn(warning);
+    }
     if context.format == Format::Json {
         #[derive(serde::Serialize)]
         struct Out<'a> {
             id: &'a str,
             branch: &'a str,
             commit: Option<String>,
-            pushed: Option<&'a str>,
-            target: &'a str,
+            remote: Option<&'a str>,
+            pushed: bool,
+            on_remote: bool,
+            unpushed: usize,
+            target: Option<&'a str>,
             pull_request_url: Option<&'a str>,
         }
         return context.print(&incident::render::json(&Out {
             id: &outcome.incident.id,
             branch: &outcome.branch,
             commit: outcome.commit.map(|c| c.to_string()),
-            pushed: outcome.pushed.as_deref(),
-            target: &outcome.target,
+            remote: outcome.remote.as_deref(),
+            pushed: outcome.pushed,
+            on_remote: outcome.on_remote,
+            unpushed: outcome.unpushed,
+            target: outcome.target.as_deref(),
             pull_request_url: outcome.pull_request_url.as_deref(),
         })?);
     }
+    let id = &outcome.incident.id;
+    let branch = &outcome.branch;
     let mut text = match outcome.commit {
         Some(commit) => format!(
-            "{}: postmortem in review on branch {} (commit {}; your branch is unchanged)\n",
-            outcome.incident.id,
-            outcome.branch,
+            "{id}: postmortem in review on branch {branch} (commit {}; your branch is unchanged)\n",
             &commit.to_string()[..10]
         ),
-        None => format!(
-            "{}: branch {} is up to date\n",
-            outcome.incident.id, outcome.branch
-        ),
+        None => format!("{id}: branch {branch} is up to date\n"),
     };
-    if let Some(remote) = &outcome.pushed {
-        text.push_str(&format!("pushed {} to {remote}\n", outcome.branch));
-    }
-    match &outcome.pull_request_url {
-        Some(url) => text.push_str(&format!("open the pull request: {url}\n")),
-        None if outcome.pushed.is_some() => text.push_str(&format!(
-            "open a pull request from {} into {}\n",
-            outcome.branch, outcome.target
+    match (&outcome.remote, outcome.on_remote) {
+        (None, _) => text.push_str(&format!(
+            "this repository has no remote: add one with `git remote add origin URL`, then `incident postmortem review {id} --push`\n"
         )),
-        None => text.push_str(&format!(
-            "push it with `incident postmortem review {} --push`, or `git push origin {}`\n",
-            outcome.incident.id, outcome.branch
+        (Some(remote), false) => text.push_str(&format!(
+            "{branch} is not on {remote} yet: `incident postmortem review {id} --push` pushes it\n"
         )),
+        (Some(remote), true) => {
+            if outcome.pushed {
+                text.push_str(&format!(
+                    "pushed {branch} to {remote} (its upstream)\n"
+                ));
+            } else if outcome.unpushed > 0 {
+                text.push_str(&format!(
+                    "{} commit{} on {branch} {} not on {remote} yet: `incident postmortem review {id} --push` adds them to the pull request\n",
+                    outcome.unpushed,
+                    if outcome.unpushed == 1 { "" } else { "s" },
+                    if outcome.unpushed == 1 { "is" } else { "are" },
+                ));
+            }
+            match (&outcome.pull_request_url, &outcome.target) {
+                (Some(url), _) => text.push_str(&format!("open the pull request: {url}\n")),
+                (None, Some(target)) => text.push_str(&format!(
+                    "open a pull request from {branch} into {target} on {remote}\n"
+                )),
+                (None, None) => text.push_str(&format!(
+                    "{remote} has no default branch yet to open a pull request into: push yours first (`git push -u {remote} main`)\n"
+                )),
+            }
+        }
     }
     context.confirm(&text)
 }
@@ -278,19 +354,6 @@ fn run_check(context: &Context, args: CheckArgs) -> Result<()> {
     Ok(())
 }
 
-/// The postmortem path when `resolve` wrote one in its commit.
-pub fn written_with(
-    store: &incident::store::Store,
-    outcome: &incident::ops::update::UpdateOutcome,
-) -> Option<String> {
-    let path = incident::ops::postmortem::postmortem_path(&outcome.incident.folder);
-    let commit = store.repo.find_commit(outcome.committed.commit).ok()?;
-    let parent = commit.parent(0).ok()?.tree().ok()?;
-    let here = commit.tree().ok()?;
-    let at = |t: &git2::Tree<'_>| t.get_path(std::path::Path::new(&path)).ok().map(|e| e.id());
-    (at(&here).is_some() && at(&parent).is_none()).then_some(path)
-}
-
 /// For `show`: the postmortem's state, with `postmortem_published` taken
 /// from the commit that brought it to the default branch.
 pub fn add_publication(
@@ -300,7 +363,7 @@ pub fn add_publication(
     folder: &incident::store::FolderRef,
     incident: &mut incident::model::incident::Incident,
 ) -> Result<PostmortemState> {
-    let state = incident::ops::review::state(store, config, tree, folder)?;
+    let state = incident::ops::publication::state(store, config, tree, folder, incident)?;
     if let PostmortemState::Published { publication, .. } = &state {
         incident.milestones.insert(
             "postmortem_published".into(),
@@ -324,10 +387,18 @@ pub fn with_state(
     let zone = config.zone();
     let (status, path, branch, publication) = match state {
         PostmortemState::None => return Ok(text),
-        PostmortemState::Draft { path } => ("draft", path, None, None),
-        PostmortemState::InReview { path, branch } => ("in_review", path, Some(branch), None),
+        PostmortemState::Due { branch } => ("due", None, Some(branch), None),
+        PostmortemState::Draft { path } => ("draft", Some(path), None, None),
+        PostmortemState::InReview {
+            path,
+            branch,
+            on_remote: false,
+        } => ("draft", Some(path), Some(branch), None),
+        PostmortemState::InReview { path, branch, .. } => {
+            ("in_review", Some(path), Some(branch), None)
+        }
         PostmortemState::Published { path, publication } => {
-            ("published", path, None, Some(publication))
+            ("published", Some(path), None, Some(publication))
         }
     };
     match context.format {
@@ -345,7 +416,7 @@ pub fn with_state(
                         "review_branch": branch,
                         "published_on": publication.map(|p| p.branch.clone()),
                         "published_at": publication.map(|p| p.at.to_rfc3339()),
-                        "published_in_commit": publication.map(|p| p.commit.to_string()),
+                        "published_in_commit": publication.and_then(|p| p.commit).map(|c| c.to_string()),
                     }),
                 );
             }
@@ -353,15 +424,29 @@ pub fn with_state(
         }
         Format::Csv => Ok(text),
         format => {
-            let line = match (branch, publication) {
-                (Some(branch), _) => format!("{path} in review on branch {branch}"),
-                (_, Some(p)) => format!(
-                    "{path} published on {} at {} (commit {})",
-                    p.branch,
-                    zone.long(&p.at),
-                    &p.commit.to_string()[..10]
+            let path = path.map(String::as_str).unwrap_or("postmortem.md");
+            let line = match (status, branch, publication) {
+                ("due", Some(branch), _) => format!(
+                    "due; no draft yet (`incident postmortem {}` writes it on branch {branch})",
+                    branch.trim_start_matches("postmortem/")
                 ),
-                _ => format!("draft in {path} (not yet in review)"),
+                ("draft", Some(branch), _) => format!(
+                    "draft on branch {branch}, not pushed for review yet (`incident postmortem review {} --push`)",
+                    branch.trim_start_matches("postmortem/")
+                ),
+                (_, Some(branch), _) => format!("{path} in review on branch {branch}"),
+                (_, _, Some(p)) => {
+                    let commit = p
+                        .commit
+                        .map(|c| format!(" (commit {})", &c.to_string()[..10]))
+                        .unwrap_or_default();
+                    format!(
+                        "{path} published on {} at {}{commit}",
+                        p.branch,
+                        zone.long(&p.at)
+                    )
+                }
+                _ => format!("draft in {path} on this branch (not on the default branch)"),
             };
             Ok(if format == Format::Markdown {
                 format!("{text}\n## Postmortem\n\n{line}\n")

@@ -128,10 +128,14 @@ pub fn reduce(config: &Config, raw: &Raw, recorded: &HashMap<String, Recording>)
         when(format!("{folder}/{DECLARATION_FILE}")),
     )];
     for event in ordered {
-        records.push((
-            event.at,
-            when(format!("{folder}/{EVENTS_DIR}/{}.toml", event.id)),
-        ));
+        // `postmortem_due` is written by the tool along with the resolution,
+        // not stated by a person: it would count the resolution twice.
+        if !matches!(event.change, Change::PostmortemDue { .. }) {
+            records.push((
+                event.at,
+                when(format!("{folder}/{EVENTS_DIR}/{}.toml", event.id)),
+            ));
+        }
         if let Change::Status { to, .. } = &event.change
             && transitions.last().is_some_and(|(s, _)| s != to)
         {
@@ -150,16 +154,22 @@ pub fn reduce(config: &Config, raw: &Raw, recorded: &HashMap<String, Recording>)
         })
         .collect();
     // Not recorded yet (`incident close` records it): as `incident show`
-    // does, a postmortem is published by the commit that brought its
-    // review (the last status change to `postmortem`) onto the branch
-    // while postmortem.md is there.
+    // does, a postmortem is published by the first-parent commit that
+    // brought it onto the branch (drafts live on their review branch, never
+    // here), or, when the review's status change to `postmortem` came later
+    // (the older flow kept drafts on the branch), by the one that brought that.
     if *has_postmortem && !milestones.contains_key(PUBLISHED) {
         let review = events
             .iter()
             .filter(|e| matches!(&e.change, Change::Status { to, .. } if to == REVIEW_STATE))
             .max_by(|a, b| a.order_key().cmp(&b.order_key()));
-        if let Some(r) =
-            review.and_then(|e| recorded.get(&format!("{folder}/{EVENTS_DIR}/{}.toml", e.id)))
+        let document = recorded.get(&format!("{folder}/{POSTMORTEM_FILE}"));
+        let review =
+            review.and_then(|e| recorded.get(&format!("{folder}/{EVENTS_DIR}/{}.toml", e.id)));
+        if let Some(r) = [document, review]
+            .into_iter()
+            .flatten()
+            .max_by_key(|r| r.time)
         {
             milestones.insert(PUBLISHED.to_string(), (r.time, None));
         }
@@ -367,7 +377,7 @@ fn read_action_records(
 
 // --- The snapshot: the facts of the last report, keyed by commit and config.
 
-pub const SNAPSHOT_VERSION: u32 = 2;
+pub const SNAPSHOT_VERSION: u32 = 3;
 pub const SNAPSHOT_FILE: &str = "incident/report-snapshot-v1.json";
 
 type Wire = (i64, i32);

@@ -145,6 +145,11 @@ pub enum Change {
     Cause {
         rev: String,
     },
+    /// A postmortem is due (recorded by `resolve`): its draft lives on the
+    /// review branch `branch`, never on this one, until the review merges.
+    PostmortemDue {
+        branch: String,
+    },
     /// An update to an audience: the status page, the company, executives
     /// (issue 14; derived state in `crate::comms`).
     Comms(Communication),
@@ -182,6 +187,7 @@ impl Change {
             Change::Summary { .. } => "summary",
             Change::Cause { .. } => "cause",
             Change::Comms(_) => "comms",
+            Change::PostmortemDue { .. } => "postmortem_due",
         }
     }
 }
@@ -246,6 +252,8 @@ struct EventFile {
     title: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     caused_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    branch: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     from: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -347,13 +355,16 @@ impl Event {
                     data_loss: raw.data_loss,
                 },
             )?),
+            "postmortem_due" => Change::PostmortemDue {
+                branch: raw.branch.clone().ok_or_else(|| missing("branch"))?,
+            },
             other => {
                 return Err(Error::Invalid {
                     file: file.to_string(),
                     line: tomlfile::line_of_key(text, "kind"),
                     field: "kind".into(),
                     message: format!(
-                        "unknown event kind '{other}'; known kinds: status, severity, note, role, service, link, milestone, title, summary, cause, comms"
+                        "unknown event kind '{other}'; known kinds: status, severity, note, role, service, link, milestone, title, summary, cause, comms, postmortem_due"
                     ),
                 });
             }
@@ -424,6 +435,7 @@ impl Event {
                 raw.next_update = c.next_update;
                 raw.data_loss = c.data_loss;
             }
+            Change::PostmortemDue { branch } => raw.branch = Some(branch.clone()),
         }
         tomlfile::to_string(&raw)
     }
@@ -458,6 +470,7 @@ impl Default for EventFile {
             duplicate_of: None,
             title: None,
             caused_by: None,
+            branch: None,
             from: None,
             text: None,
             audience: None,

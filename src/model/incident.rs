@@ -105,6 +105,15 @@ pub struct Incident {
     /// Stakeholder updates (`comms` events), in replay order; `crate::comms`
     /// derives cadence and public state from them.
     pub comms: Vec<Event>,
+    /// Set when a postmortem became due (see [`Change::PostmortemDue`]).
+    pub postmortem_due: Option<PostmortemDue>,
+}
+
+/// A postmortem is owed: since when, and the branch its draft is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostmortemDue {
+    pub since: Timestamp,
+    pub branch: String,
 }
 
 impl Incident {
@@ -142,6 +151,7 @@ impl Incident {
             event_ids: Vec::new(),
             historical: declaration.historical,
             comms: Vec::new(),
+            postmortem_due: None,
         };
         for service in &declaration.services {
             incident.add_service(service);
@@ -367,6 +377,13 @@ impl Incident {
             Change::Comms(update) => {
                 self.comms.push(event.clone());
                 crate::comms::timeline_text(update)
+            }
+            Change::PostmortemDue { branch } => {
+                self.postmortem_due.get_or_insert(PostmortemDue {
+                    since: event.at,
+                    branch: branch.clone(),
+                });
+                format!("postmortem due: the draft is on branch {branch}")
             }
         };
         self.timeline.push(TimelineEntry {

@@ -50,19 +50,28 @@ pub fn close(
     }
     let mut publication = None;
     let mut blockers = Vec::new();
-    if incident.needs_postmortem(&config) {
-        match state(store, &config, &tree, &folder)? {
+    // A postmortem is needed when the severity asks for one, or when one
+    // became due (a later severity change does not waive it).
+    if incident.needs_postmortem(&config) || incident.postmortem_due.is_some() {
+        match state(store, &config, &tree, &folder, &incident)? {
             PostmortemState::Published { publication: p, .. } => publication = Some(p),
-            PostmortemState::None => blockers.push(format!(
-                "it has no postmortem ({} incidents need one); write it with `incident postmortem {}`",
+            PostmortemState::None | PostmortemState::Due { .. } => blockers.push(format!(
+                "it has no postmortem yet ({} incidents need one); `incident postmortem {}` writes the draft on its review branch",
                 incident.severity, incident.id
             )),
             PostmortemState::Draft { path } => blockers.push(format!(
-                "its postmortem ({path}) has not been reviewed; run `incident postmortem review {} --push` and merge the pull request",
+                "its postmortem ({path}) is on this branch but not on the default branch; merge it there through a review"
+            )),
+            PostmortemState::InReview {
+                branch,
+                on_remote: false,
+                ..
+            } => blockers.push(format!(
+                "its postmortem is a draft on branch {branch} that nobody has reviewed; run `incident postmortem review {} --push` and merge the pull request",
                 incident.id
             )),
             PostmortemState::InReview { branch, .. } => blockers.push(format!(
-                "its postmortem is in review on branch {branch} and has not reached the default branch yet; merge it (and pull) first"
+                "its postmortem is in review on branch {branch} and has not reached the default branch yet; merge the pull request (and pull) first"
             )),
         }
         let errors: Vec<Problem> = check_folder(store, &config, &tree, &folder)?
@@ -121,11 +130,14 @@ pub fn close(
     }
     let reason = match (&request.reason, &publication) {
         (Some(reason), _) => Some(reason.clone()),
-        (None, Some(p)) => Some(format!(
-            "postmortem published on {} in commit {}",
-            p.branch,
-            &p.commit.to_string()[..10]
-        )),
+        (None, Some(p)) => Some(match p.commit {
+            Some(commit) => format!(
+                "postmortem published on {} in commit {}",
+                p.branch,
+                &commit.to_string()[..10]
+            ),
+            None => format!("postmortem published on {}", p.branch),
+        }),
         (None, None) => None,
     };
     let outcome = update(

@@ -12,7 +12,9 @@ pub mod action;
 pub mod close;
 pub mod postmortem;
 pub mod postmortem_check;
+pub mod publication;
 pub mod review;
+pub mod review_branch;
 
 use crate::error::{Error, Result};
 use crate::model::event::{Change, Event};

@@ -9,8 +9,12 @@ use git2::Tree;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::ops::action::read_actions;
-use crate::ops::postmortem::{folders_with_postmortem, load_template, postmortem_path, render_for};
+use crate::model::action::replay as replay_actions;
+use crate::ops::postmortem::{
+    IncidentFiles, folders_with_postmortem, load_template, postmortem_path, render_files,
+};
+use crate::ops::publication::default_tree;
+use crate::ops::review_branch::ReviewBranch;
 use crate::render::postmortem::{PROMPT_MARK, blocks, header_template};
 use crate::store::{FolderRef, Store, read_blob};
 use crate::tomlfile;
@@ -101,7 +105,10 @@ fn required_sections(rendered: &str) -> Vec<String> {
 }
 
 /// Check one incident's postmortem. The working-tree file is read when it
-/// exists (so people can check before committing), else the one in `tree`.
+/// exists (so people can check before committing), else the one in `tree`,
+/// else the one on the incident's review branch. Timeline and action items
+/// are read from `tree` and the default branch together: items added on
+/// the default branch during the review count.
 pub fn check_folder(
     store: &Store,
     config: &Config,
@@ -109,10 +116,30 @@ pub fn check_folder(
     folder: &FolderRef,
 ) -> Result<Vec<Problem>> {
     let path = postmortem_path(&folder.path);
-    let bytes = match std::fs::read(store.workdir().join(&path)) {
-        Ok(bytes) => Some(bytes),
-        Err(_) => read_blob(&store.repo, tree, &path)?,
+    let on_disk = store.workdir().join(&path);
+    let mut bytes = match std::fs::symlink_metadata(&on_disk) {
+        Ok(meta) if meta.is_file() => std::fs::read(&on_disk).ok(),
+        _ => None,
     };
+    if bytes.is_none() {
+        bytes = read_blob(&store.repo, tree, &path)?;
+    }
+    let branch = ReviewBranch::new(store, &folder.id, &config.postmortem.remote);
+    let tip = branch.tip().ok();
+    let branch_tree = match &tip {
+        Some(tip) if bytes.is_none() => tip.tree(store)?,
+        _ => None,
+    };
+    if let Some(branch_tree) = &branch_tree {
+        bytes = read_blob(&store.repo, branch_tree, &path)?;
+    }
+    let default_tree = default_tree(store, config)?;
+    let mut trees = vec![tree];
+    trees.extend(default_tree.as_ref().filter(|t| t.id() != tree.id()));
+    trees.extend(branch_tree.as_ref());
+    let published = default_tree
+        .as_ref()
+        .is_some_and(|t| read_blob(&store.repo, t, &path).ok().flatten().is_some());
     let mut problems = Vec::new();
     let error = |line: usize, message: String, hint: Option<String>| Problem {
         level: Level::Error,
@@ -140,17 +167,37 @@ pub fn check_folder(
         Err(e) => return Err(e),
     };
     let generated = generated_mask(lines.len(), &found_blocks);
-    let incident = store.load(config, tree, folder)?;
+    let files = IncidentFiles::read(store, &trees, folder)?;
+    let incident = files.incident(config, folder);
     let template_name = header_template(text)
         .unwrap_or_else(|| config.postmortem_template(&incident.severity).to_string());
     let (required, template_blocks) = match load_template(store, Some(tree), &template_name)
-        .and_then(|template| render_for(store, config, tree, folder, &template))
+        .and_then(|template| render_files(config, folder, &files, &template))
     {
         Ok((_, _, rendered)) => {
-            let names = blocks("(rendered template)", &rendered)?
-                .into_iter()
-                .map(|b| b.name)
-                .collect::<Vec<_>>();
+            let fresh = blocks("(rendered template)", &rendered)?;
+            // Until it is published, the action items listed must be the
+            // ones the repository has: the merge publishes the list as it
+            // stands then.
+            if !published
+                && let (Some(mine), Some(theirs)) = (
+                    found_blocks.iter().find(|b| b.name == "actions"),
+                    fresh.iter().find(|b| b.name == "actions"),
+                )
+            {
+                let rendered_lines: Vec<&str> = rendered.lines().collect();
+                if lines[mine.begin + 1..mine.end] != rendered_lines[theirs.begin + 1..theirs.end] {
+                    problems.push(error(
+                        mine.begin + 1,
+                        "the action items block is out of date: the repository's action items have changed since it was written".into(),
+                        Some(format!(
+                            "run `incident postmortem {} --refresh`, so that the published postmortem lists them as they are",
+                            folder.id
+                        )),
+                    ));
+                }
+            }
+            let names = fresh.into_iter().map(|b| b.name).collect::<Vec<_>>();
             (required_sections(&rendered), names)
         }
         Err(e) => {
@@ -272,12 +319,16 @@ pub fn check_folder(
             }
         }
     }
-    for action in read_actions(store, tree, folder)? {
+    for action in replay_actions(&folder.id, &files.actions) {
         if action.status == "dropped" {
             continue;
         }
-        let action_text =
-            std::fs::read_to_string(store.workdir().join(&action.file)).unwrap_or_default();
+        // From the tree that has it: on a review branch that is the default branch's.
+        let action_text = trees
+            .iter()
+            .find_map(|t| read_blob(&store.repo, t, &action.file).ok().flatten())
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .unwrap_or_default();
         let line_of = |key: &str| tomlfile::line_of_key(&action_text, key).unwrap_or(1);
         let reference = format!("{}/{}", folder.id, action.id);
         if action.owner.is_none() {

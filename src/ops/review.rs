@@ -1,202 +1,33 @@
-//! Reviewing a postmortem as a pull request, and finding out from history
-//! when it was published.
+//! `incident postmortem review ID [--push]`: put the postmortem in review
+//! as a pull request, and the address that opens one.
 //!
-//! `incident postmortem review ID` commits the postmortem and a status event
-//! (`postmortem`: in review) on the branch `postmortem/<id>`, built object by
-//! object from that branch's tree (or HEAD's, for a new branch): the user's
-//! current branch, index and working tree are not touched. Merging that
-//! branch into the default branch, by any means, brings the status event
-//! with it; the first commit on the default branch's first-parent history
-//! that contains the event is the one that published the postmortem.
+//! The draft is on the review branch already (see [`super::review_branch`]):
+//! review adds the status event that moves the incident to `postmortem`
+//! (in review), brings the generated parts up to date, and with `--push`
+//! pushes the branch (never forced, its upstream set) after building on
+//! whatever reviewers pushed. Merging the branch into the default branch,
+//! by any means, publishes the postmortem (see [`super::publication`]).
 
-use std::path::Path;
+use git2::Oid;
 
-use chrono::{DateTime, FixedOffset};
-use git2::{Commit, Oid, Repository};
-
-use super::{commit_message, event_id, new_event_prefix, one_line};
-use crate::config::Config;
+use super::{commit_message, event_file_path, event_id, new_event_prefix, one_line};
 use crate::error::{Error, Result};
 use crate::model::event::{Change, Event};
 use crate::model::incident::Incident;
-use crate::ops::postmortem::postmortem_path;
+use crate::ops::postmortem::{IncidentFiles, load_template, postmortem_path, render_files};
+use crate::ops::review_branch::{ReviewBranch, no_remote_error};
+use crate::render::postmortem::{header_template, refresh};
+use crate::store::Store;
 use crate::store::identity::Identity;
-use crate::store::write::{FileWrite, write_tree};
-use crate::store::{EVENTS_DIR, FolderRef, Store, read_blob};
+use crate::store::remote::{self, Transfer};
+use crate::store::write::FileWrite;
 use crate::time::Timestamp;
+
+pub use crate::ops::publication::{PostmortemState, Publication, default_branch, state};
+pub use crate::ops::review_branch::review_branch;
 
 /// The state a reviewed postmortem puts its incident in.
 pub const REVIEW_STATE: &str = "postmortem";
-
-/// `postmortem/<id>`.
-pub fn review_branch(id: &str) -> String {
-    format!("postmortem/{id}")
-}
-
-/// When and where a postmortem reached the default branch.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Publication {
-    pub branch: String,
-    pub commit: Oid,
-    /// The committer time of that commit.
-    pub at: Timestamp,
-}
-
-/// What a repository knows about an incident's postmortem.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PostmortemState {
-    None,
-    /// Written on the current branch, not (yet) in review.
-    Draft {
-        path: String,
-    },
-    /// A review branch exists.
-    InReview {
-        path: String,
-        branch: String,
-    },
-    Published {
-        path: String,
-        publication: Publication,
-    },
-}
-
-fn commit_time(commit: &Commit<'_>) -> Timestamp {
-    let time = commit.time();
-    let offset = FixedOffset::east_opt(time.offset_minutes() * 60)
-        .or_else(|| FixedOffset::east_opt(0))
-        .unwrap_or_else(|| DateTime::UNIX_EPOCH.fixed_offset().timezone());
-    DateTime::from_timestamp(time.seconds(), 0)
-        .unwrap_or_default()
-        .with_timezone(&offset)
-}
-
-/// The default branch's name and tip: the config's `default_branch`, else
-/// the remote's HEAD, else `init.defaultBranch`, `main` or `master`. The
-/// local branch when there is one, else the remote-tracking one.
-pub fn default_branch(store: &Store, config: &Config) -> Result<Option<(String, Oid)>> {
-    let repo = &store.repo;
-    let remote = &config.postmortem.remote;
-    let mut candidates = Vec::new();
-    if !config.postmortem.default_branch.trim().is_empty() {
-        candidates.push(config.postmortem.default_branch.trim().to_string());
-    } else {
-        if let Ok(reference) = repo.find_reference(&format!("refs/remotes/{remote}/HEAD"))
-            && let Ok(Some(target)) = reference.symbolic_target()
-            && let Some(name) = target.strip_prefix(&format!("refs/remotes/{remote}/"))
-        {
-            candidates.push(name.to_string());
-        }
-        if let Ok(name) = repo
-            .config()
-            .and_then(|c| c.get_string("init.defaultBranch"))
-        {
-            candidates.push(name);
-        }
-        candidates.push("main".into());
-        candidates.push("master".into());
-    }
-    for name in candidates {
-        for reference in [
-            format!("refs/heads/{name}"),
-            format!("refs/remotes/{remote}/{name}"),
-        ] {
-            if let Ok(found) = repo.find_reference(&reference)
-                && let Ok(commit) = found.peel_to_commit()
-            {
-                return Ok(Some((name, commit.id())));
-            }
-        }
-    }
-    Ok(None)
-}
-
-/// The newest status event into the review state, as a path in the folder.
-fn review_event_path(
-    store: &Store,
-    tree: &git2::Tree<'_>,
-    folder: &FolderRef,
-) -> Result<Option<String>> {
-    let (_, events) = match store.read_files(tree, folder) {
-        Ok(found) => found,
-        Err(Error::Invalid { .. }) => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let mut reviews: Vec<&Event> = events
-        .iter()
-        .filter(|e| matches!(&e.change, Change::Status { to, .. } if to == REVIEW_STATE))
-        .collect();
-    reviews.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
-    Ok(reviews
-        .last()
-        .map(|e| format!("{}/{EVENTS_DIR}/{}.toml", folder.path, e.id)))
-}
-
-fn has_path(tree: &git2::Tree<'_>, path: &str) -> bool {
-    tree.get_path(Path::new(path)).is_ok()
-}
-
-/// Whether, when and by which commit the postmortem reached the default
-/// branch. Walks first parents back from the branch's tip while the review
-/// event is there: the last such commit brought it in.
-pub fn publication(
-    store: &Store,
-    config: &Config,
-    folder: &FolderRef,
-) -> Result<Option<Publication>> {
-    let Some((branch, tip)) = default_branch(store, config)? else {
-        return Ok(None);
-    };
-    let repo = &store.repo;
-    let tip = repo.find_commit(tip)?;
-    let tip_tree = tip.tree()?;
-    if !has_path(&tip_tree, &postmortem_path(&folder.path)) {
-        return Ok(None);
-    }
-    let Some(event_path) = review_event_path(store, &tip_tree, folder)? else {
-        return Ok(None);
-    };
-    let mut publishing = tip;
-    while let Ok(parent) = publishing.parent(0) {
-        if !has_path(&parent.tree()?, &event_path) {
-            break;
-        }
-        publishing = parent;
-    }
-    Ok(Some(Publication {
-        branch,
-        commit: publishing.id(),
-        at: commit_time(&publishing),
-    }))
-}
-
-/// The postmortem's state, for `show` and `close`.
-pub fn state(
-    store: &Store,
-    config: &Config,
-    tree: &git2::Tree<'_>,
-    folder: &FolderRef,
-) -> Result<PostmortemState> {
-    let path = postmortem_path(&folder.path);
-    if let Some(publication) = publication(store, config, folder)? {
-        return Ok(PostmortemState::Published { path, publication });
-    }
-    let branch = review_branch(&folder.id);
-    let remote = &config.postmortem.remote;
-    let on_branch = [
-        format!("refs/heads/{branch}"),
-        format!("refs/remotes/{remote}/{branch}"),
-    ]
-    .iter()
-    .any(|r| store.repo.find_reference(r).is_ok());
-    if on_branch {
-        return Ok(PostmortemState::InReview { path, branch });
-    }
-    if has_path(tree, &path) {
-        return Ok(PostmortemState::Draft { path });
-    }
-    Ok(PostmortemState::None)
-}
 
 #[derive(Debug)]
 pub struct ReviewOutcome {
@@ -204,13 +35,21 @@ pub struct ReviewOutcome {
     pub branch: String,
     /// The new commit on the review branch; `None` when it had everything.
     pub commit: Option<Oid>,
-    pub created_branch: bool,
-    /// The remote pushed to.
-    pub pushed: Option<String>,
-    /// The address that opens a pull request, for forges incident knows.
+    /// The remote the branch is shared through (the repository has it).
+    pub remote: Option<String>,
+    /// Pushed to the remote in this run.
+    pub pushed: bool,
+    /// The remote has the branch (as last fetched or pushed).
+    pub on_remote: bool,
+    /// Commits on the local branch that the remote's lacks.
+    pub unpushed: usize,
+    /// The remote's default branch, as the remote names it: what the pull
+    /// request targets. `None` when it could not be asked or has none yet.
+    pub target: Option<String>,
+    /// The address that opens the pull request, for forges incident knows,
+    /// only when the remote has the branch.
     pub pull_request_url: Option<String>,
-    /// The branch the pull request should target.
-    pub target: String,
+    pub warnings: Vec<String>,
 }
 
 /// `incident postmortem review ID [--push] [--remote NAME]`.
@@ -220,6 +59,7 @@ pub fn review(
     now: Timestamp,
     push: bool,
     remote: Option<&str>,
+    transfer: &mut Transfer<'_>,
 ) -> Result<ReviewOutcome> {
     let config = store.config()?;
     let repo = &store.repo;
@@ -228,69 +68,43 @@ pub fn review(
     })?;
     let folder = store.find(&head_tree, query)?;
     let path = postmortem_path(&folder.path);
-    let content = read_blob(repo, &head_tree, &path)?.ok_or_else(|| Error::InvalidInput {
-        message: format!(
-            "incident {} has no committed postmortem ({path}); write it first with `incident postmortem {}`",
-            folder.id, folder.id
-        ),
-    })?;
-    store.ensure_clean(std::slice::from_ref(&path), &[])?;
     let remote_name = remote.unwrap_or(&config.postmortem.remote).to_string();
-    let branch = review_branch(&folder.id);
-    let branch_ref = format!("refs/heads/{branch}");
+    let branch = ReviewBranch::new(store, &folder.id, &remote_name);
     let on_branch = repo
         .find_reference("HEAD")
         .ok()
         .and_then(|h| h.symbolic_target().ok().flatten().map(str::to_string));
-    if on_branch.as_deref() == Some(branch_ref.as_str()) {
+    if on_branch.as_deref() == Some(branch.reference.as_str()) {
         return Err(Error::InvalidInput {
             message: format!(
-                "you are on the review branch {branch}; review from the branch the incident was recorded on (for example `git switch main`), or commit and push here directly"
+                "you are on the review branch {}; review from the branch the incident was recorded on (for example `git switch main`), or commit and push here with git",
+                branch.name
             ),
         });
     }
-    let remote_url = repo
-        .find_remote(&remote_name)
-        .ok()
-        .and_then(|r| r.url().ok().map(str::to_string));
-    if push && remote_url.is_none() {
-        let remotes: Vec<String> = repo
-            .remotes()?
-            .iter()
-            .filter_map(|r| r.ok().flatten())
-            .map(str::to_string)
-            .collect();
-        return Err(Error::InvalidInput {
-            message: format!(
-                "no remote named '{remote_name}' to push to; remotes: {}",
-                if remotes.is_empty() {
-                    "none".into()
-                } else {
-                    remotes.join(", ")
-                }
-            ),
-        });
+    if push && branch.remote.is_none() {
+        return Err(no_remote_error(store, &remote_name, "push"));
     }
-    let identity = Identity::resolve(repo, now)?;
-    let existing = repo
-        .find_reference(&branch_ref)
-        .ok()
-        .and_then(|r| r.target());
-    let base = match existing {
-        Some(tip) => repo.find_commit(tip)?,
-        None => repo.head()?.peel_to_commit()?,
+    branch.ensure_movable()?;
+    let mut warnings = Vec::new();
+    if push {
+        branch.fetch(transfer)?;
+    } else {
+        branch.fetch_or_warn(transfer, &mut warnings);
+    }
+    let tip = branch.tip()?;
+    let no_draft = || Error::InvalidInput {
+        message: format!(
+            "incident {} has no draft postmortem on branch {}; write it with `incident postmortem {}`",
+            folder.id, branch.name, folder.id
+        ),
     };
-    let base_tree = base.tree()?;
-    let (declaration, events) = store.read_files(&base_tree, &folder)?;
-    let before = Incident::replay(&config, &folder.path, &declaration, &events);
-    let mut files = Vec::new();
-    if read_blob(repo, &base_tree, &path)?.as_deref() != Some(content.as_slice()) {
-        files.push(FileWrite {
-            path: path.clone(),
-            content: content.clone(),
-        });
-    }
-    let mut all = events.clone();
+    let branch_tree = tip.tree(store)?.ok_or_else(no_draft)?;
+    let text = tip.text(store, &path)?.ok_or_else(no_draft)?;
+    let mut files = IncidentFiles::read(store, &[&head_tree, &branch_tree], &folder)?;
+    let before = files.incident(&config, &folder);
+    let mut writes = Vec::new();
+    let identity = Identity::resolve(repo, now)?;
     if before.status != REVIEW_STATE {
         let allowed = config
             .state(&before.status)
@@ -313,7 +127,8 @@ pub fn review(
             id: event_id(&new_event_prefix(&now)?, &change),
             at: now.max(before.status_since),
             recorded_at: now,
-            seq: events
+            seq: files
+                .events
                 .iter()
                 .map(|e| e.seq)
                 .max()
@@ -321,97 +136,100 @@ pub fn review(
             author: identity.author.clone(),
             change,
         };
-        files.push(FileWrite {
-            path: format!("{}/{EVENTS_DIR}/{}.toml", folder.path, event.id),
+        writes.push(FileWrite {
+            path: event_file_path(&folder.path, &event),
             content: event.to_toml()?.into_bytes(),
         });
-        all.push(event);
+        files.events.push(event);
     }
-    let incident = Incident::replay(&config, &folder.path, &declaration, &all);
-    let mut commit = None;
-    if !files.is_empty() {
-        let tree_id = write_tree(repo, Some(&base_tree), &files)?;
-        let tree = repo.find_tree(tree_id)?;
-        let subject = format!(
-            "Postmortem for incident {} in review: {}",
-            folder.id,
-            one_line(&incident.title, 60)
-        );
-        let message = commit_message(
-            &subject,
-            &[format!(
-                "Merging this branch publishes the postmortem ({path}); the merge time becomes the postmortem_published milestone."
-            )],
-            &[
-                ("Incident", folder.id.clone()),
-                ("Incident-Event", REVIEW_STATE.into()),
-                ("Incident-At", now.to_rfc3339()),
-            ],
-        );
-        let new = repo.commit(
-            None,
-            &identity.author_signature()?,
-            &identity.committer_signature()?,
-            &message,
-            &tree,
-            &[&base],
-        )?;
-        let log = format!("incident: {subject}");
-        match existing {
-            Some(old) => repo.reference_matching(&branch_ref, new, true, old, &log)?,
-            None => repo.reference(&branch_ref, new, false, &log)?,
-        };
-        commit = Some(new);
+    let incident = files.incident(&config, &folder);
+    // The generated parts as the repository is now, so reviewers see the
+    // timeline and action items the merge would publish.
+    let template_name = header_template(&text)
+        .unwrap_or_else(|| config.postmortem_template(&incident.severity).to_string());
+    let refreshed = load_template(store, Some(&head_tree), &template_name)
+        .and_then(|template| render_files(&config, &folder, &files, &template))
+        .and_then(|(_, _, fresh)| refresh(&path, &text, &fresh));
+    match refreshed {
+        Ok((fresh, _)) if fresh != text => writes.push(FileWrite {
+            path: path.clone(),
+            content: fresh.into_bytes(),
+        }),
+        Ok(_) => {}
+        Err(e) => warnings.push(format!(
+            "the generated parts of {path} were left as they are: {e}"
+        )),
     }
-    let target = default_branch(store, &config)?
-        .map(|(name, _)| name)
-        .unwrap_or_else(|| "main".into());
-    let mut pushed = None;
+    let subject = format!(
+        "Postmortem for incident {} in review: {}",
+        folder.id,
+        one_line(&incident.title, 60)
+    );
+    let message = commit_message(
+        &subject,
+        &[format!(
+            "Merging this branch publishes the postmortem ({path}); the time of the commit that brings it to the default branch becomes the postmortem_published milestone."
+        )],
+        &[
+            ("Incident", folder.id.clone()),
+            ("Incident-Event", REVIEW_STATE.into()),
+            ("Incident-At", now.to_rfc3339()),
+        ],
+    );
+    let start = repo.head()?.peel_to_commit()?.id();
+    let commit = branch.commit(&tip, start, &writes, &message, &identity)?;
     if push {
-        push_branch(repo, &remote_name, &branch)?;
-        pushed = Some(remote_name.clone());
+        branch.push(&identity, transfer)?;
+    }
+    let local = branch.local()?;
+    let remote_tip = if push { local } else { branch.remote_tip()? };
+    let unpushed = match (local, remote_tip) {
+        (Some(l), Some(r)) if l != r => repo.graph_ahead_behind(l, r)?.0,
+        (Some(_), None) => 1,
+        _ => 0,
+    };
+    let on_remote = remote_tip.is_some();
+    let mut target = None;
+    let mut pull_request_url = None;
+    if let (true, Some(remote)) = (on_remote, &branch.remote) {
+        match remote::default_branch(store, remote, transfer) {
+            Ok(found) => target = found,
+            Err(e) => warnings.push(format!(
+                "could not ask {remote} for its default branch: {}",
+                e.to_string().lines().next().unwrap_or_default()
+            )),
+        }
+        if let Some(target) = &target {
+            pull_request_url = pull_request_url_for(store, remote, &branch.name, target);
+        }
     }
     Ok(ReviewOutcome {
         incident,
-        branch: branch.clone(),
+        branch: branch.name.clone(),
         commit,
-        created_branch: existing.is_none(),
-        pushed,
-        pull_request_url: remote_url.and_then(|url| pull_request_url(&url, &branch, &target)),
+        remote: branch.remote.clone(),
+        pushed: push,
+        on_remote,
+        unpushed,
         target,
+        pull_request_url,
+        warnings,
     })
 }
 
-/// Push one branch with git's usual credentials: ssh agent, credential
-/// helpers, default credentials.
-fn push_branch(repo: &Repository, remote_name: &str, branch: &str) -> Result<()> {
-    let mut remote = repo.find_remote(remote_name)?;
-    let mut rejected: Option<String> = None;
-    let config = repo.config()?;
-    {
-        let mut callbacks = super::sync::callbacks(&config);
-        callbacks.push_update_reference(|name, status| {
-            if let Some(status) = status {
-                rejected = Some(format!("{name}: {status}"));
-            }
-            Ok(())
-        });
-        let mut options = git2::PushOptions::new();
-        options.remote_callbacks(callbacks);
-        let spec = format!("refs/heads/{branch}:refs/heads/{branch}");
-        remote.push(&[spec.as_str()], Some(&mut options)).map_err(|e| Error::InvalidInput {
-            message: format!(
-                "could not push {branch} to '{remote_name}': {}; the branch is committed locally, push it with `git push {remote_name} {branch}`",
-                e.message()
-            ),
-        })?;
-    }
-    if let Some(reason) = rejected {
-        return Err(Error::InvalidInput {
-            message: format!("the remote '{remote_name}' refused the push: {reason}"),
-        });
-    }
-    Ok(())
+/// The address from the remote's URL as configured, else as git expands
+/// it (`insteadOf` rules): either may be the one that names the forge.
+fn pull_request_url_for(store: &Store, remote: &str, branch: &str, target: &str) -> Option<String> {
+    // libgit2 applies `insteadOf` when it loads a remote: read the config.
+    let configured = store
+        .repo
+        .config()
+        .and_then(|c| c.get_string(&format!("remote.{remote}.url")))
+        .ok();
+    configured
+        .into_iter()
+        .chain(remote::url(store, remote).ok())
+        .find_map(|url| pull_request_url(&url, branch, target))
 }
 
 fn encode(text: &str) -> String {
@@ -456,7 +274,7 @@ fn host_and_path(url: &str) -> Option<(String, String)> {
 }
 
 /// The web address that opens a pull (merge) request from `branch` into
-/// `target`, for GitHub, GitLab and Bitbucket remotes.
+/// `target`, for GitHub, GitLab, Bitbucket and Gitea/Forgejo remotes.
 pub fn pull_request_url(remote_url: &str, branch: &str, target: &str) -> Option<String> {
     let (host, path) = host_and_path(remote_url)?;
     if host.contains("github") {
@@ -471,6 +289,11 @@ pub fn pull_request_url(remote_url: &str, branch: &str, target: &str) -> Option<
             encode("merge_request[target_branch]"),
             encode(target)
         ))
+    } else if ["gitea", "forgejo", "codeberg"]
+        .iter()
+        .any(|forge| host.contains(forge))
+    {
+        Some(format!("https://{host}/{path}/compare/{target}...{branch}"))
     } else if host.contains("bitbucket") {
         Some(format!(
             "https://{host}/{path}/pull-requests/new?source={}&dest={}",
@@ -523,6 +346,25 @@ mod tests {
             Some(
                 "https://bitbucket.org/team/ops/pull-requests/new?source=postmortem%2Fk3f9x2&dest=master"
             )
+        );
+        for url in [
+            "https://codeberg.org/acme/ops.git",
+            "git@codeberg.org:acme/ops.git",
+        ] {
+            assert_eq!(
+                pull_request_url(url, "postmortem/k3f9x2", "trunk").as_deref(),
+                Some("https://codeberg.org/acme/ops/compare/trunk...postmortem/k3f9x2"),
+                "{url}"
+            );
+        }
+        assert_eq!(
+            pull_request_url(
+                "ssh://git@gitea.example.com:2222/acme/ops.git",
+                "postmortem/x",
+                "main"
+            )
+            .as_deref(),
+            Some("https://gitea.example.com/acme/ops/compare/main...postmortem/x")
         );
         assert_eq!(
             pull_request_url("/srv/git/ops.git", "postmortem/x", "main"),

@@ -552,29 +552,3 @@ fn modified_paths(repo: &Repository, paths: &[Vec<u8>]) -> Result<Vec<String>> {
         .map(|s| String::from_utf8_lossy(s.path_bytes()).into_owned())
         .collect())
 }
-
-/// Compatibility for `ops/review.rs`, whose libgit2 push the review work
-/// replaces with `store::remote`: delete this with that push. Credentials
-/// as git finds them: the ssh agent, then git's credential helpers.
-pub(crate) fn callbacks(config: &git2::Config) -> git2::RemoteCallbacks<'_> {
-    let mut callbacks = git2::RemoteCallbacks::new();
-    let mut tried = (false, false);
-    callbacks.credentials(move |url, username, allowed| {
-        let user = username.unwrap_or("git");
-        if allowed.contains(git2::CredentialType::USERNAME) {
-            return git2::Cred::username(user);
-        }
-        if allowed.contains(git2::CredentialType::SSH_KEY) && !tried.0 {
-            tried.0 = true;
-            return git2::Cred::ssh_key_from_agent(user);
-        }
-        if allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) && !tried.1 {
-            tried.1 = true;
-            return git2::Cred::credential_helper(config, url, username);
-        }
-        Err(git2::Error::from_str(
-            "no credentials left to try (ssh agent, git credential helper)",
-        ))
-    });
-    callbacks
-}

@@ -429,6 +429,7 @@ fn message_for(
         Change::Summary { .. } => "summary".into(),
         Change::Cause { rev } => format!("caused by {rev}"),
         Change::Comms(update) => format!("{} update", update.audience),
+        Change::PostmortemDue { .. } => "postmortem due".into(),
     };
     let mut parts: Vec<String> = Vec::new();
     for event in events {

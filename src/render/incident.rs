@@ -35,8 +35,17 @@ pub struct IncidentJson<'a> {
     pub caused_by: &'a [String],
     pub declared_by: &'a str,
     pub folder: &'a str,
+    /// Since when a postmortem is due, and the branch its draft is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postmortem_due: Option<PostmortemDueJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeline: Option<Vec<TimelineJson<'a>>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PostmortemDueJson<'a> {
+    pub since: String,
+    pub branch: &'a str,
 }
 
 #[derive(Debug, Serialize)]
@@ -87,6 +96,13 @@ pub fn to_json<'a>(
         caused_by: &incident.caused_by,
         declared_by: &incident.declared_by.name,
         folder: &incident.folder,
+        postmortem_due: incident
+            .postmortem_due
+            .as_ref()
+            .map(|due| PostmortemDueJson {
+                since: due.since.to_rfc3339(),
+                branch: &due.branch,
+            }),
         timeline: with_timeline.then(|| timeline_json(&incident.timeline)),
     }
 }

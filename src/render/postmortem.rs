@@ -8,15 +8,16 @@
 
 use chrono::NaiveDate;
 use comfy_table::Color;
-use minijinja::{Environment, UndefinedBehavior};
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
-use super::{Format, Rows, Style, Value, json, markdown_cell};
+use super::{Format, Rows, Style, Value, json, markdown_cell, terminal_safe};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::action::Action;
 use crate::model::incident::{Incident, MilestoneSource};
 use crate::time::{Timestamp, Zone, human_duration};
+use crate::tomlfile::MAX_FILE_BYTES;
 
 /// Built-in templates: (name, file in the source tree, text).
 pub const BUILTIN_TEMPLATES: &[(&str, &str, &str)] = &[
@@ -144,14 +145,16 @@ struct ActionData {
     link: String,
 }
 
+/// Ready-made Markdown: marked safe, so the Markdown escaping of every
+/// other value leaves it as it is.
 #[derive(Debug, Serialize)]
 struct Tables {
-    facts: String,
-    milestones: String,
-    durations: String,
-    timeline: String,
-    actions: String,
-    severities: String,
+    facts: minijinja::Value,
+    milestones: minijinja::Value,
+    durations: minijinja::Value,
+    timeline: minijinja::Value,
+    actions: minijinja::Value,
+    severities: minijinja::Value,
 }
 
 /// Everything a postmortem is filled with.
@@ -231,7 +234,49 @@ fn action_rows(incident: &str, actions: &[Action]) -> Vec<ActionData> {
 
 /// Render a postmortem from a template. The result starts with a header line
 /// naming incident and template, which `--refresh` and `check` read.
+///
+/// Every text from the repository is escaped for Markdown (a title cannot
+/// start a heading or close a generated block); the ready-made tables are
+/// Markdown already. The result is a file incident can read back: at most
+/// [`MAX_FILE_BYTES`] long, with the timeline shortened (its first and last
+/// events kept) when the whole of it would not fit. The template's work is
+/// bounded too: a template that loops without end, or writes far more than
+/// that, stops with an error naming it.
 pub fn render(template: &TemplateSource, input: &PostmortemInput<'_>) -> Result<String> {
+    let total = input.incident.timeline.len();
+    let mut keep = total;
+    loop {
+        let text = render_keeping(template, input, keep)?;
+        if text.len() <= MAX_FILE_BYTES {
+            return Ok(text);
+        }
+        if keep == 0 {
+            return Err(Error::Invalid {
+                file: template.file.clone(),
+                line: None,
+                field: "template".into(),
+                message: format!(
+                    "the postmortem would be {} bytes, more than the {MAX_FILE_BYTES} bytes incident reads; write less from the template (loops over loops?)",
+                    text.len()
+                ),
+            });
+        }
+        // Shrink in proportion to the excess, and by at least a tenth.
+        let fitting = (keep as u128 * MAX_FILE_BYTES as u128 / text.len() as u128) as usize;
+        keep = fitting.min(keep - keep.div_ceil(10)).saturating_sub(1);
+    }
+}
+
+/// The work one render may do: about this many template instructions, or
+/// 64 times as many bytes of data made (see minijinja's fuel).
+const TEMPLATE_FUEL: u64 = 500_000;
+
+/// [`render`] with at most `keep` timeline events (the first and last ones).
+fn render_keeping(
+    template: &TemplateSource,
+    input: &PostmortemInput<'_>,
+    keep: usize,
+) -> Result<String> {
     let incident = input.incident;
     let config = input.config;
     let zone = config.zone();
@@ -263,16 +308,33 @@ pub fn render(template: &TemplateSource, input: &PostmortemInput<'_>) -> Result<
             })
             .collect(),
     );
-    let timeline: Vec<TimelineData> = incident
-        .timeline
-        .iter()
-        .map(|e| TimelineData {
-            time: zone.long(&e.at),
-            kind: e.kind.clone(),
-            author: e.author.name.clone(),
-            text: e.text.clone(),
-        })
-        .collect();
+    let entry = |e: &crate::model::incident::TimelineEntry| TimelineData {
+        time: zone.long(&e.at),
+        kind: e.kind.clone(),
+        author: e.author.name.clone(),
+        text: e.text.clone(),
+    };
+    let all = &incident.timeline;
+    let timeline: Vec<TimelineData> = if keep >= all.len() {
+        all.iter().map(entry).collect()
+    } else {
+        let head = keep.div_ceil(2);
+        let tail = keep - head;
+        let mut list: Vec<TimelineData> = all[..head].iter().map(entry).collect();
+        list.push(TimelineData {
+            time: "…".into(),
+            kind: "omitted".into(),
+            author: String::new(),
+            text: format!(
+                "{} events left out to keep this file under {} KiB; `incident timeline {}` lists them all",
+                all.len() - keep,
+                MAX_FILE_BYTES / 1024,
+                incident.id
+            ),
+        });
+        list.extend(all[all.len() - tail..].iter().map(entry));
+        list
+    };
     let timeline_table = md_table(
         &[
             &format!("Time ({})", zone.name()),
@@ -452,25 +514,42 @@ pub fn render(template: &TemplateSource, input: &PostmortemInput<'_>) -> Result<
         timeline,
         actions,
         tables: Tables {
-            facts: facts_table,
-            milestones: milestones_table,
-            durations: durations_table,
-            timeline: timeline_table,
-            actions: actions_table,
-            severities: severities_table,
+            facts: minijinja::Value::from_safe_string(facts_table),
+            milestones: minijinja::Value::from_safe_string(milestones_table),
+            durations: minijinja::Value::from_safe_string(durations_table),
+            timeline: minijinja::Value::from_safe_string(timeline_table),
+            actions: minijinja::Value::from_safe_string(actions_table),
+            severities: minijinja::Value::from_safe_string(severities_table),
         },
         template: &template.name,
     };
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.add_filter("cell", |text: String| markdown_cell(&text));
+    env.set_fuel(Some(TEMPLATE_FUEL));
+    env.set_auto_escape_callback(|_| AutoEscape::Custom("markdown".into()));
+    env.set_formatter(|out, _state, value| {
+        let text = value.to_string();
+        if value.is_safe() {
+            out.write_str(&text)
+        } else {
+            out.write_str(&markdown_text(&text))
+        }
+        .map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "cannot write"))
+    });
+    env.add_filter("cell", |text: String| {
+        minijinja::Value::from_safe_string(markdown_cell(&text))
+    });
+    env.add_filter("url", |text: String| url_or_text(&text));
     let template_error = |e: minijinja::Error| Error::Invalid {
         file: template.file.clone(),
         line: e.line(),
         field: "template".into(),
-        message: match e.detail() {
-            Some(detail) => format!("{}: {detail}", e.kind()),
-            None => e.kind().to_string(),
+        message: match (e.kind(), e.detail()) {
+            (minijinja::ErrorKind::OutOfFuel, _) => format!(
+                "the template does more work than a postmortem needs (more than {TEMPLATE_FUEL} steps, or far more text than the {MAX_FILE_BYTES} bytes incident reads); look for loops over loops"
+            ),
+            (kind, Some(detail)) => format!("{kind}: {detail}"),
+            (kind, None) => kind.to_string(),
         },
     };
     env.add_template_owned(template.name.clone(), template.text.clone())
@@ -485,6 +564,56 @@ pub fn render(template: &TemplateSource, input: &PostmortemInput<'_>) -> Result<
         template.name,
         body.trim_matches('\n')
     ))
+}
+
+/// Text from the repository as literal Markdown inline text: one line, no
+/// HTML, no links, emphasis, code, table cells or headings it did not ask
+/// for (a title "x\n# y" stays in its heading).
+pub fn markdown_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in terminal_safe(&text.replace(['\n', '\r'], " ")).chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    // A value a template puts at the start of a line must not make it a
+    // list item, quote or setext underline.
+    let lead = out.trim_start();
+    let offset = out.len() - lead.len();
+    if lead.starts_with(['-', '+', '=']) {
+        out.insert(offset, '\\');
+    } else {
+        let digits = lead.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 && lead[digits..].starts_with(['.', ')']) {
+            out.insert(offset + digits, '\\');
+        }
+    }
+    out
+}
+
+/// A link as a Markdown autolink `<URL>` when it is one, else escaped text.
+fn url_or_text(text: &str) -> minijinja::Value {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && !matches!(c, '<' | '>' | '`'));
+    let scheme = text.split_once("://").is_some_and(|(scheme, rest)| {
+        !rest.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    });
+    if plain && scheme {
+        minijinja::Value::from_safe_string(format!("<{text}>"))
+    } else {
+        minijinja::Value::from_safe_string(markdown_text(text))
+    }
 }
 
 /// The template a postmortem was written from, from its header line.
@@ -693,6 +822,29 @@ mod tests {
         );
         assert_eq!(missing, ["extra"]);
         assert_eq!(header_template(existing).as_deref(), Some("sre"));
+    }
+
+    #[test]
+    fn text_is_escaped_for_markdown() {
+        assert_eq!(
+            markdown_text("Disk full\n# Injected <!-- END GENERATED facts -->"),
+            "Disk full \\# Injected &lt;!-- END GENERATED facts --&gt;"
+        );
+        assert_eq!(markdown_text("- a list?"), "\\- a list?");
+        assert_eq!(markdown_text("1. first"), "1\\. first");
+        assert_eq!(
+            markdown_text("[x](javascript:1) *b* `c`|d"),
+            "\\[x\\](javascript:1) \\*b\\* \\`c\\`\\|d"
+        );
+        assert_eq!(
+            markdown_text("rolled back payments to 1.41"),
+            "rolled back payments to 1.41"
+        );
+        assert_eq!(
+            url_or_text("https://grafana/d/checkout_p99").to_string(),
+            "<https://grafana/d/checkout_p99>"
+        );
+        assert_eq!(url_or_text("not a <url>").to_string(), "not a &lt;url&gt;");
     }
 
     #[test]

@@ -213,6 +213,36 @@ pub fn ls_remote(
         .collect())
 }
 
+/// The branch the remote's HEAD names: its default branch, as it calls it
+/// (`main`, `trunk`, ...). `None` when it names none yet, as an empty
+/// repository does.
+pub fn default_branch(
+    store: &Store,
+    remote: &str,
+    transfer: &mut Transfer<'_>,
+) -> Result<Option<String>> {
+    let url = url(store, remote)?;
+    check_local_path(store.workdir(), remote, &url, "read")?;
+    let mut command = git(store);
+    command.args(["ls-remote", "--symref", "--", remote, "HEAD"]);
+    let run = run(command, transfer)?;
+    if !run.success {
+        return Err(classify(remote, &url, "read", &run.stderr));
+    }
+    Ok(symref_target(&run.stdout))
+}
+
+/// `ref: refs/heads/main\tHEAD` in `git ls-remote --symref` output.
+fn symref_target(stdout: &str) -> Option<String> {
+    stdout.lines().find_map(|line| {
+        let (target, name) = line.strip_prefix("ref: ")?.split_once('\t')?;
+        (name.trim() == "HEAD")
+            .then(|| target.trim().strip_prefix("refs/heads/"))
+            .flatten()
+            .map(str::to_string)
+    })
+}
+
 /// `git` for this repository, with messages in English so they can be read.
 fn git(store: &Store) -> Command {
     let mut command = Command::new("git");
@@ -510,6 +540,13 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn the_remote_head_names_its_default_branch() {
+        let out = "ref: refs/heads/trunk\tHEAD\n86f757e6c1267b206db9205ca18cf882ef918758\tHEAD\n";
+        assert_eq!(symref_target(out).as_deref(), Some("trunk"));
+        assert_eq!(symref_target(""), None);
     }
 
     #[test]

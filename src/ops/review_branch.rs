@@ -1,0 +1,460 @@
+//! The review branch `postmortem/<id>`: the only place a postmortem's draft
+//! and its revisions live until the review merges into the default branch.
+//!
+//! It is written object by object (blobs, trees, commits, then the branch
+//! with a compare-and-swap on its old value), never through a checkout, so
+//! the user's HEAD, index and working tree stay as they were. Before it is
+//! written or pushed, the remote's copy is fetched and built on: commits a
+//! reviewer pushed are merged in (a merge commit, as `git pull` makes), and
+//! when both sides changed the same lines nothing changes and the error says
+//! how to combine them. Pushes are never forced.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use git2::{ErrorCode, Oid, Tree};
+
+use crate::error::{Error, RemoteFailure, Result};
+use crate::store::identity::Identity;
+use crate::store::remote::{self, Transfer};
+use crate::store::write::{FileWrite, write_tree};
+use crate::store::{Store, read_blob};
+
+/// How often a push that lost a race with a reviewer's push is redone.
+const PUSH_ATTEMPTS: u32 = 5;
+
+/// `postmortem/<id>`.
+pub fn review_branch(id: &str) -> String {
+    format!("postmortem/{id}")
+}
+
+/// One incident's review branch, here and on the remote.
+pub struct ReviewBranch<'s> {
+    store: &'s Store,
+    /// `postmortem/<id>`.
+    pub name: String,
+    /// `refs/heads/postmortem/<id>`.
+    pub reference: String,
+    /// The remote it is shared through, when the repository has that remote.
+    pub remote: Option<String>,
+    /// The remote asked for, whether the repository has it or not.
+    wanted_remote: String,
+    /// `refs/remotes/<remote>/postmortem/<id>`, what the last fetch saw.
+    tracking: Option<String>,
+}
+
+/// What to build on: the branch as this clone and the remote have it.
+#[derive(Debug, Clone)]
+pub struct Tip {
+    /// The local branch when it was read: the compare-and-swap's old value.
+    pub local: Option<Oid>,
+    /// The remote's, as last fetched.
+    pub remote: Option<Oid>,
+    pub base: Base,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Base {
+    /// No branch yet, here or on the remote.
+    None,
+    /// One commit has everything (the two agree, or one contains the other).
+    Commit(Oid),
+    /// The two diverged and merge cleanly into this tree (not committed yet).
+    Merge(Oid),
+}
+
+/// Where the branch is checked out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checkout {
+    Nowhere,
+    /// In this working tree: HEAD is the review branch.
+    Here,
+    /// In another working tree (`git worktree`), which moving it would leave behind.
+    Elsewhere(PathBuf),
+}
+
+impl Tip {
+    /// The tree to build on, if there is a branch.
+    pub fn tree<'r>(&self, store: &'r Store) -> Result<Option<Tree<'r>>> {
+        let repo = &store.repo;
+        Ok(match self.base {
+            Base::None => None,
+            Base::Commit(commit) => Some(repo.find_commit(commit)?.tree()?),
+            Base::Merge(tree) => Some(repo.find_tree(tree)?),
+        })
+    }
+
+    /// A file's text on the branch.
+    pub fn text(&self, store: &Store, path: &str) -> Result<Option<String>> {
+        let Some(tree) = self.tree(store)? else {
+            return Ok(None);
+        };
+        read_blob(&store.repo, &tree, path)?
+            .map(|bytes| crate::tomlfile::text(path, &bytes).map(str::to_string))
+            .transpose()
+    }
+}
+
+/// Make one commit object. Every commit on a review branch is made here:
+/// the one place to sign it and run commit hooks as `git commit` does.
+pub fn make_commit(
+    store: &Store,
+    identity: &Identity,
+    message: &str,
+    tree: Oid,
+    parents: &[Oid],
+) -> Result<Oid> {
+    let repo = &store.repo;
+    let tree = repo.find_tree(tree)?;
+    let parents = parents
+        .iter()
+        .map(|p| repo.find_commit(*p))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let parents: Vec<&git2::Commit<'_>> = parents.iter().collect();
+    Ok(repo.commit(
+        None,
+        &identity.author_signature()?,
+        &identity.committer_signature()?,
+        message,
+        &tree,
+        &parents,
+    )?)
+}
+
+impl<'s> ReviewBranch<'s> {
+    /// The review branch of incident `id`, shared through `remote` when the
+    /// repository has a remote of that name.
+    pub fn new(store: &'s Store, id: &str, remote_name: &str) -> ReviewBranch<'s> {
+        let name = review_branch(id);
+        let remote = store
+            .repo
+            .find_remote(remote_name)
+            .ok()
+            .map(|_| remote_name.to_string());
+        ReviewBranch {
+            store,
+            reference: format!("refs/heads/{name}"),
+            tracking: remote
+                .as_ref()
+                .map(|remote| format!("refs/remotes/{remote}/{name}")),
+            remote,
+            wanted_remote: remote_name.to_string(),
+            name,
+        }
+    }
+
+    fn target(&self, reference: Option<&str>) -> Result<Option<Oid>> {
+        let Some(reference) = reference else {
+            return Ok(None);
+        };
+        match self.store.repo.find_reference(reference) {
+            Ok(found) => Ok(Some(found.peel_to_commit()?.id())),
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The local branch's commit.
+    pub fn local(&self) -> Result<Option<Oid>> {
+        self.target(Some(&self.reference))
+    }
+
+    /// The remote's commit, as last fetched.
+    pub fn remote_tip(&self) -> Result<Option<Oid>> {
+        self.target(self.tracking.as_deref())
+    }
+
+    /// Whether the branch exists here or (as last fetched) on the remote.
+    pub fn exists(&self) -> Result<bool> {
+        Ok(self.local()?.is_some() || self.remote_tip()?.is_some())
+    }
+
+    /// Fetch the remote's copy into its remote-tracking branch. `false`
+    /// when there is no remote or the remote has no such branch (then a
+    /// stale remote-tracking copy is forgotten, as `git fetch --prune` does).
+    pub fn fetch(&self, transfer: &mut Transfer<'_>) -> Result<bool> {
+        let (Some(remote), Some(tracking)) = (&self.remote, &self.tracking) else {
+            return Ok(false);
+        };
+        let spec = format!("+{}:{tracking}", self.reference);
+        match remote::fetch(self.store, remote, &[spec], transfer) {
+            Ok(()) => Ok(true),
+            Err(Error::Remote {
+                failure: RemoteFailure::NoSuchBranch,
+                ..
+            }) => {
+                if let Ok(mut stale) = self.store.repo.find_reference(tracking) {
+                    stale.delete()?;
+                }
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// [`fetch`](Self::fetch), turning a failure into a warning: writing the
+    /// branch works offline, and the next push fetches and combines again.
+    pub fn fetch_or_warn(&self, transfer: &mut Transfer<'_>, warnings: &mut Vec<String>) {
+        if let Err(e) = self.fetch(transfer) {
+            let first = e.to_string();
+            warnings.push(format!(
+                "could not fetch {} from {} ({}); worked on this clone's copy, and `incident postmortem review {} --push` combines it with the remote's",
+                self.name,
+                self.remote.as_deref().unwrap_or("the remote"),
+                first.lines().next().unwrap_or_default(),
+                self.name.trim_start_matches("postmortem/"),
+            ));
+        }
+    }
+
+    /// The branch to build on: local and remote combined.
+    pub fn tip(&self) -> Result<Tip> {
+        let repo = &self.store.repo;
+        let local = self.local()?;
+        let remote = self.remote_tip()?;
+        let base = match (local, remote) {
+            (None, None) => Base::None,
+            (Some(one), None) | (None, Some(one)) => Base::Commit(one),
+            (Some(l), Some(r)) if l == r => Base::Commit(l),
+            (Some(l), Some(r)) if repo.graph_descendant_of(l, r)? => Base::Commit(l),
+            (Some(l), Some(r)) if repo.graph_descendant_of(r, l)? => Base::Commit(r),
+            (Some(l), Some(r)) => Base::Merge(self.merge_tree(l, r)?),
+        };
+        Ok(Tip {
+            local,
+            remote,
+            base,
+        })
+    }
+
+    /// The tree that merging the remote's commits into ours gives, or the
+    /// files both changed on the same lines.
+    fn merge_tree(&self, local: Oid, remote: Oid) -> Result<Oid> {
+        let repo = &self.store.repo;
+        let mut index =
+            repo.merge_commits(&repo.find_commit(local)?, &repo.find_commit(remote)?, None)?;
+        if index.has_conflicts() {
+            let mut files: Vec<String> = Vec::new();
+            for conflict in index.conflicts()? {
+                let conflict = conflict?;
+                if let Some(entry) = conflict.our.or(conflict.their).or(conflict.ancestor) {
+                    let path = String::from_utf8_lossy(&entry.path).into_owned();
+                    if !files.contains(&path) {
+                        files.push(path);
+                    }
+                }
+            }
+            return Err(Error::ReviewConflict {
+                branch: self.name.clone(),
+                where_: format!(
+                    "in this clone and on {}",
+                    self.remote.as_deref().unwrap_or("the remote")
+                ),
+                remote: self.remote.clone(),
+                files,
+                kept: None,
+            });
+        }
+        Ok(index.write_tree_to(repo)?)
+    }
+
+    /// Where the branch is checked out, if anywhere.
+    pub fn checkout(&self) -> Result<Checkout> {
+        let repo = &self.store.repo;
+        let head = repo.find_reference("HEAD")?;
+        if head.symbolic_target().ok().flatten() == Some(self.reference.as_str()) {
+            return Ok(Checkout::Here);
+        }
+        let common = repo.commondir();
+        let here = fs::canonicalize(repo.path()).unwrap_or_else(|_| repo.path().to_path_buf());
+        let mut heads: Vec<(PathBuf, PathBuf)> = vec![(
+            common.to_path_buf(),
+            common.parent().unwrap_or(common).to_path_buf(),
+        )];
+        if let Ok(entries) = fs::read_dir(common.join("worktrees")) {
+            for entry in entries.flatten() {
+                let git_dir = entry.path();
+                let place = fs::read_to_string(git_dir.join("gitdir"))
+                    .ok()
+                    .and_then(|p| Path::new(p.trim()).parent().map(Path::to_path_buf))
+                    .unwrap_or_else(|| git_dir.clone());
+                heads.push((git_dir, place));
+            }
+        }
+        for (git_dir, place) in heads {
+            if fs::canonicalize(&git_dir).is_ok_and(|d| d == here) {
+                continue;
+            }
+            let Ok(text) = fs::read_to_string(git_dir.join("HEAD")) else {
+                continue;
+            };
+            if text.trim().strip_prefix("ref:").map(str::trim) == Some(self.reference.as_str()) {
+                return Ok(Checkout::Elsewhere(place));
+            }
+        }
+        Ok(Checkout::Nowhere)
+    }
+
+    /// Refuse to move a branch that another working tree has checked out.
+    pub fn ensure_movable(&self) -> Result<()> {
+        if let Checkout::Elsewhere(place) = self.checkout()? {
+            return Err(Error::InvalidInput {
+                message: format!(
+                    "{} is checked out in {}; commit there with git, or leave that branch there (`git switch -`) and run the command again",
+                    self.name,
+                    place.display()
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Commit `files` on top of `tip` (a new branch starts at `start`, the
+    /// current branch's commit) and move the branch. A merge of the
+    /// remote's commits is committed first. `None` when nothing changed.
+    pub fn commit(
+        &self,
+        tip: &Tip,
+        start: Oid,
+        files: &[FileWrite],
+        message: &str,
+        identity: &Identity,
+    ) -> Result<Option<Oid>> {
+        let repo = &self.store.repo;
+        let parent = match tip.base {
+            Base::None => start,
+            Base::Commit(commit) => commit,
+            Base::Merge(tree) => {
+                let (Some(local), Some(remote)) = (tip.local, tip.remote) else {
+                    return Err(Error::InvalidInput {
+                        message: format!(
+                            "internal error: a merge of {} without both sides",
+                            self.name
+                        ),
+                    });
+                };
+                make_commit(
+                    self.store,
+                    identity,
+                    &format!(
+                        "Merge {}'s {} into the local one\n\nKeeps the commits pushed to the review branch meanwhile.\n",
+                        self.remote.as_deref().unwrap_or("the remote"),
+                        self.name
+                    ),
+                    tree,
+                    &[local, remote],
+                )?
+            }
+        };
+        let base_tree = repo.find_commit(parent)?.tree()?;
+        let mut new_tip = parent;
+        if !files.is_empty() {
+            let tree = write_tree(repo, Some(&base_tree), files)?;
+            if tree != base_tree.id() {
+                new_tip = make_commit(self.store, identity, message, tree, &[parent])?;
+            }
+        }
+        if Some(new_tip) == tip.local {
+            return Ok(None);
+        }
+        let subject = message.lines().next().unwrap_or_default();
+        let log = format!("incident: {subject}");
+        let moved = match tip.local {
+            Some(old) => repo.reference_matching(&self.reference, new_tip, true, old, &log),
+            None => repo.reference(&self.reference, new_tip, false, &log),
+        };
+        let lock = repo.commondir().join(format!("{}.lock", self.reference));
+        match moved {
+            Ok(_) => Ok(Some(new_tip)),
+            // libgit2 reports another's lock file as a conflict; say which.
+            Err(_) if lock.exists() => Err(Error::InvalidInput {
+                message: format!(
+                    "{} exists: another git command is updating {}; nothing was changed. Run the command again once it is done; if none is running (one was killed), delete that file",
+                    lock.display(),
+                    self.name
+                ),
+            }),
+            Err(e)
+                if matches!(
+                    e.code(),
+                    ErrorCode::Modified | ErrorCode::Exists | ErrorCode::Locked
+                ) =>
+            {
+                Err(Error::InvalidInput {
+                    message: format!(
+                        "{} changed while incident was writing it (another command?); nothing was changed, run the command again",
+                        self.name
+                    ),
+                })
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Push the branch and set it as its upstream, never forced. When a
+    /// reviewer pushed since the last fetch, fetch, merge their commits and
+    /// push again.
+    pub fn push(&self, identity: &Identity, transfer: &mut Transfer<'_>) -> Result<()> {
+        let Some(remote) = &self.remote else {
+            return Err(no_remote_error(self.store, &self.wanted_remote, "push"));
+        };
+        let spec = format!("{0}:{0}", self.reference);
+        for _ in 0..PUSH_ATTEMPTS {
+            let outcome = remote::push(
+                self.store,
+                remote,
+                std::slice::from_ref(&spec),
+                true,
+                transfer,
+            )?;
+            if let Some(reason) = outcome.rejection() {
+                return Err(Error::Remote {
+                    remote: remote.clone(),
+                    url: remote::url(self.store, remote)?,
+                    action: "push to",
+                    failure: RemoteFailure::Rejected,
+                    detail: reason,
+                });
+            }
+            if !outcome.non_fast_forward() {
+                return Ok(());
+            }
+            self.fetch(transfer)?;
+            let tip = self.tip()?;
+            if let Some(start) = tip.local.or(tip.remote) {
+                self.commit(&tip, start, &[], "", identity)?;
+            }
+        }
+        Err(Error::Contention {
+            branch: format!("{remote}/{}", self.name),
+            attempts: PUSH_ATTEMPTS,
+        })
+    }
+}
+
+/// What to say when there is no remote to share the review branch through.
+pub fn no_remote_error(store: &Store, wanted: &str, action: &str) -> Error {
+    let remotes: Vec<String> = store
+        .repo
+        .remotes()
+        .map(|names| {
+            names
+                .iter()
+                .filter_map(|r| r.ok().flatten())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    Error::InvalidInput {
+        message: if remotes.is_empty() {
+            format!(
+                "this repository has no remote to {action} the review branch to; add one with `git remote add origin URL` (the repository on GitHub, GitLab, Bitbucket or Gitea), then run the command again"
+            )
+        } else {
+            format!(
+                "no remote named '{wanted}' to {action} to; remotes: {} (pick one with --remote NAME, or set `remote` under [postmortem] in incidents/config.toml)",
+                remotes.join(", ")
+            )
+        },
+    }
+}
