@@ -1063,9 +1063,9 @@ fn a_relative_path_remote_works_from_a_subfolder() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("../gone.git does not exist"));
 }
 
-/// incident points OpenSSL at an empty bundle for itself (libgit2 would
-/// parse every CA certificate), but the git it runs for the network, and
-/// git's hooks, must see the user's own SSL_CERT_FILE or https would fail.
+/// The git that incident runs for the network, and git's hooks, see the
+/// user's own environment: an earlier build pointed SSL_CERT_FILE at an
+/// empty bundle for itself, which would have broken https remotes.
 #[test]
 fn git_run_for_the_network_gets_the_users_certificate_settings() {
     let repo = Repo::init();

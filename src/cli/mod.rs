@@ -360,15 +360,12 @@ pub fn main() -> ExitCode {
     if std::env::var_os("COMPLETE").is_some_and(|v| !v.is_empty() && v != "0") {
         // A shell asks for completions: read the repository as quickly as
         // any read-only command does.
-        // SAFETY: first thing in main, before any other thread exists.
-        unsafe { incident::store::child_env::skip_certificate_loading() };
         trust_the_object_store();
     }
     clap_complete::CompleteEnv::with_factory(command).complete();
     let matches = command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let path = subcommand_path(&matches);
-    skip_certificate_loading(&cli.command);
     trust_the_object_store();
     if let Err(error) = formats::check(&path, cli.format) {
         return ExitCode::from(report(&error));
@@ -413,23 +410,6 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::from(EXIT_OK),
         Err(error) => ExitCode::from(report(&error)),
-    }
-}
-
-/// libgit2 initialises OpenSSL when a command first opens the repository,
-/// and OpenSSL then parses every CA certificate of the system bundle: about
-/// 20 ms, a doubling of a typical command's time. Only commands that talk to
-/// a remote through libgit2 need them (`sync` runs git for that); the others
-/// point OpenSSL at an empty bundle.
-fn skip_certificate_loading(command: &Command) {
-    let talks_to_remotes = match command {
-        Command::Postmortem(_) => true,
-        Command::Hooks(args) => args.talks_to_remotes(),
-        _ => false,
-    };
-    if !talks_to_remotes {
-        // SAFETY: called first thing in main, before any other thread exists.
-        unsafe { incident::store::child_env::skip_certificate_loading() };
     }
 }
 

@@ -37,13 +37,6 @@ pub enum Sub {
     Webhook(WebhookArgs),
 }
 
-impl Args {
-    /// Only the webhook sender talks to the network itself.
-    pub fn talks_to_remotes(&self) -> bool {
-        matches!(self.command, Sub::Webhook(_))
-    }
-}
-
 /// List the hooks, where each is defined and whether it may run.
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {}

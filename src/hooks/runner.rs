@@ -128,8 +128,6 @@ fn spawn_and_wait(
         .env("INCIDENT_EVENT", &delivery.trailer)
         .env("INCIDENT_COMMIT", &delivery.commit)
         .env(ENV_DEPTH, (launch.depth + 1).to_string());
-    // The user's environment, not what this process changed for libgit2.
-    crate::store::child_env::restore(&mut command);
     // Its own process group, so a timeout stops what the hook started too.
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut command, 0);

@@ -13,7 +13,6 @@
 //! and every history scan reads, only small trees.
 
 pub mod checkout;
-pub mod child_env;
 pub mod identity;
 pub mod remote;
 pub mod write;

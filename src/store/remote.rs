@@ -252,7 +252,6 @@ fn git(store: &Store) -> Command {
         .current_dir(store.workdir())
         .env("LC_ALL", "C")
         .env("LANGUAGE", "C");
-    super::child_env::restore(&mut command);
     command
 }
 
