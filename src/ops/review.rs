@@ -313,6 +313,7 @@ pub fn review(
             id: event_id(&new_event_prefix(&now)?, &change),
             at: now.max(before.status_since),
             recorded_at: now,
+            stated: false,
             seq: events
                 .iter()
                 .map(|e| e.seq)

@@ -117,6 +117,7 @@ pub fn update_with(
                 id: event_id(&prefixes[position], &change),
                 at,
                 recorded_at: now,
+                stated: request.at.is_some(),
                 seq: next_seq.saturating_add(offset),
                 author: author.clone(),
                 change,
