@@ -198,13 +198,13 @@ fn timeline_is_sorted_by_event_time_not_recording_time() {
         .iter()
         .map(|e| e["text"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        texts[1..],
-        ["written late, happened early", "written now"][..]
-    );
-    assert_eq!(timeline[0]["kind"], "declared");
-    assert_eq!(timeline[1]["at"], "2026-11-24T09:30:00+00:00");
-    assert_eq!(timeline[1]["recorded_at"], "2026-11-24T10:30:00+00:00");
+    // The back-dated note happened before the declaration recorded at
+    // 10:00, so it comes first, although it was written down later.
+    assert_eq!(texts[0], "written late, happened early");
+    assert_eq!(timeline[1]["kind"], "declared");
+    assert_eq!(texts[2], "written now");
+    assert_eq!(timeline[0]["at"], "2026-11-24T09:30:00+00:00");
+    assert_eq!(timeline[0]["recorded_at"], "2026-11-24T10:30:00+00:00");
 }
 
 #[test]

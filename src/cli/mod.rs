@@ -260,7 +260,7 @@ fn report(error: &Error) -> u8 {
     if let Some(hint) = error.hint() {
         eprintln!("hint: {hint}");
     }
-    match error {
+    match error.root() {
         Error::Usage { .. } | Error::MissingInput { .. } => EXIT_USAGE,
         _ => EXIT_ERROR,
     }

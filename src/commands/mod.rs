@@ -50,6 +50,8 @@ pub fn print_update(context: &Context, outcome: &UpdateOutcome) -> Result<()> {
             severity: &'a str,
             events: Vec<&'a str>,
             commit: String,
+            at: String,
+            notices: &'a [String],
         }
         return context.print(&incident::render::json(&Out {
             id: &incident.id,
@@ -57,19 +59,16 @@ pub fn print_update(context: &Context, outcome: &UpdateOutcome) -> Result<()> {
             severity: &incident.severity,
             events: outcome.events.iter().map(|e| e.id.as_str()).collect(),
             commit: outcome.committed.commit.to_string(),
+            at: outcome.at.to_rfc3339(),
+            notices: &outcome.notices,
         })?);
     }
-    let count = outcome.events.len();
-    let status = if outcome.before.status != incident.status {
-        format!("{} → {}", outcome.before.status, incident.status)
-    } else {
-        incident.status.clone()
-    };
-    context.print(&format!(
-        "{}: recorded {count} event{} ({status}, {}) in commit {}\n",
-        incident.id,
-        if count == 1 { "" } else { "s" },
-        incident.severity,
-        &outcome.committed.commit.to_string()[..10],
-    ))
+    let config = context.store()?.config()?;
+    let style = context.style(&config)?;
+    let (line, notices) = incident::render::incident::update_summary(outcome, &style);
+    context.print(&line)?;
+    for notice in notices {
+        context.note(&format!("note: {notice}"));
+    }
+    Ok(())
 }

@@ -126,12 +126,12 @@ impl Timing {
         match self {
             Timing::Stated | Timing::Recorded => String::new(),
             Timing::NoLaterThan { by, recorded_at } => format!(
-                "assumed: written down at {} without a time, so no later than {by}",
-                zone.short(recorded_at)
+                "assumed: written down {} without a time; no later than {by}",
+                zone.compact(recorded_at)
             ),
             Timing::NoEarlierThan { by, recorded_at } => format!(
-                "assumed: written down at {} by a clock behind {by}, so no earlier",
-                zone.short(recorded_at)
+                "assumed: written down {} by a clock behind {by}; no earlier",
+                zone.compact(recorded_at)
             ),
         }
     }
@@ -190,6 +190,9 @@ pub struct Incident {
     pub roles: BTreeMap<String, String>,
     pub links: Vec<String>,
     pub milestones: BTreeMap<String, Milestone>,
+    /// For milestones set at a time written down without one and then
+    /// moved by the replay: how that time is known.
+    pub milestone_timing: BTreeMap<String, Timing>,
     pub declared_by: Person,
     pub resolution: Option<String>,
     pub duplicate_of: Option<String>,
@@ -444,6 +447,7 @@ impl Incident {
                 .collect(),
             links: declaration.links.clone(),
             milestones: BTreeMap::new(),
+            milestone_timing: BTreeMap::new(),
             declared_by: declaration.author(),
             resolution: None,
             duplicate_of: None,
@@ -599,7 +603,7 @@ impl Incident {
                     })
             })
         };
-        let mut explicit: Vec<(String, Option<Milestone>)> = Vec::new();
+        let mut explicit: Vec<(String, Option<(Milestone, Timing)>)> = Vec::new();
         for event in &by_recording {
             let Change::Milestone { name, time } = &event.change else {
                 continue;
@@ -608,21 +612,26 @@ impl Incident {
                 continue;
             }
             let value = time.map(|t| match placed.get(event.id.as_str()) {
-                Some((at, timing)) => milestone_from(*at, timing),
-                None => Milestone {
-                    at: t,
-                    source: MilestoneSource::Recorded,
-                },
+                Some((at, timing)) => (milestone_from(*at, timing), timing.clone()),
+                None => (
+                    Milestone {
+                        at: t,
+                        source: MilestoneSource::Recorded,
+                    },
+                    Timing::Stated,
+                ),
             });
             explicit.push((name.clone(), value));
         }
         for (name, value) in explicit {
             match value {
-                Some(milestone) => {
-                    incident.milestones.insert(name, milestone);
+                Some((milestone, timing)) => {
+                    incident.milestones.insert(name.clone(), milestone);
+                    incident.set_milestone_timing(&name, &timing);
                 }
                 None => {
                     incident.milestones.remove(&name);
+                    incident.milestone_timing.remove(&name);
                 }
             }
         }
@@ -650,10 +659,41 @@ impl Incident {
                 Timing::Recorded
             },
         });
+        // Events written by one command without a time (a status change
+        // and its note) move together: the same recording time and author,
+        // and the nearest status change or milestone recorded before them.
+        let linked: Vec<(&Event, Timestamp, Timing)> = chain
+            .entries
+            .iter()
+            .filter_map(|entry| match entry.link {
+                Link::Status(event, _) | Link::Milestone(event, _) if !event.stated => {
+                    Some((event, entry.at, entry.timing.clone()))
+                }
+                _ => None,
+            })
+            .collect();
         for entry in &mut incident.timeline {
-            if let Some((at, timing)) = entry.event.as_deref().and_then(|id| placed.get(id)) {
-                entry.at = *at;
-                entry.timing = timing.clone();
+            let Some(id) = entry.event.as_deref() else {
+                continue;
+            };
+            let placement = placed.get(id).cloned().or_else(|| {
+                let event = by_recording.iter().find(|e| e.id == id)?;
+                if event.stated {
+                    return None;
+                }
+                linked
+                    .iter()
+                    .filter(|(link, ..)| {
+                        link.recorded_at == event.recorded_at
+                            && link.author == event.author
+                            && link.seq <= event.seq
+                    })
+                    .max_by_key(|(link, ..)| link.recording_key())
+                    .map(|(_, at, timing)| (*at, timing.clone()))
+            });
+            if let Some((at, timing)) = placement {
+                entry.at = at;
+                entry.timing = timing;
             }
         }
         let position = |entry: &TimelineEntry| {
@@ -703,12 +743,22 @@ impl Incident {
         if let Some(milestone) = &definition.milestone {
             self.milestones
                 .insert(milestone.clone(), milestone_from(at, timing));
+            self.set_milestone_timing(milestone, timing);
         }
         for implied in &definition.implies {
             self.milestones.entry(implied.clone()).or_insert(Milestone {
                 at,
                 source: MilestoneSource::Assumed(state.to_string()),
             });
+        }
+    }
+
+    fn set_milestone_timing(&mut self, name: &str, timing: &Timing) {
+        if timing.is_fact() {
+            self.milestone_timing.remove(name);
+        } else {
+            self.milestone_timing
+                .insert(name.to_string(), timing.clone());
         }
     }
 

@@ -8,8 +8,10 @@ use serde::Serialize;
 use super::{Format, Rows, Style, Value, json, markdown_cell, terminal_safe};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::model::incident::{Incident, MilestoneSource, TimelineEntry};
+use crate::model::event::Change;
+use crate::model::incident::{Incident, Measure, MilestoneSource, TimelineEntry};
 use crate::ops::history::LogEntry;
+use crate::ops::update::UpdateOutcome;
 use crate::time::human_duration;
 
 /// The JSON contract of `show` (and, without the timeline, of `list`).
@@ -35,8 +37,22 @@ pub struct IncidentJson<'a> {
     pub caused_by: &'a [String],
     pub declared_by: &'a str,
     pub folder: &'a str,
+    /// Status changes in effective order, with the time spent in each state
+    /// (null when unknown or still running) and why a time is assumed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_changes: Option<Vec<StatusChangeJson<'a>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeline: Option<Vec<TimelineJson<'a>>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StatusChangeJson<'a> {
+    pub state: &'a str,
+    pub at: String,
+    pub seconds_in_state: Option<i64>,
+    /// `null` for a stated or recorded time; otherwise why it is assumed.
+    pub assumed: Option<String>,
+    pub event: Option<&'a str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -48,6 +64,9 @@ pub struct TimelineJson<'a> {
     pub text: &'a str,
     pub recorded_at: String,
     pub event: Option<&'a str>,
+    /// `null` when the time is as stated or recorded; else why it is assumed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assumed: Option<String>,
 }
 
 pub fn to_json<'a>(
@@ -87,6 +106,23 @@ pub fn to_json<'a>(
         caused_by: &incident.caused_by,
         declared_by: &incident.declared_by.name,
         folder: &incident.folder,
+        status_changes: with_timeline.then(|| {
+            incident
+                .time_in_states()
+                .into_iter()
+                .zip(&incident.transitions)
+                .map(|((_, _, measure), t)| StatusChangeJson {
+                    state: &t.to,
+                    at: t.at.to_rfc3339(),
+                    seconds_in_state: match measure {
+                        Measure::Measured(seconds) => Some(seconds),
+                        _ => None,
+                    },
+                    assumed: (!t.timing.is_fact()).then(|| t.timing.explain(&config.zone())),
+                    event: t.event.as_deref(),
+                })
+                .collect()
+        }),
         timeline: with_timeline.then(|| timeline_json(&incident.timeline)),
     }
 }
@@ -102,6 +138,7 @@ fn timeline_json(entries: &[TimelineEntry]) -> Vec<TimelineJson<'_>> {
             text: &e.text,
             recorded_at: e.recorded_at.to_rfc3339(),
             event: e.event.as_deref(),
+            assumed: (!e.timing.is_fact()).then(|| e.timing.explain(&crate::time::Zone::Utc)),
         })
         .collect()
 }
@@ -223,29 +260,52 @@ fn milestone_rows(incident: &Incident, config: &Config, style: &Style) -> Rows {
                 format!("+{}", human_duration((milestone.at - p).num_seconds()))
             })
             .unwrap_or_default();
-        let note = match &milestone.source {
-            MilestoneSource::Recorded => String::new(),
-            MilestoneSource::Assumed(from) => format!("assumed: not recorded, taken from {from}"),
-        };
         rows.push(vec![
             name.into(),
-            style.zone.long(&milestone.at).into(),
+            style.zone.compact(&milestone.at).into(),
             gap.into(),
-            note.into(),
+            milestone_note(incident, config, style, name).into(),
         ]);
         previous = Some(milestone.at);
     }
     rows
 }
 
+/// Why a milestone's time is assumed; empty when somebody recorded it.
+pub fn milestone_note(incident: &Incident, config: &Config, style: &Style, name: &str) -> String {
+    let Some(milestone) = incident.milestones.get(name) else {
+        return String::new();
+    };
+    let MilestoneSource::Assumed(from) = &milestone.source else {
+        return String::new();
+    };
+    // Written down without a time, and placed earlier by the replay.
+    if let Some(timing) = incident.milestone_timing.get(name) {
+        return timing.explain(&style.zone);
+    }
+    let _ = config;
+    if incident.milestone(from) == Some(milestone.at) {
+        format!("assumed: not recorded, taken from {from}")
+    } else {
+        format!("assumed: not recorded, no later than {from}")
+    }
+}
+
+/// A duration for people: the time, or why it is unknown.
+fn measure_text(incident: &Incident, config: &Config, measure: Measure) -> String {
+    match measure {
+        Measure::Measured(seconds) => human_duration(seconds),
+        Measure::Assumed(name) => format!("unknown ({name} assumed)"),
+        Measure::Missing(name) if incident.is_open(config) => format!("not yet ({name})"),
+        Measure::Missing(name) => format!("unknown: no {name}"),
+    }
+}
+
 fn duration_rows(incident: &Incident, config: &Config) -> Rows {
     let mut rows = Rows::new(&["DURATION", "FROM → TO", "VALUE"]);
     for (name, span) in config.metrics.incident_spans() {
         let (from, to) = (&span.from, &span.to);
-        let value = incident
-            .between(from, to)
-            .map(human_duration)
-            .unwrap_or_else(|| "not yet".into());
+        let value = measure_text(incident, config, incident.measure(from, to));
         rows.push(vec![
             name.replace('_', " ").into(),
             format!("{from} → {to}").into(),
@@ -255,11 +315,69 @@ fn duration_rows(incident: &Incident, config: &Config) -> Rows {
     rows
 }
 
-fn timeline_rows(incident: &Incident, style: &Style) -> Rows {
-    let mut rows = Rows::new(&["TIME", "KIND", "AUTHOR", "WHAT"]);
-    for entry in &incident.timeline {
+/// The hint under tables that show assumed times.
+fn assumed_hint(incident: &Incident) -> Option<String> {
+    let assumed: Vec<&str> = incident
+        .milestones
+        .iter()
+        .filter(|(_, m)| !m.is_recorded())
+        .map(|(name, _)| name.as_str())
+        .collect();
+    let first = assumed.first()?;
+    Some(format!(
+        "Assumed times ({}) are no measurements; record the real ones with `incident update {} --milestone {first}=TIME`.",
+        assumed.join(", "),
+        incident.id
+    ))
+}
+
+fn state_rows(incident: &Incident, config: &Config, style: &Style) -> Rows {
+    let mut rows = Rows::new(&["STATE", "ENTERED", "TIME IN STATE", "NOTE"]);
+    for ((state, entered, measure), transition) in incident
+        .time_in_states()
+        .into_iter()
+        .zip(&incident.transitions)
+    {
+        let value = match measure {
+            Measure::Missing(_) if config.is_open(&state) => format!(
+                "{} so far",
+                human_duration((style.now - entered).num_seconds())
+            ),
+            Measure::Missing(_) => String::new(),
+            other => measure_text(incident, config, other),
+        };
         rows.push(vec![
-            style.zone.long(&entry.at).into(),
+            state.into(),
+            style.zone.compact(&entered).into(),
+            value.into(),
+            transition.timing.explain(&style.zone).into(),
+        ]);
+    }
+    rows
+}
+
+const ASSUMED_LEGEND: &str =
+    "≤ written down without a time: happened no later than that (≥: no earlier)\n";
+
+/// The timeline in order of when things happened. Tables show the time
+/// in the zone without the offset (the heading names the zone), marked
+/// `≤` or `≥` when it is assumed; CSV gives RFC 3339 in the zone.
+fn timeline_rows(incident: &Incident, style: &Style, format: Format) -> Rows {
+    let mut rows = Rows::new(&["TIME", "KIND", "AUTHOR", "WHAT"]).wrap_column("WHAT");
+    for entry in &incident.timeline {
+        let time = match format {
+            Format::Csv => style.zone.convert(&entry.at).to_rfc3339(),
+            Format::Markdown => style.zone.long(&entry.at),
+            _ => style.zone.compact(&entry.at),
+        };
+        let mark = match (&entry.timing, format) {
+            (_, Format::Csv) => "",
+            (crate::model::incident::Timing::NoLaterThan { .. }, _) => "≤ ",
+            (crate::model::incident::Timing::NoEarlierThan { .. }, _) => "≥ ",
+            _ => "",
+        };
+        rows.push(vec![
+            format!("{mark}{time}").into(),
             entry.kind.as_str().into(),
             entry.author.name.as_str().into(),
             entry.text.as_str().into(),
@@ -332,8 +450,16 @@ fn show_text(incident: &Incident, config: &Config, style: &Style) -> String {
     out.push_str(&milestone_rows(incident, config, style).table(style));
     out.push_str("\nDurations\n");
     out.push_str(&duration_rows(incident, config).table(style));
-    out.push_str("\nTimeline\n");
-    out.push_str(&timeline_rows(incident, style).table(style));
+    out.push_str("\nTime in each state\n");
+    out.push_str(&state_rows(incident, config, style).table(style));
+    if let Some(hint) = assumed_hint(incident) {
+        out.push_str(&format!("\n{hint}\n"));
+    }
+    out.push_str(&format!("\nTimeline (times in {})\n", style.zone.name()));
+    out.push_str(&timeline_rows(incident, style, Format::Table).table(style));
+    if incident.timeline.iter().any(|e| !e.timing.is_fact()) {
+        out.push_str(ASSUMED_LEGEND);
+    }
     for anomaly in &incident.anomalies {
         out.push_str(&format!(
             "\nwarning: {} (event {})\n",
@@ -377,8 +503,13 @@ fn show_markdown(incident: &Incident, config: &Config, style: &Style) -> String 
     out.push_str(&milestone_rows(incident, config, style).markdown());
     out.push_str("\n## Durations\n\n");
     out.push_str(&duration_rows(incident, config).markdown());
+    out.push_str("\n## Time in each state\n\n");
+    out.push_str(&state_rows(incident, config, style).markdown());
+    if let Some(hint) = assumed_hint(incident) {
+        out.push_str(&format!("\n{}\n", markdown_cell(&hint)));
+    }
     out.push_str("\n## Timeline\n\n");
-    out.push_str(&timeline_rows(incident, style).markdown());
+    out.push_str(&timeline_rows(incident, style, Format::Markdown).markdown());
     out
 }
 
@@ -386,7 +517,14 @@ fn show_markdown(incident: &Incident, config: &Config, style: &Style) -> String 
 pub fn timeline(incident: &Incident, format: Format, style: &Style) -> Result<String> {
     match format {
         Format::Json => json(&timeline_json(&incident.timeline)),
-        other => timeline_rows(incident, style).render(other, style),
+        Format::Table => {
+            let mut text = timeline_rows(incident, style, Format::Table).table(style);
+            if incident.timeline.iter().any(|e| !e.timing.is_fact()) {
+                text.push_str(ASSUMED_LEGEND);
+            }
+            Ok(text)
+        }
+        other => timeline_rows(incident, style, other).render(other, style),
     }
 }
 
@@ -451,4 +589,94 @@ fn change_sign(change: &str) -> &'static str {
         "deleted" => "-",
         _ => "~",
     }
+}
+
+/// What an update recorded, for the person who typed it: one line naming
+/// each change and the instant it was recorded at (with the day, in the
+/// configured zone), and notes on anything assumed or placed in the past.
+pub fn update_summary(outcome: &UpdateOutcome, style: &Style) -> (String, Vec<String>) {
+    let zone = &style.zone;
+    let when = |t: &crate::time::Timestamp| zone.describe(t, &style.now);
+    let mut parts: Vec<String> = Vec::new();
+    let mut notes = 0;
+    for event in &outcome.events {
+        let part = match &event.change {
+            Change::Status { to, from, .. } => match from {
+                Some(from) => format!("status {from} → {to}"),
+                None => format!("status {to}"),
+            },
+            Change::Severity { to, from } => match from {
+                Some(from) => format!("severity {from} → {to}"),
+                None => format!("severity {to}"),
+            },
+            Change::Note { .. } => {
+                notes += 1;
+                continue;
+            }
+            Change::Role { role, name, .. } => match name {
+                Some(name) => format!("{role} {name}"),
+                None => format!("{role} unassigned"),
+            },
+            Change::Service { name, removed } => {
+                format!(
+                    "service {name} {}",
+                    if *removed { "removed" } else { "added" }
+                )
+            }
+            Change::Link { url } => format!("link {url}"),
+            Change::Milestone { name, time } => match time {
+                Some(t) if *t == event.at => format!("milestone {name}"),
+                Some(t) => format!("milestone {name} at {}", when(t)),
+                None => format!("milestone {name} cleared"),
+            },
+            Change::Title { .. } => "the title".into(),
+            Change::Summary { .. } => "the summary".into(),
+            Change::Cause { rev } => format!("cause {rev}"),
+        };
+        if !parts.contains(&part) {
+            parts.push(part);
+        }
+    }
+    match notes {
+        0 => {}
+        1 => parts.push("a note".into()),
+        n => parts.push(format!("{n} notes")),
+    }
+    let list = match parts.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => "nothing".into(),
+    };
+    let incident = &outcome.incident;
+    let line = format!(
+        "{}: recorded {} at {}, in commit {}\n",
+        incident.id,
+        terminal_safe(&list),
+        when(&outcome.at),
+        &outcome.committed.commit.to_string()[..10],
+    );
+    let mut notices: Vec<String> = outcome.notices.clone();
+    // A status change that went into the past, before later ones.
+    for event in &outcome.events {
+        let Change::Status { to, .. } = &event.change else {
+            continue;
+        };
+        let transitions = &incident.transitions;
+        let Some(index) = transitions
+            .iter()
+            .position(|t| t.event.as_deref() == Some(&event.id))
+        else {
+            continue;
+        };
+        if let Some(next) = transitions.get(index + 1) {
+            notices.push(format!(
+                "the change to '{to}' at {} goes in before the change to '{}' at {}: the incident stays '{}'",
+                when(&transitions[index].at),
+                next.to,
+                when(&next.at),
+                incident.status
+            ));
+        }
+    }
+    (line, notices)
 }

@@ -71,6 +71,8 @@ impl From<&str> for Value {
 pub struct Rows {
     pub headers: Vec<String>,
     pub rows: Vec<Vec<Value>>,
+    /// The column that may wrap on a narrow terminal; default the widest.
+    pub wrap: Option<usize>,
 }
 
 impl Rows {
@@ -78,7 +80,14 @@ impl Rows {
         Rows {
             headers: headers.iter().map(|h| h.to_string()).collect(),
             rows: Vec::new(),
+            wrap: None,
         }
+    }
+
+    /// Let this column (by header) wrap on a narrow terminal, and no other.
+    pub fn wrap_column(mut self, header: &str) -> Rows {
+        self.wrap = self.headers.iter().position(|h| h == header);
+        self
     }
 
     pub fn push(&mut self, row: Vec<Value>) {
@@ -107,6 +116,7 @@ impl Rows {
             Some(width) if width >= 40 => ContentArrangement::Dynamic,
             _ => ContentArrangement::Disabled,
         };
+        let dynamic = matches!(arrangement, ContentArrangement::Dynamic);
         table.set_content_arrangement(arrangement);
         if style.color {
             table.enforce_styling();
@@ -120,8 +130,34 @@ impl Rows {
                 }
             }));
         }
-        let mut text = table.to_string();
-        text.push('\n');
+        if dynamic {
+            // Only one column wraps, between words: times, ids, item
+            // references and states stay whole on a narrow terminal.
+            let width = |text: &str| text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+            let widest = (0..self.headers.len()).max_by_key(|&i| {
+                self.rows
+                    .iter()
+                    .filter_map(|r| r.get(i))
+                    .map(|v| width(&v.text))
+                    .max()
+                    .unwrap_or(0)
+            });
+            let wrapping = self.wrap.or(widest);
+            for (index, column) in table.column_iter_mut().enumerate() {
+                if Some(index) != wrapping {
+                    column.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
+                }
+            }
+        }
+        // Cells are padded to their column; lines end without spaces.
+        let mut text: String = table
+            .to_string()
+            .lines()
+            .map(|line| format!("{}\n", line.trim_end()))
+            .collect();
+        if text.is_empty() {
+            text.push('\n');
+        }
         text
     }
 
