@@ -84,6 +84,10 @@ pub enum Error {
         query: String,
     },
 
+    /// The person cancelled a prompt (Esc, Ctrl-C, or "no").
+    #[error("cancelled; nothing was recorded")]
+    Cancelled,
+
     /// A refused command whose typed text was kept in files.
     #[error("{source}")]
     TextKept {

@@ -288,9 +288,16 @@ fn list_filters_and_formats() {
 
     let all = repo.ok(&["list", "--all", "--format", "csv"]);
     let lines: Vec<&str> = all.lines().collect();
-    assert_eq!(lines[0], "ID,SEV,STATUS,TITLE,STARTED,AGE,COMMANDER");
+    assert_eq!(
+        lines[0],
+        "ID,SEV,STATUS,TITLE,STARTED,AGE_SECONDS,DURATION_SECONDS,COMMANDER"
+    );
     assert_eq!(lines.len(), 3, "{all}");
-    assert!(lines[1].starts_with(&open), "newest first: {all}");
+    assert!(lines[1].starts_with(&open), "open first: {all}");
+    // Durations are numbers of seconds, not "lasted 1h 28m".
+    let open_row: Vec<&str> = lines[1].split(',').collect();
+    assert!(open_row[5].parse::<i64>().is_ok(), "{all}");
+    assert!(!all.contains("lasted") && !all.contains(" open"), "{all}");
 
     let json: serde_json::Value = serde_json::from_str(&repo.ok(&[
         "list",

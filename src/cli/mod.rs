@@ -2,6 +2,7 @@
 //! place that turns errors into messages and exit codes.
 
 pub mod prompt;
+pub mod text;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -22,6 +23,8 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_ERROR: u8 = 1;
 /// A usage error: unknown flag, missing argument (clap uses 2 as well).
 pub const EXIT_USAGE: u8 = 2;
+/// A prompt was cancelled (Esc, Ctrl-C or no): 128 + SIGINT, as shells say.
+pub const EXIT_CANCELLED: u8 = 130;
 
 const ABOUT: &str = "Incident management from the command line, with git as the database.";
 
@@ -190,6 +193,9 @@ pub fn main() -> ExitCode {
     skip_certificate_loading(&cli.command);
     trust_the_object_store();
     let context = Context::from_cli(&cli);
+    if context.interactive {
+        prompt::on_interrupt_restore_cursor();
+    }
     let result = match cli.command {
         Command::Init(args) => commands::init::run(&context, args),
         Command::Declare(args) => commands::declare::run(&context, args),
@@ -262,6 +268,8 @@ fn report(error: &Error) -> u8 {
     }
     match error.root() {
         Error::Usage { .. } | Error::MissingInput { .. } => EXIT_USAGE,
+        // As a shell does for Ctrl-C.
+        Error::Cancelled => EXIT_CANCELLED,
         _ => EXIT_ERROR,
     }
 }

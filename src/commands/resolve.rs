@@ -1,56 +1,119 @@
-use incident::Result;
-use incident::ops::update::{UpdateRequest, update_with};
+use std::path::PathBuf;
 
+use incident::Result;
+use incident::ops::update::{UpdateOutcome, UpdateRequest};
+use incident::store::Store;
+
+use super::NoteArgs;
 use crate::cli::{Context, prompt};
 
-/// Resolve an incident: move it to `resolved` with what fixed it.
+/// Resolve an incident: move it to `resolved` with what fixed it. Without
+/// an id, on a terminal, pick from the open incidents.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  incident resolve k3f9 --resolution \"rolled back payments to 1.41\"\n  incident resolve k3f9 --resolution \"certificate renewed\" --at \"2026-11-24 04:10\""
+    after_help = "Examples:\n  incident resolve k3f9 --resolution \"rolled back payments to 1.41\"\n  incident resolve k3f9 --resolution \"certificate renewed\" --at \"2026-11-24 04:10\"\n  incident resolve k3f9 -e"
 )]
 pub struct Args {
     /// Incident id, unique id prefix, or a fragment of its title's slug.
-    pub id: String,
-    /// What fixed it (asked for on a terminal when missing).
+    pub id: Option<String>,
+    /// What fixed it (asked for on a terminal when missing; `-` reads it
+    /// from standard input).
     #[arg(short, long, value_name = "TEXT")]
     pub resolution: Option<String>,
+    /// The resolution from a file (`-F -` reads standard input).
+    #[arg(
+        short = 'F',
+        long = "file",
+        value_name = "FILE",
+        conflicts_with = "resolution"
+    )]
+    pub file: Option<PathBuf>,
+    /// Write the resolution in your editor (the one git uses).
+    #[arg(short = 'e', long)]
+    pub edit: bool,
     /// When it was resolved (default: now).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub at: Option<String>,
-    /// A timeline note (repeatable).
+    /// A timeline note (repeatable; `-m -` reads it from standard input).
     #[arg(short = 'm', long = "note", value_name = "TEXT")]
     pub notes: Vec<String>,
 }
 
 pub fn run(context: &Context, args: Args) -> Result<()> {
-    let resolution = prompt::text(
+    let store = context.store()?;
+    super::check_identity(context, &store)?;
+    let id = prompt::incident(context, &store, args.id, "resolve")?;
+    super::check_incident(&store, &id)?;
+    let mut stdin_used = false;
+    let resolution = super::main_text(
         context,
-        args.resolution,
-        "Resolution (what fixed it)",
-        "--resolution TEXT",
+        &store,
+        (args.resolution, args.file, args.edit),
+        ("RESOLUTION", "the resolution (what fixed it)"),
+        &mut stdin_used,
     )?;
-    let request = UpdateRequest {
-        status: Some("resolved".into()),
-        reason: Some(resolution),
+    let notes = NoteArgs {
         notes: args.notes,
+        files: Vec::new(),
+        edit: false,
+    };
+    let request = UpdateRequest {
+        reason: resolution,
+        notes: notes.read(context, &store, &mut stdin_used)?,
         at: args.at,
         verb: Some("Resolve".into()),
         ..UpdateRequest::default()
     };
-    let store = context.store()?;
+    let outcome = record_resolution(context, &store, &id, request)?;
+    super::print_update(context, &outcome)?;
+    after_resolution(context, &store, &outcome);
+    Ok(())
+}
+
+/// The one way into `resolved`, for `resolve` and `update --status
+/// resolved` alike: the resolution is required (asked for on a terminal),
+/// and the postmortem is started where the severity needs one.
+pub fn record_resolution(
+    context: &Context,
+    store: &Store,
+    id: &str,
+    mut request: UpdateRequest,
+) -> Result<UpdateOutcome> {
+    request.status = Some("resolved".into());
+    if request.reason.is_none() && request.at.is_none() {
+        // Asking for a resolution of a resolved incident helps nobody.
+        if let Some(tree) = store.head_tree()? {
+            let incident = store.load(&store.config()?, &tree, &store.find(&tree, id)?)?;
+            if incident.status == "resolved" {
+                return Err(incident::Error::InvalidInput {
+                    message: format!("incident {} is already 'resolved'", incident.id),
+                });
+            }
+        }
+    }
+    if request.reason.is_none() {
+        request.reason = Some(prompt::text(
+            context,
+            None,
+            "Resolution (what fixed it)",
+            "--resolution TEXT (update: --reason TEXT)",
+        )?);
+    }
     // Severities that need a postmortem get it in the same commit (issue 3).
     let postmortem = |c: &incident::ops::update::UpdateContext<'_>| {
-        Ok(incident::ops::postmortem::for_resolution(&store, c)?
+        Ok(incident::ops::postmortem::for_resolution(store, c)?
             .into_iter()
             .collect())
     };
-    let outcome = update_with(&store, &args.id, &request, context.now()?, &postmortem)?;
-    super::print_update(context, &outcome)?;
-    if let Some(path) = super::postmortem::written_with(&store, &outcome) {
+    super::record(context, store, id, &request, "RESOLUTION", &postmortem)
+}
+
+/// What to do next once a postmortem was written with the resolution.
+pub fn after_resolution(context: &Context, store: &Store, outcome: &UpdateOutcome) {
+    if let Some(path) = super::postmortem::written_with(store, outcome) {
         context.note(&format!(
             "wrote the postmortem {path}; fill it in, then `incident postmortem review {} --push`",
             outcome.incident.id
         ));
     }
-    Ok(())
 }

@@ -21,6 +21,31 @@ pub fn random_id(length: usize) -> Result<String> {
         .collect())
 }
 
+/// Ids to hand out instead of random ones, for reproducible demos, tests
+/// and documentation: `INCIDENT_IDS="k3f9x2 m7q2ab"` gives each new
+/// incident the first of them not taken yet (then random ids again).
+pub const IDS_VARIABLE: &str = "INCIDENT_IDS";
+
+/// The first id of `INCIDENT_IDS` that `taken` says is free, if any.
+pub fn handed_out(taken: impl Fn(&str) -> bool) -> Result<Option<String>> {
+    let Ok(list) = std::env::var(IDS_VARIABLE) else {
+        return Ok(None);
+    };
+    for candidate in list.split([' ', ',']).filter(|c| !c.is_empty()) {
+        if !is_id(candidate) {
+            return Err(Error::InvalidInput {
+                message: format!(
+                    "{IDS_VARIABLE}: '{candidate}' is not an id (lowercase letters and digits without i, l, o, u)"
+                ),
+            });
+        }
+        if !taken(candidate) {
+            return Ok(Some(candidate.to_string()));
+        }
+    }
+    Ok(None)
+}
+
 /// Whether a string could be an id incident made.
 pub fn is_id(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| ID_ALPHABET.contains(&b))
@@ -89,8 +114,8 @@ fn distance(a: &[char], b: &[char]) -> usize {
     for (i, row) in rows.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        rows[0][j] = j;
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {

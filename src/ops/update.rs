@@ -444,11 +444,12 @@ fn plan_changes(
     // responder's note is worth keeping).
     let mut acknowledged_already = None;
     if request.acknowledge {
-        if let Some(when) = incident
-            .milestones
-            .get("acknowledged")
-            .filter(|m| m.source == MilestoneSource::Recorded)
-        {
+        // Somebody acknowledged it: recorded, or recorded without a time
+        // and placed earlier (not merely implied by a later state).
+        if let Some(when) = incident.milestones.get("acknowledged").filter(|m| {
+            m.source == MilestoneSource::Recorded
+                || incident.milestone_timing.contains_key("acknowledged")
+        }) {
             acknowledged_already = Some(when.at);
             notices.push(format!(
                 "incident {} was acknowledged already, at {}",

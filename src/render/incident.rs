@@ -159,28 +159,35 @@ fn status_color(config: &Config, status: &str) -> Option<Color> {
     }
 }
 
-/// Age of an open incident (since it started), or how long a closed one lasted.
+/// Age of an open incident (since it started), or how long a closed one
+/// lasted (only when both ends were recorded).
 pub fn age_or_duration(incident: &Incident, config: &Config, style: &Style) -> String {
-    let Some(started) = incident.milestone("started") else {
-        return String::new();
-    };
-    if incident.is_open(config) {
-        format!(
-            "{} open",
-            human_duration((style.now - started).num_seconds())
-        )
-    } else {
-        match incident.milestone("resolved") {
-            Some(resolved) => format!(
-                "lasted {}",
-                human_duration((resolved - started).num_seconds())
-            ),
+    match age_seconds(incident, config, style) {
+        Some(age) => format!("{} open", human_duration(age)),
+        None if incident.is_open(config) => String::new(),
+        None => match duration_seconds(incident) {
+            Some(seconds) => format!("lasted {}", human_duration(seconds)),
+            None if incident.milestone("resolved").is_some() => "lasted ?".into(),
             None => String::new(),
-        }
+        },
     }
 }
 
-/// `incident list`.
+/// Seconds an open incident has been open, since it started.
+pub fn age_seconds(incident: &Incident, config: &Config, style: &Style) -> Option<i64> {
+    let started = incident.milestone("started")?;
+    incident
+        .is_open(config)
+        .then(|| (style.now - started).num_seconds())
+}
+
+/// Seconds from started to resolved, when both were recorded.
+pub fn duration_seconds(incident: &Incident) -> Option<i64> {
+    incident.between("started", "resolved")
+}
+
+/// `incident list`: a table for people; CSV and JSON with durations as
+/// numbers of seconds.
 pub fn list(
     incidents: &[Incident],
     config: &Config,
@@ -188,11 +195,52 @@ pub fn list(
     style: &Style,
 ) -> Result<String> {
     if format == Format::Json {
-        let records: Vec<IncidentJson<'_>> = incidents
+        #[derive(Serialize)]
+        struct Listed<'a> {
+            #[serde(flatten)]
+            incident: IncidentJson<'a>,
+            age_seconds: Option<i64>,
+            duration_seconds: Option<i64>,
+        }
+        let records: Vec<Listed<'_>> = incidents
             .iter()
-            .map(|i| to_json(i, config, false))
+            .map(|i| Listed {
+                incident: to_json(i, config, false),
+                age_seconds: age_seconds(i, config, style),
+                duration_seconds: duration_seconds(i),
+            })
             .collect();
         return json(&records);
+    }
+    if format == Format::Csv {
+        let mut rows = Rows::new(&[
+            "ID",
+            "SEV",
+            "STATUS",
+            "TITLE",
+            "STARTED",
+            "AGE_SECONDS",
+            "DURATION_SECONDS",
+            "COMMANDER",
+        ]);
+        let number = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
+        for incident in incidents {
+            rows.push(vec![
+                incident.id.as_str().into(),
+                incident.severity.as_str().into(),
+                incident.status.as_str().into(),
+                incident.title.as_str().into(),
+                incident
+                    .milestone("started")
+                    .map(|t| style.zone.convert(&t).to_rfc3339())
+                    .unwrap_or_default()
+                    .into(),
+                number(age_seconds(incident, config, style)).into(),
+                number(duration_seconds(incident)).into(),
+                incident.commander().unwrap_or("").into(),
+            ]);
+        }
+        return rows.render(format, style);
     }
     let mut rows = Rows::new(&[
         "ID",
@@ -202,7 +250,8 @@ pub fn list(
         "STARTED",
         "AGE",
         "COMMANDER",
-    ]);
+    ])
+    .wrap_column("TITLE");
     for incident in incidents {
         rows.push(vec![
             incident.id.as_str().into(),

@@ -129,8 +129,18 @@ impl Store {
     /// Every incident folder in a tree, newest month first. Month folders
     /// seen before come from the listing cache (see [`FolderCache`]).
     pub fn folders(&self, tree: &Tree<'_>) -> Result<Vec<FolderRef>> {
+        self.folders_where(tree, |_, _| true)
+    }
+
+    /// The incident folders whose (id, slug) pass `keep`: paths are built
+    /// only for those, so naming one incident stays cheap among thousands.
+    fn folders_where(
+        &self,
+        tree: &Tree<'_>,
+        keep: impl Fn(&str, &str) -> bool,
+    ) -> Result<Vec<FolderRef>> {
         let mut cache = FolderCache::load(self.repo.path());
-        let found = list_folders_cached(&self.repo, tree, &mut cache)?;
+        let found = list_folders_cached(&self.repo, tree, &mut cache, keep)?;
         cache.save(self.repo.path());
         Ok(found)
     }
@@ -141,23 +151,23 @@ impl Store {
     /// ambiguous: the error lists each with severity, status and date.
     /// One that matches none suggests ids and titles it may be a typo of.
     pub fn find(&self, tree: &Tree<'_>, query: &str) -> Result<FolderRef> {
-        let folders = self.folders(tree)?;
         let wanted = query.trim().to_ascii_lowercase();
         if wanted.is_empty() {
             return Err(Error::NotFound {
                 query: query.into(),
             });
         }
-        if let Some(exact) = folders.iter().find(|f| f.id == wanted) {
+        let matching = self.folders_where(tree, |id, slug| {
+            id.starts_with(&wanted) || slug.contains(&wanted)
+        })?;
+        if let Some(exact) = matching.iter().find(|f| f.id == wanted) {
             return Ok(exact.clone());
         }
-        let matches: Vec<&FolderRef> = folders
-            .iter()
-            .filter(|f| f.id.starts_with(&wanted) || f.slug.contains(&wanted))
-            .collect();
+        let matches: Vec<&FolderRef> = matching.iter().collect();
         match matches.as_slice() {
             [one] => Ok((*one).clone()),
             [] => {
+                let folders = self.folders(tree)?;
                 let closest = id::closest(&wanted, folders.iter().map(|f| (&*f.id, &*f.slug)));
                 let described = closest
                     .iter()
@@ -314,13 +324,14 @@ pub fn subtree<'r>(repo: &'r Repository, tree: &Tree<'_>, path: &str) -> Result<
 
 /// List `incidents/<yyyy>/<mm>/<id>-<slug>` folders, newest month first.
 pub fn list_folders(repo: &Repository, tree: &Tree<'_>) -> Result<Vec<FolderRef>> {
-    list_folders_cached(repo, tree, &mut FolderCache::default())
+    list_folders_cached(repo, tree, &mut FolderCache::default(), |_, _| true)
 }
 
 fn list_folders_cached(
     repo: &Repository,
     tree: &Tree<'_>,
     cache: &mut FolderCache,
+    keep: impl Fn(&str, &str) -> bool,
 ) -> Result<Vec<FolderRef>> {
     let mut found = Vec::new();
     let Some(data) = subtree(repo, tree, DATA_DIR)? else {
@@ -351,7 +362,9 @@ fn list_folders_cached(
                 cache.put(month_id, names);
             }
             for name in cache.get(month_id) {
-                if let Some((id, slug)) = id::split_folder_name(name) {
+                if let Some((id, slug)) = id::split_folder_name(name)
+                    && keep(id, slug)
+                {
                     found.push(FolderRef {
                         id: id.to_string(),
                         slug: slug.to_string(),
