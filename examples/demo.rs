@@ -138,7 +138,8 @@ fn as_identity(store: &Store, who: (&str, &str)) -> incident::Result<()> {
 }
 
 fn build(dir: &PathBuf) -> incident::Result<()> {
-    let today = truncate_to_seconds(Utc::now().fixed_offset());
+    // INCIDENT_NOW, when set, as for every command: a reproducible demo.
+    let today = truncate_to_seconds(incident::time::now()?);
     let start = today - Duration::weeks(6);
     // A fresh machine may have no git identity: give the new repository one
     // before the first commit.

@@ -31,7 +31,8 @@ const ABOUT: &str = "Incident management from the command line, with git as the 
 const EXAMPLES: &str = "\
 Examples:
   incident init
-  incident declare \"Checkout latency above 2s\" --severity SEV2 --service checkout --commander alice
+  incident declare \"Checkout latency above 2s\" --severity SEV2 \\
+      --service checkout --commander alice
   incident ack k3f9
   incident update k3f9 --status identified -m \"bad deploy of payments 1.42\"
   incident resolve k3f9 --resolution \"rolled back to 1.41\"

@@ -6,7 +6,7 @@ use crate::cli::Context;
 /// Print a shell completion script.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  incident completions bash > ~/.local/share/bash-completion/completions/incident\n  incident completions zsh > ~/.zfunc/_incident\n  incident completions fish > ~/.config/fish/completions/incident.fish"
+    after_help = "Examples:\n  incident completions bash \\\n      > ~/.local/share/bash-completion/completions/incident\n  incident completions zsh > ~/.zfunc/_incident\n  incident completions fish > ~/.config/fish/completions/incident.fish"
 )]
 pub struct Args {
     /// The shell: bash, zsh, fish, elvish or powershell.

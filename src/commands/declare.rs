@@ -14,7 +14,7 @@ use crate::cli::{Context, prompt, role_assignment};
 /// names the missing flag instead.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  incident declare \"Checkout latency above 2s\" --severity SEV2 \\\n      --service checkout --service payments --commander alice \\\n      --summary \"p99 above 2s since the 02:40 deploy\" --started-at 02:40\n  incident declare \"Login errors\" -s SEV3 --format json   # prints {\"id\": ...}\n  incident declare \"DNS outage last Friday\" -s SEV2 --at \"2026-11-20 14:00\" --started-at \"2026-11-20 13:52\""
+    after_help = "Examples:\n  incident declare \"Checkout latency above 2s\" --severity SEV2 \\\n      --service checkout --service payments --commander alice \\\n      --summary \"p99 above 2s since the 02:40 deploy\" --started-at 02:40\n  incident declare \"Login errors\" -s SEV3 --format json   # prints {\"id\": ...}\n  incident declare \"DNS outage last Friday\" -s SEV2 \\\n      --at \"2026-11-20 14:00\" --started-at \"2026-11-20 13:52\""
 )]
 pub struct Args {
     /// What is wrong, in a few words.

@@ -11,7 +11,7 @@ use crate::cli::{Context, prompt};
 /// an id, on a terminal, pick from the open incidents.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  incident resolve k3f9 --resolution \"rolled back payments to 1.41\"\n  incident resolve k3f9 --resolution \"certificate renewed\" --at \"2026-11-24 04:10\"\n  incident resolve k3f9 -e"
+    after_help = "Examples:\n  incident resolve k3f9 --resolution \"rolled back payments to 1.41\"\n  incident resolve k3f9 -r \"certificate renewed\" --at \"2026-11-24 04:10\"\n  incident resolve k3f9 -e"
 )]
 pub struct Args {
     /// Incident id, unique id prefix, or a fragment of its title's slug.
