@@ -13,7 +13,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use incident::ops::action::{self, AddRequest};
 use incident::ops::declare::{DeclareRequest, declare};
 use incident::ops::init::init;
