@@ -25,7 +25,11 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
     let store = context.store()?;
     super::check_identity(context, &store)?;
     let id = prompt::incident(context, &store, args.id, "acknowledge")?;
-    super::check_incident(&store, &id)?;
+    let given = UpdateRequest {
+        notes: args.note.notes.clone(),
+        ..UpdateRequest::default()
+    };
+    super::check_incident(&store, &id, &given, "NOTE")?;
     let mut stdin_used = false;
     let request = UpdateRequest {
         acknowledge: true,

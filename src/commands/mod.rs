@@ -185,11 +185,25 @@ pub fn check_identity(context: &Context, store: &Store) -> Result<()> {
 }
 
 /// Before anything is asked or typed: the incident must exist, once.
-pub fn check_incident(store: &Store, query: &str) -> Result<()> {
+/// Texts already given on the command line (`typed`, with `-` for
+/// standard input left out) are kept if it does not.
+pub fn check_incident(
+    store: &Store,
+    query: &str,
+    typed: &UpdateRequest,
+    main: &'static str,
+) -> Result<()> {
     let tree = store.head_tree()?.ok_or_else(|| Error::NotFound {
         query: query.into(),
     })?;
-    store.find(&tree, query).map(|_| ())
+    let mut given = typed.clone();
+    given.notes.retain(|n| n != "-");
+    given.reason = given.reason.filter(|r| r != "-");
+    given.summary = given.summary.filter(|r| r != "-");
+    store
+        .find(&tree, query)
+        .map(|_| ())
+        .map_err(|e| text::keep_all(store.repo.path(), &self::typed(&given, main), e))
 }
 
 /// A command's main text: `--flag TEXT` (`-` reads standard input),

@@ -35,7 +35,11 @@ pub struct Args {
 pub fn run(context: &Context, args: Args) -> Result<()> {
     let store = context.store()?;
     super::check_identity(context, &store)?;
-    super::check_incident(&store, &args.id)?;
+    let given = UpdateRequest {
+        reason: args.reason.clone(),
+        ..UpdateRequest::default()
+    };
+    super::check_incident(&store, &args.id, &given, "REASON")?;
     let reason = super::main_text(
         context,
         &store,

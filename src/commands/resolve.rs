@@ -43,7 +43,13 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
     let store = context.store()?;
     super::check_identity(context, &store)?;
     let id = prompt::incident(context, &store, args.id, "resolve")?;
-    super::check_incident(&store, &id)?;
+    let given = UpdateRequest {
+        status: Some("resolved".into()),
+        notes: args.notes.clone(),
+        reason: args.resolution.clone(),
+        ..UpdateRequest::default()
+    };
+    super::check_incident(&store, &id, &given, "RESOLUTION")?;
     let mut stdin_used = false;
     let resolution = super::main_text(
         context,

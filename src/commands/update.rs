@@ -73,7 +73,13 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
     let store = context.store()?;
     super::check_identity(context, &store)?;
     let id = prompt::incident(context, &store, args.id, "update")?;
-    super::check_incident(&store, &id)?;
+    let given = UpdateRequest {
+        notes: args.note.notes.clone(),
+        reason: args.reason.clone(),
+        summary: args.summary.clone(),
+        ..UpdateRequest::default()
+    };
+    super::check_incident(&store, &id, &given, "NOTE")?;
     let config = store.config()?;
     let status = args.status.map(|s| config.check_state(&s)).transpose()?;
     // Each state has one way in, with its rules.

@@ -470,10 +470,9 @@ fn plan_changes(
     if let Some(to) = target {
         // Whether the lifecycle allows it depends on where its time puts
         // it among the status changes: checked after the replay.
-        if !config.is_open(&incident.status)
-            && config.is_open(&to)
-            && incident.last_status_change.is_some_and(|last| at < last)
-        {
+        // (A status stated before the current one is history written
+        // down, not a reopen; `reopen` itself must come after.)
+        if request.reopen && incident.last_status_change.is_some_and(|last| at < last) {
             return Err(Error::Contradiction {
                 message: format!(
                     "a reopen at {} would be before the incident became '{}' at {}",
@@ -482,7 +481,7 @@ fn plan_changes(
                     zone.long(&incident.status_since)
                 ),
                 fix: format!(
-                    "reopen with a later time (--at), or, if it went back to '{to}' before it was {}, record that with `incident update {} --status {to} --at TIME` and a status after it",
+                    "reopen with a later time (--at); if it went back to '{to}' before it was {}, record that with `incident update {} --status {to} --at TIME`",
                     incident.status, incident.id
                 ),
             });

@@ -302,12 +302,12 @@ pub fn show(incident: &Incident, config: &Config, format: Format, style: &Style)
 
 fn milestone_rows(incident: &Incident, config: &Config, style: &Style) -> Rows {
     let mut rows = Rows::new(&["MILESTONE", "TIME", "AFTER PREVIOUS", "NOTE"]);
-    let mut previous = None;
+    let mut previous: Option<&crate::model::incident::Milestone> = None;
     for (name, milestone) in incident.milestones_in_order(config) {
+        // No gap is measured from or to an assumed time.
         let gap = previous
-            .map(|p: crate::time::Timestamp| {
-                format!("+{}", human_duration((milestone.at - p).num_seconds()))
-            })
+            .filter(|p| p.is_recorded() && milestone.is_recorded())
+            .map(|p| format!("+{}", human_duration((milestone.at - p.at).num_seconds())))
             .unwrap_or_default();
         rows.push(vec![
             name.into(),
@@ -315,7 +315,7 @@ fn milestone_rows(incident: &Incident, config: &Config, style: &Style) -> Rows {
             gap.into(),
             milestone_note(incident, config, style, name).into(),
         ]);
-        previous = Some(milestone.at);
+        previous = Some(milestone);
     }
     rows
 }
