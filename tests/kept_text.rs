@@ -39,10 +39,7 @@ fn an_illegal_transition_keeps_the_note_and_the_reason() {
         ],
         "REJECTED_NOTE",
     );
-    assert!(
-        err.contains(&format!("-F .git/incident/REJECTED_NOTE")),
-        "{err}"
-    );
+    assert!(err.contains("-F .git/incident/REJECTED_NOTE"), "{err}");
     assert!(
         err.contains("--reason - < .git/incident/REJECTED_REASON"),
         "{err}"
