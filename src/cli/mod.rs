@@ -181,11 +181,11 @@ impl Context {
 
     /// A line for people on standard error: progress, hints, warnings.
     pub fn note(&self, text: &str) {
-        eprintln!("{text}");
+        eprintln!("{}", fit_stderr(text));
     }
 
     pub fn warn(&self, text: &str) {
-        eprintln!("warning: {text}");
+        eprintln!("{}", fit_stderr(&format!("warning: {text}")));
     }
 }
 
@@ -263,9 +263,9 @@ fn report(error: &Error) -> u8 {
         // `incident list | head`: the reader has what it wanted.
         return EXIT_OK;
     }
-    eprintln!("error: {error}");
+    eprintln!("{}", fit_stderr(&format!("error: {error}")));
     if let Some(hint) = error.hint() {
-        eprintln!("hint: {hint}");
+        eprintln!("{}", fit_stderr(&format!("hint: {hint}")));
     }
     match error.root() {
         Error::Usage { .. } | Error::MissingInput { .. } => EXIT_USAGE,
@@ -273,6 +273,74 @@ fn report(error: &Error) -> u8 {
         Error::Cancelled => EXIT_CANCELLED,
         _ => EXIT_ERROR,
     }
+}
+
+/// Messages on a terminal, wrapped between words to its width (at most
+/// 100 columns), continuation lines indented under the text after
+/// `note: `, `hint: `...; a command in backticks is never split. Off a
+/// terminal, as they are.
+pub fn fit_stderr(text: &str) -> String {
+    if !std::io::stderr().is_terminal() {
+        return text.to_string();
+    }
+    let width = console::Term::stderr()
+        .size_checked()
+        .map_or(80, |(_, columns)| usize::from(columns))
+        .clamp(40, 100);
+    wrap(text, width)
+}
+
+/// Wrap each line of `text` to `width` columns between words (see [`fit_stderr`]).
+pub fn wrap(text: &str, width: usize) -> String {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let indent = match line.find(": ") {
+            Some(i) if i < 12 && !line[..i].contains(' ') => i + 2,
+            _ => line.len() - line.trim_start().len(),
+        };
+        // Words, with `backticked commands` kept whole.
+        let mut words: Vec<String> = Vec::new();
+        let mut quoted = false;
+        for word in line.split(' ') {
+            if quoted && let Some(last) = words.last_mut() {
+                last.push(' ');
+                last.push_str(word);
+            } else {
+                words.push(word.to_string());
+            }
+            if word.matches('`').count() % 2 == 1 {
+                quoted = !quoted;
+            }
+        }
+        let mut current = String::new();
+        for word in words {
+            let length = current.chars().count();
+            if length > indent && length + 1 + word.chars().count() > width {
+                out.push(std::mem::take(&mut current));
+                current = " ".repeat(indent);
+            } else if !current.is_empty() && !current.chars().all(|c| c == ' ') {
+                current.push(' ');
+            }
+            // A command too long for a line continues as a shell would.
+            if indent + word.chars().count() > width && word.starts_with('`') {
+                for part in word.split(' ') {
+                    let length = current.chars().count();
+                    if length > indent + 4 && length + part.chars().count() + 2 > width {
+                        current.push('\\');
+                        out.push(std::mem::take(&mut current));
+                        current = " ".repeat(indent + 4);
+                    }
+                    current.push_str(part);
+                    current.push(' ');
+                }
+                current.pop();
+                continue;
+            }
+            current.push_str(&word);
+        }
+        out.push(current);
+    }
+    out.join("\n")
 }
 
 /// Parse `ROLE=NAME` for `--role`.
@@ -298,5 +366,31 @@ pub fn milestone_setting(text: &str) -> std::result::Result<(String, Option<Stri
         )),
         None if !text.trim().is_empty() => Ok((text.trim().to_string(), None)),
         None => Err("a milestone name is needed, for example --milestone mitigated".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn messages_wrap_between_words_and_keep_commands_whole() {
+        let text = "note: assumed: acknowledged happened no later than mitigated; record it with `incident update k3f9x2 --milestone acknowledged=TIME`";
+        let wrapped = super::wrap(text, 60);
+        assert!(
+            wrapped.lines().all(|l| l.chars().count() <= 60),
+            "{wrapped}"
+        );
+        assert!(
+            wrapped.contains("      `incident update k3f9x2 --milestone acknowledged=TIME`"),
+            "{wrapped}"
+        );
+        let long = super::wrap(
+            &format!(
+                "hint: run `incident update k3f9x2 {}`",
+                "--milestone x=TIME ".repeat(5).trim()
+            ),
+            60,
+        );
+        assert!(long.lines().all(|l| l.chars().count() <= 60), "{long}");
+        assert!(long.contains(" \\\n"), "{long}");
     }
 }

@@ -106,9 +106,7 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
         } else if args.all || everything == 0 {
             "No incidents yet: `incident declare TITLE --severity SEV` records one.".to_string()
         } else {
-            format!(
-                "No open incidents. {closed} resolved, closed or cancelled: `incident list --all` shows them."
-            )
+            format!("No open incidents; {closed} resolved or closed: `incident list --all`.")
         };
         return context.print(&format!("{message}\n"));
     }

@@ -126,11 +126,11 @@ impl Timing {
         match self {
             Timing::Stated | Timing::Recorded => String::new(),
             Timing::NoLaterThan { by, recorded_at } => format!(
-                "assumed: written down {} without a time; no later than {by}",
+                "assumed: no later than {by} (typed {} without a time)",
                 zone.compact(recorded_at)
             ),
             Timing::NoEarlierThan { by, recorded_at } => format!(
-                "assumed: written down {} by a clock behind {by}; no earlier",
+                "assumed: no earlier than {by} (typed {} by a clock behind)",
                 zone.compact(recorded_at)
             ),
         }

@@ -242,14 +242,15 @@ pub fn list(
         }
         return rows.render(format, style);
     }
+    // Narrow enough for 80 columns: the title last, wrapping between words.
     let mut rows = Rows::new(&[
         "ID",
         "SEV",
         "STATUS",
-        "TITLE",
         "STARTED",
         "AGE",
         "COMMANDER",
+        "TITLE",
     ])
     .wrap_column("TITLE");
     for incident in incidents {
@@ -263,17 +264,30 @@ pub fn list(
                 text: incident.status.clone(),
                 color: status_color(config, &incident.status),
             },
-            first_line(&incident.title).into(),
             incident
                 .milestone("started")
-                .map(|t| style.zone.short(&t))
+                .map(|t| started_text(style, &t, format))
                 .unwrap_or_default()
                 .into(),
             age_or_duration(incident, config, style).into(),
             incident.commander().unwrap_or("").into(),
+            first_line(&incident.title).into(),
         ]);
     }
     rows.render(format, style)
+}
+
+/// `Nov 24 03:40` this year, `2025-11-24` before; the full time in Markdown.
+fn started_text(style: &Style, t: &crate::time::Timestamp, format: Format) -> String {
+    use chrono::Datelike;
+    let local = style.zone.convert(t);
+    if format == Format::Markdown {
+        style.zone.short(t)
+    } else if local.year() == style.zone.convert(&style.now).year() {
+        local.format("%b %d %H:%M").to_string()
+    } else {
+        local.format("%Y-%m-%d").to_string()
+    }
 }
 
 fn first_line(text: &str) -> String {
@@ -374,7 +388,7 @@ fn assumed_hint(incident: &Incident) -> Option<String> {
         .collect();
     let first = assumed.first()?;
     Some(format!(
-        "Assumed times ({}) are no measurements; record the real ones with `incident update {} --milestone {first}=TIME`.",
+        "Assumed ({}): no measurements. Record the real times with\n  incident update {} --milestone {first}=TIME",
         assumed.join(", "),
         incident.id
     ))
@@ -393,6 +407,7 @@ fn state_rows(incident: &Incident, config: &Config, style: &Style) -> Rows {
                 human_duration((style.now - entered).num_seconds())
             ),
             Measure::Missing(_) => String::new(),
+            Measure::Assumed(_) => "unknown".into(),
             other => measure_text(incident, config, other),
         };
         rows.push(vec![
@@ -437,10 +452,28 @@ fn timeline_rows(incident: &Incident, style: &Style, format: Format) -> Rows {
 
 fn show_text(incident: &Incident, config: &Config, style: &Style) -> String {
     let mut out = String::new();
+    // On a terminal, long values wrap between words under themselves.
+    let width = comfy_table::Table::new()
+        .width()
+        .map(usize::from)
+        .filter(|w| *w >= 40);
     let field = |out: &mut String, name: &str, value: &str| {
-        if !value.is_empty() {
-            out.push_str(&format!("{name:<13}{}\n", terminal_safe(value)));
+        if value.is_empty() {
+            return;
         }
+        let mut line = format!("{name:<13}");
+        for word in terminal_safe(value).split(' ') {
+            let length = line.lines().last().unwrap_or_default().chars().count();
+            if width.is_some_and(|w| length > 13 && length + 1 + word.chars().count() > w) {
+                line.push('\n');
+                line.push_str(&" ".repeat(13));
+            } else if length > 13 {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        out.push_str(&line);
+        out.push('\n');
     };
     out.push_str(&format!(
         "{}  {}\n\n",
@@ -698,7 +731,7 @@ pub fn update_summary(outcome: &UpdateOutcome, style: &Style) -> (String, Vec<St
     };
     let incident = &outcome.incident;
     let line = format!(
-        "{}: recorded {} at {}, in commit {}\n",
+        "{}: recorded {}\n  at {}, in commit {}\n",
         incident.id,
         terminal_safe(&list),
         when(&outcome.at),
