@@ -169,3 +169,81 @@ fn a_finished_incident_named_by_a_prefix_is_confirmed_on_a_terminal() {
     session.exp_eof().expect("exits");
     assert_eq!(support::notes(&repo.show(&id)), ["late note"]);
 }
+
+/// Run a command on an 80-column terminal and return what it drew.
+fn at_80_columns(repo: &Repo, args: &str) -> String {
+    let mut command = repo.command();
+    command.env("TERM", "xterm").env("NO_COLOR", "1").env(
+        "PATH",
+        format!(
+            "{}:{}",
+            std::path::Path::new(env!("CARGO_BIN_EXE_incident"))
+                .parent()
+                .unwrap()
+                .display(),
+            std::env::var("PATH").unwrap_or_default()
+        ),
+    );
+    let mut bash = std::process::Command::new("bash");
+    bash.args(["-c", &format!("stty cols 80 rows 60; incident {args}")]);
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(v) => bash.env(key, v),
+            None => bash.env_remove(key),
+        };
+    }
+    bash.current_dir(&repo.path);
+    let mut session = rexpect::session::spawn_command(bash, Some(20_000)).expect("pty");
+    session.exp_eof().expect("exits")
+}
+
+#[test]
+fn tables_fit_80_columns_without_splitting_values() {
+    let repo = Repo::init();
+    let id = repo.declare(&[
+        "Checkout latency above 2s while the payment provider retries every request",
+        "-s",
+        "SEV2",
+        "--started-at",
+        "02:40",
+        "--commander",
+        "alice",
+    ]);
+    repo.ok(&["ack", &id]);
+    repo.ok(&[
+        "update",
+        &id,
+        "--status",
+        "mitigated",
+        "--at",
+        "03:40",
+        "-m",
+        "rolled back payments to 1.41 and drained the retry queue by hand, which took a while",
+    ]);
+    for command in [
+        format!("show {id}"),
+        format!("timeline {id}"),
+        "list --all".into(),
+    ] {
+        let drawn = at_80_columns(&repo, &command);
+        for line in drawn.lines() {
+            let line = line.trim_end_matches('\r');
+            // The pty's bytes come back one char each: rules of '─' are wide.
+            if line.contains('\u{e2}') {
+                continue;
+            }
+            assert!(line.chars().count() <= 80, "{command}: {line:?}\n{drawn}");
+            let text = line.trim_start();
+            // A time never loses its clock or offset to the next line.
+            assert!(
+                !text.starts_with("+00:00")
+                    && !text
+                        .starts_with(|c: char| c.is_ascii_digit() && text.get(2..3) == Some(":")),
+                "{command}: split value {line:?}\n{drawn}"
+            );
+        }
+        if !command.starts_with("list") {
+            assert!(drawn.contains("drained the retry"), "{drawn}");
+        }
+    }
+}

@@ -450,36 +450,46 @@ fn timeline_rows(incident: &Incident, style: &Style, format: Format) -> Rows {
     rows
 }
 
-fn show_text(incident: &Incident, config: &Config, style: &Style) -> String {
-    let mut out = String::new();
-    // On a terminal, long values wrap between words under themselves.
-    let width = comfy_table::Table::new()
+/// On a terminal, a long line wraps between words, continuing under
+/// column `indent`; elsewhere it stays one line.
+fn fit_line(line: &str, indent: usize) -> String {
+    let Some(width) = comfy_table::Table::new()
         .width()
         .map(usize::from)
-        .filter(|w| *w >= 40);
-    let field = |out: &mut String, name: &str, value: &str| {
-        if value.is_empty() {
-            return;
-        }
-        let mut line = format!("{name:<13}");
-        for word in terminal_safe(value).split(' ') {
-            let length = line.lines().last().unwrap_or_default().chars().count();
-            if width.is_some_and(|w| length > 13 && length + 1 + word.chars().count() > w) {
-                line.push('\n');
-                line.push_str(&" ".repeat(13));
-            } else if length > 13 {
-                line.push(' ');
-            }
-            line.push_str(word);
-        }
-        out.push_str(&line);
-        out.push('\n');
+        .filter(|w| *w >= 40)
+    else {
+        return line.to_string();
     };
-    out.push_str(&format!(
-        "{}  {}\n\n",
-        incident.id,
-        terminal_safe(&incident.title)
+    let mut out = String::new();
+    for word in line.split(' ') {
+        let length = out.lines().last().unwrap_or_default().chars().count();
+        if length > indent && length + 1 + word.chars().count() > width {
+            out.push('\n');
+            out.push_str(&" ".repeat(indent));
+        } else if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+fn show_text(incident: &Incident, config: &Config, style: &Style) -> String {
+    let mut out = String::new();
+    let field = |out: &mut String, name: &str, value: &str| {
+        if !value.is_empty() {
+            out.push_str(&fit_line(
+                &format!("{name:<13}{}", terminal_safe(value)),
+                13,
+            ));
+            out.push('\n');
+        }
+    };
+    out.push_str(&fit_line(
+        &format!("{}  {}", incident.id, terminal_safe(&incident.title)),
+        incident.id.len() + 2,
     ));
+    out.push_str("\n\n");
     let severity = config
         .severities
         .iter()
