@@ -7,6 +7,7 @@
 //! characters, so none wraps on an 80-column terminal.
 
 mod doc;
+mod support;
 
 use std::path::Path;
 use std::process::Command;

@@ -412,3 +412,49 @@ fn dash_c_runs_as_if_started_elsewhere() {
     let sub = repo.path.join("incidents");
     assert!(repo.ok_in(&sub, &["list"]).contains("From afar"));
 }
+
+#[test]
+fn log_in_a_shallow_clone_warns() {
+    let repo = Repo::init();
+    let id = repo.declare(&["Shallow history", "-s", "SEV3"]);
+    repo.ok(&["update", &id, "-m", "second commit"]);
+    let shallow = repo.sibling("shallow");
+    support::git_in(
+        &repo.home(),
+        &repo.home(),
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            &format!("file://{}", repo.path.display()),
+            shallow.to_str().unwrap(),
+        ],
+    );
+    let out = repo.run_in(&shallow, &["log", &id]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("shallow") && err.contains("git fetch --unshallow"),
+        "{err}"
+    );
+    let out = repo.run(&["log", &id]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("shallow"));
+}
+
+#[test]
+fn a_one_week_report_says_one_week() {
+    let repo = Repo::init();
+    let json: serde_json::Value =
+        serde_json::from_str(&repo.ok(&["report", "--last", "1w", "--format", "json"])).unwrap();
+    let label = json["period"]["label"].as_str().unwrap();
+    assert!(label.starts_with("1 week "), "{label}");
+    let json: serde_json::Value =
+        serde_json::from_str(&repo.ok(&["report", "--last", "1d", "--format", "json"])).unwrap();
+    assert!(
+        json["period"]["label"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 day ")
+    );
+}

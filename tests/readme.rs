@@ -6,6 +6,7 @@
 //! it must print (`…` matches anything).
 
 mod doc;
+mod support;
 
 use doc::{Ran, cargo_function, join_continuations, run_script, shows};
 

@@ -38,19 +38,14 @@ pub struct Args {
 
 pub fn run(context: &Context, args: Args) -> Result<()> {
     let store = context.store()?;
-    super::check_identity(context, &store)?;
-    let given = UpdateRequest {
-        reason: args.reason.clone(),
-        ..UpdateRequest::default()
-    };
-    super::check_incident(&store, &args.id, &given, "REASON")?;
-    let reason = super::main_text(
+    let reason = super::reason_for(
         context,
         &store,
+        &args.id,
         (args.reason, args.file, args.edit),
-        ("REASON", "why it was no incident"),
-        &mut false,
+        "why it was no incident",
     )?;
+
     let (status, verb) = match (&reason, &args.duplicate_of) {
         (_, Some(_)) => ("duplicate", "Mark duplicate"),
         (Some(_), None) => ("cancelled", "Cancel"),

@@ -231,3 +231,21 @@ pub fn main_text(
     }
     Ok(value)
 }
+
+/// The checks and the reason of `cancel` and `reopen`: identity and
+/// incident first, then the reason (`--reason`, `-F`, `-e`).
+pub fn reason_for(
+    context: &Context,
+    store: &Store,
+    id: &str,
+    source: (Option<String>, Option<PathBuf>, bool),
+    what: &str,
+) -> Result<Option<String>> {
+    check_identity(context, store)?;
+    let given = UpdateRequest {
+        reason: source.0.clone(),
+        ..UpdateRequest::default()
+    };
+    check_incident(store, id, &given, "REASON")?;
+    main_text(context, store, source, ("REASON", what), &mut false)
+}

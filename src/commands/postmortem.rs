@@ -33,7 +33,7 @@ pub struct Args {
     /// Update the generated parts of an existing postmortem.
     #[arg(long)]
     pub refresh: bool,
-    /// Open the postmortem in $VISUAL or $EDITOR before committing it.
+    /// Open the postmortem in your editor (the one git uses) before committing it.
     #[arg(long)]
     pub edit: bool,
 }
@@ -137,11 +137,8 @@ fn open_editor(
     path: &str,
     text: &str,
 ) -> Result<String> {
-    let editor = ["VISUAL", "EDITOR"]
-        .iter()
-        .filter_map(|k| std::env::var(k).ok())
-        .find(|v| !v.trim().is_empty())
-        .unwrap_or_else(|| "vi".into());
+    // The editor git would use (GIT_EDITOR, core.editor, VISUAL, EDITOR, vi).
+    let editor = crate::cli::text::git_editor(&context.dir);
     let file = git_dir.join("INCIDENT_POSTMORTEM.md");
     let io = |source| Error::Io {
         path: file.clone(),

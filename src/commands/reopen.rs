@@ -34,19 +34,14 @@ pub struct Args {
 
 pub fn run(context: &Context, args: Args) -> Result<()> {
     let store = context.store()?;
-    super::check_identity(context, &store)?;
-    let given = UpdateRequest {
-        reason: args.reason.clone(),
-        ..UpdateRequest::default()
-    };
-    super::check_incident(&store, &args.id, &given, "REASON")?;
-    let reason = super::main_text(
+    let reason = super::reason_for(
         context,
         &store,
+        &args.id,
         (args.reason, args.file, args.edit),
-        ("REASON", "why it is reopened"),
-        &mut false,
+        "why it is reopened",
     )?;
+
     let request = UpdateRequest {
         reopen: true,
         reason,

@@ -66,17 +66,8 @@ pub fn shell(home: &Path, dir: &Path) -> Command {
         home.join(".local/bin").display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    cmd.env_clear()
-        .env("PATH", path)
-        .env("HOME", home)
-        .env("GIT_CONFIG_GLOBAL", home.join(".gitconfig"))
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("TZ", "UTC")
-        .env("LANG", "C.UTF-8")
-        .env("GIT_AUTHOR_NAME", "Alice Example")
-        .env("GIT_AUTHOR_EMAIL", "alice@example.com")
-        .env("GIT_COMMITTER_NAME", "Alice Example")
-        .env("GIT_COMMITTER_EMAIL", "alice@example.com")
+    crate::support::base_env(&mut cmd, home);
+    cmd.env("PATH", path)
         .env("INCIDENT_NOW", DOC_NOW)
         .env("INCIDENT_IDS", DOC_IDS)
         // An editor that writes a line, for `-e` and `--edit`.
