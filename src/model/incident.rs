@@ -660,16 +660,22 @@ impl Incident {
             },
         });
         // Events written by one command without a time (a status change
-        // and its note) move together: the same recording time and author,
-        // and the nearest status change or milestone recorded before them.
-        let linked: Vec<(&Event, Timestamp, Timing)> = chain
-            .entries
+        // and its note) move together: the status change or milestone
+        // recorded last before the event (by `seq`) was written by the same
+        // person at the same moment, without a time.
+        let linked: Vec<(&Event, Option<(Timestamp, Timing)>)> = by_recording
             .iter()
-            .filter_map(|entry| match entry.link {
-                Link::Status(event, _) | Link::Milestone(event, _) if !event.stated => {
-                    Some((event, entry.at, entry.timing.clone()))
-                }
-                _ => None,
+            .filter(|e| {
+                matches!(
+                    e.change,
+                    Change::Status { .. } | Change::Milestone { time: Some(_), .. }
+                )
+            })
+            .map(|e| {
+                let moved = (!e.time_stated())
+                    .then(|| placed.get(e.id.as_str()).cloned())
+                    .flatten();
+                (*e, moved)
             })
             .collect();
         for entry in &mut incident.timeline {
@@ -681,15 +687,13 @@ impl Incident {
                 if event.stated {
                     return None;
                 }
-                linked
+                let (link, moved) = linked
                     .iter()
-                    .filter(|(link, ..)| {
-                        link.recorded_at == event.recorded_at
-                            && link.author == event.author
-                            && link.seq <= event.seq
-                    })
-                    .max_by_key(|(link, ..)| link.recording_key())
-                    .map(|(_, at, timing)| (*at, timing.clone()))
+                    .filter(|(link, _)| link.recording_key() < event.recording_key())
+                    .max_by_key(|(link, _)| link.recording_key())?;
+                (link.recorded_at == event.recorded_at && link.author == event.author)
+                    .then(|| moved.clone())
+                    .flatten()
             });
             if let Some((at, timing)) = placement {
                 entry.at = at;
