@@ -13,7 +13,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use incident::comms::record::{CommsRequest, record};
 use incident::maintenance::Step;
 use incident::maintenance::ops::{ScheduleRequest, schedule, step};
@@ -276,7 +276,8 @@ fn as_identity(store: &Store, who: (&str, &str)) -> incident::Result<()> {
 }
 
 fn build(dir: &PathBuf) -> incident::Result<()> {
-    let today = truncate_to_seconds(Utc::now().fixed_offset());
+    // INCIDENT_NOW, when set, as for every command: a reproducible demo.
+    let today = truncate_to_seconds(incident::time::now()?);
     let start = today - Duration::weeks(6);
     // A fresh machine may have no git identity: give the new repository one
     // before the first commit.

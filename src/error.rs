@@ -72,13 +72,28 @@ pub enum Error {
         later_at: String,
     },
 
-    #[error(
-        "status change at {at} would be before the current status '{current}' set at {current_at}"
-    )]
-    StatusBackdated {
-        at: String,
-        current: String,
-        current_at: String,
+    /// The record would contradict itself; `fix` is the command that helps.
+    #[error("{message}")]
+    Contradiction { message: String, fix: String },
+
+    /// A write to an incident in a final state through a short name.
+    #[error("incident {id} is {status}; '{query}' names it only by a prefix or part of its title")]
+    FinalByPrefix {
+        id: String,
+        status: String,
+        query: String,
+    },
+
+    /// The person cancelled a prompt (Esc, Ctrl-C, or "no").
+    #[error("cancelled; nothing was recorded")]
+    Cancelled,
+
+    /// A refused command whose typed text was kept in files.
+    #[error("{source}")]
+    TextKept {
+        source: Box<Error>,
+        /// (path to show, how to reuse it)
+        kept: Vec<(String, String)>,
     },
 
     #[error("time '{given}' is in the future (now is {now})")]
@@ -90,10 +105,15 @@ pub enum Error {
     #[error("no incident matches '{query}'")]
     NotFound { query: String },
 
-    #[error("'{query}' matches {} incidents:\n{}", candidates.len(), candidates.iter().map(|(id, title)| format!("  {id}  {title}")).collect::<Vec<_>>().join("\n"))]
+    /// Nothing matches; `closest` describes the incidents it may be a typo of.
+    #[error("no incident matches '{query}'{}", if closest.is_empty() { String::new() } else { format!("; did you mean {}?", closest.join(", or ")) })]
+    NoMatch { query: String, closest: Vec<String> },
+
+    /// Each candidate described: id, severity, status, date, title.
+    #[error("'{query}' matches {} incidents:\n{}", candidates.len(), candidates.iter().map(|c| format!("  {c}")).collect::<Vec<_>>().join("\n"))]
     Ambiguous {
         query: String,
-        candidates: Vec<(String, String)>,
+        candidates: Vec<String>,
     },
 
     #[error("git does not know who you are: {key} is not set")]
@@ -238,13 +258,22 @@ impl Error {
             Error::MilestoneOrder { .. } => {
                 "check the times; to correct a milestone recorded earlier use `incident update ID --milestone NAME=TIME`".into()
             }
-            Error::StatusBackdated { .. } => {
-                "to correct when a milestone happened use `incident update ID --milestone NAME=TIME`".into()
+            Error::Contradiction { fix, .. } => fix.clone(),
+            Error::FinalByPrefix { id, .. } => format!(
+                "to write to it all the same, name it in full: {id} (on a terminal incident asks instead)"
+            ),
+            Error::TextKept { source, kept } => {
+                let mut lines: Vec<String> = source.hint().into_iter().collect();
+                for (path, reuse) in kept {
+                    lines.push(format!("what you typed is kept in {path}; reuse it with {reuse}"));
+                }
+                lines.join("\nhint: ")
             }
+            Error::NoMatch { .. } => "`incident list --all` shows every incident and its id".into(),
             Error::FutureTime { .. } => "times up to one minute ahead are accepted; check the date and time zone".into(),
             Error::BadTime { .. } => crate::time::ACCEPTED_FORMS.into(),
             Error::NotFound { .. } => "`incident list --all` shows every incident and its id".into(),
-            Error::Ambiguous { .. } => "type more characters of the id".into(),
+            Error::Ambiguous { .. } => "type more characters of the id, or the whole id".into(),
             Error::MissingIdentity { key } => format!(
                 "set it with `git config --global {key} \"...\"` (or GIT_AUTHOR_NAME / GIT_AUTHOR_EMAIL)"
             ),
@@ -292,6 +321,16 @@ impl Error {
             ),
             _ => return None,
         })
+    }
+}
+
+impl Error {
+    /// The error itself, without the typed text kept beside it.
+    pub fn root(&self) -> &Error {
+        match self {
+            Error::TextKept { source, .. } => source.root(),
+            other => other,
+        }
     }
 }
 

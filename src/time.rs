@@ -13,9 +13,10 @@ pub type Timestamp = DateTime<FixedOffset>;
 /// How far into the future a typed time may be: clocks of two laptops differ.
 pub const ALLOWED_SKEW_SECONDS: i64 = 60;
 
-pub const ACCEPTED_FORMS: &str = "accepted forms: RFC 3339 (2026-11-24T03:15:00+01:00 or ...Z), \
-'YYYY-MM-DD HH:MM[:SS]', 'YYYY-MM-DD', 'HH:MM' (today; yesterday if that is still ahead), \
-'yesterday HH:MM', 'now', and relative times such as '15m ago', '2h ago', '1h30m ago', '3d ago'";
+pub const ACCEPTED_FORMS: &str = "accepted forms: RFC 3339 (2026-11-24T03:15:00+01:00, ...Z, \
+fractions of a second kept), 'YYYY-MM-DD HH:MM[:SS]', 'YYYY-MM-DD', 'HH:MM' or '3:40pm' (today; \
+yesterday if that is still ahead), 'today HH:MM', 'yesterday HH:MM' or 'HH:MM yesterday', 'now', \
+and relative times such as '15m ago', '15m', '-15m', '2h ago', '1h30m ago', '3d ago'";
 
 /// The zone times are shown in and typed in, from the config's `timezone`.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,9 +79,57 @@ impl Zone {
         self.convert(t).format("%Y-%m-%d %H:%M").to_string()
     }
 
+    /// `2026-11-24 03:15` in this zone, with seconds when there are some.
+    pub fn compact(&self, t: &Timestamp) -> String {
+        let local = self.convert(t);
+        if local.format("%S").to_string() == "00" && local.timestamp_subsec_nanos() == 0 {
+            local.format("%Y-%m-%d %H:%M").to_string()
+        } else {
+            local.format("%Y-%m-%d %H:%M:%S").to_string()
+        }
+    }
+
     /// `2026-11-24 03:15:00 +01:00` in this zone.
     pub fn long(&self, t: &Timestamp) -> String {
         self.convert(t).format("%Y-%m-%d %H:%M:%S %:z").to_string()
+    }
+
+    /// The zone as people read it after a time: `UTC`, `Europe/Berlin`,
+    /// or the machine's offset at that instant (`UTC+01:00`).
+    pub fn label(&self, t: &Timestamp) -> String {
+        match self {
+            Zone::Utc => "UTC".into(),
+            Zone::Named(tz) => tz.name().into(),
+            Zone::Local => match self.convert(t).offset().local_minus_utc() {
+                0 => "UTC".into(),
+                _ => format!("UTC{}", self.convert(t).format("%:z")),
+            },
+        }
+    }
+
+    /// An instant echoed back to the person who typed it, with the day, so
+    /// that `--at 15:40` meaning yesterday is visible: `03:40 today (UTC)`,
+    /// `15:40 yesterday (UTC)`, `2026-11-20 14:00 (UTC)`. Seconds only
+    /// when there are some.
+    pub fn describe(&self, t: &Timestamp, now: &Timestamp) -> String {
+        let local = self.convert(t);
+        let clock = if local.timestamp_subsec_nanos() != 0 {
+            local.format("%H:%M:%S%.f").to_string()
+        } else if local.format("%S").to_string() != "00" {
+            local.format("%H:%M:%S").to_string()
+        } else {
+            local.format("%H:%M").to_string()
+        };
+        let today = self.convert(now).date_naive();
+        let day = local.date_naive();
+        let when = if day == today {
+            format!("{clock} today")
+        } else if Some(day) == today.pred_opt() {
+            format!("{clock} yesterday")
+        } else {
+            format!("{} {clock}", day.format("%Y-%m-%d"))
+        };
+        format!("{when} ({})", self.label(t))
     }
 }
 
@@ -160,14 +209,22 @@ pub fn parse_time(input: &str, now: Timestamp, zone: &Zone) -> Result<Timestamp>
         return Ok(zone.convert(&now));
     }
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Ok(truncate_to_seconds(t));
+        // Fractions of a second someone typed are kept: they said them.
+        return Ok(t);
     }
-    if let Some(rest) = lower
+    // `15m ago`, and as people also write it, `15m` and `-15m`.
+    let relative = lower
         .strip_suffix(" ago")
         .or_else(|| lower.strip_suffix("ago"))
-    {
-        let amount = parse_relative(rest.trim())
-            .ok_or_else(|| bad("not a duration like 15m, 2h or 1h30m"))?;
+        .or_else(|| lower.strip_prefix('-'))
+        .map(str::trim)
+        .or_else(|| {
+            (lower.starts_with(|c: char| c.is_ascii_digit()) && parse_relative(&lower).is_some())
+                .then_some(lower.as_str())
+        });
+    if let Some(rest) = relative {
+        let amount =
+            parse_relative(rest).ok_or_else(|| bad("not a duration like 15m, 2h or 1h30m"))?;
         let then = now
             .checked_sub_signed(amount)
             .ok_or_else(|| bad("that is further back than incident can count"))?;
@@ -192,15 +249,26 @@ pub fn parse_time(input: &str, now: Timestamp, zone: &Zone) -> Result<Timestamp>
     if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         return localize(date.and_time(NaiveTime::MIN));
     }
-    let (day_offset, clock) = match lower.strip_prefix("yesterday") {
-        Some(rest) => (1, rest.trim()),
-        None => (0, lower.as_str()),
+    // `yesterday 03:40`, `03:40 yesterday`, `today 03:40`, `03:40`.
+    let (day, clock) = if let Some(rest) = lower
+        .strip_prefix("yesterday")
+        .or_else(|| lower.strip_suffix("yesterday"))
+    {
+        (Some(1), rest.trim())
+    } else if let Some(rest) = lower
+        .strip_prefix("today")
+        .or_else(|| lower.strip_suffix("today"))
+    {
+        (Some(0), rest.trim())
+    } else {
+        (None, lower.as_str())
     };
     if let Some(time) = parse_clock(clock) {
-        let today = local_now.date() - Duration::days(day_offset);
+        let today = local_now.date() - Duration::days(day.unwrap_or(0));
         let candidate = localize(today.and_time(time))?;
-        // `02:45` typed at 00:30 means last night, not tonight.
-        if day_offset == 0 && candidate > now + Duration::seconds(ALLOWED_SKEW_SECONDS) {
+        // `02:45` typed at 00:30 means last night, not tonight; `today
+        // 23:00` means today (and is refused if it is still ahead).
+        if day.is_none() && candidate > now + Duration::seconds(ALLOWED_SKEW_SECONDS) {
             return localize((today - Duration::days(1)).and_time(time));
         }
         return Ok(candidate);
@@ -208,10 +276,26 @@ pub fn parse_time(input: &str, now: Timestamp, zone: &Zone) -> Result<Timestamp>
     Err(bad("not a form incident knows"))
 }
 
+/// `03:40`, `03:40:15`, `3:40pm`, `3pm`, `3:40 am`.
 fn parse_clock(text: &str) -> Option<NaiveTime> {
-    NaiveTime::parse_from_str(text, "%H:%M")
-        .or_else(|_| NaiveTime::parse_from_str(text, "%H:%M:%S"))
-        .ok()
+    let text = text.trim();
+    let twelve_hour = |suffix: &str| -> Option<NaiveTime> {
+        let clock = text.strip_suffix(suffix)?.trim();
+        let (hour, minute) = match clock.split_once(':') {
+            Some((h, m)) if m.len() == 2 => (h.parse::<u32>().ok()?, m.parse::<u32>().ok()?),
+            None => (clock.parse::<u32>().ok()?, 0),
+            _ => return None,
+        };
+        if !(1..=12).contains(&hour) {
+            return None;
+        }
+        let hour = (hour % 12) + if suffix == "pm" { 12 } else { 0 };
+        NaiveTime::from_hms_opt(hour, minute, 0)
+    };
+    twelve_hour("am")
+        .or_else(|| twelve_hour("pm"))
+        .or_else(|| NaiveTime::parse_from_str(text, "%H:%M").ok())
+        .or_else(|| NaiveTime::parse_from_str(text, "%H:%M:%S").ok())
 }
 
 /// `1h30m`, `15m`, `90s`, `2d`, `1w`, also with spaces and long unit names.
@@ -355,6 +439,59 @@ mod tests {
             at("2026-11-24T08:00:00Z")
         );
         assert_eq!(parse_time("now", now, &utc).unwrap(), now);
+        for (typed, expected) in [
+            ("3:40am", "2026-11-24T03:40:00Z"),
+            ("9:05 AM", "2026-11-24T09:05:00Z"),
+            ("3:40pm", "2026-11-23T15:40:00Z"),
+            ("12:15am", "2026-11-24T00:15:00Z"),
+            ("today 03:40", "2026-11-24T03:40:00Z"),
+            ("03:40 yesterday", "2026-11-23T03:40:00Z"),
+            ("10m", "2026-11-24T09:50:00Z"),
+            ("-10m", "2026-11-24T09:50:00Z"),
+            ("-1h30m", "2026-11-24T08:30:00Z"),
+        ] {
+            assert_eq!(
+                parse_time(typed, now, &utc).unwrap(),
+                at(expected),
+                "{typed}"
+            );
+        }
+        // Said today: still ahead means ahead, not yesterday.
+        assert_eq!(
+            parse_time("today 11:30", now, &utc).unwrap(),
+            at("2026-11-24T11:30:00Z")
+        );
+        assert!(parse_time("13:00pm", now, &utc).is_err());
+    }
+
+    #[test]
+    fn fractions_of_a_second_are_kept() {
+        let now = at("2026-11-24T10:00:00Z");
+        let t = parse_time("2026-11-24T03:15:00.250Z", now, &Zone::Utc).unwrap();
+        assert_eq!(t.timestamp_subsec_millis(), 250);
+    }
+
+    #[test]
+    fn instants_are_echoed_with_the_day() {
+        let now = at("2026-11-24T10:00:00Z");
+        let utc = Zone::Utc;
+        assert_eq!(
+            utc.describe(&at("2026-11-24T03:40:00Z"), &now),
+            "03:40 today (UTC)"
+        );
+        assert_eq!(
+            utc.describe(&at("2026-11-23T15:40:00Z"), &now),
+            "15:40 yesterday (UTC)"
+        );
+        assert_eq!(
+            utc.describe(&at("2026-11-20T14:00:05Z"), &now),
+            "2026-11-20 14:00:05 (UTC)"
+        );
+        let berlin = Zone::parse("Europe/Berlin").unwrap();
+        assert_eq!(
+            berlin.describe(&at("2026-11-23T23:30:00Z"), &now),
+            "00:30 today (Europe/Berlin)"
+        );
     }
 
     #[test]

@@ -106,17 +106,29 @@ fn milestones_out_of_order_name_both() {
         err.contains("'detected'") && err.contains("'started'"),
         "{err}"
     );
-    // A status change cannot be back-dated before the current status.
+    // A status change stated before the current one is history written
+    // down: it goes in where its time puts it, and says so.
     repo.ok(&["update", &id, "--status", "identified", "--at", "09:40"]);
+    let out = repo.run(&["update", &id, "--status", "mitigated", "--at", "09:20"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("goes in before the change to 'identified'")
+            && err.contains("stays 'identified'"),
+        "{err}"
+    );
+    assert_eq!(repo.show(&id)["status"], "identified");
+    // One the lifecycle does not allow there is refused, saying how to fix it.
     let err = refused(
         &repo,
         1,
-        &["update", &id, "--status", "mitigated", "--at", "09:20"],
+        &["update", &id, "--status", "triage", "--at", "09:30"],
     );
     assert!(
-        err.contains("before the current status 'identified'"),
+        err.contains("from 'mitigated'") && err.contains("to 'triage'"),
         "{err}"
     );
+    assert!(err.contains("--at TIME"), "{err}");
 }
 
 #[test]

@@ -198,13 +198,13 @@ fn timeline_is_sorted_by_event_time_not_recording_time() {
         .iter()
         .map(|e| e["text"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        texts[1..],
-        ["written late, happened early", "written now"][..]
-    );
-    assert_eq!(timeline[0]["kind"], "declared");
-    assert_eq!(timeline[1]["at"], "2026-11-24T09:30:00+00:00");
-    assert_eq!(timeline[1]["recorded_at"], "2026-11-24T10:30:00+00:00");
+    // The back-dated note happened before the declaration recorded at
+    // 10:00, so it comes first, although it was written down later.
+    assert_eq!(texts[0], "written late, happened early");
+    assert_eq!(timeline[1]["kind"], "declared");
+    assert_eq!(texts[2], "written now");
+    assert_eq!(timeline[0]["at"], "2026-11-24T09:30:00+00:00");
+    assert_eq!(timeline[0]["recorded_at"], "2026-11-24T10:30:00+00:00");
 }
 
 #[test]
@@ -288,9 +288,16 @@ fn list_filters_and_formats() {
 
     let all = repo.ok(&["list", "--all", "--format", "csv"]);
     let lines: Vec<&str> = all.lines().collect();
-    assert_eq!(lines[0], "ID,SEV,STATUS,TITLE,STARTED,AGE,COMMANDER");
+    assert_eq!(
+        lines[0],
+        "ID,SEV,STATUS,TITLE,STARTED,AGE_SECONDS,DURATION_SECONDS,COMMANDER"
+    );
     assert_eq!(lines.len(), 3, "{all}");
-    assert!(lines[1].starts_with(&open), "newest first: {all}");
+    assert!(lines[1].starts_with(&open), "open first: {all}");
+    // Durations are numbers of seconds, not "lasted 1h 28m".
+    let open_row: Vec<&str> = lines[1].split(',').collect();
+    assert!(open_row[5].parse::<i64>().is_ok(), "{all}");
+    assert!(!all.contains("lasted") && !all.contains(" open"), "{all}");
 
     let json: serde_json::Value = serde_json::from_str(&repo.ok(&[
         "list",
@@ -408,4 +415,50 @@ fn dash_c_runs_as_if_started_elsewhere() {
     // From a subfolder, the repository is found upwards, as git finds it.
     let sub = repo.path.join("incidents");
     assert!(repo.ok_in(&sub, &["list"]).contains("From afar"));
+}
+
+#[test]
+fn log_in_a_shallow_clone_warns() {
+    let repo = Repo::init();
+    let id = repo.declare(&["Shallow history", "-s", "SEV3"]);
+    repo.ok(&["update", &id, "-m", "second commit"]);
+    let shallow = repo.sibling("shallow");
+    support::git_in(
+        &repo.home(),
+        &repo.home(),
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            &format!("file://{}", repo.path.display()),
+            shallow.to_str().unwrap(),
+        ],
+    );
+    let out = repo.run_in(&shallow, &["log", &id]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("shallow") && err.contains("git fetch --unshallow"),
+        "{err}"
+    );
+    let out = repo.run(&["log", &id]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("shallow"));
+}
+
+#[test]
+fn a_one_week_report_says_one_week() {
+    let repo = Repo::init();
+    let json: serde_json::Value =
+        serde_json::from_str(&repo.ok(&["report", "--last", "1w", "--format", "json"])).unwrap();
+    let label = json["period"]["label"].as_str().unwrap();
+    assert!(label.starts_with("1 week "), "{label}");
+    let json: serde_json::Value =
+        serde_json::from_str(&repo.ok(&["report", "--last", "1d", "--format", "json"])).unwrap();
+    assert!(
+        json["period"]["label"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 day ")
+    );
 }

@@ -929,7 +929,7 @@ fn the_hinted_fix_clears_a_merge_contradiction() {
     team.ok(
         &c,
         "2026-11-24T10:20:00Z",
-        &["update", &id, "--status", "resolved", "-m", "done"],
+        &["update", &id, "--status", "resolved", "--reason", "done"],
     );
     team.ok(&c, now, &["check"]);
     // A confirmation with nothing to confirm is refused as before.

@@ -5,6 +5,7 @@ pub mod complete;
 pub mod formats;
 pub mod pager;
 pub mod prompt;
+pub mod text;
 
 use std::cell::RefCell;
 use std::io::IsTerminal;
@@ -26,13 +27,16 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_ERROR: u8 = 1;
 /// A usage error: unknown flag, missing argument (clap uses 2 as well).
 pub const EXIT_USAGE: u8 = 2;
+/// A prompt was cancelled (Esc, Ctrl-C or no): 128 + SIGINT, as shells say.
+pub const EXIT_CANCELLED: u8 = 130;
 
 const ABOUT: &str = "Incident management from the command line, with git as the database.";
 
 const EXAMPLES: &str = "\
 Examples:
   incident init
-  incident declare \"Checkout latency above 2s\" --severity SEV2 --service checkout --commander alice
+  incident declare \"Checkout latency above 2s\" --severity SEV2 \\
+      --service checkout --commander alice
   incident ack k3f9
   incident update k3f9 --status identified -m \"bad deploy of payments 1.42\"
   incident resolve k3f9 --resolution \"rolled back to 1.41\"
@@ -270,7 +274,7 @@ impl Context {
     /// Standard error for people; into the pager while one shows the
     /// output on the same terminal, as git does, so it is not overwritten.
     fn to_stderr(&self, text: &str) {
-        let line = format!("{}\n", for_terminal(text, false));
+        let line = format!("{}\n", fit_stderr(&for_terminal(text, false)));
         let mut output = self.output.borrow_mut();
         if self.stderr_terminal && output.is_pager() {
             let _ = output.write(line.as_bytes());
@@ -371,6 +375,9 @@ pub fn main() -> ExitCode {
         return ExitCode::from(report(&error));
     }
     let context = Context::from_cli(&cli, &path, formats::given(&matches));
+    if context.interactive {
+        prompt::on_interrupt_restore_cursor();
+    }
     let result = match cli.command {
         Command::Init(args) => commands::init::run(&context, args),
         Command::Declare(args) => commands::declare::run(&context, args),
@@ -438,14 +445,88 @@ fn report(error: &Error) -> u8 {
         return EXIT_OK;
     }
     // Messages quote names and text from files: no raw control characters.
-    eprintln!("error: {}", for_terminal(&error.to_string(), false));
+    let error_line = format!("error: {}", for_terminal(&error.to_string(), false));
+    eprintln!("{}", fit_stderr(&error_line));
     if let Some(hint) = error.hint() {
-        eprintln!("hint: {}", for_terminal(&hint, false));
+        eprintln!(
+            "{}",
+            fit_stderr(&format!("hint: {}", for_terminal(&hint, false)))
+        );
     }
-    match error {
+    match error.root() {
         Error::Usage { .. } | Error::MissingInput { .. } => EXIT_USAGE,
+        // As a shell does for Ctrl-C.
+        Error::Cancelled => EXIT_CANCELLED,
         _ => EXIT_ERROR,
     }
+}
+
+/// Messages on a terminal, wrapped between words to its width (at most
+/// 100 columns), continuation lines indented under the text after
+/// `note: `, `hint: `...; a command in backticks is never split. Off a
+/// terminal, as they are.
+pub fn fit_stderr(text: &str) -> String {
+    if !std::io::stderr().is_terminal() {
+        return text.to_string();
+    }
+    let width = console::Term::stderr()
+        .size_checked()
+        .map_or(80, |(_, columns)| usize::from(columns))
+        .clamp(40, 100);
+    wrap(text, width)
+}
+
+/// Wrap each line of `text` to `width` columns between words (see [`fit_stderr`]).
+pub fn wrap(text: &str, width: usize) -> String {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let indent = match line.find(": ") {
+            Some(i) if i < 12 && !line[..i].contains(' ') => i + 2,
+            _ => line.len() - line.trim_start().len(),
+        };
+        // Words, with `backticked commands` kept whole.
+        let mut words: Vec<String> = Vec::new();
+        let mut quoted = false;
+        for word in line.split(' ') {
+            if quoted && let Some(last) = words.last_mut() {
+                last.push(' ');
+                last.push_str(word);
+            } else {
+                words.push(word.to_string());
+            }
+            if word.matches('`').count() % 2 == 1 {
+                quoted = !quoted;
+            }
+        }
+        let mut current = String::new();
+        for word in words {
+            let length = current.chars().count();
+            if length > indent && length + 1 + word.chars().count() > width {
+                out.push(std::mem::take(&mut current));
+                current = " ".repeat(indent);
+            } else if !current.is_empty() && !current.chars().all(|c| c == ' ') {
+                current.push(' ');
+            }
+            // A command too long for a line continues as a shell would.
+            if indent + word.chars().count() > width && word.starts_with('`') {
+                for part in word.split(' ') {
+                    let length = current.chars().count();
+                    if length > indent + 4 && length + part.chars().count() + 2 > width {
+                        current.push('\\');
+                        out.push(std::mem::take(&mut current));
+                        current = " ".repeat(indent + 4);
+                    }
+                    current.push_str(part);
+                    current.push(' ');
+                }
+                current.pop();
+                continue;
+            }
+            current.push_str(&word);
+        }
+        out.push(current);
+    }
+    out.join("\n")
 }
 
 /// Parse `ROLE=NAME` for `--role`.
@@ -515,5 +596,28 @@ mod tests {
             env(&[("CLICOLOR_FORCE", "1")])
         ));
         assert!(!colour(ColorWhen::Auto, true, env(&[("TERM", "dumb")])));
+    }
+
+    #[test]
+    fn messages_wrap_between_words_and_keep_commands_whole() {
+        let text = "note: assumed: acknowledged happened no later than mitigated; record it with `incident update k3f9x2 --milestone acknowledged=TIME`";
+        let wrapped = super::wrap(text, 60);
+        assert!(
+            wrapped.lines().all(|l| l.chars().count() <= 60),
+            "{wrapped}"
+        );
+        assert!(
+            wrapped.contains("      `incident update k3f9x2 --milestone acknowledged=TIME`"),
+            "{wrapped}"
+        );
+        let long = super::wrap(
+            &format!(
+                "hint: run `incident update k3f9x2 {}`",
+                "--milestone x=TIME ".repeat(5).trim()
+            ),
+            60,
+        );
+        assert!(long.lines().all(|l| l.chars().count() <= 60), "{long}");
+        assert!(long.contains(" \\\n"), "{long}");
     }
 }

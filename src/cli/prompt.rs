@@ -1,15 +1,40 @@
 //! Asking for missing values on a terminal, and refusing to ask elsewhere.
+//! Esc or Ctrl-C at any prompt cancels cleanly: the cursor comes back and
+//! nothing is recorded.
 
 use dialoguer::theme::ColorfulTheme;
-use dialoguer::{Input, Select};
+use dialoguer::{Confirm, Select};
+use incident::config::Config;
+use incident::model::incident::Incident;
+use incident::store::Store;
 use incident::{Error, Result};
 
 use super::Context;
 
+/// Show the cursor again: dialoguer hides it while a list is open.
+fn restore_terminal() {
+    let _ = console::Term::stderr().show_cursor();
+}
+
 fn prompt_failed(e: dialoguer::Error) -> Error {
+    restore_terminal();
+    let dialoguer::Error::IO(io) = &e;
+    if io.kind() == std::io::ErrorKind::Interrupted {
+        return Error::Cancelled;
+    }
     Error::InvalidInput {
         message: format!("could not read from the terminal: {e}"),
     }
+}
+
+/// Ctrl-C while a prompt has the terminal in raw mode arrives as a key;
+/// outside raw mode as SIGINT. Either way: show the cursor, exit 130.
+pub fn on_interrupt_restore_cursor() {
+    let _ = ctrlc::set_handler(|| {
+        restore_terminal();
+        eprintln!();
+        std::process::exit(i32::from(super::EXIT_CANCELLED));
+    });
 }
 
 /// A value the user must give: asked for on a terminal, else an error that
@@ -24,10 +49,39 @@ pub fn text(context: &Context, given: Option<String>, what: &str, flag: &str) ->
             flag: flag.into(),
         });
     }
-    Input::<String>::with_theme(&ColorfulTheme::default())
-        .with_prompt(what)
-        .interact_text()
-        .map_err(prompt_failed)
+    read_line(what)
+        .map_err(|e| prompt_failed(dialoguer::Error::IO(e)))?
+        .ok_or(Error::Cancelled)
+}
+
+/// One line typed at `what: `, with backspace; Enter ends it, Esc cancels
+/// (`None`), Ctrl-C exits (see [`on_interrupt_restore_cursor`]).
+fn read_line(what: &str) -> std::io::Result<Option<String>> {
+    use console::{Key, Term, style};
+    let term = Term::stderr();
+    term.write_str(&format!(
+        "{} {} ",
+        style("?").yellow(),
+        style(format!("{what}:")).bold()
+    ))?;
+    let mut line = String::new();
+    loop {
+        match term.read_key()? {
+            Key::Enter if !line.trim().is_empty() => break,
+            Key::Escape => {
+                term.write_line("")?;
+                return Ok(None);
+            }
+            Key::Backspace if line.pop().is_some() => term.clear_chars(1)?,
+            Key::Char(c) if !c.is_control() => {
+                line.push(c);
+                term.write_str(&c.to_string())?;
+            }
+            _ => {}
+        }
+    }
+    term.write_line("")?;
+    Ok(Some(line))
 }
 
 /// One of `choices` (name, description): a selection list on a terminal.
@@ -59,11 +113,104 @@ pub fn choice(
         .iter()
         .map(|(name, description)| format!("{name}  {description}"))
         .collect();
-    let index = Select::with_theme(&ColorfulTheme::default())
-        .with_prompt(what)
-        .items(&items)
-        .default(0)
-        .interact()
-        .map_err(prompt_failed)?;
+    let index = select(what, &items)?;
     Ok(choices[index].0.clone())
+}
+
+/// A list to pick from; Esc cancels.
+fn select(what: &str, items: &[String]) -> Result<usize> {
+    let picked = Select::with_theme(&ColorfulTheme::default())
+        .with_prompt(what)
+        .items(items)
+        .default(0)
+        .interact_opt()
+        .map_err(prompt_failed)?;
+    restore_terminal();
+    picked.ok_or(Error::Cancelled)
+}
+
+/// Yes or no on a terminal (Esc is no); never asked elsewhere.
+pub fn confirm(context: &Context, question: &str) -> Result<bool> {
+    if !context.interactive {
+        return Ok(false);
+    }
+    let answer = Confirm::with_theme(&ColorfulTheme::default())
+        .with_prompt(question)
+        .default(false)
+        .interact_opt()
+        .map_err(prompt_failed)?;
+    restore_terminal();
+    Ok(answer.unwrap_or(false))
+}
+
+/// The incident a command is about: as given, or on a terminal picked from
+/// the open incidents (most severe, then oldest, first; a single one is
+/// confirmed). Without a terminal a missing id is a usage error.
+pub fn incident(
+    context: &Context,
+    store: &Store,
+    given: Option<String>,
+    verb: &str,
+) -> Result<String> {
+    if let Some(id) = given {
+        return Ok(id);
+    }
+    if !context.interactive {
+        return Err(Error::MissingInput {
+            what: "the incident".into(),
+            flag: "its id, an id prefix or part of its title as the first argument".into(),
+        });
+    }
+    let config = store.config()?;
+    let mut open: Vec<Incident> = Vec::new();
+    if let Some(tree) = store.head_tree()? {
+        for folder in store.folders(&tree)? {
+            if let Ok(incident) = store.load(&config, &tree, &folder)
+                && incident.is_open(&config)
+            {
+                open.push(incident);
+            }
+        }
+    }
+    by_severity_then_age(&mut open, &config);
+    let describe = |i: &Incident| {
+        format!(
+            "{}  {:<5} {:<14} {}",
+            i.id,
+            i.severity,
+            i.status,
+            incident::render::terminal_safe(&incident::ops::one_line(&i.title, 50))
+        )
+    };
+    match open.as_slice() {
+        [] => Err(Error::InvalidInput {
+            message: format!(
+                "no open incident to {verb}; name one (`incident list --all` shows them all)"
+            ),
+        }),
+        [only] => {
+            if confirm(context, &format!("{verb} {}?", describe(only)))? {
+                Ok(only.id.clone())
+            } else {
+                Err(Error::Cancelled)
+            }
+        }
+        many => {
+            let items: Vec<String> = many.iter().map(describe).collect();
+            let index = select(&format!("Which incident to {verb}?"), &items)?;
+            Ok(many[index].id.clone())
+        }
+    }
+}
+
+/// Open incidents as responders want them: most severe first, then the
+/// oldest (longest open) first.
+pub fn by_severity_then_age(incidents: &mut [Incident], config: &Config) {
+    incidents.sort_by(|a, b| {
+        config
+            .severity_rank(&a.severity)
+            .cmp(&config.severity_rank(&b.severity))
+            .then(a.milestone("started").cmp(&b.milestone("started")))
+            .then(a.id.cmp(&b.id))
+    });
 }

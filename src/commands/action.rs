@@ -8,7 +8,7 @@ use crate::cli::Context;
 /// as ID/N: the incident and the item's number (#N in listings) or its id.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  incident action add k3f9 \"Alert on queue depth\" --owner bob --due 2026-12-15 --priority high --type detect\n  incident action done k3f9/1\n  incident action drop k3f9/ab3de --reason \"superseded by the queue rewrite\"\n  incident action edit k3f9/2 --owner carol --due 2027-01-10"
+    after_help = "Examples:\n  incident action add k3f9 \"Alert on queue depth\" --owner bob \\\n      --due 2026-12-15 --priority high --type detect\n  incident action done k3f9/1\n  incident action drop k3f9/1 --reason \"superseded by the queue rewrite\"\n  incident action edit k3f9/2 --owner carol --due 2027-01-10"
 )]
 pub struct Args {
     #[command(subcommand)]

@@ -1,4 +1,6 @@
-use incident::ops::update::{UpdateRequest, update};
+use std::path::PathBuf;
+
+use incident::ops::update::UpdateRequest;
 use incident::{Error, Result};
 
 use crate::cli::Context;
@@ -12,36 +14,58 @@ use crate::cli::Context;
 pub struct Args {
     /// Incident id, unique id prefix, or a fragment of its title's slug.
     pub id: String,
-    /// Why it was no incident.
-    #[arg(long, value_name = "TEXT", required_unless_present = "duplicate_of")]
+    /// Why it was no incident (`-` reads it from standard input).
+    #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
+    /// The reason from a file (`-F -` reads standard input).
+    #[arg(
+        short = 'F',
+        long = "file",
+        value_name = "FILE",
+        conflicts_with = "reason"
+    )]
+    pub file: Option<PathBuf>,
+    /// Write the reason in your editor (the one git uses).
+    #[arg(short = 'e', long)]
+    pub edit: bool,
     /// The incident this one duplicates.
-    #[arg(long, value_name = "ID", conflicts_with = "reason")]
+    #[arg(long, value_name = "ID", conflicts_with_all = ["reason", "file", "edit"])]
     pub duplicate_of: Option<String>,
     /// When it was cancelled (default: now).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub at: Option<String>,
 }
 
 pub fn run(context: &Context, args: Args) -> Result<()> {
-    let (status, verb) = match (&args.reason, &args.duplicate_of) {
+    let store = context.store()?;
+    let reason = super::reason_for(
+        context,
+        &store,
+        &args.id,
+        (args.reason, args.file, args.edit),
+        "why it was no incident",
+    )?;
+
+    let (status, verb) = match (&reason, &args.duplicate_of) {
         (_, Some(_)) => ("duplicate", "Mark duplicate"),
         (Some(_), None) => ("cancelled", "Cancel"),
         (None, None) => {
             return Err(Error::MissingInput {
                 what: "a reason".into(),
-                flag: "--reason TEXT or --duplicate-of ID".into(),
+                flag: "--reason TEXT (or -F FILE, -e) or --duplicate-of ID".into(),
             });
         }
     };
     let request = UpdateRequest {
         status: Some(status.into()),
-        reason: args.reason,
+        reason,
         duplicate_of: args.duplicate_of,
         at: args.at,
         verb: Some(verb.into()),
         ..UpdateRequest::default()
     };
-    let outcome = update(&context.store()?, &args.id, &request, context.now()?)?;
+    let outcome = super::record(context, &store, &args.id, &request, "REASON", &|_| {
+        Ok(Vec::new())
+    })?;
     super::print_update(context, &outcome)
 }

@@ -9,7 +9,7 @@ use crate::cli::Context;
 /// the override in the timeline.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  incident close k3f9\n  incident close k3f9 --force --reason \"postmortem held in the vendor's tracker\""
+    after_help = "Examples:\n  incident close k3f9\n  incident close k3f9 --force \\\n      --reason \"postmortem held in the vendor's tracker\""
 )]
 pub struct Args {
     /// Incident id, unique id prefix, or a fragment of its title's slug.

@@ -23,7 +23,7 @@ use crate::cli::{Context, prompt};
 #[command(
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true,
-    after_help = "Examples:\n  incident comms k3f9 --audience public --status investigating --public-title \"Checkout errors\" --component api=partial_outage -m \"We are investigating errors at checkout.\"\n  incident comms k3f9 --audience public --status identified -m \"We found the cause and are fixing it.\" --next-update 20m\n  incident comms k3f9 --audience exec --template executive\n  incident comms k3f9 --audience public --status resolved --data-loss no -m \"Checkout works again.\"\n  incident comms k3f9 --render slack\n  incident comms due --format json"
+    after_help = "Examples:\n  incident comms k3f9 --audience public --status investigating \\\n      --public-title \"Checkout errors\" --component api=partial_outage \\\n      -m \"We are investigating errors at checkout.\"\n  incident comms k3f9 --audience public --status identified \\\n      -m \"We found the cause and are fixing it.\" --next-update 20m\n  incident comms k3f9 --audience exec --template executive\n  incident comms k3f9 --audience public --status resolved --data-loss no \\\n      -m \"Checkout works again.\"\n  incident comms k3f9 --render slack\n  incident comms due --format json"
 )]
 pub struct Args {
     #[command(subcommand)]

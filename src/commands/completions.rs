@@ -13,7 +13,7 @@ use crate::cli::Context;
 /// shells load at startup without a file: `source <(COMPLETE=bash incident)`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  incident completions bash > ~/.local/share/bash-completion/completions/incident\n  incident completions zsh > ~/.zfunc/_incident\n  incident completions fish > ~/.config/fish/completions/incident.fish\n  echo 'source <(COMPLETE=bash incident)' >> ~/.bashrc"
+    after_help = "Examples:\n  incident completions bash \\\n      > ~/.local/share/bash-completion/completions/incident\n  incident completions zsh > ~/.zfunc/_incident\n  incident completions fish > ~/.config/fish/completions/incident.fish\n  echo 'source <(COMPLETE=bash incident)' >> ~/.bashrc"
 )]
 pub struct Args {
     /// The shell: bash, zsh, fish, elvish or powershell.

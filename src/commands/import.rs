@@ -18,7 +18,7 @@ use crate::cli::Context;
 /// resolution before the start) is left unset and noted in the timeline.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  incident import statuspage incidents.json\n  incident import cstate site/content/issues/ --dry-run\n  incident import csv pagerduty.csv --map pagerduty.toml --strict\n  incident export --output all.jsonl && incident -C ../copy import jsonl all.jsonl"
+    after_help = "Examples:\n  incident import statuspage incidents.json\n  incident import cstate site/content/issues/ --dry-run\n  incident import csv pagerduty.csv --map pagerduty.toml --strict\n  incident export --output ~/all.jsonl        # then, in another repository:\n  incident -C ~/copy import jsonl ~/all.jsonl"
 )]
 pub struct Args {
     /// Where the records come from.

@@ -1,12 +1,14 @@
 use incident::Result;
+use incident::render::Format;
 use incident::render::incident::list;
 
-use crate::cli::Context;
+use crate::cli::{Context, prompt};
 
-/// List incidents: open ones by default, newest first.
+/// List incidents: open ones by default, most severe first, then the
+/// oldest; with --all, the rest follow, newest first.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  incident list\n  incident list --all --since \"2026-11-01\" --severity SEV1 --severity SEV2\n  incident list --all --service checkout --format csv > incidents.csv"
+    after_help = "Examples:\n  incident list\n  incident list --all --since \"2026-11-01\" --severity SEV1 --severity SEV2\n  incident list --all --limit 20\n  incident list --all --service checkout --format csv > incidents.csv"
 )]
 pub struct Args {
     /// Every incident, not only open ones.
@@ -22,11 +24,14 @@ pub struct Args {
     #[arg(long = "service", value_name = "NAME")]
     pub services: Vec<String>,
     /// Only incidents that started at or after TIME.
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub since: Option<String>,
     /// Only incidents that started before TIME.
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub until: Option<String>,
+    /// At most N incidents.
+    #[arg(short = 'n', long, value_name = "N")]
+    pub limit: Option<usize>,
 }
 
 pub fn run(context: &Context, args: Args) -> Result<()> {
@@ -60,6 +65,13 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
             }
         }
     }
+    let everything = incidents.len();
+    let closed = incidents.iter().filter(|i| !i.is_open(&config)).count();
+    let filtered = !statuses.is_empty()
+        || !severities.is_empty()
+        || !args.services.is_empty()
+        || since.is_some()
+        || until.is_some();
     incidents.retain(|i| {
         let started = i.milestone("started");
         (args.all || !statuses.is_empty() || i.is_open(&config))
@@ -69,10 +81,34 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
             && since.is_none_or(|s| started.is_some_and(|t| t >= s))
             && until.is_none_or(|u| started.is_some_and(|t| t < u))
     });
-    incidents.sort_by(|a, b| {
+    let (mut open, mut rest): (Vec<_>, Vec<_>) =
+        incidents.into_iter().partition(|i| i.is_open(&config));
+    prompt::by_severity_then_age(&mut open, &config);
+    rest.sort_by(|a, b| {
         b.milestone("started")
             .cmp(&a.milestone("started"))
             .then(a.id.cmp(&b.id))
     });
+    let mut incidents = open;
+    incidents.append(&mut rest);
+    if let Some(limit) = args.limit
+        && incidents.len() > limit
+    {
+        context.note(&format!(
+            "showing {limit} of {} incidents (--limit)",
+            incidents.len()
+        ));
+        incidents.truncate(limit);
+    }
+    if incidents.is_empty() && context.format == Format::Table {
+        let message = if filtered {
+            "No incidents match.".to_string()
+        } else if args.all || everything == 0 {
+            "No incidents yet: `incident declare TITLE --severity SEV` records one.".to_string()
+        } else {
+            format!("No open incidents; {closed} resolved or closed: `incident list --all`.")
+        };
+        return context.print(&format!("{message}\n"));
+    }
     context.print(&list(&incidents, &config, context.format, &style)?)
 }

@@ -20,6 +20,12 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
         query: args.id.clone(),
     })?;
     let folder = store.find(&tree, &args.id)?;
+    if store.repo.is_shallow() {
+        // The oldest commit of a shallow clone seems to add every file.
+        context.warn(
+            "this clone is shallow: history before its oldest commit is missing, so the commit shown as adding the incident may not be the one that did; `git fetch --unshallow` fetches the rest (GitHub Actions: fetch-depth: 0; GitLab CI: GIT_DEPTH: 0)",
+        );
+    }
     let entries = history::log(&store, &folder)?;
     context.print(&log(&entries, context.format, &context.style(&config)?)?)
 }

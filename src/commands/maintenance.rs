@@ -10,7 +10,7 @@ use crate::cli::Context;
 /// (or between `start` and `complete`), never before.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  incident maintenance schedule \"Database upgrade\" --from \"2026-11-25 02:00\" --until \"2026-11-25 03:00\" --component api -m \"The API may be slow.\"\n  incident maintenance list\n  incident maintenance start m7q2\n  incident maintenance complete m7q2 -m \"The upgrade is done.\"\n  incident maintenance cancel m7q2 -m \"Postponed to next week.\""
+    after_help = "Examples:\n  incident maintenance schedule \"Database upgrade\" --component api \\\n      --from \"2026-11-25 02:00\" --until \"2026-11-25 03:00\" \\\n      -m \"The API may be slow.\"\n  incident maintenance list\n  incident maintenance start database-upgrade\n  incident maintenance complete database-upgrade -m \"The upgrade is done.\"\n  incident maintenance cancel database-upgrade -m \"Postponed to next week.\""
 )]
 pub struct Args {
     #[command(subcommand)]

@@ -39,8 +39,9 @@ pub struct Args {
     /// Update the generated parts of an existing postmortem.
     #[arg(long)]
     pub refresh: bool,
-    /// Open the review branch's postmortem in $VISUAL or $EDITOR, then commit
-    /// it there (merged with changes the branch got meanwhile).
+    /// Open the review branch's postmortem in your editor (the one git
+    /// uses), then commit it there (merged with changes the branch got
+    /// meanwhile).
     #[arg(long)]
     pub edit: bool,
 }
@@ -185,11 +186,8 @@ pub(crate) fn open_editor(
     path: &str,
     text: &str,
 ) -> Result<String> {
-    let editor = ["VISUAL", "EDITOR"]
-        .iter()
-        .filter_map(|k| std::env::var(k).ok())
-        .find(|v| !v.trim().is_empty())
-        .unwrap_or_else(|| "vi".into());
+    // The editor git would use (GIT_EDITOR, core.editor, VISUAL, EDITOR, vi).
+    let editor = crate::cli::text::git_editor(&context.dir);
     let io = |source| Error::Io {
         path: file.to_path_buf(),
         source,

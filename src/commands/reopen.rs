@@ -1,5 +1,7 @@
+use std::path::PathBuf;
+
 use incident::Result;
-use incident::ops::update::{UpdateRequest, update};
+use incident::ops::update::UpdateRequest;
 
 use crate::cli::Context;
 
@@ -11,22 +13,44 @@ use crate::cli::Context;
 pub struct Args {
     /// Incident id, unique id prefix, or a fragment of its title's slug.
     pub id: String,
-    /// Why it is reopened.
+    /// Why it is reopened (`-` reads it from standard input).
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
+    /// The reason from a file (`-F -` reads standard input).
+    #[arg(
+        short = 'F',
+        long = "file",
+        value_name = "FILE",
+        conflicts_with = "reason"
+    )]
+    pub file: Option<PathBuf>,
+    /// Write the reason in your editor (the one git uses).
+    #[arg(short = 'e', long)]
+    pub edit: bool,
     /// When impact came back (default: now).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub at: Option<String>,
 }
 
 pub fn run(context: &Context, args: Args) -> Result<()> {
+    let store = context.store()?;
+    let reason = super::reason_for(
+        context,
+        &store,
+        &args.id,
+        (args.reason, args.file, args.edit),
+        "why it is reopened",
+    )?;
+
     let request = UpdateRequest {
         reopen: true,
-        reason: args.reason,
+        reason,
         at: args.at,
         verb: Some("Reopen".into()),
         ..UpdateRequest::default()
     };
-    let outcome = update(&context.store()?, &args.id, &request, context.now()?)?;
+    let outcome = super::record(context, &store, &args.id, &request, "REASON", &|_| {
+        Ok(Vec::new())
+    })?;
     super::print_update(context, &outcome)
 }

@@ -18,7 +18,7 @@ use crate::cli::Context;
 /// before it. Same repository and arguments give the same bytes.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  incident report\n  incident report --week 2026-W47 --format markdown --output reports/2026-W47.md\n  incident report --last 4w --by severity --format json\n  incident report --since 2026-10-01 --until 2026-11-01 --by service\n  incident report --as-of v1.4 --format json\n\nFormats: table, markdown, json, csv, html (--format html)."
+    after_help = "Examples:\n  incident report\n  incident report --week 2026-W47 --format markdown --output 2026-W47.md\n  incident report --last 4w --by severity --format json\n  incident report --since 2026-10-01 --until 2026-11-01 --by service\n  incident report --as-of v1.4 --format json\n\nFormats: table, markdown, json, csv, html (--format html)."
 )]
 pub struct Args {
     /// An ISO week, such as 2026-W47.

@@ -1,55 +1,130 @@
-use incident::Result;
-use incident::ops::update::{UpdateRequest, update_with};
+use std::path::PathBuf;
 
+use incident::Result;
+use incident::ops::postmortem::ResolutionPostmortem;
+use incident::ops::update::{UpdateOutcome, UpdateRequest};
+use incident::store::Store;
+
+use super::NoteArgs;
 use crate::cli::{Context, prompt};
 
 /// Resolve an incident: move it to `resolved` with what fixed it. Severities
 /// that need a postmortem get one due, and its prefilled draft is committed
 /// to the review branch postmortem/<id> (your branch, index and working tree
-/// stay as they are).
+/// stay as they are). Without an id, on a terminal, pick from the open
+/// incidents.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  incident resolve k3f9 --resolution \"rolled back payments to 1.41\"\n  incident resolve k3f9 --resolution \"certificate renewed\" --at \"2026-11-24 04:10\""
+    after_help = "Examples:\n  incident resolve k3f9 --resolution \"rolled back payments to 1.41\"\n  incident resolve k3f9 -r \"certificate renewed\" --at \"2026-11-24 04:10\"\n  incident resolve k3f9 -e"
 )]
 pub struct Args {
     /// Incident id, unique id prefix, or a fragment of its title's slug.
-    pub id: String,
-    /// What fixed it (asked for on a terminal when missing).
+    pub id: Option<String>,
+    /// What fixed it (asked for on a terminal when missing; `-` reads it
+    /// from standard input).
     #[arg(short, long, value_name = "TEXT")]
     pub resolution: Option<String>,
+    /// The resolution from a file (`-F -` reads standard input).
+    #[arg(
+        short = 'F',
+        long = "file",
+        value_name = "FILE",
+        conflicts_with = "resolution"
+    )]
+    pub file: Option<PathBuf>,
+    /// Write the resolution in your editor (the one git uses).
+    #[arg(short = 'e', long)]
+    pub edit: bool,
     /// When it was resolved (default: now).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub at: Option<String>,
-    /// A timeline note (repeatable).
+    /// A timeline note (repeatable; `-m -` reads it from standard input).
     #[arg(short = 'm', long = "note", value_name = "TEXT")]
     pub notes: Vec<String>,
 }
 
 pub fn run(context: &Context, args: Args) -> Result<()> {
-    let resolution = prompt::text(
-        context,
-        args.resolution,
-        "Resolution (what fixed it)",
-        "--resolution TEXT",
-    )?;
-    let request = UpdateRequest {
+    let store = context.store()?;
+    super::check_identity(context, &store)?;
+    let id = prompt::incident(context, &store, args.id, "resolve")?;
+    let given = UpdateRequest {
         status: Some("resolved".into()),
-        reason: Some(resolution),
+        notes: args.notes.clone(),
+        reason: args.resolution.clone(),
+        ..UpdateRequest::default()
+    };
+    super::check_incident(&store, &id, &given, "RESOLUTION")?;
+    let mut stdin_used = false;
+    let resolution = super::main_text(
+        context,
+        &store,
+        (args.resolution, args.file, args.edit),
+        ("RESOLUTION", "the resolution (what fixed it)"),
+        &mut stdin_used,
+    )?;
+    let notes = NoteArgs {
         notes: args.notes,
+        files: Vec::new(),
+        edit: false,
+    };
+    let request = UpdateRequest {
+        reason: resolution,
+        notes: notes.read(context, &store, &mut stdin_used)?,
         at: args.at,
         verb: Some("Resolve".into()),
         ..UpdateRequest::default()
     };
-    let store = context.store()?;
-    let now = context.now()?;
-    // Severities that need a postmortem: the resolution's commit records it
-    // as due, and the draft goes to its review branch (issue 9).
-    let postmortem = incident::ops::postmortem::ResolutionPostmortem::default();
-    let outcome = update_with(&store, &args.id, &request, now, &|c| {
-        postmortem.files(&store, c)
-    })?;
+    let postmortem = ResolutionPostmortem::default();
+    let outcome = record_resolution(context, &store, &id, request, &postmortem)?;
     super::print_update(context, &outcome)?;
-    if let Some(draft) = postmortem.write_draft(&store, outcome.committed.commit, now) {
+    after_resolution(context, &store, &postmortem, &outcome)
+}
+
+/// The one way into `resolved`, for `resolve` and `update --status
+/// resolved` alike: the resolution is required (asked for on a terminal),
+/// and where the severity needs a postmortem, the resolution's commit
+/// records it as due (issue 9); [`after_resolution`] writes its draft.
+pub fn record_resolution(
+    context: &Context,
+    store: &Store,
+    id: &str,
+    mut request: UpdateRequest,
+    postmortem: &ResolutionPostmortem,
+) -> Result<UpdateOutcome> {
+    request.status = Some("resolved".into());
+    if request.reason.is_none() && request.at.is_none() {
+        // Asking for a resolution of a resolved incident helps nobody.
+        if let Some(tree) = store.head_tree()? {
+            let incident = store.load(&store.config()?, &tree, &store.find(&tree, id)?)?;
+            if incident.status == "resolved" {
+                return Err(incident::Error::InvalidInput {
+                    message: format!("incident {} is already 'resolved'", incident.id),
+                });
+            }
+        }
+    }
+    if request.reason.is_none() {
+        request.reason = Some(prompt::text(
+            context,
+            None,
+            "Resolution (what fixed it)",
+            "--resolution TEXT (update: --reason TEXT)",
+        )?);
+    }
+    super::record(context, store, id, &request, "RESOLUTION", &|c| {
+        postmortem.files(store, c)
+    })
+}
+
+/// Once the resolution is committed: the postmortem's draft goes to its
+/// review branch (your branch, index and working tree stay as they are).
+pub fn after_resolution(
+    context: &Context,
+    store: &Store,
+    postmortem: &ResolutionPostmortem,
+    outcome: &UpdateOutcome,
+) -> Result<()> {
+    if let Some(draft) = postmortem.write_draft(store, outcome.committed.commit, context.now()?) {
         let id = &outcome.incident.id;
         match (&draft.skipped, draft.commit) {
             (Some(why), _) => context.warn(&format!(

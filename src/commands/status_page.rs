@@ -7,7 +7,7 @@ use crate::cli::Context;
 /// Build the public status page from the repository at a commit.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  incident status-page build --output _site\n  incident status-page build --output _site --base-url https://status.example.com\n  incident status-page build --output /tmp/page-last-week --as-of HEAD~1"
+    after_help = "Examples:\n  incident status-page build --output _site\n  incident status-page build --output _site \\\n      --base-url https://status.example.com\n  incident status-page build --output /tmp/page-last-week --as-of HEAD~1"
 )]
 pub struct Args {
     #[command(subcommand)]

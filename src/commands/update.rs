@@ -1,25 +1,30 @@
-use incident::Result;
-use incident::ops::update::{UpdateRequest, update};
+use incident::ops::update::UpdateRequest;
+use incident::{Error, Result};
 
-use crate::cli::{Context, milestone_setting, role_assignment};
+use super::NoteArgs;
+use crate::cli::{Context, milestone_setting, prompt, role_assignment, text};
 
 /// Record what happened: status, severity, notes, roles, services, links,
 /// milestones. One call is one commit that appends timeline events.
 ///
 /// Times (--at, --milestone NAME=TIME) accept RFC 3339, 'YYYY-MM-DD HH:MM',
-/// 'HH:MM' (today, in the config's time zone) and '15m ago'.
+/// 'HH:MM' or '3:40pm' (today, in the config's time zone), 'yesterday
+/// HH:MM', '15m ago' and '-15m'. Record states as they happen and their real
+/// times later, or the other way round: a status with an earlier --at goes
+/// where its time puts it. Without an id, on a terminal, pick from the open
+/// incidents.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  incident update k3f9 -m \"error rate back to normal\"\n  incident update k3f9 --status mitigated -m \"rolled back to 1.41\" --at 03:40\n  incident update k3f9 --severity SEV1 --role comms=carol --service payments\n  incident update k3f9 --commander bob -m \"handing over to bob\"\n  incident update k3f9 --milestone started=02:38   # correct a milestone"
+    after_help = "Examples:\n  incident update k3f9 -m \"error rate back to normal\"\n  incident update k3f9 --status mitigated -m \"rolled back to 1.41\" --at 03:40\n  incident update k3f9 --severity SEV1 --role comms=carol --service payments\n  incident update k3f9 --commander bob -m \"handing over to bob\"\n  incident update k3f9 --milestone started=02:38   # correct a milestone\n  incident update k3f9 -F notes.txt"
 )]
 pub struct Args {
     /// Incident id, unique id prefix, or a fragment of its title's slug.
-    pub id: String,
+    pub id: Option<String>,
     /// Move to this state (the config lists allowed transitions).
     #[arg(long)]
     pub status: Option<String>,
-    /// Why, with --status (a resolution, a reason).
-    #[arg(long)]
+    /// Why, with --status: a resolution, a reason (`-` reads standard input).
+    #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
     /// With --status duplicate: the incident this one duplicates.
     #[arg(long, value_name = "ID")]
@@ -27,9 +32,8 @@ pub struct Args {
     /// New severity.
     #[arg(short, long)]
     pub severity: Option<String>,
-    /// A timeline note (repeatable).
-    #[arg(short = 'm', long = "note", value_name = "TEXT")]
-    pub notes: Vec<String>,
+    #[command(flatten)]
+    pub note: NoteArgs,
     /// Hand command to someone else.
     #[arg(long, value_name = "NAME")]
     pub commander: Option<String>,
@@ -57,26 +61,47 @@ pub struct Args {
     /// New title.
     #[arg(long)]
     pub title: Option<String>,
-    /// New summary.
+    /// New summary (`-` reads standard input).
     #[arg(long)]
     pub summary: Option<String>,
     /// When it happened, for writing things down afterwards (default: now).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub at: Option<String>,
 }
 
 pub fn run(context: &Context, args: Args) -> Result<()> {
+    let store = context.store()?;
+    super::check_identity(context, &store)?;
+    let id = prompt::incident(context, &store, args.id, "update")?;
+    let given = UpdateRequest {
+        notes: args.note.notes.clone(),
+        reason: args.reason.clone(),
+        summary: args.summary.clone(),
+        ..UpdateRequest::default()
+    };
+    super::check_incident(&store, &id, &given, "NOTE")?;
+    let config = store.config()?;
+    let status = args.status.map(|s| config.check_state(&s)).transpose()?;
+    // Each state has one way in, with its rules.
+    if status.as_deref() == Some("closed") {
+        return Err(Error::Usage {
+            message: format!(
+                "closing checks that the postmortem is published: run `incident close {id}`"
+            ),
+        });
+    }
     let mut roles = args.roles;
     if let Some(commander) = args.commander {
         roles.insert(0, ("commander".into(), commander));
     }
+    let mut stdin_used = false;
     let request = UpdateRequest {
-        status: args.status,
-        reason: args.reason,
+        status: status.clone(),
+        reason: text::value(args.reason, &mut stdin_used)?,
         duplicate_of: args.duplicate_of,
         severity: args.severity,
         title: args.title,
-        summary: args.summary,
+        summary: text::value(args.summary, &mut stdin_used)?,
         roles,
         add_services: args.services,
         remove_services: args.remove_services,
@@ -84,11 +109,17 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
         caused_by: args.caused_by,
         milestones: args.milestones,
         clear_milestones: args.clear_milestones,
-        notes: args.notes,
+        notes: args.note.read(context, &store, &mut stdin_used)?,
         at: args.at,
         ..UpdateRequest::default()
     };
-    let store = context.store()?;
-    let outcome = update(&store, &args.id, &request, context.now()?)?;
+    if status.as_deref() == Some("resolved") {
+        let postmortem = incident::ops::postmortem::ResolutionPostmortem::default();
+        let outcome =
+            super::resolve::record_resolution(context, &store, &id, request, &postmortem)?;
+        super::print_update(context, &outcome)?;
+        return super::resolve::after_resolution(context, &store, &postmortem, &outcome);
+    }
+    let outcome = super::record(context, &store, &id, &request, "NOTE", &|_| Ok(Vec::new()))?;
     super::print_update(context, &outcome)
 }

@@ -78,6 +78,7 @@ pub fn record(
             id: event_id(&prefix, &change),
             at,
             recorded_at: now,
+            stated: request.at.is_some(),
             seq: events
                 .iter()
                 .map(|e| e.seq)

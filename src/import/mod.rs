@@ -548,6 +548,8 @@ fn build(
                 id: event_id(&new_event_prefix(&now)?, change),
                 at: *at,
                 recorded_at: now,
+                // Times from the source system are what it stated.
+                stated: true,
                 seq,
                 author: author.clone(),
                 change: change.clone(),

@@ -374,7 +374,7 @@ pub fn find<'a>(all: &'a [Maintenance], query: &str) -> Result<&'a Maintenance> 
             query: query.into(),
             candidates: many
                 .iter()
-                .map(|m| (m.record.id.clone(), m.record.title.clone()))
+                .map(|m| format!("{}  {}", m.record.id, m.record.title))
                 .collect(),
         }),
     }

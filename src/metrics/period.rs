@@ -120,7 +120,8 @@ impl PeriodSpec {
                             since: midnight(zone, start)?,
                             until: midnight(zone, end)?,
                             label: format!(
-                                "{count} weeks {} to {}",
+                                "{count} week{} {} to {}",
+                                if count == 1 { "" } else { "s" },
                                 week_label(start),
                                 week_label(end - Duration::days(1))
                             ),
@@ -132,7 +133,11 @@ impl PeriodSpec {
                         Ok(Period {
                             since: midnight(zone, start)?,
                             until: midnight(zone, end)?,
-                            label: format!("{count} days {start} to {}", end - Duration::days(1)),
+                            label: format!(
+                                "{count} day{} {start} to {}",
+                                if count == 1 { "" } else { "s" },
+                                end - Duration::days(1)
+                            ),
                         })
                     }
                     _ => {

@@ -197,10 +197,18 @@ impl Change {
 pub struct Event {
     /// File name without `.toml`: unique, and sortable by recording time.
     pub id: String,
-    /// When it happened, as stated by whoever recorded it.
+    /// When it happened: stated by whoever recorded it, or (see `stated`)
+    /// the recording time.
     pub at: Timestamp,
     /// When it was written down.
     pub recorded_at: Timestamp,
+    /// Whether a person stated `at` (`--at`, a hand edit). When nobody did,
+    /// `at` is the recording time, and the replay may move a status change
+    /// earlier when a change recorded after it states an earlier time (see
+    /// `model::incident`). In files: the field `stated`, written only when
+    /// it differs from what `at != recorded_at` says, so older files and
+    /// hand-edited times keep their meaning.
+    pub stated: bool,
     /// A Lamport counter: one more than the highest `seq` of the incident's
     /// events when it was written, so events with the same stated time
     /// replay in the order they were recorded, on every clone.
@@ -221,6 +229,8 @@ struct EventFile {
     recorded_at: Timestamp,
     #[serde(default, skip_serializing_if = "is_zero")]
     seq: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stated: Option<bool>,
     author: String,
     #[serde(default)]
     author_email: String,
@@ -373,6 +383,7 @@ impl Event {
             id: id.to_string(),
             at: raw.at,
             recorded_at: raw.recorded_at,
+            stated: raw.stated.unwrap_or(raw.at != raw.recorded_at),
             seq: raw.seq,
             author: Person {
                 name: raw.author,
@@ -389,6 +400,7 @@ impl Event {
             at: self.at,
             recorded_at: self.recorded_at,
             seq: self.seq,
+            stated: (self.stated != (self.at != self.recorded_at)).then_some(self.stated),
             author: self.author.name.clone(),
             author_email: self.author.email.clone(),
             ..EventFile::default()
@@ -445,6 +457,23 @@ impl Event {
     pub fn order_key(&self) -> (Timestamp, u32, Timestamp, &str) {
         (self.at, self.seq, self.recorded_at, &self.id)
     }
+
+    /// The order events were recorded in, the same on every clone: the
+    /// Lamport counter, then recording time, then the id.
+    pub fn recording_key(&self) -> (u32, Timestamp, &str) {
+        (self.seq, self.recorded_at, &self.id)
+    }
+
+    /// Whether the time this event sets was stated by a person: its `at`,
+    /// or for a milestone an explicit `NAME=TIME` different from `at`.
+    pub fn time_stated(&self) -> bool {
+        match &self.change {
+            Change::Milestone {
+                time: Some(time), ..
+            } => self.stated || *time != self.at,
+            _ => self.stated,
+        }
+    }
 }
 
 impl Default for EventFile {
@@ -456,6 +485,7 @@ impl Default for EventFile {
             at: epoch,
             recorded_at: epoch,
             seq: 0,
+            stated: None,
             author: String::new(),
             author_email: String::new(),
             status: None,
@@ -496,6 +526,7 @@ mod tests {
             id: "20261124T031502Z-abc123-note".into(),
             at: at("2026-11-24T03:15:00+01:00"),
             recorded_at: at("2026-11-24T03:16:00+01:00"),
+            stated: true,
             seq: 2,
             author: Person {
                 name: "Alice".into(),

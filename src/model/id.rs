@@ -21,6 +21,31 @@ pub fn random_id(length: usize) -> Result<String> {
         .collect())
 }
 
+/// Ids to hand out instead of random ones, for reproducible demos, tests
+/// and documentation: `INCIDENT_IDS="k3f9x2 m7q2ab"` gives each new
+/// incident the first of them not taken yet (then random ids again).
+pub const IDS_VARIABLE: &str = "INCIDENT_IDS";
+
+/// The first id of `INCIDENT_IDS` that `taken` says is free, if any.
+pub fn handed_out(taken: impl Fn(&str) -> bool) -> Result<Option<String>> {
+    let Ok(list) = std::env::var(IDS_VARIABLE) else {
+        return Ok(None);
+    };
+    for candidate in list.split([' ', ',']).filter(|c| !c.is_empty()) {
+        if !is_id(candidate) {
+            return Err(Error::InvalidInput {
+                message: format!(
+                    "{IDS_VARIABLE}: '{candidate}' is not an id (lowercase letters and digits without i, l, o, u)"
+                ),
+            });
+        }
+        if !taken(candidate) {
+            return Ok(Some(candidate.to_string()));
+        }
+    }
+    Ok(None)
+}
+
 /// Whether a string could be an id incident made.
 pub fn is_id(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| ID_ALPHABET.contains(&b))
@@ -82,8 +107,85 @@ pub fn split_folder_name(name: &str) -> Option<(&str, &str)> {
     is_id(id).then_some((id, slug))
 }
 
+/// Edit distance with adjacent swaps (optimal string alignment): `k3f9`
+/// and `k3g9` are 1 apart, and so are `k3f9` and `3kf9`.
+fn distance(a: &[char], b: &[char]) -> usize {
+    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1)
+                .min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = best;
+        }
+    }
+    rows[a.len()][b.len()]
+}
+
+/// The incidents (indexes into `names`, as (id, slug)) a query that
+/// matched nothing may be a typo of, closest first, at most three: an id
+/// or id prefix one edit away (two for queries of six or more characters),
+/// or a stretch of the slug as close.
+pub fn closest<'a>(query: &str, names: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<usize> {
+    let wanted: Vec<char> = query.chars().collect();
+    if wanted.len() < 3 {
+        return Vec::new();
+    }
+    let allowed = if wanted.len() >= 6 { 2 } else { 1 };
+    let mut found: Vec<(usize, usize)> = Vec::new();
+    for (index, (id, slug)) in names.enumerate() {
+        let id: Vec<char> = id.chars().collect();
+        let prefix = &id[..wanted.len().min(id.len())];
+        let mut best = distance(&wanted, prefix).min(distance(&wanted, &id));
+        let slug: Vec<char> = slug.chars().collect();
+        // Stretches of the slug that start a word, about as long as the query.
+        for start in (0..slug.len()).filter(|&i| i == 0 || slug[i - 1] == '-') {
+            for len in [
+                wanted.len().saturating_sub(1),
+                wanted.len(),
+                wanted.len() + 1,
+            ] {
+                if len > 0 && start + len <= slug.len() {
+                    best = best.min(distance(&wanted, &slug[start..start + len]));
+                }
+            }
+        }
+        if best <= allowed {
+            found.push((best, index));
+        }
+    }
+    found.sort();
+    found.into_iter().take(3).map(|(_, index)| index).collect()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn typos_find_their_incident() {
+        let names = [
+            ("x8yn6h", "checkout-latency"),
+            ("k3f9x2", "db-failover-stuck"),
+            ("m7q2ab", "login-errors"),
+        ];
+        let find = |q: &str| closest(q, names.iter().copied());
+        assert_eq!(find("x8yb6h"), [0]);
+        assert_eq!(find("k3g9"), [1]);
+        assert_eq!(find("chekout"), [0]);
+        assert_eq!(find("failovr"), [1]);
+        assert!(find("zzzz").is_empty());
+        assert!(find("x8").is_empty());
+    }
+
     use super::*;
 
     #[test]

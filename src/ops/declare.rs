@@ -90,11 +90,14 @@ pub fn declare(store: &Store, request: &DeclareRequest, now: Timestamp) -> Resul
         // our staged files, which commit_with then notices.
         let incident_id = match chosen.take() {
             Some(id) => id,
-            None => loop {
-                let candidate = id::random_id(config.ids.length)?;
-                if !taken.iter().any(|f| f.id == candidate) {
-                    break candidate;
-                }
+            None => match id::handed_out(|candidate| taken.iter().any(|f| f.id == candidate))? {
+                Some(given) => given,
+                None => loop {
+                    let candidate = id::random_id(config.ids.length)?;
+                    if !taken.iter().any(|f| f.id == candidate) {
+                        break candidate;
+                    }
+                },
             },
         };
         chosen = Some(incident_id.clone());

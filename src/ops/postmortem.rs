@@ -614,6 +614,8 @@ impl ResolutionPostmortem {
                 id: event_id(&prefix, &change),
                 at: now,
                 recorded_at: recorded,
+                // Its time is the resolution's, stated or not as that was.
+                stated: now != recorded,
                 seq: events
                     .iter()
                     .map(|e| e.seq)

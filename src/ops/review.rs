@@ -127,6 +127,7 @@ pub fn review(
             id: event_id(&new_event_prefix(&now)?, &change),
             at: now.max(before.status_since),
             recorded_at: now,
+            stated: false,
             seq: files
                 .events
                 .iter()

@@ -7,7 +7,7 @@ use super::{
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::event::{Change, Event};
-use crate::model::incident::Incident;
+use crate::model::incident::{Incident, MilestoneSource};
 use crate::ops::check::unsettled_contradictions;
 use crate::store::write::{Committed, FileWrite, Plan};
 use crate::store::{DECLARATION_FILE, EVENTS_DIR, Store};
@@ -51,6 +51,11 @@ pub struct UpdateOutcome {
     pub incident: Incident,
     pub events: Vec<Event>,
     pub committed: Committed,
+    /// When the recorded events happened, and whether a person stated it.
+    pub at: Timestamp,
+    pub stated: bool,
+    /// Things the person should know: what was assumed, what was skipped.
+    pub notices: Vec<String>,
 }
 
 pub fn update(
@@ -91,7 +96,7 @@ pub fn update_with(
     let mut incident_id: Option<String> = None;
     // Event ids stay the same from one attempt to the next (see commit_with).
     let mut prefixes: Vec<String> = Vec::new();
-    let (committed, (before, incident, events)) = store.commit_with(now, |attempt| {
+    let (committed, (before, incident, events, notices)) = store.commit_with(now, |attempt| {
         let tree = attempt.tree.ok_or_else(|| Error::NotFound {
             query: query.into(),
         })?;
@@ -101,21 +106,13 @@ pub fn update_with(
         incident_id = Some(folder.id.clone());
         let (declaration, mut all) = store.read_files(tree, &folder)?;
         let before = Incident::replay(&config, &folder.path, &declaration, &all);
+        ensure_named_in_full(&config, &before, query)?;
         let author = attempt.identity.author.clone();
         // After a merge contradiction the current state can be confirmed,
         // which settles it (see `incident check`).
         let confirmable = !unsettled_contradictions(&before, &all).is_empty();
-        let changes = plan_changes(
-            store,
-            tree,
-            &config,
-            &zone,
-            &before,
-            request,
-            at,
-            now,
-            confirmable,
-        )?;
+        let (changes, mut notices) =
+            plan_changes(store, tree, &config, &zone, &before, request, at, now)?;
         let next_seq = all
             .iter()
             .map(|e| e.seq)
@@ -131,14 +128,26 @@ pub fn update_with(
                 id: event_id(&prefixes[position], &change),
                 at,
                 recorded_at: now,
+                stated: request.at.is_some(),
                 seq: next_seq.saturating_add(offset),
                 author: author.clone(),
                 change,
             });
         }
-        all.extend(events.iter().cloned());
-        let after = Incident::replay(&config, &folder.path, &declaration, &all);
+        let mut with_new = all.clone();
+        with_new.extend(events.iter().cloned());
+        let after = Incident::replay(&config, &folder.path, &declaration, &with_new);
+        check_placement(
+            &config,
+            &zone,
+            (&before, &after),
+            &mut events,
+            request,
+            confirmable,
+        )?;
         after.ensure_milestone_order(&config, Some(&before), &zone)?;
+        notices.extend(newly_assumed(&zone, &before, &after, &now));
+        all.extend(events.iter().cloned());
         let mut files = Vec::new();
         for event in &events {
             files.push(FileWrite {
@@ -164,7 +173,7 @@ pub fn update_with(
                     format!("{}/{EVENTS_DIR}", folder.path),
                 ],
             },
-            (before, after, events),
+            (before, after, events, notices),
         ))
     })?;
     Ok(UpdateOutcome {
@@ -172,7 +181,205 @@ pub fn update_with(
         incident,
         events,
         committed,
+        at,
+        stated: request.at.is_some(),
+        notices,
     })
+}
+
+/// An incident that can never change state again (closed, cancelled, a
+/// duplicate) is written to only when named by its whole id: a short
+/// prefix typed at 3 a.m. more likely meant an open one.
+fn ensure_named_in_full(config: &Config, incident: &Incident, query: &str) -> Result<()> {
+    let final_state = config
+        .state(&incident.status)
+        .is_some_and(|s| !s.open && s.next.is_empty());
+    if final_state && query.trim().to_ascii_lowercase() != incident.id {
+        return Err(Error::FinalByPrefix {
+            id: incident.id.clone(),
+            status: incident.status.clone(),
+            query: query.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Where the new status changes landed in the replayed chain: refuse what
+/// the lifecycle does not allow there, with the command that helps, and
+/// write down the state each one really moved from.
+fn check_placement(
+    config: &Config,
+    zone: &Zone,
+    (before, after): (&Incident, &Incident),
+    events: &mut [Event],
+    request: &UpdateRequest,
+    confirmable: bool,
+) -> Result<()> {
+    let new_ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
+    let ours = |id: Option<&str>| id.is_some_and(|id| new_ids.iter().any(|e| e == id));
+    let allowed_from = |state: &str| {
+        config
+            .state(state)
+            .map(|s| s.next.clone())
+            .unwrap_or_default()
+    };
+    let legal = |from: &str, to: &str| from == to || allowed_from(from).iter().any(|n| n == to);
+    let was_illegal = |from: &str, to: &str, event: Option<&str>| {
+        before
+            .transitions
+            .iter()
+            .any(|t| t.event.as_deref() == event && t.from.as_deref() == Some(from) && t.to == to)
+    };
+    let last = after.transitions.len().saturating_sub(1);
+    for (index, transition) in after.transitions.iter().enumerate().skip(1) {
+        let from = transition.from.clone().unwrap_or_default();
+        let to = &transition.to;
+        let event = transition.event.as_deref();
+        if ours(event) {
+            if from == *to && !(confirmable && index == last) {
+                if index == last {
+                    return Err(Error::InvalidInput {
+                        message: format!("incident {} is already '{to}'", after.id),
+                    });
+                }
+                return Err(Error::Contradiction {
+                    message: format!(
+                        "incident {} was already '{to}' at {} (since {})",
+                        after.id,
+                        zone.long(&transition.at),
+                        zone.long(&after.transitions[index - 1].at)
+                    ),
+                    fix: "check the time (--at), or leave --status out to record only the rest"
+                        .into(),
+                });
+            }
+            if !config.is_open(to) && config.is_open(&from) {
+                require_closing_text(to, request)?;
+            }
+            for event in events.iter_mut() {
+                if Some(event.id.as_str()) == transition.event.as_deref()
+                    && let Change::Status { from: stored, .. } = &mut event.change
+                {
+                    *stored = Some(from.clone());
+                }
+            }
+        }
+        if legal(&from, to) || was_illegal(&from, to, event) {
+            continue;
+        }
+        let previous = &after.transitions[index - 1];
+        if ours(event) && index == last && request.at.is_none() {
+            return Err(Error::IllegalTransition {
+                from,
+                to: to.clone(),
+                allowed: allowed_from(&previous.to),
+            });
+        }
+        let allowed = allowed_from(&from);
+        let fix = if ours(event) {
+            format!(
+                "give the time it really happened: `incident update {} --status {to} --at TIME`; `incident show {}` lists the status changes and their times",
+                after.id, after.id
+            )
+        } else {
+            format!(
+                "'{from}' cannot be followed by '{to}' at {}: give your change a time after that (--at), or a status that may move on to '{to}'",
+                zone.long(&transition.at)
+            )
+        };
+        return Err(Error::Contradiction {
+            message: format!(
+                "the status would go from '{from}' ({}) to '{to}' ({}), which the lifecycle does not allow; allowed from '{from}': {}",
+                zone.long(&previous.at),
+                zone.long(&transition.at),
+                if allowed.is_empty() {
+                    "none (final state)".to_string()
+                } else {
+                    allowed.join(", ")
+                }
+            ),
+            fix,
+        });
+    }
+    if let Some(anomaly) = after
+        .anomalies
+        .iter()
+        .find(|a| ours(Some(&a.event)) && !before.anomalies.contains(a))
+    {
+        return Err(Error::Contradiction {
+            message: anomaly.message.clone(),
+            fix: format!(
+                "`incident show {}` lists the status changes and their times; give the milestone a time between its neighbours",
+                after.id
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Closing an open incident says why: a resolution, the reason it was no
+/// incident, or the incident it duplicates; whichever command does it.
+fn require_closing_text(to: &str, request: &UpdateRequest) -> Result<()> {
+    if request.duplicate_of.is_some() {
+        return Ok(());
+    }
+    if to == "duplicate" {
+        return Err(Error::MissingInput {
+            what: "the incident this one duplicates".into(),
+            flag: "--duplicate-of ID".into(),
+        });
+    }
+    if request.reason.is_none() {
+        let what = if to == "resolved" {
+            "the resolution (what fixed it)".to_string()
+        } else {
+            format!("the reason for moving to '{to}'")
+        };
+        return Err(Error::MissingInput {
+            what,
+            flag: "--reason TEXT (or `incident resolve ID --resolution TEXT`, `incident cancel ID --reason TEXT`)".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Milestones that were facts before this update and are assumed after it:
+/// a change recorded now stated an earlier time than they were written
+/// down at (catch-up), or a clock is off. Says how to record the real time.
+fn newly_assumed(zone: &Zone, before: &Incident, after: &Incident, now: &Timestamp) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut bound = None;
+    for (name, milestone) in &after.milestones {
+        let was_fact = before
+            .milestones
+            .get(name)
+            .is_some_and(|m| m.source == MilestoneSource::Recorded);
+        if let MilestoneSource::Assumed(by) = &milestone.source
+            && was_fact
+        {
+            names.push(name.clone());
+            bound = Some((by.clone(), milestone.at));
+        }
+    }
+    let Some((by, at)) = bound else {
+        return Vec::new();
+    };
+    let settings: Vec<String> = names
+        .iter()
+        .map(|n| format!("--milestone {n}=TIME"))
+        .collect();
+    vec![format!(
+        "assumed: {} happened no later than {by} ({}), since {} recorded without a time before it; record the real time with `incident update {} {}`",
+        names.join(" and "),
+        zone.describe(&at, now),
+        if names.len() == 1 {
+            "it was"
+        } else {
+            "they were"
+        },
+        after.id,
+        settings.join(" ")
+    )]
 }
 
 /// Turn a request into validated changes against the incident as it is.
@@ -186,9 +393,9 @@ fn plan_changes(
     request: &UpdateRequest,
     at: Timestamp,
     now: Timestamp,
-    confirmable: bool,
-) -> Result<Vec<Change>> {
+) -> Result<(Vec<Change>, Vec<String>)> {
     let mut changes = Vec::new();
+    let mut notices = Vec::new();
     if let Some(title) = &request.title {
         require_text("title", "--title", title)?;
         if *title != incident.title {
@@ -244,54 +451,50 @@ fn plan_changes(
                 })?,
         );
     }
+    // Acknowledged already: say so, and record the rest (a second
+    // responder's note is worth keeping).
+    let mut acknowledged_already = None;
     if request.acknowledge {
-        if let Some(when) = incident
-            .milestones
-            .get("acknowledged")
-            .filter(|m| m.source == crate::model::incident::MilestoneSource::Recorded)
-        {
-            return Err(Error::InvalidInput {
-                message: format!(
-                    "incident {} was acknowledged already, at {}",
-                    incident.id,
-                    zone.long(&when.at)
-                ),
-            });
-        }
-        milestones.push(("acknowledged".into(), Some(at)));
-        let leaves_triage = incident.status == config.lifecycle.initial;
-        let next_open = config
-            .state(&incident.status)
-            .and_then(|s| s.next.iter().find(|n| config.is_open(n)).cloned());
-        if target.is_none() && leaves_triage {
-            target = next_open;
+        // Somebody acknowledged it: recorded, or recorded without a time
+        // and placed earlier (not merely implied by a later state).
+        if let Some(when) = incident.milestones.get("acknowledged").filter(|m| {
+            m.source == MilestoneSource::Recorded
+                || incident.milestone_timing.contains_key("acknowledged")
+        }) {
+            acknowledged_already = Some(when.at);
+            notices.push(format!(
+                "incident {} was acknowledged already, at {}",
+                incident.id,
+                zone.describe(&when.at, &now)
+            ));
+        } else {
+            milestones.push(("acknowledged".into(), Some(at)));
+            let leaves_triage = incident.status == config.lifecycle.initial;
+            let next_open = config
+                .state(&incident.status)
+                .and_then(|s| s.next.iter().find(|n| config.is_open(n)).cloned());
+            if target.is_none() && leaves_triage {
+                target = next_open;
+            }
         }
     }
     if let Some(to) = target {
-        let confirming = to == incident.status && confirmable;
-        if to == incident.status && !confirming {
-            return Err(Error::InvalidInput {
-                message: format!("incident {} is already '{to}'", incident.id),
-            });
-        }
-        let allowed = config
-            .state(&incident.status)
-            .map(|s| s.next.clone())
-            .unwrap_or_default();
-        if !confirming && !allowed.contains(&to) {
-            return Err(Error::IllegalTransition {
-                from: incident.status.clone(),
-                to,
-                allowed,
-            });
-        }
-        if let Some(last) = incident.last_status_change
-            && at < last
-        {
-            return Err(Error::StatusBackdated {
-                at: zone.long(&at),
-                current: incident.status.clone(),
-                current_at: zone.long(&last),
+        // Whether the lifecycle allows it depends on where its time puts
+        // it among the status changes: checked after the replay.
+        // (A status stated before the current one is history written
+        // down, not a reopen; `reopen` itself must come after.)
+        if request.reopen && incident.last_status_change.is_some_and(|last| at < last) {
+            return Err(Error::Contradiction {
+                message: format!(
+                    "a reopen at {} would be before the incident became '{}' at {}",
+                    zone.long(&at),
+                    incident.status,
+                    zone.long(&incident.status_since)
+                ),
+                fix: format!(
+                    "reopen with a later time (--at); if it went back to '{to}' before it was {}, record that with `incident update {} --status {to} --at TIME`",
+                    incident.status, incident.id
+                ),
             });
         }
         let duplicate_of = match &request.duplicate_of {
@@ -392,6 +595,17 @@ fn plan_changes(
         require_text("note", "--note / -m", note)?;
         changes.push(Change::Note { text: note.clone() });
     }
+    if changes.is_empty()
+        && let Some(when) = acknowledged_already
+    {
+        return Err(Error::InvalidInput {
+            message: format!(
+                "incident {} was acknowledged already, at {}",
+                incident.id,
+                zone.long(&when)
+            ),
+        });
+    }
     if changes.is_empty() {
         return Err(Error::Usage {
             message: format!(
@@ -400,7 +614,7 @@ fn plan_changes(
             ),
         });
     }
-    Ok(changes)
+    Ok((changes, notices))
 }
 
 fn message_for(

@@ -8,8 +8,10 @@ use serde::Serialize;
 use super::{Format, Rows, Style, Value, json, markdown_cell, terminal_safe};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::model::incident::{Incident, MilestoneSource, TimelineEntry};
+use crate::model::event::Change;
+use crate::model::incident::{Incident, Measure, MilestoneSource, TimelineEntry};
 use crate::ops::history::LogEntry;
+use crate::ops::update::UpdateOutcome;
 use crate::time::human_duration;
 
 /// The JSON contract of `show` (and, without the timeline, of `list`).
@@ -38,6 +40,10 @@ pub struct IncidentJson<'a> {
     /// Since when a postmortem is due, and the branch its draft is on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub postmortem_due: Option<PostmortemDueJson<'a>>,
+    /// Status changes in effective order, with the time spent in each state
+    /// (null when unknown or still running) and why a time is assumed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_changes: Option<Vec<StatusChangeJson<'a>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeline: Option<Vec<TimelineJson<'a>>>,
 }
@@ -49,6 +55,16 @@ pub struct PostmortemDueJson<'a> {
 }
 
 #[derive(Debug, Serialize)]
+pub struct StatusChangeJson<'a> {
+    pub state: &'a str,
+    pub at: String,
+    pub seconds_in_state: Option<i64>,
+    /// `null` for a stated or recorded time; otherwise why it is assumed.
+    pub assumed: Option<String>,
+    pub event: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
 pub struct TimelineJson<'a> {
     pub at: String,
     pub kind: &'a str,
@@ -57,6 +73,9 @@ pub struct TimelineJson<'a> {
     pub text: &'a str,
     pub recorded_at: String,
     pub event: Option<&'a str>,
+    /// `null` when the time is as stated or recorded; else why it is assumed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assumed: Option<String>,
 }
 
 pub fn to_json<'a>(
@@ -103,6 +122,23 @@ pub fn to_json<'a>(
                 since: due.since.to_rfc3339(),
                 branch: &due.branch,
             }),
+        status_changes: with_timeline.then(|| {
+            incident
+                .time_in_states()
+                .into_iter()
+                .zip(&incident.transitions)
+                .map(|((_, _, measure), t)| StatusChangeJson {
+                    state: &t.to,
+                    at: t.at.to_rfc3339(),
+                    seconds_in_state: match measure {
+                        Measure::Measured(seconds) => Some(seconds),
+                        _ => None,
+                    },
+                    assumed: (!t.timing.is_fact()).then(|| t.timing.explain(&config.zone())),
+                    event: t.event.as_deref(),
+                })
+                .collect()
+        }),
         timeline: with_timeline.then(|| timeline_json(&incident.timeline)),
     }
 }
@@ -118,6 +154,7 @@ fn timeline_json(entries: &[TimelineEntry]) -> Vec<TimelineJson<'_>> {
             text: &e.text,
             recorded_at: e.recorded_at.to_rfc3339(),
             event: e.event.as_deref(),
+            assumed: (!e.timing.is_fact()).then(|| e.timing.explain(&crate::time::Zone::Utc)),
         })
         .collect()
 }
@@ -138,28 +175,35 @@ fn status_color(config: &Config, status: &str) -> Option<Color> {
     }
 }
 
-/// Age of an open incident (since it started), or how long a closed one lasted.
+/// Age of an open incident (since it started), or how long a closed one
+/// lasted (only when both ends were recorded).
 pub fn age_or_duration(incident: &Incident, config: &Config, style: &Style) -> String {
-    let Some(started) = incident.milestone("started") else {
-        return String::new();
-    };
-    if incident.is_open(config) {
-        format!(
-            "{} open",
-            human_duration((style.now - started).num_seconds())
-        )
-    } else {
-        match incident.milestone("resolved") {
-            Some(resolved) => format!(
-                "lasted {}",
-                human_duration((resolved - started).num_seconds())
-            ),
+    match age_seconds(incident, config, style) {
+        Some(age) => format!("{} open", human_duration(age)),
+        None if incident.is_open(config) => String::new(),
+        None => match duration_seconds(incident) {
+            Some(seconds) => format!("lasted {}", human_duration(seconds)),
+            None if incident.milestone("resolved").is_some() => "lasted ?".into(),
             None => String::new(),
-        }
+        },
     }
 }
 
-/// `incident list`.
+/// Seconds an open incident has been open, since it started.
+pub fn age_seconds(incident: &Incident, config: &Config, style: &Style) -> Option<i64> {
+    let started = incident.milestone("started")?;
+    incident
+        .is_open(config)
+        .then(|| (style.now - started).num_seconds())
+}
+
+/// Seconds from started to resolved, when both were recorded.
+pub fn duration_seconds(incident: &Incident) -> Option<i64> {
+    incident.between("started", "resolved")
+}
+
+/// `incident list`: a table for people; CSV and JSON with durations as
+/// numbers of seconds.
 pub fn list(
     incidents: &[Incident],
     config: &Config,
@@ -167,21 +211,64 @@ pub fn list(
     style: &Style,
 ) -> Result<String> {
     if format == Format::Json {
-        let records: Vec<IncidentJson<'_>> = incidents
+        #[derive(Serialize)]
+        struct Listed<'a> {
+            #[serde(flatten)]
+            incident: IncidentJson<'a>,
+            age_seconds: Option<i64>,
+            duration_seconds: Option<i64>,
+        }
+        let records: Vec<Listed<'_>> = incidents
             .iter()
-            .map(|i| to_json(i, config, false))
+            .map(|i| Listed {
+                incident: to_json(i, config, false),
+                age_seconds: age_seconds(i, config, style),
+                duration_seconds: duration_seconds(i),
+            })
             .collect();
         return json(&records);
     }
+    if format == Format::Csv {
+        let mut rows = Rows::new(&[
+            "ID",
+            "SEV",
+            "STATUS",
+            "TITLE",
+            "STARTED",
+            "AGE_SECONDS",
+            "DURATION_SECONDS",
+            "COMMANDER",
+        ]);
+        let number = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
+        for incident in incidents {
+            rows.push(vec![
+                incident.id.as_str().into(),
+                incident.severity.as_str().into(),
+                incident.status.as_str().into(),
+                incident.title.as_str().into(),
+                incident
+                    .milestone("started")
+                    .map(|t| style.zone.convert(&t).to_rfc3339())
+                    .unwrap_or_default()
+                    .into(),
+                number(age_seconds(incident, config, style)).into(),
+                number(duration_seconds(incident)).into(),
+                incident.commander().unwrap_or("").into(),
+            ]);
+        }
+        return rows.render(format, style);
+    }
+    // Narrow enough for 80 columns: the title last, wrapping between words.
     let mut rows = Rows::new(&[
         "ID",
         "SEV",
         "STATUS",
-        "TITLE",
         "STARTED",
         "AGE",
         "COMMANDER",
-    ]);
+        "TITLE",
+    ])
+    .wrap_column("TITLE");
     for incident in incidents {
         rows.push(vec![
             incident.id.as_str().into(),
@@ -193,17 +280,30 @@ pub fn list(
                 text: incident.status.clone(),
                 color: status_color(config, &incident.status),
             },
-            first_line(&incident.title).into(),
             incident
                 .milestone("started")
-                .map(|t| style.zone.short(&t))
+                .map(|t| started_text(style, &t, format))
                 .unwrap_or_default()
                 .into(),
             age_or_duration(incident, config, style).into(),
             incident.commander().unwrap_or("").into(),
+            first_line(&incident.title).into(),
         ]);
     }
     rows.render(format, style)
+}
+
+/// `Nov 24 03:40` this year, `2025-11-24` before; the full time in Markdown.
+fn started_text(style: &Style, t: &crate::time::Timestamp, format: Format) -> String {
+    use chrono::Datelike;
+    let local = style.zone.convert(t);
+    if format == Format::Markdown {
+        style.zone.short(t)
+    } else if local.year() == style.zone.convert(&style.now).year() {
+        local.format("%b %d %H:%M").to_string()
+    } else {
+        local.format("%Y-%m-%d").to_string()
+    }
 }
 
 fn first_line(text: &str) -> String {
@@ -232,36 +332,59 @@ pub fn show(incident: &Incident, config: &Config, format: Format, style: &Style)
 
 fn milestone_rows(incident: &Incident, config: &Config, style: &Style) -> Rows {
     let mut rows = Rows::new(&["MILESTONE", "TIME", "AFTER PREVIOUS", "NOTE"]);
-    let mut previous = None;
+    let mut previous: Option<&crate::model::incident::Milestone> = None;
     for (name, milestone) in incident.milestones_in_order(config) {
+        // No gap is measured from or to an assumed time.
         let gap = previous
-            .map(|p: crate::time::Timestamp| {
-                format!("+{}", human_duration((milestone.at - p).num_seconds()))
-            })
+            .filter(|p| p.is_recorded() && milestone.is_recorded())
+            .map(|p| format!("+{}", human_duration((milestone.at - p.at).num_seconds())))
             .unwrap_or_default();
-        let note = match &milestone.source {
-            MilestoneSource::Recorded => String::new(),
-            MilestoneSource::Assumed(from) => format!("assumed: not recorded, taken from {from}"),
-        };
         rows.push(vec![
             name.into(),
-            style.zone.long(&milestone.at).into(),
+            style.zone.compact(&milestone.at).into(),
             gap.into(),
-            note.into(),
+            milestone_note(incident, config, style, name).into(),
         ]);
-        previous = Some(milestone.at);
+        previous = Some(milestone);
     }
     rows
+}
+
+/// Why a milestone's time is assumed; empty when somebody recorded it.
+pub fn milestone_note(incident: &Incident, config: &Config, style: &Style, name: &str) -> String {
+    let Some(milestone) = incident.milestones.get(name) else {
+        return String::new();
+    };
+    let MilestoneSource::Assumed(from) = &milestone.source else {
+        return String::new();
+    };
+    // Written down without a time, and placed earlier by the replay.
+    if let Some(timing) = incident.milestone_timing.get(name) {
+        return timing.explain(&style.zone);
+    }
+    let _ = config;
+    if incident.milestone(from) == Some(milestone.at) {
+        format!("assumed: not recorded, taken from {from}")
+    } else {
+        format!("assumed: not recorded, no later than {from}")
+    }
+}
+
+/// A duration for people: the time, or why it is unknown.
+fn measure_text(incident: &Incident, config: &Config, measure: Measure) -> String {
+    match measure {
+        Measure::Measured(seconds) => human_duration(seconds),
+        Measure::Assumed(name) => format!("unknown ({name} assumed)"),
+        Measure::Missing(name) if incident.is_open(config) => format!("not yet ({name})"),
+        Measure::Missing(name) => format!("unknown: no {name}"),
+    }
 }
 
 fn duration_rows(incident: &Incident, config: &Config) -> Rows {
     let mut rows = Rows::new(&["DURATION", "FROM → TO", "VALUE"]);
     for (name, span) in config.metrics.incident_spans() {
         let (from, to) = (&span.from, &span.to);
-        let value = incident
-            .between(from, to)
-            .map(human_duration)
-            .unwrap_or_else(|| "not yet".into());
+        let value = measure_text(incident, config, incident.measure(from, to));
         rows.push(vec![
             name.replace('_', " ").into(),
             format!("{from} → {to}").into(),
@@ -271,11 +394,70 @@ fn duration_rows(incident: &Incident, config: &Config) -> Rows {
     rows
 }
 
-fn timeline_rows(incident: &Incident, style: &Style) -> Rows {
-    let mut rows = Rows::new(&["TIME", "KIND", "AUTHOR", "WHAT"]);
-    for entry in &incident.timeline {
+/// The hint under tables that show assumed times.
+fn assumed_hint(incident: &Incident) -> Option<String> {
+    let assumed: Vec<&str> = incident
+        .milestones
+        .iter()
+        .filter(|(_, m)| !m.is_recorded())
+        .map(|(name, _)| name.as_str())
+        .collect();
+    let first = assumed.first()?;
+    Some(format!(
+        "Assumed ({}): no measurements. Record the real times with\n  incident update {} --milestone {first}=TIME",
+        assumed.join(", "),
+        incident.id
+    ))
+}
+
+fn state_rows(incident: &Incident, config: &Config, style: &Style) -> Rows {
+    let mut rows = Rows::new(&["STATE", "ENTERED", "TIME IN STATE", "NOTE"]);
+    for ((state, entered, measure), transition) in incident
+        .time_in_states()
+        .into_iter()
+        .zip(&incident.transitions)
+    {
+        let value = match measure {
+            Measure::Missing(_) if config.is_open(&state) => format!(
+                "{} so far",
+                human_duration((style.now - entered).num_seconds())
+            ),
+            Measure::Missing(_) => String::new(),
+            Measure::Assumed(_) => "unknown".into(),
+            other => measure_text(incident, config, other),
+        };
         rows.push(vec![
-            style.zone.long(&entry.at).into(),
+            state.into(),
+            style.zone.compact(&entered).into(),
+            value.into(),
+            transition.timing.explain(&style.zone).into(),
+        ]);
+    }
+    rows
+}
+
+const ASSUMED_LEGEND: &str =
+    "≤ written down without a time: happened no later than that (≥: no earlier)\n";
+
+/// The timeline in order of when things happened. Tables show the time
+/// in the zone without the offset (the heading names the zone), marked
+/// `≤` or `≥` when it is assumed; CSV gives RFC 3339 in the zone.
+fn timeline_rows(incident: &Incident, style: &Style, format: Format) -> Rows {
+    let mut rows = Rows::new(&["TIME", "KIND", "AUTHOR", "WHAT"]).wrap_column("WHAT");
+    for entry in &incident.timeline {
+        let time = match format {
+            Format::Csv => style.zone.convert(&entry.at).to_rfc3339(),
+            Format::Markdown => style.zone.long(&entry.at),
+            _ => style.zone.compact(&entry.at),
+        };
+        let mark = match (&entry.timing, format) {
+            (_, Format::Csv) => "",
+            (crate::model::incident::Timing::NoLaterThan { .. }, _) => "≤ ",
+            (crate::model::incident::Timing::NoEarlierThan { .. }, _) => "≥ ",
+            _ => "",
+        };
+        rows.push(vec![
+            format!("{mark}{time}").into(),
             entry.kind.as_str().into(),
             entry.author.name.as_str().into(),
             entry.text.as_str().into(),
@@ -284,18 +466,46 @@ fn timeline_rows(incident: &Incident, style: &Style) -> Rows {
     rows
 }
 
+/// On a terminal, a long line wraps between words, continuing under
+/// column `indent`; elsewhere it stays one line.
+fn fit_line(line: &str, indent: usize) -> String {
+    let Some(width) = comfy_table::Table::new()
+        .width()
+        .map(usize::from)
+        .filter(|w| *w >= 40)
+    else {
+        return line.to_string();
+    };
+    let mut out = String::new();
+    for word in line.split(' ') {
+        let length = out.lines().last().unwrap_or_default().chars().count();
+        if length > indent && length + 1 + word.chars().count() > width {
+            out.push('\n');
+            out.push_str(&" ".repeat(indent));
+        } else if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
 fn show_text(incident: &Incident, config: &Config, style: &Style) -> String {
     let mut out = String::new();
     let field = |out: &mut String, name: &str, value: &str| {
         if !value.is_empty() {
-            out.push_str(&format!("{name:<13}{}\n", terminal_safe(value)));
+            out.push_str(&fit_line(
+                &format!("{name:<13}{}", terminal_safe(value)),
+                13,
+            ));
+            out.push('\n');
         }
     };
-    out.push_str(&format!(
-        "{}  {}\n\n",
-        incident.id,
-        terminal_safe(&incident.title)
+    out.push_str(&fit_line(
+        &format!("{}  {}", incident.id, terminal_safe(&incident.title)),
+        incident.id.len() + 2,
     ));
+    out.push_str("\n\n");
     let severity = config
         .severities
         .iter()
@@ -352,8 +562,16 @@ fn show_text(incident: &Incident, config: &Config, style: &Style) -> String {
     out.push_str(&milestone_rows(incident, config, style).table(style));
     out.push_str("\nDurations\n");
     out.push_str(&duration_rows(incident, config).table(style));
-    out.push_str("\nTimeline\n");
-    out.push_str(&timeline_rows(incident, style).table(style));
+    out.push_str("\nTime in each state\n");
+    out.push_str(&state_rows(incident, config, style).table(style));
+    if let Some(hint) = assumed_hint(incident) {
+        out.push_str(&format!("\n{hint}\n"));
+    }
+    out.push_str(&format!("\nTimeline (times in {})\n", style.zone.name()));
+    out.push_str(&timeline_rows(incident, style, Format::Table).table(style));
+    if incident.timeline.iter().any(|e| !e.timing.is_fact()) {
+        out.push_str(ASSUMED_LEGEND);
+    }
     for anomaly in &incident.anomalies {
         out.push_str(&format!(
             "\nwarning: {} (event {})\n",
@@ -397,8 +615,13 @@ fn show_markdown(incident: &Incident, config: &Config, style: &Style) -> String 
     out.push_str(&milestone_rows(incident, config, style).markdown());
     out.push_str("\n## Durations\n\n");
     out.push_str(&duration_rows(incident, config).markdown());
+    out.push_str("\n## Time in each state\n\n");
+    out.push_str(&state_rows(incident, config, style).markdown());
+    if let Some(hint) = assumed_hint(incident) {
+        out.push_str(&format!("\n{}\n", markdown_cell(&hint)));
+    }
     out.push_str("\n## Timeline\n\n");
-    out.push_str(&timeline_rows(incident, style).markdown());
+    out.push_str(&timeline_rows(incident, style, Format::Markdown).markdown());
     out
 }
 
@@ -406,7 +629,14 @@ fn show_markdown(incident: &Incident, config: &Config, style: &Style) -> String 
 pub fn timeline(incident: &Incident, format: Format, style: &Style) -> Result<String> {
     match format {
         Format::Json => json(&timeline_json(&incident.timeline)),
-        other => timeline_rows(incident, style).render(other, style),
+        Format::Table => {
+            let mut text = timeline_rows(incident, style, Format::Table).table(style);
+            if incident.timeline.iter().any(|e| !e.timing.is_fact()) {
+                text.push_str(ASSUMED_LEGEND);
+            }
+            Ok(text)
+        }
+        other => timeline_rows(incident, style, other).render(other, style),
     }
 }
 
@@ -471,4 +701,96 @@ fn change_sign(change: &str) -> &'static str {
         "deleted" => "-",
         _ => "~",
     }
+}
+
+/// What an update recorded, for the person who typed it: one line naming
+/// each change and the instant it was recorded at (with the day, in the
+/// configured zone), and notes on anything assumed or placed in the past.
+pub fn update_summary(outcome: &UpdateOutcome, style: &Style) -> (String, Vec<String>) {
+    let zone = &style.zone;
+    let when = |t: &crate::time::Timestamp| zone.describe(t, &style.now);
+    let mut parts: Vec<String> = Vec::new();
+    let mut notes = 0;
+    for event in &outcome.events {
+        let part = match &event.change {
+            Change::Status { to, from, .. } => match from {
+                Some(from) => format!("status {from} → {to}"),
+                None => format!("status {to}"),
+            },
+            Change::Severity { to, from } => match from {
+                Some(from) => format!("severity {from} → {to}"),
+                None => format!("severity {to}"),
+            },
+            Change::Note { .. } => {
+                notes += 1;
+                continue;
+            }
+            Change::Role { role, name, .. } => match name {
+                Some(name) => format!("{role} {name}"),
+                None => format!("{role} unassigned"),
+            },
+            Change::Service { name, removed } => {
+                format!(
+                    "service {name} {}",
+                    if *removed { "removed" } else { "added" }
+                )
+            }
+            Change::Link { url } => format!("link {url}"),
+            Change::Milestone { name, time } => match time {
+                Some(t) if *t == event.at => format!("milestone {name}"),
+                Some(t) => format!("milestone {name} at {}", when(t)),
+                None => format!("milestone {name} cleared"),
+            },
+            Change::Title { .. } => "the title".into(),
+            Change::Summary { .. } => "the summary".into(),
+            Change::Cause { rev } => format!("cause {rev}"),
+            Change::PostmortemDue { .. } => "a postmortem due".into(),
+            Change::Comms(update) => format!("a {} update", update.audience),
+        };
+        if !parts.contains(&part) {
+            parts.push(part);
+        }
+    }
+    match notes {
+        0 => {}
+        1 => parts.push("a note".into()),
+        n => parts.push(format!("{n} notes")),
+    }
+    let list = match parts.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => "nothing".into(),
+    };
+    let incident = &outcome.incident;
+    let line = format!(
+        "{}: recorded {}\n  at {}, in commit {}\n",
+        incident.id,
+        terminal_safe(&list),
+        when(&outcome.at),
+        &outcome.committed.commit.to_string()[..10],
+    );
+    let mut notices: Vec<String> = outcome.notices.clone();
+    // A status change that went into the past, before later ones.
+    for event in &outcome.events {
+        let Change::Status { to, .. } = &event.change else {
+            continue;
+        };
+        let transitions = &incident.transitions;
+        let Some(index) = transitions
+            .iter()
+            .position(|t| t.event.as_deref() == Some(&event.id))
+        else {
+            continue;
+        };
+        if let Some(next) = transitions.get(index + 1) {
+            notices.push(format!(
+                "the change to '{to}' at {} goes in before the change to '{}' at {}: the incident stays '{}'",
+                when(&transitions[index].at),
+                next.to,
+                when(&next.at),
+                incident.status
+            ));
+        }
+    }
+    (line, notices)
 }

@@ -71,6 +71,8 @@ impl From<&str> for Value {
 pub struct Rows {
     pub headers: Vec<String>,
     pub rows: Vec<Vec<Value>>,
+    /// The column that may wrap on a narrow terminal; default the widest.
+    pub wrap: Option<usize>,
 }
 
 impl Rows {
@@ -78,7 +80,14 @@ impl Rows {
         Rows {
             headers: headers.iter().map(|h| h.to_string()).collect(),
             rows: Vec::new(),
+            wrap: None,
         }
+    }
+
+    /// Let this column (by header) wrap on a narrow terminal, and no other.
+    pub fn wrap_column(mut self, header: &str) -> Rows {
+        self.wrap = self.headers.iter().position(|h| h == header);
+        self
     }
 
     pub fn push(&mut self, row: Vec<Value>) {
@@ -98,34 +107,101 @@ impl Rows {
 
     fn table(&self, style: &Style) -> String {
         let mut table = Table::new();
+        // comfy-table's own wrapping splits words; cells are wrapped here,
+        // between words, and it only lays them out.
         table
             .load_style(TABLE_STYLE)
-            .set_header(self.headers.iter().map(Cell::new));
-        // Wrap to the terminal's width only when it reports a usable one: a
-        // pseudo-terminal of zero columns would squeeze every cell to a letter.
-        let arrangement = match table.width() {
-            Some(width) if width >= 40 => ContentArrangement::Dynamic,
-            _ => ContentArrangement::Disabled,
-        };
-        table.set_content_arrangement(arrangement);
+            .set_content_arrangement(ContentArrangement::Disabled);
         if style.color {
             table.enforce_styling();
             // Colour was asked for (`--color always` beats NO_COLOR): without
             // this, crossterm writes empty escape codes when NO_COLOR is set.
             crossterm::style::force_color_output(true);
         }
+        // Wrap to the terminal's width only when it reports a usable one: a
+        // pseudo-terminal of zero columns would squeeze every cell to a letter.
+        let widths = match table.width() {
+            Some(width) if width >= 40 => self.column_widths(usize::from(width)),
+            _ => None,
+        };
+        let fit = |index: usize, text: &str| match &widths {
+            Some(widths) => wrap_words(text, widths[index]),
+            None => text.to_string(),
+        };
+        table.set_header(
+            self.headers
+                .iter()
+                .enumerate()
+                .map(|(i, h)| Cell::new(fit(i, h))),
+        );
         for row in &self.rows {
-            table.add_row(row.iter().map(|value| {
-                let cell = Cell::new(terminal_safe(&value.text));
+            table.add_row(row.iter().enumerate().map(|(i, value)| {
+                let cell = Cell::new(fit(i, &terminal_safe(&value.text)));
                 match (style.color, value.color) {
                     (true, Some(color)) => cell.fg(color),
                     _ => cell,
                 }
             }));
         }
-        let mut text = table.to_string();
-        text.push('\n');
+        // Cells are padded to their column; lines end without spaces.
+        let mut text: String = table
+            .to_string()
+            .lines()
+            .map(|line| format!("{}\n", line.trim_end()))
+            .collect();
+        if text.is_empty() {
+            text.push('\n');
+        }
         text
+    }
+
+    /// Column widths that fit `width` terminal columns, narrowing only as
+    /// many columns as needed (the chosen one, then the widest) and none
+    /// below its longest word, so times, ids and item references stay
+    /// whole. `None` when everything fits as it is.
+    fn column_widths(&self, width: usize) -> Option<Vec<usize>> {
+        let columns = self.headers.len();
+        let cells = |index: usize| {
+            std::iter::once(self.headers[index].as_str()).chain(
+                self.rows
+                    .iter()
+                    .filter_map(move |r| r.get(index))
+                    .map(|v| v.text.as_str()),
+            )
+        };
+        let longest = |index: usize, split: fn(&str) -> Vec<&str>| {
+            cells(index)
+                .flat_map(split)
+                .map(|w| w.chars().count())
+                .max()
+                .unwrap_or(0)
+        };
+        let mut widths: Vec<usize> = (0..columns)
+            .map(|i| longest(i, |t| t.lines().collect()))
+            .collect();
+        let words: Vec<usize> = (0..columns)
+            .map(|i| longest(i, |t| t.split_whitespace().collect()))
+            .collect();
+        // One space before the table and two after, three between columns.
+        let total =
+            |widths: &[usize]| widths.iter().sum::<usize>() + 3 * columns.saturating_sub(1) + 3;
+        if total(&widths) <= width {
+            return None;
+        }
+        let mut order: Vec<usize> = (0..columns).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(widths[i]));
+        if let Some(chosen) = self.wrap {
+            order.retain(|&i| i != chosen);
+            order.insert(0, chosen);
+        }
+        for index in order {
+            let excess = total(&widths).saturating_sub(width);
+            if excess == 0 {
+                break;
+            }
+            widths[index] = widths[index].saturating_sub(excess).max(words[index]);
+        }
+        Some(widths)
     }
 
     fn csv(&self) -> Result<String> {
@@ -190,6 +266,26 @@ pub fn csv_cell(text: &str) -> String {
     } else {
         cell
     }
+}
+
+/// Text broken into lines of at most `width` characters between words (a
+/// word longer than that stands alone on its line).
+fn wrap_words(text: &str, width: usize) -> String {
+    let mut lines = Vec::new();
+    for paragraph in text.lines() {
+        let mut line = String::new();
+        for word in paragraph.split_whitespace() {
+            let length = line.chars().count();
+            if length > 0 && length + 1 + word.chars().count() > width {
+                lines.push(std::mem::take(&mut line));
+            } else if length > 0 {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        lines.push(line);
+    }
+    lines.join("\n")
 }
 
 /// Text safe in a Markdown table cell: pipes escaped, lines joined with `<br>`.

@@ -179,17 +179,19 @@ fn milestone_table(
     zone: &Zone,
 ) -> (String, Vec<MilestoneData>) {
     let mut data = Vec::new();
-    let mut previous: Option<Timestamp> = None;
+    let mut previous: Option<&crate::model::incident::Milestone> = None;
     for (name, milestone) in incident.milestones_in_order(config) {
         data.push(MilestoneData {
             name: name.to_string(),
             time: zone.long(&milestone.at),
+            // No gap is measured from or to an assumed time.
             after_previous: previous
-                .map(|p| format!("+{}", human_duration((milestone.at - p).num_seconds())))
+                .filter(|p| p.is_recorded() && milestone.is_recorded())
+                .map(|p| format!("+{}", human_duration((milestone.at - p.at).num_seconds())))
                 .unwrap_or_default(),
             assumed: milestone.source != MilestoneSource::Recorded,
         });
-        previous = Some(milestone.at);
+        previous = Some(milestone);
     }
     let rows = data
         .iter()
@@ -289,10 +291,13 @@ fn render_keeping(
             name: name.replace('_', " "),
             from: span.from.clone(),
             to: span.to.clone(),
-            value: incident
-                .between(&span.from, &span.to)
-                .map(human_duration)
-                .unwrap_or_else(|| "not recorded".into()),
+            value: match incident.measure(&span.from, &span.to) {
+                crate::model::incident::Measure::Measured(seconds) => human_duration(seconds),
+                crate::model::incident::Measure::Assumed(name) => {
+                    format!("unknown ({name} assumed)")
+                }
+                crate::model::incident::Measure::Missing(_) => "not recorded".into(),
+            },
         })
         .collect();
     let durations_table = md_table(
@@ -402,20 +407,29 @@ fn render_keeping(
             })
             .collect(),
     );
-    let start = incident.milestone("started");
-    let end = incident
-        .milestone("mitigated")
-        .or_else(|| incident.milestone("resolved"));
+    // An assumed end or start is marked, and no duration is built on it.
+    let end_name = if incident.milestone("mitigated").is_some() {
+        "mitigated"
+    } else {
+        "resolved"
+    };
+    let shown = |name: &str| match incident.milestones.get(name) {
+        Some(m) if m.is_recorded() => zone.long(&m.at),
+        Some(m) => format!("{} (assumed)", zone.long(&m.at)),
+        None => "not recorded".into(),
+    };
     let impact = Impact {
-        start: start
-            .map(|t| zone.long(&t))
-            .unwrap_or_else(|| "not recorded".into()),
-        end: end
-            .map(|t| zone.long(&t))
-            .unwrap_or_else(|| "not recorded".into()),
-        duration: match (start, end) {
-            (Some(s), Some(e)) => human_duration((e - s).num_seconds()),
-            _ => "unknown".into(),
+        start: shown("started"),
+        end: shown(end_name),
+        duration: match incident.measure("started", end_name) {
+            crate::model::incident::Measure::Measured(seconds) => human_duration(seconds),
+            crate::model::incident::Measure::Assumed(name) => {
+                format!(
+                    "unknown: {name} is assumed; record it with `incident update {} --milestone {name}=TIME`",
+                    incident.id
+                )
+            }
+            crate::model::incident::Measure::Missing(_) => "unknown".into(),
         },
     };
     let roles: Vec<RoleData> = incident

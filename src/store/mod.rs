@@ -127,56 +127,91 @@ impl Store {
         Config::parse(CONFIG_PATH, tomlfile::text(CONFIG_PATH, &bytes)?)
     }
 
-    /// Every incident folder in a tree, newest month first.
+    /// Every incident folder in a tree, newest month first. Month folders
+    /// seen before come from the listing cache (see [`FolderCache`]).
     pub fn folders(&self, tree: &Tree<'_>) -> Result<Vec<FolderRef>> {
-        list_folders(&self.repo, tree)
+        self.folders_where(tree, |_, _| true)
     }
 
-    /// Find the one incident a user's query names: an id, a unique id
-    /// prefix, or a fragment of the folder's slug.
+    /// The incident folders whose (id, slug) pass `keep`: paths are built
+    /// only for those, so naming one incident stays cheap among thousands.
+    fn folders_where(
+        &self,
+        tree: &Tree<'_>,
+        keep: impl Fn(&str, &str) -> bool,
+    ) -> Result<Vec<FolderRef>> {
+        let mut cache = FolderCache::load(self.repo.path());
+        let found = list_folders_cached(&self.repo, tree, &mut cache, keep)?;
+        cache.save(self.repo.path());
+        Ok(found)
+    }
+
+    /// Find the one incident a user's query names: its id, a unique id
+    /// prefix, or a fragment of the folder's slug. A query that matches
+    /// several incidents, by id prefix or slug fragment alike, is
+    /// ambiguous: the error lists each with severity, status and date.
+    /// One that matches none suggests ids and titles it may be a typo of.
     pub fn find(&self, tree: &Tree<'_>, query: &str) -> Result<FolderRef> {
-        let folders = self.folders(tree)?;
         let wanted = query.trim().to_ascii_lowercase();
         if wanted.is_empty() {
             return Err(Error::NotFound {
                 query: query.into(),
             });
         }
-        if let Some(exact) = folders.iter().find(|f| f.id == wanted) {
+        let matching = self.folders_where(tree, |id, slug| {
+            id.starts_with(&wanted) || slug.contains(&wanted)
+        })?;
+        if let Some(exact) = matching.iter().find(|f| f.id == wanted) {
             return Ok(exact.clone());
         }
-        let mut matches: Vec<&FolderRef> = folders
-            .iter()
-            .filter(|f| f.id.starts_with(&wanted))
-            .collect();
-        if matches.is_empty() {
-            matches = folders
-                .iter()
-                .filter(|f| f.slug.contains(&wanted))
-                .collect();
-        }
+        let matches: Vec<&FolderRef> = matching.iter().collect();
         match matches.as_slice() {
-            [] => Err(Error::NotFound {
-                query: query.into(),
-            }),
             [one] => Ok((*one).clone()),
-            many => {
-                let config = self.config()?;
-                let candidates = many
+            [] => {
+                let folders = self.folders(tree)?;
+                let closest = id::closest(&wanted, folders.iter().map(|f| (&*f.id, &*f.slug)));
+                let described = closest
                     .iter()
-                    .map(|f| {
-                        let title = self
-                            .load(&config, tree, f)
-                            .map(|i| i.title)
-                            .unwrap_or_else(|_| f.slug.clone());
-                        (f.id.clone(), title)
-                    })
+                    .filter_map(|i| folders.get(*i))
+                    .map(|f| self.describe(tree, f, true))
                     .collect();
-                Err(Error::Ambiguous {
+                Err(Error::NoMatch {
                     query: query.into(),
-                    candidates,
+                    closest: described,
                 })
             }
+            many => Err(Error::Ambiguous {
+                query: query.into(),
+                candidates: many.iter().map(|f| self.describe(tree, f, false)).collect(),
+            }),
+        }
+    }
+
+    /// One line naming an incident for a person choosing between several:
+    /// `k3f9x2  SEV2  investigating  2026-11-24  Checkout latency`, or in
+    /// a sentence `k3f9x2 (SEV2, investigating, 'Checkout latency')`.
+    pub fn describe(&self, tree: &Tree<'_>, folder: &FolderRef, sentence: bool) -> String {
+        let loaded = self
+            .config()
+            .and_then(|config| Ok((self.load(&config, tree, folder)?, config)));
+        let Ok((incident, config)) = loaded else {
+            return format!("{}  ({})", folder.id, folder.slug);
+        };
+        let title = crate::render::terminal_safe(&crate::ops::one_line(&incident.title, 50));
+        let day = incident
+            .milestone("started")
+            .map(|t| config.zone().convert(&t).format("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        if sentence {
+            format!(
+                "{} ({}, {}, '{title}')",
+                incident.id, incident.severity, incident.status
+            )
+        } else {
+            format!(
+                "{}  {:<5} {:<14} {day}  {title}",
+                incident.id, incident.severity, incident.status
+            )
         }
     }
 
@@ -298,6 +333,15 @@ pub fn subtree<'r>(repo: &'r Repository, tree: &Tree<'_>, path: &str) -> Result<
 
 /// List `incidents/<yyyy>/<mm>/<id>-<slug>` folders, newest month first.
 pub fn list_folders(repo: &Repository, tree: &Tree<'_>) -> Result<Vec<FolderRef>> {
+    list_folders_cached(repo, tree, &mut FolderCache::default(), |_, _| true)
+}
+
+fn list_folders_cached(
+    repo: &Repository,
+    tree: &Tree<'_>,
+    cache: &mut FolderCache,
+    keep: impl Fn(&str, &str) -> bool,
+) -> Result<Vec<FolderRef>> {
     let mut found = Vec::new();
     let Some(data) = subtree(repo, tree, DATA_DIR)? else {
         return Ok(found);
@@ -319,9 +363,17 @@ pub fn list_folders(repo: &Repository, tree: &Tree<'_>) -> Result<Vec<FolderRef>
             if !is_number(&month, 2) {
                 continue;
             }
-            let month_tree = repo.find_tree(month_id)?;
-            for (name, _) in trees(&month_tree) {
-                if let Some((id, slug)) = id::split_folder_name(&name) {
+            if !cache.has(month_id) {
+                let names: Vec<String> = trees(&repo.find_tree(month_id)?)
+                    .into_iter()
+                    .map(|(name, _)| name)
+                    .collect();
+                cache.put(month_id, names);
+            }
+            for name in cache.get(month_id) {
+                if let Some((id, slug)) = id::split_folder_name(name)
+                    && keep(id, slug)
+                {
                     found.push(FolderRef {
                         id: id.to_string(),
                         slug: slug.to_string(),
@@ -331,5 +383,106 @@ pub fn list_folders(repo: &Repository, tree: &Tree<'_>) -> Result<Vec<FolderRef>
             }
         }
     }
+    cache.keep_only_used();
     Ok(found)
+}
+
+/// The names of the subfolders of month trees, by the month tree's id, in
+/// `.git/incident/folders-v1`: naming an incident then reads one small
+/// file and the year trees instead of every month's tree. A tree id names
+/// its content, so an entry is never stale; months not seen in the last
+/// listing are dropped. Deleting the file is always safe, and a file that
+/// cannot be read or written is ignored.
+#[derive(Debug, Default)]
+pub struct FolderCache {
+    months: std::collections::HashMap<git2::Oid, (Vec<String>, bool)>,
+    changed: bool,
+}
+
+const FOLDER_CACHE: &str = "incident/folders-v1";
+const FOLDER_CACHE_HEADER: &str = "incident folder listing v1";
+
+impl FolderCache {
+    fn load(git_dir: &Path) -> FolderCache {
+        let path = git_dir.join(FOLDER_CACHE);
+        let mut cache = FolderCache::default();
+        // Never open anything but a regular file (a FIFO would hang).
+        let regular = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file());
+        let Some(text) = regular
+            .then(|| std::fs::read_to_string(&path).ok())
+            .flatten()
+        else {
+            return cache;
+        };
+        let mut lines = text.lines();
+        if lines.next() != Some(FOLDER_CACHE_HEADER) {
+            return cache;
+        }
+        let mut current: Option<git2::Oid> = None;
+        for line in lines {
+            if let Some(oid) = line.strip_prefix("tree ") {
+                current = git2::Oid::from_str(oid).ok();
+                if let Some(oid) = current {
+                    cache.months.insert(oid, (Vec::new(), false));
+                }
+            } else if let Some(entry) = current.and_then(|oid| cache.months.get_mut(&oid)) {
+                entry.0.push(line.to_string());
+            }
+        }
+        cache
+    }
+
+    fn has(&self, month: git2::Oid) -> bool {
+        self.months.contains_key(&month)
+    }
+
+    /// The names of a month (none if unknown), marking it as still used.
+    fn get(&mut self, month: git2::Oid) -> &[String] {
+        match self.months.get_mut(&month) {
+            Some(entry) => {
+                entry.1 = true;
+                &entry.0
+            }
+            None => &[],
+        }
+    }
+
+    fn put(&mut self, month: git2::Oid, names: Vec<String>) {
+        self.changed = true;
+        self.months.insert(month, (names, true));
+    }
+
+    fn keep_only_used(&mut self) {
+        let before = self.months.len();
+        self.months.retain(|_, (_, used)| *used);
+        self.changed |= self.months.len() != before;
+    }
+
+    fn save(&self, git_dir: &Path) {
+        if !self.changed {
+            return;
+        }
+        let mut text = format!("{FOLDER_CACHE_HEADER}\n");
+        for (oid, (names, _)) in &self.months {
+            text.push_str(&format!("tree {oid}\n"));
+            for name in names {
+                // Names with a line break cannot be incident folders.
+                if !name.contains('\n') {
+                    text.push_str(name);
+                    text.push('\n');
+                }
+            }
+        }
+        let path = git_dir.join(FOLDER_CACHE);
+        let temp = git_dir.join(format!("{FOLDER_CACHE}.{}.tmp", std::process::id()));
+        let written = path
+            .parent()
+            .map(std::fs::create_dir_all)
+            .transpose()
+            .and_then(|_| std::fs::write(&temp, text))
+            .and_then(|()| std::fs::rename(&temp, &path));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&temp);
+        }
+    }
 }

@@ -1,0 +1,221 @@
+//! Text people type: from a flag, standard input (`-`), a file (`-F`) or
+//! their editor (`-e`), chosen as git chooses it; and kept in a file under
+//! `.git/incident/` when a command refuses it, so nothing typed is lost.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+
+use incident::{Error, Result};
+
+use super::Context;
+
+/// A text a command was given, for keeping when the command is refused.
+pub struct Typed {
+    /// `NOTE`, `RESOLUTION`, `REASON`, `SUMMARY`: names the kept file.
+    pub label: &'static str,
+    pub text: String,
+    /// The flag that takes the text back: `-F` for the command's main
+    /// text, else a flag that reads standard input (`--summary -`).
+    pub flag: &'static str,
+}
+
+/// Read `-` as standard input (once per command); anything else as given.
+pub fn value(given: Option<String>, stdin_used: &mut bool) -> Result<Option<String>> {
+    match given {
+        Some(dash) if dash == "-" => {
+            if *stdin_used {
+                return Err(Error::Usage {
+                    message: "only one text can come from standard input ('-')".into(),
+                });
+            }
+            *stdin_used = true;
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|source| Error::Io {
+                    path: PathBuf::from("<stdin>"),
+                    source,
+                })?;
+            Ok(Some(trim_final_newline(text)))
+        }
+        other => Ok(other),
+    }
+}
+
+/// Every value of a repeatable text flag, `-` read from standard input.
+pub fn values(given: Vec<String>, stdin_used: &mut bool) -> Result<Vec<String>> {
+    given
+        .into_iter()
+        .map(|v| value(Some(v), stdin_used).map(Option::unwrap_or_default))
+        .collect()
+}
+
+/// `-F FILE` (`-F -` is standard input).
+pub fn file(path: &Path, stdin_used: &mut bool) -> Result<String> {
+    if path == Path::new("-") {
+        return Ok(value(Some("-".into()), stdin_used)?.unwrap_or_default());
+    }
+    let regular = std::fs::metadata(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if !regular.is_file() {
+        return Err(Error::InvalidInput {
+            message: format!("{} is not a regular file", path.display()),
+        });
+    }
+    std::fs::read_to_string(path)
+        .map(trim_final_newline)
+        .map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+fn trim_final_newline(mut text: String) -> String {
+    while text.ends_with('\n') || text.ends_with('\r') {
+        text.pop();
+    }
+    text
+}
+
+/// The editor git would run: `git var GIT_EDITOR` gives exactly git's
+/// choice (GIT_EDITOR, core.editor, VISUAL, EDITOR, then vi); without a
+/// git executable the same order, minus core.editor.
+pub fn git_editor(dir: &Path) -> String {
+    let from_git = Process::new("git")
+        .arg("var")
+        .arg("GIT_EDITOR")
+        .current_dir(dir)
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        .filter(|editor| !editor.is_empty());
+    from_git.unwrap_or_else(|| {
+        ["GIT_EDITOR", "VISUAL", "EDITOR"]
+            .iter()
+            .filter_map(|k| std::env::var(k).ok())
+            .find(|v| !v.trim().is_empty())
+            .unwrap_or_else(|| "vi".into())
+    })
+}
+
+/// Let a person write `what` in their editor, starting from `initial`.
+/// Lines starting with `#` are dropped, as git does. An editor that fails
+/// leaves the text in a file the error names; an empty text is refused.
+pub fn edit(
+    context: &Context,
+    git_dir: &Path,
+    label: &str,
+    what: &str,
+    initial: &str,
+) -> Result<String> {
+    let dir = git_dir.join("incident");
+    let file = dir.join(format!("{label}_EDITMSG"));
+    let io = |source| Error::Io {
+        path: file.clone(),
+        source,
+    };
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    let template = format!(
+        "{initial}\n# Write {what} above. Lines starting with '#' are left out;\n# an empty text records nothing.\n"
+    );
+    std::fs::write(&file, template).map_err(io)?;
+    let editor = git_editor(&context.dir);
+    let status = Process::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$@\""))
+        .arg(&editor)
+        .arg(&file)
+        .status()
+        .map_err(io)?;
+    let written = std::fs::read_to_string(&file).map_err(io)?;
+    let text: String = written
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_string();
+    if !status.success() {
+        let kept = if text.is_empty() {
+            None
+        } else {
+            keep(git_dir, label, &text).ok()
+        };
+        return Err(Error::InvalidInput {
+            message: match kept {
+                Some(path) => format!(
+                    "the editor '{editor}' failed ({status}); nothing was recorded. What you wrote is kept in {}: reuse it with -F {}",
+                    shown(&path),
+                    shown(&path)
+                ),
+                None => format!("the editor '{editor}' failed ({status}); nothing was recorded"),
+            },
+        });
+    }
+    let _ = std::fs::remove_file(&file);
+    if text.is_empty() {
+        return Err(Error::InvalidInput {
+            message: format!("{what} is empty; nothing was recorded"),
+        });
+    }
+    Ok(text)
+}
+
+/// Keep a refused text in `.git/incident/REJECTED_<LABEL>`.
+pub fn keep(git_dir: &Path, label: &str, text: &str) -> Result<PathBuf> {
+    let dir = git_dir.join("incident");
+    let path = dir.join(format!("REJECTED_{label}"));
+    std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(&path, format!("{text}\n")))
+        .map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+    Ok(path)
+}
+
+/// Keep every typed text of a refused command and say in the error how
+/// to reuse it. Errors about the input itself keep it all the same: the
+/// next try reuses the text with a fixed flag.
+pub fn keep_all(git_dir: &Path, typed: &[Typed], error: Error) -> Error {
+    let mut kept = Vec::new();
+    for t in typed {
+        if t.text.trim().is_empty() {
+            continue;
+        }
+        if let Ok(path) = keep(git_dir, t.label, &t.text) {
+            let path = shown(&path);
+            let reuse = if t.flag == "-F" {
+                format!("-F {path}")
+            } else {
+                format!("{} - < {path}", t.flag)
+            };
+            kept.push((path, reuse));
+        }
+    }
+    if kept.is_empty() {
+        return error;
+    }
+    Error::TextKept {
+        source: Box::new(error),
+        kept,
+    }
+}
+
+/// A path as the person can type it from where they are: relative to the
+/// current folder when it lies below it.
+pub fn shown(path: &Path) -> String {
+    let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| std::fs::canonicalize(cwd).ok())
+        .and_then(|cwd| absolute.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or(absolute)
+        .display()
+        .to_string()
+}

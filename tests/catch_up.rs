@@ -1,0 +1,404 @@
+//! Writing an incident down as people really do: the whole incident typed
+//! afterwards in shuffled order, each step with `--at`; states typed as
+//! they happen and their real times later; and clones whose clocks are
+//! off. The timeline, every milestone and the time in each state must
+//! match what happened.
+
+mod support;
+
+use serde_json::Value;
+use support::Repo;
+
+fn at(hhmm: &str) -> String {
+    format!("2026-11-24T{hhmm}:00+00:00")
+}
+
+fn timeline(shown: &Value) -> Vec<(String, String)> {
+    shown["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .map(|e| {
+            (
+                e["at"].as_str().unwrap_or_default()[11..16].to_string(),
+                e["text"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// (state, entered HH:MM, seconds in state or None, assumed?)
+fn states(shown: &Value) -> Vec<(String, String, Option<i64>, bool)> {
+    shown["status_changes"]
+        .as_array()
+        .expect("status_changes")
+        .iter()
+        .map(|s| {
+            (
+                s["state"].as_str().unwrap_or_default().to_string(),
+                s["at"].as_str().unwrap_or_default()[11..16].to_string(),
+                s["seconds_in_state"].as_i64(),
+                !s["assumed"].is_null(),
+            )
+        })
+        .collect()
+}
+
+fn state(
+    name: &str,
+    entered: &str,
+    seconds: Option<i64>,
+    assumed: bool,
+) -> (String, String, Option<i64>, bool) {
+    (name.into(), entered.into(), seconds, assumed)
+}
+
+#[test]
+fn an_incident_typed_afterwards_in_shuffled_order_replays_as_it_happened() {
+    let mut repo = Repo::init();
+    repo.now = "2026-11-24T09:00:00Z".into();
+    let id = repo.declare(&[
+        "Payment API errors",
+        "-s",
+        "SEV2",
+        "--at",
+        "2026-11-24 02:52",
+        "--started-at",
+        "02:40",
+        "--detected-at",
+        "02:50",
+    ]);
+    // The scribe types what they remember, in the order they remember it.
+    let steps: &[&[&str]] = &[
+        &["resolve", &id, "-r", "restarted the pool", "--at", "04:10"],
+        &[
+            "update",
+            &id,
+            "--status",
+            "mitigated",
+            "--at",
+            "03:40",
+            "-m",
+            "failed over to the replica",
+        ],
+        &["ack", &id, "--at", "02:55"],
+        &[
+            "update",
+            &id,
+            "--status",
+            "identified",
+            "--at",
+            "03:35",
+            "-m",
+            "pool exhausted again",
+        ],
+        &[
+            "update",
+            &id,
+            "-m",
+            "customers report errors",
+            "--at",
+            "02:45",
+        ],
+        &[
+            "update",
+            &id,
+            "--status",
+            "identified",
+            "--at",
+            "03:20",
+            "-m",
+            "pool exhausted",
+        ],
+        &[
+            "update",
+            &id,
+            "--status",
+            "investigating",
+            "--at",
+            "03:30",
+            "-m",
+            "the fix did not hold",
+        ],
+    ];
+    for step in steps {
+        repo.ok(step);
+    }
+    let shown = repo.show(&id);
+    assert_eq!(shown["status"], "resolved");
+    assert_eq!(shown["resolution"], "restarted the pool");
+    let texts: Vec<(String, String)> = timeline(&shown);
+    let expected: Vec<(&str, &str)> = vec![
+        ("02:45", "customers report errors"),
+        ("02:52", "declared SEV2 triage: Payment API errors"),
+        ("02:55", "milestone acknowledged"),
+        ("03:20", "status triage → identified"),
+        ("03:20", "pool exhausted"),
+        ("03:30", "status identified → investigating"),
+        ("03:30", "the fix did not hold"),
+        ("03:35", "status investigating → identified"),
+        ("03:35", "pool exhausted again"),
+        ("03:40", "status identified → mitigated"),
+        ("03:40", "failed over to the replica"),
+        ("04:10", "status mitigated → resolved: restarted the pool"),
+    ];
+    let mut expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    // A SEV2's resolution records its postmortem as due, at the same time.
+    expected.push((
+        "04:10".into(),
+        format!("postmortem due: the draft is on branch postmortem/{id}"),
+    ));
+    assert_eq!(texts, expected);
+    let milestones = &shown["milestones"];
+    for (name, time) in [
+        ("started", "02:40"),
+        ("detected", "02:50"),
+        ("declared", "02:52"),
+        ("acknowledged", "02:55"),
+        ("identified", "03:35"),
+        ("mitigated", "03:40"),
+        ("resolved", "04:10"),
+    ] {
+        assert_eq!(milestones[name], at(time), "{name}");
+    }
+    assert_eq!(shown["assumed_milestones"], serde_json::json!([]));
+    assert_eq!(
+        states(&shown),
+        [
+            state("triage", "02:52", Some(28 * 60), false),
+            state("identified", "03:20", Some(10 * 60), false),
+            state("investigating", "03:30", Some(5 * 60), false),
+            state("identified", "03:35", Some(5 * 60), false),
+            state("mitigated", "03:40", Some(30 * 60), false),
+            state("resolved", "04:10", None, false),
+        ]
+    );
+    let durations = &shown["durations"];
+    assert_eq!(durations["time_to_detect"], 600);
+    assert_eq!(durations["time_to_acknowledge"], 300);
+    assert_eq!(durations["time_to_mitigate"], 3600);
+    assert_eq!(durations["time_to_resolve"], 5400);
+    // The files say what was stated: nothing but the event files changed,
+    // and `incident check` finds nothing to contradict.
+    repo.ok(&["check"]);
+    let table = repo.ok(&["timeline", &id]);
+    println!("{table}");
+}
+
+#[test]
+fn states_typed_now_and_real_times_later_end_as_facts() {
+    let mut repo = Repo::init();
+    repo.now = "2026-11-24T04:05:00Z".into();
+    let id = repo.declare(&["Checkout latency", "-s", "SEV3", "--started-at", "02:40"]);
+    repo.ok(&["ack", &id]);
+    repo.ok(&[
+        "update",
+        &id,
+        "--status",
+        "identified",
+        "-m",
+        "pool exhausted",
+    ]);
+    let out = repo.run(&["update", &id, "--status", "mitigated", "--at", "03:40"]);
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("at 03:40 today (UTC)"), "{said}");
+    let told = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        told.contains("no later than mitigated")
+            && told.contains("--milestone acknowledged=TIME --milestone identified=TIME"),
+        "{told}"
+    );
+    let shown = repo.show(&id);
+    assert_eq!(shown["status"], "mitigated");
+    let assumed: Vec<&str> = shown["assumed_milestones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        assumed.contains(&"identified") && assumed.contains(&"acknowledged"),
+        "{assumed:?}"
+    );
+    // No assumed time is measured: unknown, not 0s.
+    assert!(shown["durations"].get("time_to_acknowledge").is_none());
+    let text = repo.ok(&["show", &id]);
+    assert!(text.contains("unknown (detected assumed)"), "{text}");
+    assert!(!text.contains(" 0s"), "{text}");
+    // The note typed with the identification moves with it.
+    let lines = timeline(&shown);
+    let note = lines
+        .iter()
+        .position(|(_, t)| t == "pool exhausted")
+        .unwrap();
+    let mitigated = lines
+        .iter()
+        .position(|(_, t)| t.contains("→ mitigated"))
+        .unwrap();
+    assert!(note < mitigated, "{lines:?}");
+
+    // The real times, given later, make every figure a fact.
+    repo.ok(&[
+        "update",
+        &id,
+        "--milestone",
+        "acknowledged=02:55",
+        "--milestone",
+        "identified=03:20",
+    ]);
+    let shown = repo.show(&id);
+    assert_eq!(shown["milestones"]["identified"], at("03:20"));
+    assert_eq!(shown["milestones"]["acknowledged"], at("02:55"));
+    let still: Vec<&str> = shown["assumed_milestones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        !still.contains(&"identified") && !still.contains(&"acknowledged"),
+        "{still:?}"
+    );
+    let visits = states(&shown);
+    assert_eq!(visits[2], state("identified", "03:20", Some(1200), false));
+    assert_eq!(visits[3], state("mitigated", "03:40", None, false));
+    repo.ok(&["resolve", &id, "-r", "rolled back"]);
+    assert_eq!(repo.show(&id)["durations"]["time_to_mitigate"], 3600);
+}
+
+#[test]
+fn a_clock_a_day_ahead_never_blocks_resolving() {
+    // Issue 11.8: one write from a machine a day ahead, then the on-time
+    // clone resolves (the two clones' files are the same once pulled).
+    let mut repo = Repo::init();
+    repo.now = "2026-11-24T10:00:00Z".into();
+    let id = repo.declare(&["Queue backlog", "-s", "SEV3", "--started-at", "09:40"]);
+    repo.now = "2026-11-25T10:00:00Z".into();
+    repo.ok(&[
+        "update",
+        &id,
+        "--status",
+        "identified",
+        "-m",
+        "consumer stuck",
+    ]);
+    repo.now = "2026-11-24T10:05:00Z".into();
+    let out = repo.run(&["resolve", &id, "-r", "restarted the consumer"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let told = String::from_utf8_lossy(&out.stderr);
+    assert!(told.contains("assumed"), "says what it assumed: {told}");
+    let shown = repo.show(&id);
+    assert_eq!(shown["status"], "resolved");
+    assert_eq!(shown["milestones"]["resolved"], at("10:05"));
+    assert_eq!(shown["milestones"]["identified"], at("10:05"));
+    let visits = states(&shown);
+    assert!(visits[1].3, "identified is assumed: {visits:?}");
+    assert!(!visits[2].3, "resolved is a fact: {visits:?}");
+    assert_eq!(shown["durations"]["time_to_resolve"], 25 * 60);
+    repo.ok(&["check"]);
+}
+
+#[test]
+fn a_clock_ten_minutes_behind_can_change_status_after_a_teammate() {
+    let mut repo = Repo::init();
+    repo.now = "2026-11-24T10:00:00Z".into();
+    let id = repo.declare(&["Queue backlog", "-s", "SEV3"]);
+    repo.ok(&["update", &id, "--status", "identified", "--at", "09:58"]);
+    // The teammate's laptop says 09:50.
+    repo.now = "2026-11-24T09:50:00Z".into();
+    repo.ok(&[
+        "update",
+        &id,
+        "--status",
+        "mitigated",
+        "-m",
+        "drained by hand",
+    ]);
+    repo.ok(&["resolve", &id, "-r", "consumer restarted"]);
+    let shown = repo.show(&id);
+    assert_eq!(shown["status"], "resolved");
+    let visits = states(&shown);
+    let names: Vec<&str> = visits.iter().map(|v| v.0.as_str()).collect();
+    assert_eq!(names, ["triage", "identified", "mitigated", "resolved"]);
+    // Placed after the stated 09:58, marked as assumed.
+    assert_eq!(visits[2].1, "09:58");
+    assert!(visits[2].3 && visits[3].3, "{visits:?}");
+}
+
+#[test]
+fn a_contradiction_names_the_command_that_fixes_it_and_that_command_works() {
+    let mut repo = Repo::init();
+    repo.now = "2026-11-24T09:00:00Z".into();
+    let id = repo.declare(&["Login errors", "-s", "SEV3", "--at", "2026-11-24 02:52"]);
+    repo.ok(&[
+        "resolve",
+        &id,
+        "-r",
+        "rotated the certificate",
+        "--at",
+        "04:10",
+    ]);
+    // Mitigated after it was resolved: the lifecycle does not allow it.
+    let err = repo.fails(
+        1,
+        &[
+            "update",
+            &id,
+            "--status",
+            "mitigated",
+            "--at",
+            "04:20",
+            "-m",
+            "load shed",
+        ],
+    );
+    let fix = format!("incident update {id} --status mitigated --at TIME");
+    assert!(err.contains(&fix), "{err}");
+    // The note typed is kept, and the command the hint names works.
+    let kept = std::fs::read_to_string(repo.path.join(".git/incident/REJECTED_NOTE")).unwrap();
+    assert_eq!(kept, "load shed\n");
+    repo.ok(&[
+        "update",
+        &id,
+        "--status",
+        "mitigated",
+        "--at",
+        "03:40",
+        "-F",
+        ".git/incident/REJECTED_NOTE",
+    ]);
+    let shown = repo.show(&id);
+    assert_eq!(shown["status"], "resolved");
+    assert_eq!(shown["milestones"]["mitigated"], at("03:40"));
+    assert!(support::notes(&shown).contains(&"load shed".to_string()));
+}
+
+#[test]
+fn assumed_milestones_are_never_shown_as_measured() {
+    // Nobody said when impact started or when it was detected.
+    let mut repo = Repo::init();
+    let id = repo.declare(&["Checkout latency", "-s", "SEV2"]);
+    repo.now = "2026-11-24T11:00:00Z".into();
+    repo.ok(&["resolve", &id, "-r", "rolled back"]);
+    let shown = repo.ok(&["show", &id]);
+    assert!(!shown.contains(" 0s"), "{shown}");
+    assert!(shown.contains("unknown (started assumed)"), "{shown}");
+    assert!(
+        shown.contains("--milestone"),
+        "says how to record it: {shown}"
+    );
+    let folder = repo.show(&id)["folder"].as_str().unwrap().to_string();
+    // The draft is on its review branch.
+    let postmortem = repo.git(&["show", &format!("postmortem/{id}:{folder}/postmortem.md")]);
+    assert!(!postmortem.contains("(0s)"), "{postmortem}");
+    assert!(postmortem.contains("(assumed)"), "{postmortem}");
+    assert!(postmortem.contains("unknown"), "{postmortem}");
+}
