@@ -256,7 +256,9 @@ fn the_githubstatus_statuspage_history_imports_with_the_durations_its_data_gives
     assert_eq!(with_duration.len(), 1276);
     assert_eq!(report(&repo)["incidents"], 1282);
 
-    // One incident in detail: its updates are notes, its states status changes.
+    // One incident in detail: its updates are public updates again (so the
+    // status page built from the repository shows them), its states status
+    // changes.
     let row_of = |source: &str| {
         let mut reader = csv::Reader::from_reader(csv.as_bytes());
         reader
@@ -269,12 +271,19 @@ fn the_githubstatus_statuspage_history_imports_with_the_durations_its_data_gives
     assert_eq!(shown["durations"]["time_to_resolve"], 4203);
     assert_eq!(shown["severity"], "SEV3");
     assert_eq!(shown["links"][0], "https://stspg.io/xh2z5s3wq1b8");
-    let notes = support::notes(&shown);
-    assert_eq!(notes.len(), 4);
+    let updates: Vec<&str> = shown["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "comms")
+        .map(|e| e["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(updates.len(), 4, "{updates:?}");
     assert!(
-        notes[0].starts_with("Status page update (investigating): We are investigating reports"),
-        "{notes:?}"
+        updates[0].contains("investigating") && updates[0].contains("We are investigating reports"),
+        "{updates:?}"
     );
+    assert!(support::notes(&shown).is_empty());
     let statuses: Vec<&str> = shown["timeline"]
         .as_array()
         .unwrap()
@@ -439,4 +448,80 @@ fn a_csv_export_imports_with_a_column_mapping() {
         again.contains("Nothing imported from csv (4 found, 3 imported before, 1 malformed)"),
         "{again}"
     );
+}
+
+/// A team moving off Atlassian Statuspage keeps its public history: each
+/// imported update is a public update again, so the status page built from
+/// the repository republishes the same incidents with the same updates.
+#[test]
+fn an_imported_statuspage_history_is_republished_by_the_status_page() {
+    let repo = utc_repo();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/github-status");
+    repo.ok(&["import", "statuspage", fixtures.to_str().unwrap()]);
+    check_is_clean(&repo);
+    let site = repo.home().join("site");
+    repo.ok(&["status-page", "build", "--output", site.to_str().unwrap()]);
+    let built: Value =
+        serde_json::from_str(&std::fs::read_to_string(site.join("api/v2/incidents.json")).unwrap())
+            .unwrap();
+    // (name, status, [(update status, body)]) of each incident.
+    type Published = Vec<(String, String, Vec<(String, String)>)>;
+    let mut republished: Published = built["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let updates = i["incident_updates"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| {
+                    (
+                        u["status"].as_str().unwrap().to_string(),
+                        u["body"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect();
+            (
+                i["name"].as_str().unwrap().to_string(),
+                i["status"].as_str().unwrap().to_string(),
+                updates,
+            )
+        })
+        .collect();
+    let mut source = Vec::new();
+    for entry in std::fs::read_dir(&fixtures).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let incident = &file["incident"];
+        let updates = incident["incident_updates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| {
+                (
+                    u["status"].as_str().unwrap().to_string(),
+                    u["body"].as_str().unwrap().trim().to_string(),
+                )
+            })
+            .collect();
+        source.push((
+            incident["name"].as_str().unwrap().to_string(),
+            incident["status"].as_str().unwrap().to_string(),
+            updates,
+        ));
+    }
+    for list in [&mut republished, &mut source] {
+        list.sort();
+        for (_, _, updates) in list.iter_mut() {
+            for (_, body) in updates.iter_mut() {
+                *body = body.trim().to_string();
+            }
+        }
+    }
+    assert_eq!(source.len(), 3);
+    assert_eq!(republished, source);
 }

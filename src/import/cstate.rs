@@ -150,9 +150,19 @@ fn record(
         .map(|(_, items)| items.clone())
         .unwrap_or_default();
     let (summary, tracked) = split_tracked(&matter.body, zone);
-    let mut steps: Vec<Step> = tracked
+    // A cState site is a public status page: the text before the first
+    // track was its first post, and every track an update.
+    let first_post = (!summary.trim().is_empty()).then(|| (date, summary.clone()));
+    let mut steps: Vec<Step> = first_post
         .into_iter()
-        .map(|(at, text)| Step::Note { at, text })
+        .chain(tracked)
+        .enumerate()
+        .map(|(index, (at, text))| Step::Public {
+            at,
+            status: None,
+            text,
+            title: (index == 0).then(|| title.clone()),
+        })
         .collect();
     if resolved && let Some(at) = time("resolvedWhen")? {
         steps.push(Step::Status {
@@ -234,7 +244,12 @@ mod tests {
         assert_eq!(record.services, ["API", "Web"]);
         assert_eq!(record.severity, "SEV2");
         assert_eq!(record.summary, "We are looking.");
-        assert_eq!(record.steps.len(), 2);
-        assert!(matches!(&record.steps[0], Step::Note { text, .. } if text == "Found it."));
+        assert_eq!(record.steps.len(), 3);
+        assert!(
+            matches!(&record.steps[0], Step::Public { text, title: Some(t), .. } if text == "We are looking." && t == "DNS down")
+        );
+        assert!(
+            matches!(&record.steps[1], Step::Public { text, title: None, .. } if text == "Found it.")
+        );
     }
 }

@@ -34,7 +34,9 @@ use git2::{Oid, Tree};
 
 use crate::config::Config;
 use crate::error::{Error, Result, io_err};
-use crate::model::event::{Change, Declaration, Event, FORMAT_VERSION, Person, Source};
+use crate::model::event::{
+    Change, Communication, Declaration, Event, FORMAT_VERSION, Person, Source,
+};
 use crate::model::id;
 use crate::model::incident::Incident;
 use crate::ops::{commit_message, event_file_path, event_id, new_event_prefix};
@@ -115,6 +117,17 @@ pub enum Step {
         at: Timestamp,
         text: String,
     },
+    /// An update the source published on its status page: a public
+    /// communication (`comms` event), so the status page built from the
+    /// repository shows it again.
+    Public {
+        at: Timestamp,
+        /// The public status, when the source's is one of ours.
+        status: Option<String>,
+        text: String,
+        /// The incident's name as the source published it (on the first update).
+        title: Option<String>,
+    },
     /// A milestone the source states, set at its time.
     Milestone {
         at: Timestamp,
@@ -125,7 +138,10 @@ pub enum Step {
 impl Step {
     fn at(&self) -> Timestamp {
         match self {
-            Step::Status { at, .. } | Step::Note { at, .. } | Step::Milestone { at, .. } => *at,
+            Step::Status { at, .. }
+            | Step::Note { at, .. }
+            | Step::Public { at, .. }
+            | Step::Milestone { at, .. } => *at,
         }
     }
 }
@@ -462,6 +478,21 @@ fn build(
         }
         match step {
             Step::Note { text, .. } => changes.push((at, Change::Note { text })),
+            Step::Public {
+                status,
+                text,
+                title,
+                ..
+            } => changes.push((
+                at,
+                Change::Comms(Communication {
+                    audience: crate::comms::PUBLIC.to_string(),
+                    status,
+                    text,
+                    title,
+                    ..Communication::default()
+                }),
+            )),
             Step::Milestone { name, .. } => {
                 let name = config
                     .check_milestone(&name)

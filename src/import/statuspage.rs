@@ -167,10 +167,11 @@ fn record(
     });
     for (index, (at, update)) in updates.iter().enumerate() {
         let state = string(update, "status").unwrap_or_default();
-        steps.push(update_as_note(
+        steps.push(public_update(
             *at,
             &state,
             &string(update, "body").unwrap_or_default(),
+            (index == 0).then(|| title.clone()),
         ));
         if let Some(to) = mapping.status(&state, STATES) {
             // The move to resolved that stands happened at `resolved_at`.
@@ -223,16 +224,17 @@ fn record(
     })
 }
 
-/// One incident update as a timeline note, its status in the text.
-///
-/// For now updates are notes; once public communications are events of
-/// their own (`comms`), this is the one place to make each update a
-/// public update instead.
-fn update_as_note(at: Timestamp, status: &str, body: &str) -> Step {
-    let label = if status.is_empty() { "update" } else { status };
-    Step::Note {
+/// One incident update as the public update it was: its status when it
+/// is one of the public statuses (investigating, identified, monitoring,
+/// resolved), else none (a `postmortem` or maintenance update).
+fn public_update(at: Timestamp, status: &str, body: &str, title: Option<String>) -> Step {
+    Step::Public {
         at,
-        text: format!("Status page update ({label}): {body}"),
+        status: crate::comms::PUBLIC_STATUSES
+            .contains(&status)
+            .then(|| status.to_string()),
+        text: body.to_string(),
+        title,
     }
 }
 
