@@ -597,18 +597,110 @@ fn bars(
         });
     }
     let total = (as_of - period_start).num_seconds().max(1) as f64;
-    let mut down = 0.0;
-    for span in spans.iter().filter(|s| s.component == component) {
-        let weight = match span.state.as_str() {
-            "major_outage" => 1.0,
-            "partial_outage" => 0.3,
-            _ => 0.0,
-        };
-        let from = span.from.max(period_start);
-        let to = span.to.min(as_of);
-        if to > from {
-            down += weight * (to - from).num_seconds() as f64;
+    let down = downtime(spans, component, period_start, as_of);
+    (days, (1.0 - down / total).clamp(0.0, 1.0))
+}
+
+/// Seconds of downtime of one component between `from` and `to`, a major
+/// outage counting fully and a partial one at 30%. Where incidents overlap,
+/// each moment counts once, at the worst state any of them gives it: two
+/// incidents on one component in the same hour are one hour of outage.
+fn downtime(spans: &[Span], component: &str, from: Timestamp, to: Timestamp) -> f64 {
+    let weight = |state: &str| match state {
+        "major_outage" => 1.0,
+        "partial_outage" => 0.3,
+        _ => 0.0,
+    };
+    let mine: Vec<(Timestamp, Timestamp, f64)> = spans
+        .iter()
+        .filter(|s| s.component == component)
+        .map(|s| (s.from.max(from), s.to.min(to), weight(&s.state)))
+        .filter(|(start, end, w)| end > start && *w > 0.0)
+        .collect();
+    let mut cuts: Vec<Timestamp> = mine.iter().flat_map(|(s, e, _)| [*s, *e]).collect();
+    cuts.sort();
+    cuts.dedup();
+    cuts.windows(2)
+        .map(|pair| {
+            let worst = mine
+                .iter()
+                .filter(|(s, e, _)| *s <= pair[0] && *e >= pair[1])
+                .map(|(_, _, w)| *w)
+                .fold(0.0, f64::max);
+            worst * (pair[1] - pair[0]).num_seconds() as f64
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(state: &str, from: &str, to: &str) -> Span {
+        let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap();
+        Span {
+            component: "api".into(),
+            state: state.into(),
+            from: at(from),
+            to: at(to),
+            name: "x".into(),
         }
     }
-    (days, (1.0 - down / total).clamp(0.0, 1.0))
+
+    #[test]
+    fn overlapping_incidents_count_each_moment_once_at_the_worst_state() {
+        let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).unwrap();
+        let (from, to) = (at("2026-11-24T00:00:00Z"), at("2026-11-25T00:00:00Z"));
+        // Two major outages over the same hour are one hour, not two.
+        let same_hour = [
+            span(
+                "major_outage",
+                "2026-11-24T10:00:00Z",
+                "2026-11-24T11:00:00Z",
+            ),
+            span(
+                "major_outage",
+                "2026-11-24T10:00:00Z",
+                "2026-11-24T11:00:00Z",
+            ),
+        ];
+        assert_eq!(downtime(&same_hour, "api", from, to), 3600.0);
+        // A partial outage 10:00-12:00 and a major one 11:00-11:30 inside it:
+        // 1.5 h at 30% plus 0.5 h fully.
+        let nested = [
+            span(
+                "partial_outage",
+                "2026-11-24T10:00:00Z",
+                "2026-11-24T12:00:00Z",
+            ),
+            span(
+                "major_outage",
+                "2026-11-24T11:00:00Z",
+                "2026-11-24T11:30:00Z",
+            ),
+        ];
+        assert!((downtime(&nested, "api", from, to) - (0.3 * 5400.0 + 1800.0)).abs() < 1e-6);
+        // Clipped to the period; other components and states do not count.
+        let edges = [
+            span(
+                "major_outage",
+                "2026-11-23T23:00:00Z",
+                "2026-11-24T01:00:00Z",
+            ),
+            span(
+                "degraded_performance",
+                "2026-11-24T05:00:00Z",
+                "2026-11-24T06:00:00Z",
+            ),
+            Span {
+                component: "web".into(),
+                ..span(
+                    "major_outage",
+                    "2026-11-24T05:00:00Z",
+                    "2026-11-24T06:00:00Z",
+                )
+            },
+        ];
+        assert_eq!(downtime(&edges, "api", from, to), 3600.0);
+    }
 }
