@@ -263,37 +263,54 @@ fn figures_match_hand_computed_values() {
     // A, B, C, D started in W47; E is cancelled.
     assert_eq!(m["incidents"], 4);
     assert_eq!(m["ignored"], json!({"cancelled": 1}));
-    // Detect: A 600, B 300, C 900; D out of order.
+    // Percentiles interpolate between closest ranks (numpy's default): the
+    // p90 of n sorted values sits at position 0.9 (n − 1).
+    // Detect: A 600, B 300, C 900; D out of order. p90 at 1.8: 600 + 0.8·300.
     assert_eq!(
         m["time_to_detect"],
         summary(
             3,
             Some(600),
-            Some(900),
+            Some(840),
             Some(600),
             json!({"out_of_order": 1})
         )
     );
-    // Acknowledge: A 1200, B 14100 (implied by resolved 13:00), C 1500, D 5400.
+    // Acknowledge: A 1200, C 1500; B and D were only resolved, which
+    // implies `acknowledged` without anybody stating it: assumed, left out.
     assert_eq!(
         m["time_to_acknowledge"],
-        summary(4, Some(1500), Some(14100), Some(5550), json!({}))
+        summary(
+            2,
+            Some(1350),
+            Some(1470),
+            Some(1350),
+            json!({"milestone_assumed": 2})
+        )
     );
-    // Declare: A 600, B 600, C 900, D 1800.
+    // Declare: A 600, B 600, C 900, D 1800: median (600 + 900) / 2, p90 at
+    // 2.7: 900 + 0.7·900.
     assert_eq!(
         m["time_to_declare"],
-        summary(4, Some(600), Some(1800), Some(975), json!({}))
+        summary(4, Some(750), Some(1530), Some(975), json!({}))
     );
-    // Mitigate: A 3600, B 14400; C still open; D out of order.
-    let two_left_out = json!({"out_of_order": 1, "still_open": 1});
+    // Mitigate: A 3600; B and D implied (assumed); C still open.
     assert_eq!(
         m["time_to_mitigate"],
-        summary(2, Some(3600), Some(14400), Some(9000), two_left_out.clone())
+        summary(
+            1,
+            Some(3600),
+            Some(3600),
+            Some(3600),
+            json!({"milestone_assumed": 2, "still_open": 1})
+        )
     );
-    // Resolve: A 7200, B 14400; C still open; D out of order.
+    // Resolve: A 7200, B 14400; C still open; D out of order. p90 at 0.9:
+    // 7200 + 0.9·7200.
+    let two_left_out = json!({"out_of_order": 1, "still_open": 1});
     assert_eq!(
         m["time_to_resolve"],
-        summary(2, Some(7200), Some(14400), Some(10800), two_left_out)
+        summary(2, Some(10800), Some(13680), Some(10800), two_left_out)
     );
     // Between, per service: api F resolved 11-10 11:00 → A started 11-16 10:00 = 514800,
     // A resolved 11-16 12:00 → B started 11-18 09:00 = 162000; db: C still open → D.
@@ -301,18 +318,19 @@ fn figures_match_hand_computed_values() {
         m["time_between_incidents"],
         summary(
             2,
-            Some(162000),
-            Some(514800),
+            Some(338400),
+            Some(479520),
             Some(338400),
             json!({"still_open": 1})
         )
     );
     // States: triage A 600, B 13500, C 600, D 3600; investigating A 1800, C still
-    // in it; mitigated A 3600.
+    // in it; mitigated A 3600. Resolved is not an open state: not timed.
     assert_eq!(
         m["time_in_state"]["triage"],
-        summary(4, Some(600), Some(13500), Some(4575), json!({}))
+        summary(4, Some(2100), Some(10530), Some(4575), json!({}))
     );
+    assert!(m["time_in_state"].get("resolved").is_none());
     assert_eq!(
         m["time_in_state"]["investigating"],
         summary(
@@ -347,12 +365,12 @@ fn figures_match_hand_computed_values() {
     // A: declaration 0, ack 0 0, mitigated 300, cause 300, resolved 0;
     // B: declaration 0, resolved 72000 (late), cause 72000 (late);
     // C: declaration 0, ack 0 0; D: declaration 0, resolved 0.
-    // 14 values, ten of them 0: median (7th) 0, p90 (13th) 72000,
-    // mean 144600 / 14 = 10328.6.
+    // 14 values: ten 0, 300, 300, 72000, 72000. Median at 6.5: 0; p90 at
+    // 11.7: 300 + 0.7·71700 = 50490; mean 144600 / 14 = 10328.6.
     let lag = &m["recording_lag"];
     assert_eq!(lag["n"], 14, "{lag}");
     assert_eq!(lag["median_seconds"], 0);
-    assert_eq!(lag["p90_seconds"], 72000);
+    assert_eq!(lag["p90_seconds"], 50490);
     assert_eq!(lag["mean_seconds"], 10329);
     assert_eq!(lag["late"], 2);
     // Deployments in W47: deploy-1, deploy-2, deploy-3; failed: deploy-1 (by
@@ -372,7 +390,13 @@ fn figures_match_hand_computed_values() {
         r["incidents_per_week"],
         json!([{"week": "2026-W47", "count": 4}])
     );
-    // The four weeks before: F only (resolve 7200), postmortem lead 169200 (47 h).
+    // The four weeks before, but only from the day the record starts: the
+    // earliest incident, F, started 11-10 (the config was committed later,
+    // on 11-24): 11-10 to 11-16, 6/7 of a week. F only (resolve 7200),
+    // postmortem lead 169200 (47 h).
+    assert_eq!(r["previous"]["since"], "2026-11-10T00:00:00+00:00");
+    assert_eq!(r["previous"]["until"], "2026-11-16T00:00:00+00:00");
+    assert_eq!(r["previous"]["periods"], 0.8571);
     let p = &r["previous_metrics"];
     assert_eq!(p["incidents"], 1);
     assert_eq!(
@@ -383,12 +407,42 @@ fn figures_match_hand_computed_values() {
         p["postmortem_lead_time"],
         summary(1, Some(169200), Some(169200), Some(169200), json!({}))
     );
-    assert_eq!(p["change_failure_rate"]["deployments"], 1);
+    // deploy-0 (11-09) lies before the record starts.
+    assert_eq!(p["change_failure_rate"]["deployments"], 0);
+    // 4 incidents now against 1 in 0.857 weeks: if the rate had not
+    // changed, each of the 5 would fall now with p = 1 / (1 + 6/7) = 7/13;
+    // 4 of 5 is not unlikely then (two-sided binomial p = 0.3824).
+    assert_eq!(
+        r["comparison"]["incidents"],
+        json!({"test": "poisson_rate", "n": 4, "previous_n": 1, "p_value": 0.3824, "verdict": "noise"})
+    );
+    assert_eq!(r["comparison"]["time_to_resolve"]["verdict"], "too_few");
     assert_eq!(r["trend"].as_array().unwrap().len(), 12);
     assert_eq!(
         r["trend"][11],
-        json!({"week": "2026-W47", "incidents": 4, "median_time_to_resolve_seconds": 7200})
+        json!({"week": "2026-W47", "incidents": 4, "median_time_to_resolve_seconds": 10800})
     );
+    // Distributions of the period: resolve A 2 h, B 4 h; mitigate A 1 h.
+    let buckets = |key: &str| -> Vec<u64> {
+        r["distributions"][key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["count"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(buckets("time_to_resolve"), [0, 0, 1, 1, 0, 0]);
+    assert_eq!(buckets("time_to_mitigate"), [0, 0, 1, 0, 0, 0]);
+    assert_eq!(r["distributions"]["time_to_resolve"][3]["bucket"], "< 1 day");
+    // Per service and trend week: api F in W46, A and B in W47; db C, D in W47.
+    let mut api = vec![0; 12];
+    api[10] = 1;
+    api[11] = 2;
+    let mut db = vec![0; 12];
+    db[11] = 2;
+    assert_eq!(r["trend_by_service"], json!({"api": api, "db": db}));
+    // Nothing started after W47 up to the report (11-24).
+    assert_eq!(r["after_period"]["incidents"], 0);
     assert_eq!(
         r["trend"][10],
         json!({"week": "2026-W46", "incidents": 1, "median_time_to_resolve_seconds": 7200})
@@ -436,7 +490,7 @@ fn breakdown_by_severity_and_service() {
     assert_eq!(svc["api"]["incidents"], 2);
     assert_eq!(
         svc["api"]["time_to_resolve"],
-        summary(2, Some(7200), Some(14400), Some(10800), json!({}))
+        summary(2, Some(10800), Some(13680), Some(10800), json!({}))
     );
     assert_eq!(
         svc["db"]["time_to_resolve"],
@@ -450,7 +504,7 @@ fn breakdown_by_severity_and_service() {
     );
     assert_eq!(
         svc["api"]["time_between_incidents"],
-        summary(2, Some(162000), Some(514800), Some(338400), json!({}))
+        summary(2, Some(338400), Some(479520), Some(338400), json!({}))
     );
 }
 
@@ -466,17 +520,23 @@ fn every_format_renders_and_output_is_byte_identical() {
     }
     let md = repo.ok(&["--format", "markdown", "report"]);
     assert!(
-        md.contains("| Time to resolve | 2 | 2h 00m | 4h 00m | 3h 00m |"),
+        md.contains(
+            "| Time to resolve | [2](#time-to-resolve) | 3h 00m | 3h 48m | 3h 00m | 2 (1 out of order, 1 still open) |"
+        ),
         "{md}"
     );
-    assert!(md.contains("started → resolved"), "{md}");
-    assert_eq!(md.matches("<svg").count(), 2, "{md}");
+    assert!(md.contains("`started → resolved`"), "{md}");
+    // On standard output (a CI job summary) nothing beside the report
+    // exists: the charts are text, never inline SVG that viewers strip.
+    assert_eq!(md.matches("<svg").count(), 0, "{md}");
+    assert!(md.contains("```text\nIncidents per week"), "{md}");
     let html = repo.ok(&["--format", "html", "report"]);
     assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
-    assert_eq!(html.matches("<svg").count(), 2);
+    // Trend, weekly median, two distributions, the service heat map.
+    assert_eq!(html.matches("<svg").count(), 5);
     let csv = repo.ok(&["--format", "csv", "report"]);
     assert!(
-        csv.contains("all,time_to_resolve,2,7200,14400,10800,2,out_of_order=1;still_open=1,"),
+        csv.contains("all,time_to_resolve,2,10800,13680,10800,2,out_of_order=1;still_open=1,"),
         "{csv}"
     );
     repo.ok(&[
@@ -493,6 +553,16 @@ fn every_format_renders_and_output_is_byte_identical() {
         "{written}"
     );
     assert!(!written.contains("<svg"));
+    for chart in [
+        "time-to-resolve",
+        "time-to-mitigate",
+        "time-to-resolve-distribution",
+        "services-by-week",
+    ] {
+        let file = format!("2026-W47-{chart}.svg");
+        assert!(written.contains(&format!("]({file})")), "{written}");
+        assert!(repo.path.join("reports").join(&file).is_file(), "{file}");
+    }
     let chart =
         std::fs::read_to_string(repo.path.join("reports/2026-W47-time-to-resolve.svg")).unwrap();
     assert!(chart.starts_with("<svg"), "{chart}");
@@ -740,21 +810,23 @@ fn squash_merged_branch_keeps_stated_times_and_shows_recording_lag() {
     repo.git(&["branch", "-q", "-D", "fix"]);
     let r = report_json(&mut repo, &[]);
     let m = &r["metrics"];
-    // Durations from stated times: resolve 09:00 → 12:00, acknowledge 10:00 → 10:30.
+    // Durations from stated times: resolve 09:00 → 12:00. Nobody said when
+    // it was detected (assumed: the declaration), so no time to acknowledge.
     assert_eq!(
         m["time_to_resolve"],
         summary(1, Some(10800), Some(10800), Some(10800), json!({}))
     );
     assert_eq!(
         m["time_to_acknowledge"],
-        summary(1, Some(1800), Some(1800), Some(1800), json!({}))
+        summary(0, None, None, None, json!({"milestone_assumed": 1}))
     );
     // Recording lag: declaration 0; the two ack events (10:30) and the
     // resolve event (12:00) reached main with the squash commit on 11-18
-    // 12:00: 178200, 178200 and 172800. Mean 529200 / 4 = 132300.
+    // 12:00: 178200, 178200 and 172800. Median (172800 + 178200) / 2,
+    // mean 529200 / 4 = 132300.
     let lag = &m["recording_lag"];
     assert_eq!(lag["n"], 4, "{lag}");
-    assert_eq!(lag["median_seconds"], 172800);
+    assert_eq!(lag["median_seconds"], 175500);
     assert_eq!(lag["p90_seconds"], 178200);
     assert_eq!(lag["mean_seconds"], 132300);
     assert_eq!(lag["late"], 3);

@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 
 use git2::Oid;
 
-use crate::error::{Result, io_err};
+use super::wire::{Reader, put_len, put_str, write_atomically};
+use crate::error::Result;
 
 const MAGIC: &[u8] = b"incident report cache\n";
 /// Bump when what is stored per commit changes meaning.
@@ -78,15 +79,10 @@ impl Cache {
 
     /// Write the cache atomically (a temporary file renamed over the old one).
     pub fn save(&self, path: &Path) -> Result<()> {
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir).map_err(io_err(dir))?;
-        }
         let mut ids: Vec<&Oid> = self.entries.keys().collect();
         ids.sort();
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        let written = fs::File::create(&tmp).and_then(|file| {
-            // Written as it is encoded, not gathered in memory first.
-            let mut out = std::io::BufWriter::new(file);
+        // Written as it is encoded, not gathered in memory first.
+        write_atomically(path, |out| {
             out.write_all(MAGIC)?;
             out.write_all(&CACHE_VERSION.to_le_bytes())?;
             out.write_all(&(ids.len() as u64).to_le_bytes())?;
@@ -102,57 +98,18 @@ impl Cache {
                 }
                 out.write_all(&delta.time.to_le_bytes())?;
                 out.write_all(&delta.offset_minutes.to_le_bytes())?;
-                out.write_all(&(delta.added.len() as u32).to_le_bytes())?;
+                put_len(out, delta.added.len())?;
                 for path in &delta.added {
-                    out.write_all(&(path.len() as u32).to_le_bytes())?;
-                    out.write_all(path.as_bytes())?;
+                    put_str(out, path)?;
                 }
             }
-            out.flush()
-        });
-        if let Err(e) = written {
-            let _ = fs::remove_file(&tmp);
-            return Err(io_err(&tmp)(e));
-        }
-        fs::rename(&tmp, path).map_err(io_err(path))?;
-        Ok(())
-    }
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let end = self.at.checked_add(n)?;
-        let slice = self.bytes.get(self.at..end)?;
-        self.at = end;
-        Some(slice)
-    }
-    fn u8(&mut self) -> Option<u8> {
-        self.take(1).map(|b| b[0])
-    }
-    fn u32(&mut self) -> Option<u32> {
-        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
-    }
-    fn i32(&mut self) -> Option<i32> {
-        Some(i32::from_le_bytes(self.take(4)?.try_into().ok()?))
-    }
-    fn u64(&mut self) -> Option<u64> {
-        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
-    }
-    fn i64(&mut self) -> Option<i64> {
-        Some(i64::from_le_bytes(self.take(8)?.try_into().ok()?))
-    }
-    fn oid(&mut self) -> Option<Oid> {
-        Oid::from_bytes(self.take(20)?).ok()
+            Ok(())
+        })
     }
 }
 
 fn decode(bytes: &[u8]) -> Option<Cache> {
-    let mut r = Reader { bytes, at: 0 };
+    let mut r = Reader::new(bytes);
     if r.take(MAGIC.len())? != MAGIC || r.u32()? != CACHE_VERSION {
         return None;
     }
@@ -168,11 +125,10 @@ fn decode(bytes: &[u8]) -> Option<Cache> {
         };
         let time = r.i64()?;
         let offset_minutes = r.i32()?;
-        let n = r.u32()? as usize;
-        let mut added = Vec::with_capacity(n.min(1024));
+        let n = r.len()?;
+        let mut added = Vec::with_capacity(n);
         for _ in 0..n {
-            let len = r.u32()? as usize;
-            added.push(String::from_utf8(r.take(len)?.to_vec()).ok()?);
+            added.push(r.str()?.to_string());
         }
         entries.insert(
             id,
@@ -184,7 +140,7 @@ fn decode(bytes: &[u8]) -> Option<Cache> {
             },
         );
     }
-    if r.at != bytes.len() {
+    if !r.done() {
         return None;
     }
     Some(Cache { entries })
