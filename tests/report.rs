@@ -433,7 +433,10 @@ fn figures_match_hand_computed_values() {
     };
     assert_eq!(buckets("time_to_resolve"), [0, 0, 1, 1, 0, 0]);
     assert_eq!(buckets("time_to_mitigate"), [0, 0, 1, 0, 0, 0]);
-    assert_eq!(r["distributions"]["time_to_resolve"][3]["bucket"], "< 1 day");
+    assert_eq!(
+        r["distributions"]["time_to_resolve"][3]["bucket"],
+        "< 1 day"
+    );
     // Per service and trend week: api F in W46, A and B in W47; db C, D in W47.
     let mut api = vec![0; 12];
     api[10] = 1;
@@ -1006,4 +1009,531 @@ fn postmortem_published_by_the_merge_that_brought_its_review() {
     let before = report_json(&mut repo, &["--as-of", "2026-11-18 00:00"]);
     assert_eq!(before["metrics"]["postmortem_lead_time"]["n"], 0);
     assert_eq!(before["metrics"]["postmortems_overdue"], 1);
+}
+
+/// A repository whose config names the zone UTC (reports are about weeks).
+fn utc_repo() -> Repo {
+    let repo = Repo::init();
+    set_zone(&repo, "UTC");
+    repo
+}
+
+fn set_zone(repo: &Repo, zone: &str) {
+    let config = repo.path.join("incidents/config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let changed = text.replace("timezone = \"local\"", &format!("timezone = \"{zone}\""));
+    assert_ne!(text, changed);
+    std::fs::write(&config, changed).unwrap();
+    repo.git(&["commit", "-qam", "zone"]);
+}
+
+/// Declare at `declared` (with the given extra arguments) and resolve at `resolved`.
+fn declare_resolved(
+    repo: &mut Repo,
+    title: &str,
+    declared: &str,
+    resolved: &str,
+    extra: &[&str],
+) -> String {
+    at(repo, &format!("{}Z", declared.replace(' ', "T")));
+    let mut args = vec![title];
+    if !extra.contains(&"-s") {
+        args.extend(["-s", "SEV3"]);
+    }
+    args.extend_from_slice(extra);
+    let id = repo.declare(&args);
+    at(repo, &format!("{}Z", resolved.replace(' ', "T")));
+    repo.ok(&["resolve", &id, "--resolution", "fixed"]);
+    id
+}
+
+#[test]
+fn assumed_milestones_are_left_out_and_counted() {
+    let mut repo = utc_repo();
+    // N1: nobody said when it started or was detected (both assumed: the
+    // declaration, 11-16 10:00); resolved 12:00.
+    declare_resolved(
+        &mut repo,
+        "N1",
+        "2026-11-16 10:00:00",
+        "2026-11-16 12:00:00",
+        &[],
+    );
+    // N2: started 09:00, detected 09:30, declared 10:00, resolved 11:00; never
+    // acknowledged or mitigated: resolving implies both, nobody stated them.
+    let n2 = declare_resolved(
+        &mut repo,
+        "N2",
+        "2026-11-17 10:00:00",
+        "2026-11-17 11:00:00",
+        &[
+            "--started-at",
+            "2026-11-17 09:00",
+            "--detected-at",
+            "2026-11-17 09:30",
+        ],
+    );
+    let r = report_json(&mut repo, &[]);
+    let m = &r["metrics"];
+    let assumed = |n: u64| json!({"milestone_assumed": n});
+    assert_eq!(
+        m["time_to_detect"],
+        summary(1, Some(1800), Some(1800), Some(1800), assumed(1))
+    );
+    assert_eq!(
+        m["time_to_acknowledge"],
+        summary(0, None, None, None, assumed(2))
+    );
+    assert_eq!(
+        m["time_to_declare"],
+        summary(1, Some(1800), Some(1800), Some(1800), assumed(1))
+    );
+    assert_eq!(
+        m["time_to_mitigate"],
+        summary(0, None, None, None, assumed(2))
+    );
+    assert_eq!(
+        m["time_to_resolve"],
+        summary(1, Some(7200), Some(7200), Some(7200), assumed(1))
+    );
+    // `show` follows the same rule.
+    let shown = repo.show(&n2);
+    assert!(
+        shown["durations"].get("time_to_acknowledge").is_none(),
+        "{shown}"
+    );
+    assert_eq!(shown["durations"]["time_to_resolve"], 7200);
+    // The incidents behind the figure say which were left out and why.
+    at(&mut repo, REPORT_NOW);
+    let md = repo.ok(&["--format", "markdown", "report"]);
+    let section = md.split("### Time to acknowledge").nth(1).unwrap();
+    assert!(
+        section.contains("0 measured, 2 left out (2 milestone assumed)."),
+        "{section}"
+    );
+    assert!(
+        section.contains("| left out: milestone assumed |"),
+        "{section}"
+    );
+}
+
+#[test]
+fn median_of_an_even_count_is_the_mean_of_the_middle_two() {
+    let mut repo = utc_repo();
+    // Time to resolve 373 s and 777 s.
+    for (day, resolved) in [("16", "10:06:13"), ("17", "10:12:57")] {
+        declare_resolved(
+            &mut repo,
+            "T",
+            &format!("2026-11-{day} 10:00:00"),
+            &format!("2026-11-{day} {resolved}"),
+            &["--started-at", &format!("2026-11-{day} 10:00")],
+        );
+    }
+    let r = report_json(&mut repo, &[]);
+    // Median (373 + 777) / 2 = 575; p90 373 + 0.9·404 = 736.6 → 737.
+    assert_eq!(
+        r["metrics"]["time_to_resolve"],
+        summary(2, Some(575), Some(737), Some(575), json!({}))
+    );
+}
+
+#[test]
+fn a_resolved_stint_before_a_reopen_is_not_timed() {
+    let mut repo = utc_repo();
+    // triage 10:00 → resolved 11:00 → reopened (investigating) 12:00 → resolved 13:00.
+    at(&mut repo, "2026-11-16T10:00:00Z");
+    let id = repo.declare(&["R", "-s", "SEV3", "--started-at", "2026-11-16 10:00"]);
+    at(&mut repo, "2026-11-16T11:00:00Z");
+    repo.ok(&["resolve", &id, "--resolution", "looked fixed"]);
+    at(&mut repo, "2026-11-16T12:00:00Z");
+    repo.ok(&["update", &id, "--status", "investigating", "-m", "back"]);
+    at(&mut repo, "2026-11-16T13:00:00Z");
+    repo.ok(&["resolve", &id, "--resolution", "fixed"]);
+    let r = report_json(&mut repo, &[]);
+    let states = &r["metrics"]["time_in_state"];
+    assert_eq!(
+        states["triage"],
+        summary(1, Some(3600), Some(3600), Some(3600), json!({}))
+    );
+    assert_eq!(
+        states["investigating"],
+        summary(1, Some(3600), Some(3600), Some(3600), json!({}))
+    );
+    // The hour it sat resolved before the reopen is not time in a state.
+    assert_eq!(states.as_object().unwrap().len(), 2, "{states}");
+}
+
+#[test]
+fn by_service_gaps_pair_only_that_services_incidents() {
+    let mut repo = utc_repo();
+    // X (api, db) 11-16 09–10, Y (db) 11-17 09–10, Z (api, db) 11-18 09–10.
+    for (title, day, services) in [
+        ("X", "16", &["api", "db"][..]),
+        ("Y", "17", &["db"][..]),
+        ("Z", "18", &["api", "db"][..]),
+    ] {
+        let mut extra = vec!["--started-at".to_string(), format!("2026-11-{day} 09:00")];
+        for s in services {
+            extra.extend(["--service".to_string(), s.to_string()]);
+        }
+        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+        declare_resolved(
+            &mut repo,
+            title,
+            &format!("2026-11-{day} 09:00:00"),
+            &format!("2026-11-{day} 10:00:00"),
+            &extra,
+        );
+    }
+    let r = report_json(&mut repo, &["--by", "service"]);
+    // api: X → Z, 11-16 10:00 → 11-18 09:00 = 169200. db: X → Y and Y → Z,
+    // 82800 each. Before, api's group also paired db's X → Z.
+    assert_eq!(
+        r["by"]["service"]["api"]["time_between_incidents"],
+        summary(1, Some(169200), Some(169200), Some(169200), json!({}))
+    );
+    assert_eq!(
+        r["by"]["service"]["db"]["time_between_incidents"],
+        summary(2, Some(82800), Some(82800), Some(82800), json!({}))
+    );
+    // All incidents: the three gaps.
+    assert_eq!(r["metrics"]["time_between_incidents"]["n"], 3);
+}
+
+/// Two incidents on `api` that start in the same second (P resolved at
+/// 10:00, Q at 12:00) and R two days later, with P and Q given the ids
+/// `p_id` and `q_id` afterwards.
+fn tied_history(p_id: &str, q_id: &str) -> Repo {
+    let mut repo = utc_repo();
+    let mut ids = Vec::new();
+    for (title, declared, resolved) in [
+        ("P", "2026-11-16 09:00:00", "2026-11-16 10:00:00"),
+        ("Q", "2026-11-16 09:00:00", "2026-11-16 12:00:00"),
+        ("R", "2026-11-18 09:00:00", "2026-11-18 10:00:00"),
+    ] {
+        ids.push(declare_resolved(
+            &mut repo,
+            title,
+            declared,
+            resolved,
+            &["--service", "api", "--started-at", &declared[..16]],
+        ));
+    }
+    for (old, new) in [(&ids[0], p_id), (&ids[1], q_id)] {
+        let folder = repo.show(old)["folder"].as_str().unwrap().to_string();
+        let renamed = folder.replace(&format!("/{old}-"), &format!("/{new}-"));
+        repo.git(&["mv", &folder, &renamed]);
+        let file = repo.path.join(&renamed).join("incident.toml");
+        let text = std::fs::read_to_string(&file).unwrap();
+        std::fs::write(
+            &file,
+            text.replace(&format!("id = \"{old}\""), &format!("id = \"{new}\"")),
+        )
+        .unwrap();
+    }
+    repo.git(&["add", "-A", "incidents"]);
+    git_at(
+        &repo,
+        &repo.path.clone(),
+        "2026-11-19T09:00:00Z",
+        &["commit", "-q", "-m", "renumber"],
+    );
+    repo
+}
+
+#[test]
+fn the_same_history_with_other_ids_gives_identical_output() {
+    let mut one = tied_history("aaaaaa", "zzzzzz");
+    let mut two = tied_history("zzzzzz", "aaaaaa");
+    let a = report_json(&mut one, &[]);
+    let b = report_json(&mut two, &[]);
+    assert_eq!(a, b);
+    // P and Q overlap (out of order); the gap to R runs from the later end,
+    // Q's 11-16 12:00, to 11-18 09:00: 162000 s.
+    assert_eq!(
+        a["metrics"]["time_between_incidents"],
+        summary(
+            1,
+            Some(162000),
+            Some(162000),
+            Some(162000),
+            json!({"out_of_order": 1})
+        )
+    );
+    for format in ["json", "table", "csv"] {
+        assert_eq!(
+            one.ok(&["--format", format, "report", "--by", "service"]),
+            two.ok(&["--format", format, "report", "--by", "service"]),
+            "{format}"
+        );
+    }
+}
+
+#[test]
+fn a_named_zone_is_read_the_same_under_any_tz() {
+    let mut repo = Repo::init();
+    set_zone(&repo, "America/New_York");
+    // Sunday 11-22 22:00 in New York is Monday 03:00 UTC: week 47 there.
+    declare_resolved(
+        &mut repo,
+        "Late Sunday",
+        "2026-11-23 03:00:00",
+        "2026-11-23 04:00:00",
+        &["--started-at", "2026-11-22 22:00"],
+    );
+    at(&mut repo, REPORT_NOW);
+    let run = |tz: &str, format: &str| {
+        let out = repo
+            .command()
+            .env("TZ", tz)
+            .args(["--format", format, "report"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let json: Value = serde_json::from_str(&run("UTC", "json")).unwrap();
+    assert_eq!(json["period"]["since"], "2026-11-16T00:00:00-05:00");
+    assert_eq!(json["metrics"]["incidents"], 1);
+    for format in ["json", "table", "markdown", "html", "csv"] {
+        let utc = run("UTC", format);
+        for tz in ["Asia/Tokyo", "Pacific/Kiritimati", "America/Los_Angeles"] {
+            assert_eq!(utc, run(tz, format), "{format} under TZ={tz}");
+        }
+    }
+}
+
+#[test]
+fn historical_incidents_expect_no_postmortem_and_no_recording_lag() {
+    let mut repo = utc_repo();
+    // Entered on 11-24 for an outage of 11-16 10:00–12:00 (SEV1: a
+    // postmortem would be due 11-19), and the same outage recorded live.
+    at(&mut repo, "2026-11-24T09:00:00Z");
+    let old = repo.declare(&[
+        "Old outage",
+        "-s",
+        "SEV1",
+        "--historical",
+        "--at",
+        "2026-11-16 10:00",
+        "--started-at",
+        "2026-11-16 10:00",
+    ]);
+    repo.ok(&[
+        "resolve",
+        &old,
+        "--resolution",
+        "fixed",
+        "--at",
+        "2026-11-16 12:00",
+    ]);
+    declare_resolved(
+        &mut repo,
+        "Live outage",
+        "2026-11-16 10:00:00",
+        "2026-11-16 12:00:00",
+        &["-s", "SEV1", "--started-at", "2026-11-16 10:00"],
+    );
+    let r = report_json(&mut repo, &[]);
+    let m = &r["metrics"];
+    assert_eq!(m["incidents"], 2);
+    assert_eq!(m["historical"], 1);
+    // Only the live one's postmortem is overdue.
+    assert_eq!(m["postmortems_overdue"], 1);
+    // The live one's records lag 0 s; the historical one's (its declaration
+    // and resolve, written eight days late) are left out, not "late".
+    let lag = &m["recording_lag"];
+    assert_eq!(lag["late"], 0, "{lag}");
+    assert_eq!(lag["excluded_by_reason"]["historical"], 2, "{lag}");
+    // Its stated times still measure: both took two hours.
+    assert_eq!(m["time_to_resolve"]["n"], 2);
+    at(&mut repo, REPORT_NOW);
+    let md = repo.ok(&["--format", "markdown", "report"]);
+    let section = md.split("### Historical incidents").nth(1).unwrap();
+    assert!(
+        section.contains(&format!("| {old} \\(historical\\) | Old outage |")),
+        "{section}"
+    );
+}
+
+#[test]
+fn comparison_says_distinguishable_noise_or_too_few() {
+    let mut repo = utc_repo();
+    // Five incidents before W47 that took 10 h to resolve, five in W47 that
+    // took 1 h. Nobody said when any was detected: no time to detect.
+    let before = [
+        "2026-10-20",
+        "2026-10-27",
+        "2026-11-03",
+        "2026-11-05",
+        "2026-11-10",
+    ];
+    let during = [
+        "2026-11-16",
+        "2026-11-17",
+        "2026-11-18",
+        "2026-11-19",
+        "2026-11-20",
+    ];
+    for day in before {
+        let start = format!("{day} 08:00");
+        declare_resolved(
+            &mut repo,
+            "B",
+            &format!("{day} 08:00:00"),
+            &format!("{day} 18:00:00"),
+            &["--started-at", &start],
+        );
+    }
+    for day in during {
+        let start = format!("{day} 08:00");
+        declare_resolved(
+            &mut repo,
+            "D",
+            &format!("{day} 08:00:00"),
+            &format!("{day} 09:00:00"),
+            &["--started-at", &start],
+        );
+    }
+    let r = report_json(&mut repo, &[]);
+    // The record starts 10-20: 10-20 to 11-16, 27 days of the 28 before.
+    assert_eq!(r["previous"]["since"], "2026-10-20T00:00:00+00:00");
+    assert_eq!(r["previous"]["periods"], 3.8571);
+    // All five now below all five before: 2 of the C(10,5) = 252 splits of
+    // the ranks are as extreme, p = 0.0079.
+    assert_eq!(
+        r["comparison"]["time_to_resolve"],
+        json!({"test": "mann_whitney_u", "n": 5, "previous_n": 5, "p_value": 0.0079, "verdict": "distinguishable"})
+    );
+    assert_eq!(
+        r["comparison"]["time_to_detect"],
+        json!({"test": "mann_whitney_u", "n": 0, "previous_n": 0, "p_value": null, "verdict": "too_few"})
+    );
+    // 5 now, 5 in 3.857 weeks before: each of the 10 falls now with
+    // p = 7/34 = 0.2059 if nothing changed; P(5 of 10) = 0.0294 and the
+    // rarer outcomes (6 to 10 of 10: 0.0074) sum to 0.0368.
+    assert_eq!(r["comparison"]["incidents"]["p_value"], 0.0368);
+    assert_eq!(r["comparison"]["incidents"]["verdict"], "distinguishable");
+    at(&mut repo, REPORT_NOW);
+    let table = repo.ok(&["report"]);
+    assert!(table.contains("distinguishable (p = 0.008)"), "{table}");
+    assert!(table.contains("too few incidents to compare"), "{table}");
+    assert!(
+        table.contains("Compared with: Tue 20 Oct 2026 to Sun 15 Nov 2026 (3.86 periods:"),
+        "{table}"
+    );
+}
+
+#[test]
+fn a_period_before_this_week_points_at_incidents_after_it() {
+    // The quick start: a SEV1 declared this week (Tuesday of W48).
+    let repo = utc_repo();
+    let id = repo.declare(&["Checkout down", "-s", "SEV1"]);
+    let out = repo.ok(&["--format", "json", "report", "--last", "4w"]);
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["metrics"]["incidents"], 0);
+    assert_eq!(
+        r["after_period"],
+        json!({"since": "2026-11-23T00:00:00+00:00", "until": "2026-11-24T10:00:00+00:00",
+               "incidents": 1, "open": 1, "weeks": [{"week": "2026-W48", "count": 1}]})
+    );
+    // Nothing was recorded before the period: nothing to compare with.
+    assert_eq!(r["previous"]["periods"], 0.0);
+    assert_eq!(r["comparison"]["incidents"]["verdict"], "no_history");
+    let table = repo.ok(&["report", "--last", "4w"]);
+    assert!(
+        table.contains("After the period: 1 incident started since (2026-W48 1), 1 still open; see incident report --week 2026-W48."),
+        "{table}"
+    );
+    assert!(table.contains("No comparison"), "{table}");
+    let week = repo.ok(&["--format", "markdown", "report", "--week", "2026-W48"]);
+    assert!(
+        week.contains(&format!("| {id} | Checkout down | SEV1 |")),
+        "{week}"
+    );
+}
+
+#[test]
+fn hostile_text_is_escaped_in_every_output() {
+    let mut repo = utc_repo();
+    let service = "x](https://evil.example)[y";
+    let title = "<script>alert(1)</script> [click](https://evil.example)\n# injected";
+    declare_resolved(
+        &mut repo,
+        title,
+        "2026-11-16 10:00:00",
+        "2026-11-16 11:00:00",
+        &[
+            "--service",
+            service,
+            "--service",
+            "=HYPERLINK(\"http://evil\")",
+            "--started-at",
+            "2026-11-16 10:00",
+        ],
+    );
+    at(&mut repo, REPORT_NOW);
+    let md = repo.ok(&["--format", "markdown", "report", "--by", "service"]);
+    // Text charts are fenced code, where nothing is markup: look outside.
+    let outside: String = md.split("```").step_by(2).collect::<Vec<_>>().join("");
+    assert!(md.contains("x](https://evil.exa…"), "{md}");
+    let md = outside;
+    assert!(!md.contains("](https://evil"), "{md}");
+    // Every `<` of the title is backslash-escaped: a literal, not a tag.
+    assert!(md.contains("\\<script\\>"), "{md}");
+    assert!(
+        md.match_indices("<script")
+            .all(|(i, _)| md[..i].ends_with('\\')),
+        "{md}"
+    );
+    assert!(!md.contains("\n# injected"), "{md}");
+    assert!(
+        md.contains("x\\]\\(https\\:\\/\\/evil\\.example\\)\\[y"),
+        "{md}"
+    );
+    let html = repo.ok(&["--format", "html", "report", "--by", "service"]);
+    assert!(!html.contains("<script"), "{html}");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{html}"
+    );
+    let csv = repo.ok(&["--format", "csv", "report", "--by", "service"]);
+    assert!(
+        csv.contains("\"service==HYPERLINK(\"\"http://evil\"\")\""),
+        "{csv}"
+    );
+    for line in csv.lines() {
+        assert!(!line.starts_with('='), "{line}");
+    }
+}
+
+#[test]
+fn by_severity_is_one_table_without_empty_severities() {
+    let (mut repo, _) = scenario();
+    at(&mut repo, REPORT_NOW);
+    let table = repo.ok(&["report", "--by", "severity"]);
+    let by = table.split("By severity").nth(1).unwrap();
+    let header = by.lines().nth(1).unwrap();
+    // SEV3 only has the cancelled false alarm; SEV4 and SEV5 nothing.
+    assert_eq!(
+        header.split_whitespace().collect::<Vec<_>>(),
+        ["FIGURE", "SEV1", "SEV2"],
+        "{by}"
+    );
+    // SEV1: A 2 h (C open); SEV2: B 4 h (D out of order).
+    assert!(by.contains("Time to resolve"), "{by}");
+    let row = by.lines().find(|l| l.contains("Time to resolve")).unwrap();
+    assert_eq!(
+        row.split_whitespace().collect::<Vec<_>>(),
+        [
+            "Time", "to", "resolve", "2h", "00m", "(1)", "4h", "00m", "(1)"
+        ]
+    );
+    let md = repo.ok(&["--format", "markdown", "report", "--by", "severity"]);
+    assert_eq!(md.matches("| FIGURE | SEV1 | SEV2 |").count(), 1, "{md}");
 }

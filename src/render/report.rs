@@ -517,15 +517,17 @@ fn header(report: &Report) -> (String, Vec<String>) {
     )];
     let periods = earlier_periods(report);
     let earlier = plain_range(&report.previous.since, &report.previous.until);
-    lines.push(if periods <= 0.0 {
-        "No comparison: the repository records no incident before this period.".to_string()
+    if periods <= 0.0 {
+        lines.push("No comparison: the repository records no incident before the period.".into());
     } else if periods >= 3.9999 {
-        format!("Compared with the 4 periods before: {earlier}")
+        lines.push(format!("Compared with: {earlier} (the 4 periods before)"));
     } else {
-        format!(
-            "Compared with {earlier}: {periods:.2} periods of the same length, the time the repository records before this one"
-        )
-    });
+        lines.push(format!("Compared with: {earlier} ({periods:.2} periods:"));
+        let start = parse(&report.previous.since)
+            .map(|t| t.format("%-d %b %Y").to_string())
+            .unwrap_or_default();
+        lines.push(format!("  the repository's record starts on {start})"));
+    }
     if let Some(as_of) = &report.as_of {
         lines.push(format!("As of commit {} ({})", as_of.commit, as_of.time));
     }
@@ -1185,7 +1187,13 @@ fn trace_table(
     let (from, to) = (esc(&trace.from), esc(&trace.to));
     let mut headers: Vec<String> = ["Incident", "Title", "Severity"].map(String::from).to_vec();
     let rows: Vec<Vec<String>> = if key == "time_between_incidents" {
-        headers.extend(["Service".to_string(), "After".to_string(), from, to, "Gap".to_string()]);
+        headers.extend([
+            "Service".to_string(),
+            "After".to_string(),
+            from,
+            to,
+            "Gap".to_string(),
+        ]);
         trace
             .rows
             .iter()
