@@ -71,6 +71,9 @@ pub struct Core {
     pub historical: bool,
     /// Sorted by name.
     pub milestones: Vec<MilestoneFact>,
+    /// `started` (recorded or assumed): what places the incident in a
+    /// period, and what lists of facts are sorted by.
+    pub started: Option<Secs>,
     /// `postmortem_published` is the time of the commit that brought the
     /// reviewed postmortem, not a time somebody stated.
     pub published_from_history: bool,
@@ -132,26 +135,22 @@ pub struct ActionFact {
 /// The milestone a published postmortem sets.
 pub const PUBLISHED: &str = "postmortem_published";
 
-/// The files whose recording commits a [`Facts`] still needs from history.
-#[derive(Debug, Default)]
-pub struct Unrecorded {
-    /// Path of each record's file, in the order of [`Facts::records`].
-    records: Vec<String>,
-    /// The event that put the postmortem in review, when its commit may be
-    /// the publication.
-    review: Option<String>,
-}
-
-/// Replay one incident into its facts. What only history knows (the
-/// commits that recorded its files) is filled in by [`attach_history`].
-pub fn reduce(config: &Config, raw: &Raw, names: &mut Names) -> (Facts, Unrecorded) {
+/// Replay one incident into its facts, with what history says about its
+/// files (`recorded`: path → the commit that brought it onto the branch).
+pub fn reduce(
+    config: &Config,
+    raw: &Raw,
+    recorded: &HashMap<String, Recording>,
+    names: &mut Names,
+) -> Facts {
     let Raw {
         folder,
         declaration,
         events,
         actions,
-        has_postmortem,
+        ..
     } = raw;
+    let when = |path: &str| recorded.get(path).map(|r| r.time);
     let incident = Incident::replay(config, folder, declaration, events);
     let actions = action::replay(&declaration.id, actions)
         .into_iter()
@@ -168,21 +167,19 @@ pub fn reduce(config: &Config, raw: &Raw, names: &mut Names) -> (Facts, Unrecord
         names.get(&declaration.status),
         declaration.declared_at.timestamp(),
     )];
-    let mut unrecorded = Unrecorded::default();
-    let mut records = vec![(declaration.declared_at.timestamp(), None)];
-    unrecorded
-        .records
-        .push(format!("{folder}/{DECLARATION_FILE}"));
+    let mut records = vec![(
+        declaration.declared_at.timestamp(),
+        when(&format!("{folder}/{DECLARATION_FILE}")),
+    )];
     for event in ordered {
-        records.push((event.at.timestamp(), None));
-        unrecorded.records.push(event_path(folder, &event.id));
+        records.push((event.at.timestamp(), when(&event_path(folder, &event.id))));
         if let Change::Status { to, .. } = &event.change
             && transitions.last().is_some_and(|(s, _)| &**s != to)
         {
             transitions.push((names.get(to), event.at.timestamp()));
         }
     }
-    let milestones: Vec<MilestoneFact> = incident
+    let mut milestones: Vec<MilestoneFact> = incident
         .milestones
         .iter()
         .map(|(name, m)| MilestoneFact {
@@ -194,10 +191,17 @@ pub fn reduce(config: &Config, raw: &Raw, names: &mut Names) -> (Facts, Unrecord
             },
         })
         .collect();
-    if *has_postmortem && !incident.milestones.contains_key(PUBLISHED) {
-        unrecorded.review = review_event(events).map(|e| event_path(folder, &e.id));
-    }
-    let facts = Facts {
+    let published = published_by_history(raw, &incident)
+        .and_then(|path| when(&path))
+        .map(|at| MilestoneFact {
+            name: names.get(PUBLISHED),
+            at,
+            assumed_from: None,
+        });
+    let published_from_history = published.is_some();
+    milestones.extend(published);
+    milestones.sort_by(|a, b| a.name.cmp(&b.name));
+    Facts {
         incident: Core {
             id: incident.id,
             title: incident.title,
@@ -206,59 +210,36 @@ pub fn reduce(config: &Config, raw: &Raw, names: &mut Names) -> (Facts, Unrecord
             services: incident.services.iter().map(|s| names.get(s)).collect(),
             caused_by: incident.caused_by,
             historical: incident.historical,
+            started: milestones
+                .iter()
+                .find(|m| &*m.name == "started")
+                .map(|m| m.at),
             milestones,
-            published_from_history: false,
+            published_from_history,
         },
         transitions,
         records,
         actions,
-    };
-    (facts, unrecorded)
+    }
 }
 
 fn event_path(folder: &str, event: &str) -> String {
     format!("{folder}/{EVENTS_DIR}/{event}.toml")
 }
 
-/// Until `incident close` records `postmortem_published`, a postmortem is
-/// published, as `incident show` says, by the commit that brought its
-/// review (the last status change to `postmortem`) onto the branch while
-/// postmortem.md is there.
-fn review_event(events: &[Event]) -> Option<&Event> {
-    events
+/// The file whose recording commit published the postmortem, until
+/// `incident close` records `postmortem_published`: as `incident show`
+/// says, the commit that brought its review (the last status change to
+/// `postmortem`) onto the branch while postmortem.md is there.
+fn published_by_history(raw: &Raw, incident: &Incident) -> Option<String> {
+    if !raw.has_postmortem || incident.milestones.contains_key(PUBLISHED) {
+        return None;
+    }
+    raw.events
         .iter()
         .filter(|e| matches!(&e.change, Change::Status { to, .. } if to == REVIEW_STATE))
         .max_by(|a, b| a.order_key().cmp(&b.order_key()))
-}
-
-/// Fill in what history says: the commit times of the incident's files,
-/// and the publication of its postmortem.
-pub fn attach_history(
-    facts: &mut Facts,
-    unrecorded: Unrecorded,
-    recorded: &HashMap<String, Recording>,
-    names: &mut Names,
-) {
-    let when = |path: &str| recorded.get(path).map(|r| r.time.timestamp());
-    for (record, path) in facts.records.iter_mut().zip(&unrecorded.records) {
-        record.1 = when(path);
-    }
-    if let Some(at) = unrecorded.review.as_deref().and_then(when) {
-        let core = &mut facts.incident;
-        let position = core
-            .milestones
-            .binary_search_by(|m| (*m.name).cmp(PUBLISHED))
-            .unwrap_or_else(|i| i);
-        core.milestones.insert(
-            position,
-            MilestoneFact {
-                name: names.get(PUBLISHED),
-                at,
-                assumed_from: None,
-            },
-        );
-        core.published_from_history = true;
-    }
+        .map(|e| event_path(&raw.folder, &e.id))
 }
 
 /// The subtrees of a tree, by name.
@@ -282,21 +263,27 @@ pub struct Raw {
     pub has_postmortem: bool,
 }
 
-/// Read every incident under `incidents/<yyyy>/<mm>/` of the tree `root`,
-/// going from tree to tree by id (never looking paths up from the root
-/// again). It reads through gitoxide (see [`super::objects`]), so it runs
-/// on another thread beside the libgit2 history walk without either
-/// waiting for the other. Incidents that do not parse are skipped with a
+/// Read and reduce every incident under `incidents/<yyyy>/<mm>/` of the
+/// tree `root`, going from tree to tree by id (never looking paths up
+/// from the root again), with what history says about each of its files;
+/// each incident's files are dropped once it is reduced. Sorted (see
+/// [`sort_facts`]). Incidents that do not parse are skipped with a
 /// warning.
-pub fn read_raw(objects_dir: &Path, root: Oid) -> Result<(Vec<Raw>, Vec<String>)> {
-    let mut objects = Objects::open(objects_dir)?;
-    let mut found = Vec::new();
+pub fn read_facts(
+    repo: &git2::Repository,
+    root: Oid,
+    config: &Config,
+    recorded: &HashMap<String, Recording>,
+) -> Result<(Vec<Facts>, Vec<String>)> {
+    let mut objects = Objects::new(repo)?;
+    let mut names = Names::default();
+    let mut facts = Vec::new();
     let mut warnings = Vec::new();
     let Some(data) = subtrees(&mut objects, root)?
         .into_iter()
         .find(|(name, _)| name == DATA_DIR)
     else {
-        return Ok((found, warnings));
+        return Ok((facts, warnings));
     };
     let is_number =
         |name: &str, len: usize| name.len() == len && name.bytes().all(|b| b.is_ascii_digit());
@@ -314,43 +301,23 @@ pub fn read_raw(objects_dir: &Path, root: Oid) -> Result<(Vec<Raw>, Vec<String>)
                 };
                 let folder = format!("{DATA_DIR}/{year}/{month}/{name}");
                 match read_one(&mut objects, folder_id, &folder, folder_incident_id) {
-                    Ok(mut raw) => {
-                        raw.folder = folder;
-                        found.push(raw)
-                    }
+                    Ok(raw) => facts.push(reduce(config, &raw, recorded, &mut names)),
                     Err(e) => warnings.push(format!("skipping {folder}: {e}")),
                 }
             }
         }
     }
-    Ok((found, warnings))
-}
-
-/// Replay and reduce what [`read_raw`] read, sorted by [`sort_facts`].
-pub fn reduce_all(
-    config: &Config,
-    raw: &[Raw],
-    recorded: &HashMap<String, Recording>,
-) -> Vec<Facts> {
-    let mut names = Names::default();
-    let mut facts: Vec<Facts> = raw
-        .iter()
-        .map(|raw| {
-            let (mut facts, unrecorded) = reduce(config, raw, &mut names);
-            attach_history(&mut facts, unrecorded, recorded, &mut names);
-            facts
-        })
-        .collect();
+    facts.shrink_to_fit();
     sort_facts(&mut facts);
-    facts
+    Ok((facts, warnings))
 }
 
-/// By `started`, then id: the order incidents are listed in. No figure
-/// depends on it (ids are random).
+/// By `started`, then id: the order incidents are listed in, and the
+/// order [`super::figures::in_window`] relies on. No figure depends on it
+/// (ids are random).
 pub fn sort_facts(facts: &mut [Facts]) {
     facts.sort_by(|a, b| {
-        (a.incident.milestone("started"), &a.incident.id)
-            .cmp(&(b.incident.milestone("started"), &b.incident.id))
+        (a.incident.started, &a.incident.id).cmp(&(b.incident.started, &b.incident.id))
     });
 }
 
@@ -528,7 +495,7 @@ fn decode_snapshot(bytes: &[u8], commit: Oid, config: &str) -> Option<Snapshot> 
         let caused_by = (0..r.len()?)
             .map(|_| r.str().map(str::to_string))
             .collect::<Option<_>>()?;
-        let milestones = (0..r.len()?)
+        let milestones: Vec<MilestoneFact> = (0..r.len()?)
             .map(|_| {
                 let name_of = name(&mut r)?;
                 let at = r.i64()?;
@@ -573,6 +540,10 @@ fn decode_snapshot(bytes: &[u8], commit: Oid, config: &str) -> Option<Snapshot> 
                 services,
                 caused_by,
                 historical: flags & 1 != 0,
+                started: milestones
+                    .iter()
+                    .find(|m| &*m.name == "started")
+                    .map(|m| m.at),
                 milestones,
                 published_from_history: flags & 2 != 0,
             },

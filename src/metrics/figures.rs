@@ -144,17 +144,14 @@ fn ignored(config: &Config, f: &Facts) -> bool {
         .any(|s| s.as_str() == &*f.incident.status)
 }
 
-/// Incidents whose `started` lies in the window.
+/// Incidents whose `started` lies in the window, of facts sorted by
+/// `started` (as [`super::facts::sort_facts`] sorts them): found by
+/// binary search, not by looking at each.
 pub fn in_window<'a>(facts: &[&'a Facts], window: Window) -> Vec<&'a Facts> {
-    facts
-        .iter()
-        .copied()
-        .filter(|f| {
-            f.incident
-                .milestone("started")
-                .is_some_and(|t| window.contains(t))
-        })
-        .collect()
+    debug_assert!(facts.is_sorted_by_key(|f| f.incident.started));
+    let first = facts.partition_point(|f| f.incident.started < Some(window.since));
+    let end = facts.partition_point(|f| f.incident.started < Some(window.until));
+    facts[first..end.max(first)].to_vec()
 }
 
 /// Facts not in an ignored state.
@@ -283,12 +280,9 @@ pub fn compute(
         if state_then.is_some_and(|s| config.is_open(s)) {
             open_at_end += 1;
             if let Some(trace) = open.as_deref_mut() {
-                trace.rows.push(row(
-                    f,
-                    f.incident.milestone("started"),
-                    None,
-                    Contribution::Counted,
-                ));
+                trace
+                    .rows
+                    .push(row(f, f.incident.started, None, Contribution::Counted));
             }
         }
     }
@@ -325,12 +319,7 @@ pub fn compute(
         let mut listed = FigureTrace::default();
         let mut historical = FigureTrace::default();
         for f in &current {
-            let r = row(
-                f,
-                f.incident.milestone("started"),
-                None,
-                Contribution::Counted,
-            );
+            let r = row(f, f.incident.started, None, Contribution::Counted);
             if f.incident.historical {
                 historical.rows.push(r.clone());
             }
@@ -397,7 +386,7 @@ fn between(
         (fact(&span.to), fact(&span.from), f.incident.is_open(config))
     };
     for (service, list) in per_service.iter_mut() {
-        list.sort_by_key(|f| key(f));
+        list.sort_by_cached_key(|f| key(f));
         for pair in list.windows(2) {
             let (prev, next) = (pair[0], pair[1]);
             let Some(start) = next.incident.milestone_fact(&span.to) else {
@@ -655,7 +644,7 @@ pub fn per_week<'a>(facts: &[&'a Facts], week_starts: &[Secs], end: Secs) -> Vec
         return weeks;
     };
     for f in facts {
-        let Some(t) = f.incident.milestone("started") else {
+        let Some(t) = f.incident.started else {
             continue;
         };
         if t < first || t >= end {

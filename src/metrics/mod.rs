@@ -62,6 +62,9 @@ pub struct ReportRequest {
     pub by: Option<By>,
     /// Fail (instead of warning) when history-derived figures may be wrong.
     pub strict: bool,
+    /// Collect the incidents behind each figure ([`Report::traces`]), for
+    /// the outputs that list them.
+    pub trace: bool,
 }
 
 /// The commit the report describes.
@@ -318,139 +321,126 @@ fn load(
         Err(e) => return Err(e.into()),
     };
     let snapshot_path = facts::snapshot_path(repo.commondir());
+    let cache_path = cache::cache_path(repo.commondir());
 
     // The usual case, a report on HEAD of an unchanged repository, needs
     // neither history nor incident files: the snapshot has it all.
-    let mut snapshot = None;
-    let mut history_walked = 0;
-    let mut tip = head;
-    let mut config = None;
-    let cache_path = cache::cache_path(repo.commondir());
     // Deleting the per-commit cache forgets the snapshot too.
-    if request.as_of.is_none() {
-        let head_config = store.config()?;
-        if cache_path.is_file() && !repo.is_shallow() {
-            snapshot = facts::load_snapshot(&snapshot_path, head, &facts::config_key(&head_config));
-        }
-        config = Some(head_config);
-    }
-    if snapshot.is_none() {
-        let mut cache = cache::Cache::load(&cache_path);
-        let before = cache.entries.len();
-        // Read HEAD's incident files on another thread while walking.
-        let objects_dir = repo.commondir().join("objects");
-        let head_tree = repo.find_commit(head)?.tree_id();
-        let (full, raw_head) = std::thread::scope(|scope| {
-            let reader = request
-                .as_of
-                .is_none()
-                .then(|| scope.spawn(|| facts::read_raw(&objects_dir, head_tree)));
-            let full = history::walk(repo, head, &mut cache, progress);
-            let raw = reader.map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(Error::InvalidInput {
-                        message: "the incident reader thread failed".into(),
-                    })
-                })
-            });
-            (full, raw)
-        });
-        let full = full?;
-        let mut warnings = Vec::new();
-        if cache.entries.len() != before {
-            let chain: BTreeSet<Oid> = full.chain.iter().map(|(id, _)| *id).collect();
-            if cache.entries.len() > 2 * chain.len() + 1024 {
-                cache.entries.retain(|id, _| chain.contains(id));
-            }
-            if let Err(e) = cache.save(&cache_path) {
-                warnings.push(format!("could not write the report cache: {e}"));
-            }
-        }
-        // What the walk learned is in `full` now; free the cache's copy
-        // before the incidents are reduced (peak memory).
-        drop(cache);
-        history_walked = full.walked;
-        let history = match &request.as_of {
-            None => full,
-            Some(rev) => {
-                tip = as_of_commit(repo, &full, rev, now, store)?;
-                let tree = repo.find_commit(tip)?.tree()?;
-                let bytes =
-                    read_blob(repo, &tree, CONFIG_PATH)?.ok_or_else(|| Error::NotInitialized {
-                        config: CONFIG_PATH.into(),
-                    })?;
-                config = Some(Config::parse(
-                    CONFIG_PATH,
-                    tomlfile::text(CONFIG_PATH, &bytes)?,
-                )?);
-                let position = full
-                    .chain
-                    .iter()
-                    .position(|(id, _)| *id == tip)
-                    .unwrap_or(0);
-                let chain = full.chain[position..].to_vec();
-                let on_line: BTreeSet<Oid> = chain.iter().map(|(id, _)| *id).collect();
-                // A file's recording commit is the oldest that had it; keep
-                // those on the shortened line.
-                History {
-                    recorded: full
-                        .recorded
-                        .into_iter()
-                        .filter(|(_, r)| on_line.contains(&r.commit))
-                        .collect(),
-                    chain,
-                    walked: full.walked,
-                    shallow: full.shallow,
-                }
-            }
-        };
-        let Some(config) = &config else {
-            return Err(Error::NotInitialized {
-                config: CONFIG_PATH.into(),
-            });
-        };
-        let key = facts::config_key(config);
-        if !history.shallow && !repo.is_shallow() {
-            snapshot = facts::load_snapshot(&snapshot_path, tip, &key);
-        }
-        if snapshot.is_none() {
-            let (raw, read_warnings) = match raw_head {
-                Some(raw) if tip == head => raw?,
-                _ => facts::read_raw(&objects_dir, repo.find_commit(tip)?.tree_id())?,
-            };
-            warnings.extend(read_warnings);
-            let facts = facts::reduce_all(config, &raw, &history.recorded);
-            drop(raw);
-            let (commits, shallow) = (history.chain.len(), history.shallow);
-            let set_up = history
-                .recorded
-                .get(CONFIG_PATH)
-                .map(|r| r.time.timestamp());
-            drop(history);
-            let fresh = facts::Snapshot {
-                commits,
-                shallow,
-                warnings: warnings.clone(),
-                set_up,
-                facts,
-            };
-            // A shallow clone's history is incomplete: keep nothing derived from it.
-            let saved = if fresh.shallow || repo.is_shallow() {
-                Ok(())
-            } else {
-                facts::save_snapshot(&snapshot_path, tip, &key, &fresh)
-            };
-            if let Err(e) = saved {
-                warnings.push(format!("could not write the report snapshot: {e}"));
-            }
-            snapshot = Some(fresh);
-        }
-    }
-    let (Some(snapshot), Some(config)) = (snapshot, config) else {
-        return Err(Error::NotInitialized {
-            config: CONFIG_PATH.into(),
-        });
+    let head_config = match request.as_of {
+        None => Some(store.config()?),
+        Some(_) => None,
     };
+    let not_initialized = || Error::NotInitialized {
+        config: CONFIG_PATH.into(),
+    };
+    let cached = head_config
+        .as_ref()
+        .filter(|_| cache_path.is_file() && !repo.is_shallow())
+        .and_then(|config| facts::load_snapshot(&snapshot_path, head, &facts::config_key(config)));
+    if let Some(snapshot) = cached {
+        return Ok(Loaded {
+            snapshot,
+            config: head_config.ok_or_else(not_initialized)?,
+            tip: head,
+            history_walked: 0,
+        });
+    }
+
+    let mut cache = cache::Cache::load(&cache_path);
+    let walked = history::walk(repo, head, &mut cache, progress)?;
+    let mut warnings = Vec::new();
+    if cache.grew() {
+        // A cache that holds many commits no longer on the line (rebased
+        // away) keeps only the line's.
+        let saved = if cache.len() > 2 * walked.line.len() + 1024 {
+            let on_line: std::collections::HashSet<Oid> = walked.line.iter().copied().collect();
+            cache.save(&cache_path, &walked.line, &|id| on_line.contains(id))
+        } else {
+            cache.save(&cache_path, &walked.line, &|_| true)
+        };
+        if let Err(e) = saved {
+            warnings.push(format!("could not write the report cache: {e}"));
+        }
+    }
+    let history_walked = walked.walked;
+    let full = history::recordings(cache, walked, request.as_of.is_some())?;
+    let (tip, config, history) = match &request.as_of {
+        None => (head, head_config.ok_or_else(not_initialized)?, full),
+        Some(rev) => {
+            let tip = as_of_commit(repo, &full, rev, now, store)?;
+            let tree = repo.find_commit(tip)?.tree()?;
+            let bytes =
+                read_blob(repo, &tree, CONFIG_PATH)?.ok_or_else(|| Error::NotInitialized {
+                    config: CONFIG_PATH.into(),
+                })?;
+            let config = Config::parse(CONFIG_PATH, tomlfile::text(CONFIG_PATH, &bytes)?)?;
+            let position = full
+                .chain
+                .iter()
+                .position(|(id, _)| *id == tip)
+                .unwrap_or(0);
+            let chain = full.chain[position..].to_vec();
+            let on_line: BTreeSet<Oid> = chain.iter().map(|(id, _)| *id).collect();
+            // A file's recording commit is the oldest that had it; keep
+            // those on the shortened line.
+            let history = History {
+                recorded: full
+                    .recorded
+                    .into_iter()
+                    .filter(|(_, r)| on_line.contains(&r.commit))
+                    .collect(),
+                commits: chain.len(),
+                chain,
+                walked: full.walked,
+                shallow: full.shallow,
+            };
+            (tip, config, history)
+        }
+    };
+    let key = facts::config_key(&config);
+    if !history.shallow
+        && !repo.is_shallow()
+        && let Some(snapshot) = facts::load_snapshot(&snapshot_path, tip, &key)
+    {
+        return Ok(Loaded {
+            snapshot,
+            config,
+            tip,
+            history_walked,
+        });
+    }
+    let set_up = history.recorded.get(CONFIG_PATH).map(|r| r.time);
+    let (facts, read_warnings) = facts::read_facts(
+        repo,
+        repo.find_commit(tip)?.tree_id(),
+        &config,
+        &history.recorded,
+    )?;
+    warnings.extend(read_warnings);
+    let snapshot = facts::Snapshot {
+        commits: history.commits,
+        shallow: history.shallow,
+        warnings,
+        set_up,
+        facts,
+    };
+    drop(history);
+    // A shallow clone's history is incomplete: keep nothing derived from it.
+    if !snapshot.shallow
+        && !repo.is_shallow()
+        && let Err(e) = facts::save_snapshot(&snapshot_path, tip, &key, &snapshot)
+    {
+        let mut snapshot = snapshot;
+        snapshot
+            .warnings
+            .push(format!("could not write the report snapshot: {e}"));
+        return Ok(Loaded {
+            snapshot,
+            config,
+            tip,
+            history_walked,
+        });
+    }
     Ok(Loaded {
         snapshot,
         config,
@@ -479,10 +469,7 @@ fn assemble(
 
     // Compare only with time the repository records: from the day it was
     // set up, or of its earliest incident if that is earlier (imports).
-    let earliest = facts
-        .iter()
-        .filter_map(|f| f.incident.milestone("started"))
-        .min();
+    let earliest = facts.iter().filter_map(|f| f.incident.started).min();
     let record_start = [snapshot.set_up, earliest].into_iter().flatten().min();
     let previous = period.previous_within(zone, record_start.map(figures::instant));
     let periods = if previous.until > previous.since {
@@ -498,7 +485,7 @@ fn assemble(
         &period,
         Scope {
             service: None,
-            trace: true,
+            trace: request.trace,
         },
     );
     let (previous_metrics, _) = figures::compute(context, &all, &previous, Scope::default());
@@ -784,7 +771,7 @@ fn as_of_commit(
     history
         .chain
         .iter()
-        .find(|(_, t)| *t <= when)
+        .find(|(_, t)| *t <= when.timestamp())
         .map(|(id, _)| *id)
         .ok_or_else(|| Error::InvalidInput {
             message: format!(
