@@ -756,6 +756,20 @@ fn objects_are_found_packed_in_worktrees_and_through_alternates() {
     std::fs::remove_dir_all(&state).unwrap();
     assert_eq!(repo.ok(&["--format", "json", "report"]), loose);
 
+    // git's commit-graph (what `git gc` writes) lists the commits instead
+    // of their objects; a split one, and commits newer than it, too.
+    repo.git(&["commit-graph", "write", "--reachable"]);
+    std::fs::remove_dir_all(&state).unwrap();
+    assert_eq!(repo.ok(&["--format", "json", "report"]), loose);
+    std::fs::remove_file(repo.path.join(".git/objects/info/commit-graph")).unwrap();
+    let head = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    repo.git(&["reset", "-q", "--hard", "HEAD~3"]);
+    repo.git(&["commit-graph", "write", "--reachable", "--split"]);
+    repo.git(&["reset", "-q", "--hard", &head]);
+    std::fs::remove_dir_all(&state).unwrap();
+    assert_eq!(repo.ok(&["--format", "json", "report"]), loose);
+    std::fs::remove_dir_all(repo.path.join(".git/objects/info/commit-graphs")).unwrap();
+
     let worktree = repo.sibling("worktree");
     repo.git(&[
         "worktree",

@@ -16,6 +16,7 @@ use std::rc::Rc;
 use git2::{ObjectType, Odb, OdbObject, Oid, Repository};
 
 use super::cache::{Cache, FreshCommit, OidMap};
+use super::graph::Graph;
 use super::objects::{Entries, Entry, entries, malformed};
 use crate::error::{Error, Result};
 use crate::store::DATA_DIR;
@@ -482,6 +483,9 @@ pub fn walk(
     let mut walk = Walk::default();
     let shallow_repo = repo.is_shallow();
     let odb = repo.odb()?;
+    let graph = Graph::open(repo);
+    // Where the commit being looked at is in the commit-graph, when known.
+    let mut position: Option<u32> = None;
     let mut run: Vec<Pending> = Vec::new();
     let mut current = Some(tip);
     while let Some(id) = current {
@@ -491,9 +495,35 @@ pub fn walk(
         }
         if let Some(delta) = cache.get(&id) {
             current = delta.parent;
+            position = None;
             continue;
         }
-        let header = commit_header(repo, &odb, id)?;
+        let from_graph = graph.as_ref().and_then(|g| {
+            let at = position.or_else(|| g.find(&id))?;
+            let commit = g.commit(at).filter(|c| c.id == id)?;
+            let parent = match commit.first_parent {
+                Some(p) => Some(g.commit(p)?),
+                None => None,
+            };
+            Some((commit, parent))
+        });
+        let header = match from_graph {
+            Some((commit, parent)) => {
+                position = commit.first_parent;
+                CommitHeader {
+                    tree: commit.tree,
+                    first_parent: parent.map(|p| p.id),
+                    parent_count: usize::from(commit.has_parents),
+                    time: commit.time,
+                    // The graph has no time zones; no figure needs them.
+                    offset_minutes: 0,
+                }
+            }
+            None => {
+                position = None;
+                commit_header(repo, &odb, id)?
+            }
+        };
         let parent = match header.first_parent {
             Some(p) if !shallow_repo || odb.exists(p) => Some(p),
             _ => None,
