@@ -44,32 +44,42 @@ measure() {
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 max() { printf '%s\n' "$@" | sort -g | tail -1; }
 
-# Which top-level and metrics fields of two report JSON files differ.
+# Which fields of two report JSON files differ: figures named without the
+# set of metrics they are in (metrics, previous_metrics, by.*.* become *),
+# + added, - removed, ~ changed (with the changed sub-fields).
 compare_json() {
   python3 - "$1" "$2" <<'EOF'
-import json, sys
+import json, re, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
-def walk(x, y, path, out):
+changes = {}
+def note(kind, path):
+    path = re.sub(r"^(metrics|previous_metrics|by\.[^.]+\.[^.]+)\.", "*.", path)
+    parts = path.split(".")
+    # A figure: up to the fields of its summary (n, median_seconds, ...).
+    size = 3 if parts[0] == "*" and len(parts) > 2 and parts[1] == "time_in_state" else 2
+    head = ".".join(parts[:size])
+    rest = ".".join(parts[size:])
+    entry = changes.setdefault((kind, head), set())
+    if rest:
+        entry.add(rest)
+def walk(x, y, path):
     if isinstance(x, dict) and isinstance(y, dict):
         for k in sorted(set(x) | set(y)):
             p = f"{path}.{k}" if path else k
             if k not in x:
-                out.append(f"+{p}")
+                note("+", p)
             elif k not in y:
-                out.append(f"-{p}")
+                note("-", p)
             else:
-                walk(x[k], y[k], p, out)
+                walk(x[k], y[k], p)
     elif x != y:
-        out.append(f"~{path}")
-out = []
-walk(a, b, "", out)
-# Summarise by the figure (two levels deep) that changed.
-seen = []
-for o in out:
-    key = ".".join(o.split(".")[:3])
-    if key not in seen:
-        seen.append(key)
-print(" ".join(seen) if seen else "identical")
+        note("~", path)
+walk(a, b, "")
+if not changes:
+    print("    identical")
+for (kind, head), rest in sorted(changes.items()):
+    detail = f" ({', '.join(sorted(rest))})" if rest else ""
+    print(f"    {kind}{head}{detail}")
 EOF
 }
 
@@ -116,7 +126,8 @@ for size in ${sizes//,/ }; do
       "$BEFORE_BIN" -C "$repo" --format json report $args > "$repo.before.json"
       # shellcheck disable=SC2086
       "$bin" -C "$repo" --format json report $args > "$repo.after.json"
-      echo "  $size [${args:-default}]: $(compare_json "$repo.before.json" "$repo.after.json")" >&2
+      echo "  $size [${args:-default}], before → after:" >&2
+      compare_json "$repo.before.json" "$repo.after.json" >&2
     done
   fi
 done
