@@ -1438,7 +1438,7 @@ fn comparison_says_distinguishable_noise_or_too_few() {
     assert!(table.contains("distinguishable (p = 0.008)"), "{table}");
     assert!(table.contains("too few incidents to compare"), "{table}");
     assert!(
-        table.contains("Compared with: Tue 20 Oct 2026 to Sun 15 Nov 2026 (3.86 periods:"),
+        table.contains("Compared with: Tue 20 Oct 2026 to Sun 15 Nov 2026 (3.86 periods:\n  the repository's record starts on 20 Oct 2026)"),
         "{table}"
     );
 }
@@ -1461,7 +1461,7 @@ fn a_period_before_this_week_points_at_incidents_after_it() {
     assert_eq!(r["comparison"]["incidents"]["verdict"], "no_history");
     let table = repo.ok(&["report", "--last", "4w"]);
     assert!(
-        table.contains("After the period: 1 incident started since (2026-W48 1), 1 still open; see incident report --week 2026-W48."),
+        table.contains("After the period: 1 incident started since (2026-W48 1), 1 still open; see\n  incident report --week 2026-W48."),
         "{table}"
     );
     assert!(table.contains("No comparison"), "{table}");

@@ -569,8 +569,26 @@ fn unavailable_notes(report: &Report, metrics: &Metrics) -> Vec<String> {
 
 // --- Terminal table.
 
+/// A line of at most 80 columns, the rest on indented lines.
+fn wrap80(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while rest.chars().count() > 80 {
+        let limit = rest.char_indices().nth(80).map_or(rest.len(), |(i, _)| i);
+        let Some(cut) = rest[..limit].rfind(' ').filter(|&c| c > 2) else {
+            break;
+        };
+        out.push_str(&rest[..cut]);
+        out.push_str("\n  ");
+        rest = &rest[cut + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn table(report: &Report, style: &Style) -> Result<String> {
     let (title, lines) = header(report);
+    let lines: Vec<String> = lines.iter().map(|l| wrap80(l)).collect();
     let mut text = format!("{title}\n{}\n\n", lines.join("\n"));
     let list = figures(report, &report.metrics, Some(&report.previous_metrics));
     let mut now = Rows::new(&["FIGURE", "N", "MEDIAN", "P90", "MEAN", "LEFT OUT"]);
@@ -610,7 +628,7 @@ fn table(report: &Report, style: &Style) -> Result<String> {
     text.push_str(&weeks.join(", "));
     text.push('\n');
     if let Some(note) = after_note(report) {
-        text.push_str(&format!("{}\n", note.replace('`', "")));
+        text.push_str(&format!("{}\n", wrap80(&note.replace('`', ""))));
     }
     for (dimension, groups) in &report.by {
         text.push_str(&format!("\nBy {dimension}\n"));
@@ -1319,7 +1337,8 @@ fn html(report: &Report, style: &Style) -> Result<String> {
             escape_html(&left_out_cell(&f.current, true)),
             escape_html(&before),
             escape_html(&change),
-            escape_html(&verdict_text(report.comparison.get(&f.key))),
+            // "(p = 0.123)" stays on one line.
+            escape_html(&verdict_text(report.comparison.get(&f.key))).replace(" = ", "&nbsp;=&nbsp;"),
             html_definition(&f.definition),
         ));
     }
