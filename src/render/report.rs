@@ -614,7 +614,7 @@ fn table(report: &Report, style: &Style) -> Result<String> {
         text.push('\n');
     }
     for note in unavailable_notes(report, &report.metrics) {
-        text.push_str(&terminal_safe(&note));
+        text.push_str(&wrap80(&terminal_safe(&note)));
         text.push('\n');
     }
     text.push('\n');
