@@ -873,17 +873,18 @@ pub fn markdown_with_chart_files(
     Ok((markdown(report, style, &links)?, files))
 }
 
-fn markdown(report: &Report, style: &Style, charts: &Charts) -> Result<String> {
-    let zone = &style.zone;
-    let (title, lines) = header(report);
-    // The header is the report's own text (dates, the zone's name).
-    let mut text = format!("# {title}\n\n");
-    for line in &lines {
-        text.push_str(&format!("{line}  \n"));
-    }
-    text.push_str("Every duration shows how many incidents it covers (N; follow it to the incidents) and how many were left out, and why.\n\n");
-    let list = figures(report, &report.metrics, Some(&report.previous_metrics));
-    let headers: Vec<String> = [
+/// How the figures table of Markdown or HTML writes its cells.
+struct Cells<'a> {
+    /// Text from the repository.
+    escape: &'a dyn Fn(&str) -> String,
+    /// N as a link to the figure's incidents.
+    link: &'a dyn Fn(&Figure, &str) -> String,
+    verdict: &'a dyn Fn(String) -> String,
+    definition: &'a dyn Fn(&str) -> String,
+}
+
+fn figure_headers() -> Vec<String> {
+    [
         "Figure",
         "N",
         "Median",
@@ -896,30 +897,57 @@ fn markdown(report: &Report, style: &Style, charts: &Charts) -> Result<String> {
         "Definition",
     ]
     .map(String::from)
-    .to_vec();
-    let mut rows = Vec::new();
-    for f in &list {
-        let [n, median, p90, mean] = cells(&f.current);
-        let n = if report.traces.contains_key(&f.key) {
-            format!("[{n}](#{})", anchor(&f.label))
-        } else {
-            n
-        };
-        let (before, change) = change(report, f);
-        rows.push(vec![
-            label_for(f, &md),
-            n,
-            median,
-            p90,
-            mean,
-            left_out_cell(&f.current, true),
-            before,
-            change,
-            verdict_text(report.comparison.get(&f.key)),
-            definition_md(&f.definition),
-        ]);
+    .to_vec()
+}
+
+/// The rows of the figures table; the cells other than the label,
+/// verdict and definition are the report's own digits and words.
+fn figure_table(report: &Report, out: &Cells<'_>) -> Vec<Vec<String>> {
+    let list = figures(report, &report.metrics, Some(&report.previous_metrics));
+    list.iter()
+        .map(|f| {
+            let [n, median, p90, mean] = cells(&f.current);
+            let n = if report.traces.contains_key(&f.key) {
+                (out.link)(f, &n)
+            } else {
+                n
+            };
+            let (before, change) = change(report, f);
+            vec![
+                label_for(f, out.escape),
+                n,
+                median,
+                p90,
+                mean,
+                left_out_cell(&f.current, true),
+                before,
+                change,
+                (out.verdict)(verdict_text(report.comparison.get(&f.key))),
+                (out.definition)(&f.definition),
+            ]
+        })
+        .collect()
+}
+
+fn markdown(report: &Report, style: &Style, charts: &Charts) -> Result<String> {
+    let zone = &style.zone;
+    let (title, lines) = header(report);
+    // The header is the report's own text (dates, the zone's name).
+    let mut text = format!("# {title}\n\n");
+    for line in &lines {
+        text.push_str(&format!("{line}  \n"));
     }
-    text.push_str(&md_table(&headers, &rows));
+    text.push_str("Every duration shows how many incidents it covers (N; follow it to the incidents) and how many were left out, and why.\n\n");
+    let rows = figure_table(
+        report,
+        &Cells {
+            escape: &md,
+            link: &|f, n| format!("[{n}](#{})", anchor(&f.label)),
+            verdict: &|v| v,
+            definition: &definition_md,
+        },
+    );
+    text.push_str(&md_table(&figure_headers(), &rows));
     for note in unavailable_notes(report, &report.metrics) {
         text.push_str(&format!("\n{}\n", md(&note)));
     }
@@ -1303,46 +1331,17 @@ fn html(report: &Report, style: &Style) -> Result<String> {
         out.push_str(&format!("<p{class}>{}</p>\n", escape_html(line)));
     }
     out.push_str("<p>Every duration shows how many incidents it covers (N: follow it to the incidents) and how many were left out, and why.</p>\n");
-    let list = figures(report, &report.metrics, Some(&report.previous_metrics));
-    out.push_str("<table>\n<thead><tr>");
-    for h in [
-        "Figure",
-        "N",
-        "Median",
-        "P90",
-        "Mean",
-        "Left out",
-        "Before",
-        "Change",
-        "Beyond noise?",
-        "Definition",
-    ] {
-        out.push_str(&format!("<th>{h}</th>"));
-    }
-    out.push_str("</tr></thead>\n<tbody>\n");
-    for f in &list {
-        let [n, median, p90, mean] = cells(&f.current);
-        let n = if report.traces.contains_key(&f.key) {
-            format!("<a href=\"#{}\">{}</a>", html_id(&f.key), escape_html(&n))
-        } else {
-            escape_html(&n)
-        };
-        let (before, change) = change(report, f);
-        out.push_str(&format!(
-            "<tr><td>{}</td><td class=\"num\">{n}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"def\">{}</td></tr>\n",
-            label_for(f, &escape_html),
-            escape_html(&median),
-            escape_html(&p90),
-            escape_html(&mean),
-            escape_html(&left_out_cell(&f.current, true)),
-            escape_html(&before),
-            escape_html(&change),
+    let rows = figure_table(
+        report,
+        &Cells {
+            escape: &escape_html,
+            link: &|f, n| format!("<a href=\"#{}\">{n}</a>", html_id(&f.key)),
             // "(p = 0.123)" stays on one line.
-            escape_html(&verdict_text(report.comparison.get(&f.key))).replace(" = ", "&nbsp;=&nbsp;"),
-            html_definition(&f.definition),
-        ));
-    }
-    out.push_str("</tbody>\n</table>\n");
+            verdict: &|v| escape_html(&v).replace(" = ", "&nbsp;=&nbsp;"),
+            definition: &html_definition,
+        },
+    );
+    out.push_str(&html_table(&figure_headers(), &rows));
     for note in unavailable_notes(report, &report.metrics) {
         out.push_str(&format!("<p>{}</p>\n", escape_html(&note)));
     }
@@ -1412,7 +1411,13 @@ fn html_table(headers: &[String], rows: &[Vec<String>]) -> String {
                     .chars()
                     .next()
                     .is_some_and(|c| c.is_ascii_digit() || c == '–');
-            let class = if numeric { " class=\"num\"" } else { "" };
+            let class = if numeric {
+                " class=\"num\""
+            } else if headers.get(i).is_some_and(|h| h == "Definition") {
+                " class=\"def\""
+            } else {
+                ""
+            };
             out.push_str(&format!("<td{class}>{cell}</td>"));
         }
         out.push_str("</tr>\n");
@@ -1529,6 +1534,41 @@ pub fn charts(report: &Report) -> Result<Vec<Chart>> {
     Ok(out)
 }
 
+/// The label of segment `x` of a segmented axis: `labels[x]`.
+fn segment_label(labels: &[String], x: &SegmentValue<i32>) -> String {
+    match x {
+        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => usize::try_from(*i)
+            .ok()
+            .and_then(|i| labels.get(i))
+            .cloned()
+            .unwrap_or_default(),
+        SegmentValue::Last => String::new(),
+    }
+}
+
+/// A shaded band from `low` to `high` behind each highlighted segment.
+fn bands<Y: Copy + 'static>(
+    highlight: &[bool],
+    low: Y,
+    high: Y,
+) -> Vec<Rectangle<(SegmentValue<i32>, Y)>> {
+    highlight
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| **h)
+        .map(|(i, _)| {
+            let x = i as i32;
+            Rectangle::new(
+                [
+                    (SegmentValue::Exact(x), low),
+                    (SegmentValue::Exact(x + 1), high),
+                ],
+                MARK.filled(),
+            )
+        })
+        .collect()
+}
+
 /// Vertical bars, one per label, the highlighted ones on a shaded band.
 fn bar_chart(
     title: &str,
@@ -1539,14 +1579,7 @@ fn bar_chart(
 ) -> Result<String> {
     let n = labels.len() as i32;
     let max = values.iter().copied().max().unwrap_or(0).max(1) as u32;
-    let label = |x: &SegmentValue<i32>| match x {
-        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => usize::try_from(*i)
-            .ok()
-            .and_then(|i| labels.get(i))
-            .cloned()
-            .unwrap_or_default(),
-        SegmentValue::Last => String::new(),
-    };
+    let label = |x: &SegmentValue<i32>| segment_label(labels, x);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (640, 260)).into_drawing_area();
@@ -1559,22 +1592,7 @@ fn bar_chart(
             .build_cartesian_2d((0i32..n.max(1) - 1).into_segmented(), 0u32..max + 1)
             .map_err(chart_error)?;
         chart
-            .draw_series(
-                highlight
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, h)| **h)
-                    .map(|(i, _)| {
-                        let x = i as i32;
-                        Rectangle::new(
-                            [
-                                (SegmentValue::Exact(x), 0),
-                                (SegmentValue::Exact(x + 1), max + 1),
-                            ],
-                            MARK.filled(),
-                        )
-                    }),
-            )
+            .draw_series(bands(highlight, 0, max + 1))
             .map_err(chart_error)?;
         chart
             .configure_mesh()
@@ -1606,14 +1624,7 @@ fn bar_chart(
 /// The weekly median time to resolve, in hours.
 fn median_chart(report: &Report, weeks: &[String], highlight: &[bool]) -> Result<String> {
     let n = weeks.len() as i32;
-    let label = |x: &SegmentValue<i32>| match x {
-        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => usize::try_from(*i)
-            .ok()
-            .and_then(|i| weeks.get(i))
-            .cloned()
-            .unwrap_or_default(),
-        SegmentValue::Last => String::new(),
-    };
+    let label = |x: &SegmentValue<i32>| segment_label(weeks, x);
     let points: Vec<(SegmentValue<i32>, f64)> = report
         .trend
         .iter()
@@ -1636,22 +1647,7 @@ fn median_chart(report: &Report, weeks: &[String], highlight: &[bool]) -> Result
             .build_cartesian_2d((0i32..n.max(1) - 1).into_segmented(), 0f64..max)
             .map_err(chart_error)?;
         chart
-            .draw_series(
-                highlight
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, h)| **h)
-                    .map(|(i, _)| {
-                        let x = i as i32;
-                        Rectangle::new(
-                            [
-                                (SegmentValue::Exact(x), 0.0),
-                                (SegmentValue::Exact(x + 1), max),
-                            ],
-                            MARK.filled(),
-                        )
-                    }),
-            )
+            .draw_series(bands(highlight, 0.0, max))
             .map_err(chart_error)?;
         chart
             .configure_mesh()
@@ -1698,28 +1694,14 @@ fn heat_map(report: &Report, weeks: &[String], highlight: &[bool]) -> Result<Str
     {
         let root = SVGBackend::with_string(&mut svg, (640, height)).into_drawing_area();
         root.fill(&WHITE).map_err(chart_error)?;
-        let x_label = |x: &SegmentValue<i32>| match x {
-            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => usize::try_from(*i)
-                .ok()
-                .and_then(|i| weeks.get(i))
-                .map(|w| {
-                    let mark = highlight
-                        .get(usize::try_from(*i).unwrap_or(0))
-                        .copied()
-                        .unwrap_or(false);
-                    if mark { format!("{w}*") } else { w.clone() }
-                })
-                .unwrap_or_default(),
-            SegmentValue::Last => String::new(),
-        };
-        let y_label = |y: &SegmentValue<i32>| match y {
-            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => usize::try_from(*i)
-                .ok()
-                .and_then(|i| services.get(i))
-                .cloned()
-                .unwrap_or_default(),
-            SegmentValue::Last => String::new(),
-        };
+        // The period's weeks marked with a star.
+        let marked: Vec<String> = weeks
+            .iter()
+            .zip(highlight)
+            .map(|(w, h)| if *h { format!("{w}*") } else { w.clone() })
+            .collect();
+        let x_label = |x: &SegmentValue<i32>| segment_label(&marked, x);
+        let y_label = |y: &SegmentValue<i32>| segment_label(&services, y);
         let mut chart = ChartBuilder::on(&root)
             .caption(
                 "Incidents per service and week (* the period)",
