@@ -632,7 +632,15 @@ fn table(report: &Report, style: &Style) -> Result<String> {
     }
     for (dimension, groups) in &report.by {
         text.push_str(&format!("\nBy {dimension}\n"));
-        text.push_str(&to_rows(pivot(report, groups, &plain)).render(Format::Table, style)?);
+        let (headers, rows) = pivot(report, groups, &plain);
+        // A column per group fits 80 columns up to four groups; more get a
+        // row each, with the main figures.
+        if headers.len() <= 5 {
+            text.push_str(&to_rows((headers, rows)).render(Format::Table, style)?);
+        } else {
+            text.push_str(&group_rows(groups).render(Format::Table, style)?);
+            text.push_str("(every figure per group: --format markdown, html, csv or json)\n");
+        }
     }
     Ok(text)
 }
@@ -709,6 +717,37 @@ fn pivot(
         rows.push(row);
     }
     (headers, rows)
+}
+
+/// `--by` with many groups: one row per group with incidents in the
+/// period or outstanding work, the main figures as columns.
+fn group_rows(groups: &BTreeMap<String, Metrics>) -> Rows {
+    let mut rows = Rows::new(&[
+        "GROUP",
+        "INCIDENTS",
+        "TO MITIGATE",
+        "TO RESOLVE",
+        "OPEN",
+        "PM OVERDUE",
+    ]);
+    let median = |s: &Summary| match s.n {
+        0 => "–".to_string(),
+        n => format!("{} ({n})", opt_duration(s.median_seconds)),
+    };
+    for (name, m) in groups {
+        if m.incidents == 0 && m.open_at_end == 0 && m.postmortems_overdue == 0 {
+            continue;
+        }
+        rows.push(vec![
+            name.clone().into(),
+            m.incidents.to_string().into(),
+            median(&m.time_to_mitigate).into(),
+            median(&m.time_to_resolve).into(),
+            m.open_at_end.to_string().into(),
+            m.postmortems_overdue.to_string().into(),
+        ]);
+    }
+    rows
 }
 
 /// A figure's label; a state's name in it came from the config.
