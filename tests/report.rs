@@ -1035,10 +1035,22 @@ fn utc_repo() -> Repo {
 fn set_zone(repo: &Repo, zone: &str) {
     let config = repo.path.join("incidents/config.toml");
     let text = std::fs::read_to_string(&config).unwrap();
-    let changed = text.replace("timezone = \"local\"", &format!("timezone = \"{zone}\""));
-    assert_ne!(text, changed);
+    // Whatever zone `init` wrote.
+    let changed: String = text
+        .lines()
+        .map(|line| {
+            if line.starts_with("timezone = ") {
+                format!("timezone = \"{zone}\"\n")
+            } else {
+                format!("{line}\n")
+            }
+        })
+        .collect();
+    assert!(changed.contains(&format!("timezone = \"{zone}\"")));
     std::fs::write(&config, changed).unwrap();
-    repo.git(&["commit", "-qam", "zone"]);
+    if !repo.git(&["status", "--porcelain"]).is_empty() {
+        repo.git(&["commit", "-qam", "zone"]);
+    }
 }
 
 /// Declare at `declared` (with the given extra arguments) and resolve at `resolved`.
