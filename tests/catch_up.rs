@@ -186,6 +186,30 @@ fn an_incident_typed_afterwards_in_shuffled_order_replays_as_it_happened() {
     repo.ok(&["check"]);
     let table = repo.ok(&["timeline", &id]);
     println!("{table}");
+    // The report replays the same way: the same time in each state.
+    let report: serde_json::Value = serde_json::from_str(&repo.ok(&[
+        "--format",
+        "json",
+        "report",
+        "--since",
+        "2026-11-23",
+        "--until",
+        "2026-11-25",
+    ]))
+    .unwrap();
+    let in_state = &report["metrics"]["time_in_state"];
+    for (state, seconds) in [
+        ("triage", 28 * 60),
+        ("identified", 15 * 60),
+        ("investigating", 5 * 60),
+        ("mitigated", 30 * 60),
+    ] {
+        assert_eq!(in_state[state]["n"], 1, "{state}: {in_state}");
+        assert_eq!(
+            in_state[state]["median_seconds"], seconds,
+            "{state}: {in_state}"
+        );
+    }
 }
 
 #[test]
@@ -240,6 +264,26 @@ fn states_typed_now_and_real_times_later_end_as_facts() {
         .position(|(_, t)| t.contains("→ mitigated"))
         .unwrap();
     assert!(note < mitigated, "{lines:?}");
+    // The report agrees: visits whose times were assumed are left out,
+    // under their own reason, never measured as 0s.
+    let report = |repo: &Repo| -> Value {
+        serde_json::from_str(&repo.ok(&[
+            "--format",
+            "json",
+            "report",
+            "--since",
+            "2026-11-23",
+            "--until",
+            "2026-11-25",
+        ]))
+        .unwrap()
+    };
+    let in_state = report(&repo)["metrics"]["time_in_state"].clone();
+    assert_eq!(in_state["identified"]["n"], 0, "{in_state}");
+    assert_eq!(
+        in_state["identified"]["excluded_by_reason"]["milestone_assumed"], 1,
+        "{in_state}"
+    );
 
     // The real times, given later, make every figure a fact.
     repo.ok(&[
@@ -268,6 +312,8 @@ fn states_typed_now_and_real_times_later_end_as_facts() {
     assert_eq!(visits[3], state("mitigated", "03:40", None, false));
     repo.ok(&["resolve", &id, "-r", "rolled back"]);
     assert_eq!(repo.show(&id)["durations"]["time_to_mitigate"], 3600);
+    let in_state = report(&repo)["metrics"]["time_in_state"].clone();
+    assert_eq!(in_state["identified"]["median_seconds"], 1200, "{in_state}");
 }
 
 #[test]

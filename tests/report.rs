@@ -263,37 +263,54 @@ fn figures_match_hand_computed_values() {
     // A, B, C, D started in W47; E is cancelled.
     assert_eq!(m["incidents"], 4);
     assert_eq!(m["ignored"], json!({"cancelled": 1}));
-    // Detect: A 600, B 300, C 900; D out of order.
+    // Percentiles interpolate between closest ranks (numpy's default): the
+    // p90 of n sorted values sits at position 0.9 (n − 1).
+    // Detect: A 600, B 300, C 900; D out of order. p90 at 1.8: 600 + 0.8·300.
     assert_eq!(
         m["time_to_detect"],
         summary(
             3,
             Some(600),
-            Some(900),
+            Some(840),
             Some(600),
             json!({"out_of_order": 1})
         )
     );
-    // Acknowledge: A 1200, B 14100 (implied by resolved 13:00), C 1500, D 5400.
+    // Acknowledge: A 1200, C 1500; B and D were only resolved, which
+    // implies `acknowledged` without anybody stating it: assumed, left out.
     assert_eq!(
         m["time_to_acknowledge"],
-        summary(4, Some(1500), Some(14100), Some(5550), json!({}))
+        summary(
+            2,
+            Some(1350),
+            Some(1470),
+            Some(1350),
+            json!({"milestone_assumed": 2})
+        )
     );
-    // Declare: A 600, B 600, C 900, D 1800.
+    // Declare: A 600, B 600, C 900, D 1800: median (600 + 900) / 2, p90 at
+    // 2.7: 900 + 0.7·900.
     assert_eq!(
         m["time_to_declare"],
-        summary(4, Some(600), Some(1800), Some(975), json!({}))
+        summary(4, Some(750), Some(1530), Some(975), json!({}))
     );
-    // Mitigate: A 3600, B 14400; C still open; D out of order.
-    let two_left_out = json!({"out_of_order": 1, "still_open": 1});
+    // Mitigate: A 3600; B and D implied (assumed); C still open.
     assert_eq!(
         m["time_to_mitigate"],
-        summary(2, Some(3600), Some(14400), Some(9000), two_left_out.clone())
+        summary(
+            1,
+            Some(3600),
+            Some(3600),
+            Some(3600),
+            json!({"milestone_assumed": 2, "still_open": 1})
+        )
     );
-    // Resolve: A 7200, B 14400; C still open; D out of order.
+    // Resolve: A 7200, B 14400; C still open; D out of order. p90 at 0.9:
+    // 7200 + 0.9·7200.
+    let two_left_out = json!({"out_of_order": 1, "still_open": 1});
     assert_eq!(
         m["time_to_resolve"],
-        summary(2, Some(7200), Some(14400), Some(10800), two_left_out)
+        summary(2, Some(10800), Some(13680), Some(10800), two_left_out)
     );
     // Between, per service: api F resolved 11-10 11:00 → A started 11-16 10:00 = 514800,
     // A resolved 11-16 12:00 → B started 11-18 09:00 = 162000; db: C still open → D.
@@ -301,18 +318,19 @@ fn figures_match_hand_computed_values() {
         m["time_between_incidents"],
         summary(
             2,
-            Some(162000),
-            Some(514800),
+            Some(338400),
+            Some(479520),
             Some(338400),
             json!({"still_open": 1})
         )
     );
     // States: triage A 600, B 13500, C 600, D 3600; investigating A 1800, C still
-    // in it; mitigated A 3600.
+    // in it; mitigated A 3600. Resolved is not an open state: not timed.
     assert_eq!(
         m["time_in_state"]["triage"],
-        summary(4, Some(600), Some(13500), Some(4575), json!({}))
+        summary(4, Some(2100), Some(10530), Some(4575), json!({}))
     );
+    assert!(m["time_in_state"].get("resolved").is_none());
     assert_eq!(
         m["time_in_state"]["investigating"],
         summary(
@@ -347,12 +365,12 @@ fn figures_match_hand_computed_values() {
     // A: declaration 0, ack 0 0, mitigated 300, cause 300, resolved 0;
     // B: declaration 0, resolved 72000 (late), cause 72000 (late);
     // C: declaration 0, ack 0 0; D: declaration 0, resolved 0.
-    // 14 values, ten of them 0: median (7th) 0, p90 (13th) 72000,
-    // mean 144600 / 14 = 10328.6.
+    // 14 values: ten 0, 300, 300, 72000, 72000. Median at 6.5: 0; p90 at
+    // 11.7: 300 + 0.7·71700 = 50490; mean 144600 / 14 = 10328.6.
     let lag = &m["recording_lag"];
     assert_eq!(lag["n"], 14, "{lag}");
     assert_eq!(lag["median_seconds"], 0);
-    assert_eq!(lag["p90_seconds"], 72000);
+    assert_eq!(lag["p90_seconds"], 50490);
     assert_eq!(lag["mean_seconds"], 10329);
     assert_eq!(lag["late"], 2);
     // Deployments in W47: deploy-1, deploy-2, deploy-3; failed: deploy-1 (by
@@ -372,7 +390,13 @@ fn figures_match_hand_computed_values() {
         r["incidents_per_week"],
         json!([{"week": "2026-W47", "count": 4}])
     );
-    // The four weeks before: F only (resolve 7200), postmortem lead 169200 (47 h).
+    // The four weeks before, but only from the day the record starts: the
+    // earliest incident, F, started 11-10 (the config was committed later,
+    // on 11-24): 11-10 to 11-16, 6/7 of a week. F only (resolve 7200),
+    // postmortem lead 169200 (47 h).
+    assert_eq!(r["previous"]["since"], "2026-11-10T00:00:00+00:00");
+    assert_eq!(r["previous"]["until"], "2026-11-16T00:00:00+00:00");
+    assert_eq!(r["previous"]["periods"], 0.8571);
     let p = &r["previous_metrics"];
     assert_eq!(p["incidents"], 1);
     assert_eq!(
@@ -383,12 +407,45 @@ fn figures_match_hand_computed_values() {
         p["postmortem_lead_time"],
         summary(1, Some(169200), Some(169200), Some(169200), json!({}))
     );
-    assert_eq!(p["change_failure_rate"]["deployments"], 1);
+    // deploy-0 (11-09) lies before the record starts.
+    assert_eq!(p["change_failure_rate"]["deployments"], 0);
+    // 4 incidents now against 1 in 0.857 weeks: if the rate had not
+    // changed, each of the 5 would fall now with p = 1 / (1 + 6/7) = 7/13;
+    // 4 of 5 is not unlikely then (two-sided binomial p = 0.3824).
+    assert_eq!(
+        r["comparison"]["incidents"],
+        json!({"test": "poisson_rate", "n": 4, "previous_n": 1, "p_value": 0.3824, "verdict": "noise"})
+    );
+    assert_eq!(r["comparison"]["time_to_resolve"]["verdict"], "too_few");
     assert_eq!(r["trend"].as_array().unwrap().len(), 12);
     assert_eq!(
         r["trend"][11],
-        json!({"week": "2026-W47", "incidents": 4, "median_time_to_resolve_seconds": 7200})
+        json!({"week": "2026-W47", "incidents": 4, "median_time_to_resolve_seconds": 10800})
     );
+    // Distributions of the period: resolve A 2 h, B 4 h; mitigate A 1 h.
+    let buckets = |key: &str| -> Vec<u64> {
+        r["distributions"][key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["count"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(buckets("time_to_resolve"), [0, 0, 1, 1, 0, 0]);
+    assert_eq!(buckets("time_to_mitigate"), [0, 0, 1, 0, 0, 0]);
+    assert_eq!(
+        r["distributions"]["time_to_resolve"][3]["bucket"],
+        "< 1 day"
+    );
+    // Per service and trend week: api F in W46, A and B in W47; db C, D in W47.
+    let mut api = vec![0; 12];
+    api[10] = 1;
+    api[11] = 2;
+    let mut db = vec![0; 12];
+    db[11] = 2;
+    assert_eq!(r["trend_by_service"], json!({"api": api, "db": db}));
+    // Nothing started after W47 up to the report (11-24).
+    assert_eq!(r["after_period"]["incidents"], 0);
     assert_eq!(
         r["trend"][10],
         json!({"week": "2026-W46", "incidents": 1, "median_time_to_resolve_seconds": 7200})
@@ -436,7 +493,7 @@ fn breakdown_by_severity_and_service() {
     assert_eq!(svc["api"]["incidents"], 2);
     assert_eq!(
         svc["api"]["time_to_resolve"],
-        summary(2, Some(7200), Some(14400), Some(10800), json!({}))
+        summary(2, Some(10800), Some(13680), Some(10800), json!({}))
     );
     assert_eq!(
         svc["db"]["time_to_resolve"],
@@ -450,7 +507,7 @@ fn breakdown_by_severity_and_service() {
     );
     assert_eq!(
         svc["api"]["time_between_incidents"],
-        summary(2, Some(162000), Some(514800), Some(338400), json!({}))
+        summary(2, Some(338400), Some(479520), Some(338400), json!({}))
     );
 }
 
@@ -466,17 +523,23 @@ fn every_format_renders_and_output_is_byte_identical() {
     }
     let md = repo.ok(&["--format", "markdown", "report"]);
     assert!(
-        md.contains("| Time to resolve | 2 | 2h 00m | 4h 00m | 3h 00m |"),
+        md.contains(
+            "| Time to resolve | [2](#time-to-resolve) | 3h 00m | 3h 48m | 3h 00m | 2 (1 out of order, 1 still open) |"
+        ),
         "{md}"
     );
-    assert!(md.contains("started → resolved"), "{md}");
-    assert_eq!(md.matches("<svg").count(), 2, "{md}");
+    assert!(md.contains("`started → resolved`"), "{md}");
+    // On standard output (a CI job summary) nothing beside the report
+    // exists: the charts are text, never inline SVG that viewers strip.
+    assert_eq!(md.matches("<svg").count(), 0, "{md}");
+    assert!(md.contains("```text\nIncidents per week"), "{md}");
     let html = repo.ok(&["--format", "html", "report"]);
     assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
-    assert_eq!(html.matches("<svg").count(), 2);
+    // Trend, weekly median, two distributions, the service heat map.
+    assert_eq!(html.matches("<svg").count(), 5);
     let csv = repo.ok(&["--format", "csv", "report"]);
     assert!(
-        csv.contains("all,time_to_resolve,2,7200,14400,10800,2,out_of_order=1;still_open=1,"),
+        csv.contains("all,time_to_resolve,2,10800,13680,10800,2,out_of_order=1;still_open=1,"),
         "{csv}"
     );
     repo.ok(&[
@@ -493,6 +556,16 @@ fn every_format_renders_and_output_is_byte_identical() {
         "{written}"
     );
     assert!(!written.contains("<svg"));
+    for chart in [
+        "time-to-resolve",
+        "time-to-mitigate",
+        "time-to-resolve-distribution",
+        "services-by-week",
+    ] {
+        let file = format!("2026-W47-{chart}.svg");
+        assert!(written.contains(&format!("]({file})")), "{written}");
+        assert!(repo.path.join("reports").join(&file).is_file(), "{file}");
+    }
     let chart =
         std::fs::read_to_string(repo.path.join("reports/2026-W47-time-to-resolve.svg")).unwrap();
     assert!(chart.starts_with("<svg"), "{chart}");
@@ -683,6 +756,20 @@ fn objects_are_found_packed_in_worktrees_and_through_alternates() {
     std::fs::remove_dir_all(&state).unwrap();
     assert_eq!(repo.ok(&["--format", "json", "report"]), loose);
 
+    // git's commit-graph (what `git gc` writes) lists the commits instead
+    // of their objects; a split one, and commits newer than it, too.
+    repo.git(&["commit-graph", "write", "--reachable"]);
+    std::fs::remove_dir_all(&state).unwrap();
+    assert_eq!(repo.ok(&["--format", "json", "report"]), loose);
+    std::fs::remove_file(repo.path.join(".git/objects/info/commit-graph")).unwrap();
+    let head = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    repo.git(&["reset", "-q", "--hard", "HEAD~3"]);
+    repo.git(&["commit-graph", "write", "--reachable", "--split"]);
+    repo.git(&["reset", "-q", "--hard", &head]);
+    std::fs::remove_dir_all(&state).unwrap();
+    assert_eq!(repo.ok(&["--format", "json", "report"]), loose);
+    std::fs::remove_dir_all(repo.path.join(".git/objects/info/commit-graphs")).unwrap();
+
     let worktree = repo.sibling("worktree");
     repo.git(&[
         "worktree",
@@ -740,21 +827,23 @@ fn squash_merged_branch_keeps_stated_times_and_shows_recording_lag() {
     repo.git(&["branch", "-q", "-D", "fix"]);
     let r = report_json(&mut repo, &[]);
     let m = &r["metrics"];
-    // Durations from stated times: resolve 09:00 → 12:00, acknowledge 10:00 → 10:30.
+    // Durations from stated times: resolve 09:00 → 12:00. Nobody said when
+    // it was detected (assumed: the declaration), so no time to acknowledge.
     assert_eq!(
         m["time_to_resolve"],
         summary(1, Some(10800), Some(10800), Some(10800), json!({}))
     );
     assert_eq!(
         m["time_to_acknowledge"],
-        summary(1, Some(1800), Some(1800), Some(1800), json!({}))
+        summary(0, None, None, None, json!({"milestone_assumed": 1}))
     );
     // Recording lag: declaration 0; the two ack events (10:30) and the
     // resolve event (12:00) reached main with the squash commit on 11-18
-    // 12:00: 178200, 178200 and 172800. Mean 529200 / 4 = 132300.
+    // 12:00: 178200, 178200 and 172800. Median (172800 + 178200) / 2,
+    // mean 529200 / 4 = 132300.
     let lag = &m["recording_lag"];
     assert_eq!(lag["n"], 4, "{lag}");
-    assert_eq!(lag["median_seconds"], 172800);
+    assert_eq!(lag["median_seconds"], 175500);
     assert_eq!(lag["p90_seconds"], 178200);
     assert_eq!(lag["mean_seconds"], 132300);
     assert_eq!(lag["late"], 3);
@@ -934,4 +1023,543 @@ fn postmortem_published_by_the_merge_that_brought_its_review() {
     let before = report_json(&mut repo, &["--as-of", "2026-11-18 00:00"]);
     assert_eq!(before["metrics"]["postmortem_lead_time"]["n"], 0);
     assert_eq!(before["metrics"]["postmortems_overdue"], 1);
+}
+
+/// A repository whose config names the zone UTC (reports are about weeks).
+fn utc_repo() -> Repo {
+    let repo = Repo::init();
+    set_zone(&repo, "UTC");
+    repo
+}
+
+fn set_zone(repo: &Repo, zone: &str) {
+    let config = repo.path.join("incidents/config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    // Whatever zone `init` wrote.
+    let changed: String = text
+        .lines()
+        .map(|line| {
+            if line.starts_with("timezone = ") {
+                format!("timezone = \"{zone}\"\n")
+            } else {
+                format!("{line}\n")
+            }
+        })
+        .collect();
+    assert!(changed.contains(&format!("timezone = \"{zone}\"")));
+    std::fs::write(&config, changed).unwrap();
+    if !repo.git(&["status", "--porcelain"]).is_empty() {
+        repo.git(&["commit", "-qam", "zone"]);
+    }
+}
+
+/// Declare at `declared` (with the given extra arguments) and resolve at `resolved`.
+fn declare_resolved(
+    repo: &mut Repo,
+    title: &str,
+    declared: &str,
+    resolved: &str,
+    extra: &[&str],
+) -> String {
+    at(repo, &format!("{}Z", declared.replace(' ', "T")));
+    let mut args = vec![title];
+    if !extra.contains(&"-s") {
+        args.extend(["-s", "SEV3"]);
+    }
+    args.extend_from_slice(extra);
+    let id = repo.declare(&args);
+    at(repo, &format!("{}Z", resolved.replace(' ', "T")));
+    repo.ok(&["resolve", &id, "--resolution", "fixed"]);
+    id
+}
+
+#[test]
+fn assumed_milestones_are_left_out_and_counted() {
+    let mut repo = utc_repo();
+    // N1: nobody said when it started or was detected (both assumed: the
+    // declaration, 11-16 10:00); resolved 12:00.
+    declare_resolved(
+        &mut repo,
+        "N1",
+        "2026-11-16 10:00:00",
+        "2026-11-16 12:00:00",
+        &[],
+    );
+    // N2: started 09:00, detected 09:30, declared 10:00, resolved 11:00; never
+    // acknowledged or mitigated: resolving implies both, nobody stated them.
+    let n2 = declare_resolved(
+        &mut repo,
+        "N2",
+        "2026-11-17 10:00:00",
+        "2026-11-17 11:00:00",
+        &[
+            "--started-at",
+            "2026-11-17 09:00",
+            "--detected-at",
+            "2026-11-17 09:30",
+        ],
+    );
+    let r = report_json(&mut repo, &[]);
+    let m = &r["metrics"];
+    let assumed = |n: u64| json!({"milestone_assumed": n});
+    assert_eq!(
+        m["time_to_detect"],
+        summary(1, Some(1800), Some(1800), Some(1800), assumed(1))
+    );
+    assert_eq!(
+        m["time_to_acknowledge"],
+        summary(0, None, None, None, assumed(2))
+    );
+    assert_eq!(
+        m["time_to_declare"],
+        summary(1, Some(1800), Some(1800), Some(1800), assumed(1))
+    );
+    assert_eq!(
+        m["time_to_mitigate"],
+        summary(0, None, None, None, assumed(2))
+    );
+    assert_eq!(
+        m["time_to_resolve"],
+        summary(1, Some(7200), Some(7200), Some(7200), assumed(1))
+    );
+    // `show` follows the same rule.
+    let shown = repo.show(&n2);
+    assert!(
+        shown["durations"].get("time_to_acknowledge").is_none(),
+        "{shown}"
+    );
+    assert_eq!(shown["durations"]["time_to_resolve"], 7200);
+    // The incidents behind the figure say which were left out and why.
+    at(&mut repo, REPORT_NOW);
+    let md = repo.ok(&["--format", "markdown", "report"]);
+    let section = md.split("### Time to acknowledge").nth(1).unwrap();
+    assert!(
+        section.contains("0 measured, 2 left out (2 milestone assumed)."),
+        "{section}"
+    );
+    assert!(
+        section.contains("| left out: milestone assumed |"),
+        "{section}"
+    );
+}
+
+#[test]
+fn median_of_an_even_count_is_the_mean_of_the_middle_two() {
+    let mut repo = utc_repo();
+    // Time to resolve 373 s and 777 s.
+    for (day, resolved) in [("16", "10:06:13"), ("17", "10:12:57")] {
+        declare_resolved(
+            &mut repo,
+            "T",
+            &format!("2026-11-{day} 10:00:00"),
+            &format!("2026-11-{day} {resolved}"),
+            &["--started-at", &format!("2026-11-{day} 10:00")],
+        );
+    }
+    let r = report_json(&mut repo, &[]);
+    // Median (373 + 777) / 2 = 575; p90 373 + 0.9·404 = 736.6 → 737.
+    assert_eq!(
+        r["metrics"]["time_to_resolve"],
+        summary(2, Some(575), Some(737), Some(575), json!({}))
+    );
+}
+
+#[test]
+fn a_resolved_stint_before_a_reopen_is_not_timed() {
+    let mut repo = utc_repo();
+    // triage 10:00 → resolved 11:00 → reopened (investigating) 12:00 → resolved 13:00.
+    at(&mut repo, "2026-11-16T10:00:00Z");
+    let id = repo.declare(&["R", "-s", "SEV3", "--started-at", "2026-11-16 10:00"]);
+    at(&mut repo, "2026-11-16T11:00:00Z");
+    repo.ok(&["resolve", &id, "--resolution", "looked fixed"]);
+    at(&mut repo, "2026-11-16T12:00:00Z");
+    repo.ok(&["update", &id, "--status", "investigating", "-m", "back"]);
+    at(&mut repo, "2026-11-16T13:00:00Z");
+    repo.ok(&["resolve", &id, "--resolution", "fixed"]);
+    let r = report_json(&mut repo, &[]);
+    let states = &r["metrics"]["time_in_state"];
+    assert_eq!(
+        states["triage"],
+        summary(1, Some(3600), Some(3600), Some(3600), json!({}))
+    );
+    assert_eq!(
+        states["investigating"],
+        summary(1, Some(3600), Some(3600), Some(3600), json!({}))
+    );
+    // The hour it sat resolved before the reopen is not time in a state.
+    assert_eq!(states.as_object().unwrap().len(), 2, "{states}");
+}
+
+#[test]
+fn by_service_gaps_pair_only_that_services_incidents() {
+    let mut repo = utc_repo();
+    // X (api, db) 11-16 09–10, Y (db) 11-17 09–10, Z (api, db) 11-18 09–10.
+    for (title, day, services) in [
+        ("X", "16", &["api", "db"][..]),
+        ("Y", "17", &["db"][..]),
+        ("Z", "18", &["api", "db"][..]),
+    ] {
+        let mut extra = vec!["--started-at".to_string(), format!("2026-11-{day} 09:00")];
+        for s in services {
+            extra.extend(["--service".to_string(), s.to_string()]);
+        }
+        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+        declare_resolved(
+            &mut repo,
+            title,
+            &format!("2026-11-{day} 09:00:00"),
+            &format!("2026-11-{day} 10:00:00"),
+            &extra,
+        );
+    }
+    let r = report_json(&mut repo, &["--by", "service"]);
+    // api: X → Z, 11-16 10:00 → 11-18 09:00 = 169200. db: X → Y and Y → Z,
+    // 82800 each. Before, api's group also paired db's X → Z.
+    assert_eq!(
+        r["by"]["service"]["api"]["time_between_incidents"],
+        summary(1, Some(169200), Some(169200), Some(169200), json!({}))
+    );
+    assert_eq!(
+        r["by"]["service"]["db"]["time_between_incidents"],
+        summary(2, Some(82800), Some(82800), Some(82800), json!({}))
+    );
+    // All incidents: the three gaps.
+    assert_eq!(r["metrics"]["time_between_incidents"]["n"], 3);
+}
+
+/// Two incidents on `api` that start in the same second (P resolved at
+/// 10:00, Q at 12:00) and R two days later, with P and Q given the ids
+/// `p_id` and `q_id` afterwards.
+fn tied_history(p_id: &str, q_id: &str) -> Repo {
+    let mut repo = utc_repo();
+    let mut ids = Vec::new();
+    for (title, declared, resolved) in [
+        ("P", "2026-11-16 09:00:00", "2026-11-16 10:00:00"),
+        ("Q", "2026-11-16 09:00:00", "2026-11-16 12:00:00"),
+        ("R", "2026-11-18 09:00:00", "2026-11-18 10:00:00"),
+    ] {
+        ids.push(declare_resolved(
+            &mut repo,
+            title,
+            declared,
+            resolved,
+            &["--service", "api", "--started-at", &declared[..16]],
+        ));
+    }
+    for (old, new) in [(&ids[0], p_id), (&ids[1], q_id)] {
+        let folder = repo.show(old)["folder"].as_str().unwrap().to_string();
+        let renamed = folder.replace(&format!("/{old}-"), &format!("/{new}-"));
+        repo.git(&["mv", &folder, &renamed]);
+        let file = repo.path.join(&renamed).join("incident.toml");
+        let text = std::fs::read_to_string(&file).unwrap();
+        std::fs::write(
+            &file,
+            text.replace(&format!("id = \"{old}\""), &format!("id = \"{new}\"")),
+        )
+        .unwrap();
+    }
+    repo.git(&["add", "-A", "incidents"]);
+    git_at(
+        &repo,
+        &repo.path.clone(),
+        "2026-11-19T09:00:00Z",
+        &["commit", "-q", "-m", "renumber"],
+    );
+    repo
+}
+
+#[test]
+fn the_same_history_with_other_ids_gives_identical_output() {
+    let mut one = tied_history("aaaaaa", "zzzzzz");
+    let mut two = tied_history("zzzzzz", "aaaaaa");
+    let a = report_json(&mut one, &[]);
+    let b = report_json(&mut two, &[]);
+    assert_eq!(a, b);
+    // P and Q overlap (out of order); the gap to R runs from the later end,
+    // Q's 11-16 12:00, to 11-18 09:00: 162000 s.
+    assert_eq!(
+        a["metrics"]["time_between_incidents"],
+        summary(
+            1,
+            Some(162000),
+            Some(162000),
+            Some(162000),
+            json!({"out_of_order": 1})
+        )
+    );
+    for format in ["json", "table", "csv"] {
+        assert_eq!(
+            one.ok(&["--format", format, "report", "--by", "service"]),
+            two.ok(&["--format", format, "report", "--by", "service"]),
+            "{format}"
+        );
+    }
+}
+
+#[test]
+fn a_named_zone_is_read_the_same_under_any_tz() {
+    let mut repo = Repo::init();
+    set_zone(&repo, "America/New_York");
+    // Sunday 11-22 22:00 in New York is Monday 03:00 UTC: week 47 there.
+    declare_resolved(
+        &mut repo,
+        "Late Sunday",
+        "2026-11-23 03:00:00",
+        "2026-11-23 04:00:00",
+        &["--started-at", "2026-11-22 22:00"],
+    );
+    at(&mut repo, REPORT_NOW);
+    let run = |tz: &str, format: &str| {
+        let out = repo
+            .command()
+            .env("TZ", tz)
+            .args(["--format", format, "report"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let json: Value = serde_json::from_str(&run("UTC", "json")).unwrap();
+    assert_eq!(json["period"]["since"], "2026-11-16T00:00:00-05:00");
+    assert_eq!(json["metrics"]["incidents"], 1);
+    for format in ["json", "table", "markdown", "html", "csv"] {
+        let utc = run("UTC", format);
+        for tz in ["Asia/Tokyo", "Pacific/Kiritimati", "America/Los_Angeles"] {
+            assert_eq!(utc, run(tz, format), "{format} under TZ={tz}");
+        }
+    }
+}
+
+#[test]
+fn historical_incidents_expect_no_postmortem_and_no_recording_lag() {
+    let mut repo = utc_repo();
+    // Entered on 11-24 for an outage of 11-16 10:00–12:00 (SEV1: a
+    // postmortem would be due 11-19), and the same outage recorded live.
+    at(&mut repo, "2026-11-24T09:00:00Z");
+    let old = repo.declare(&[
+        "Old outage",
+        "-s",
+        "SEV1",
+        "--historical",
+        "--at",
+        "2026-11-16 10:00",
+        "--started-at",
+        "2026-11-16 10:00",
+    ]);
+    repo.ok(&[
+        "resolve",
+        &old,
+        "--resolution",
+        "fixed",
+        "--at",
+        "2026-11-16 12:00",
+    ]);
+    declare_resolved(
+        &mut repo,
+        "Live outage",
+        "2026-11-16 10:00:00",
+        "2026-11-16 12:00:00",
+        &["-s", "SEV1", "--started-at", "2026-11-16 10:00"],
+    );
+    let r = report_json(&mut repo, &[]);
+    let m = &r["metrics"];
+    assert_eq!(m["incidents"], 2);
+    assert_eq!(m["historical"], 1);
+    // Only the live one's postmortem is overdue.
+    assert_eq!(m["postmortems_overdue"], 1);
+    // The live one's records lag 0 s; the historical one's (its declaration
+    // and resolve, written eight days late) are left out, not "late".
+    let lag = &m["recording_lag"];
+    assert_eq!(lag["late"], 0, "{lag}");
+    assert_eq!(lag["excluded_by_reason"]["historical"], 2, "{lag}");
+    // Its stated times still measure: both took two hours.
+    assert_eq!(m["time_to_resolve"]["n"], 2);
+    at(&mut repo, REPORT_NOW);
+    let md = repo.ok(&["--format", "markdown", "report"]);
+    let section = md.split("### Historical incidents").nth(1).unwrap();
+    assert!(
+        section.contains(&format!("| {old} \\(historical\\) | Old outage |")),
+        "{section}"
+    );
+}
+
+#[test]
+fn comparison_says_distinguishable_noise_or_too_few() {
+    let mut repo = utc_repo();
+    // Five incidents before W47 that took 10 h to resolve, five in W47 that
+    // took 1 h. Nobody said when any was detected: no time to detect.
+    let before = [
+        "2026-10-20",
+        "2026-10-27",
+        "2026-11-03",
+        "2026-11-05",
+        "2026-11-10",
+    ];
+    let during = [
+        "2026-11-16",
+        "2026-11-17",
+        "2026-11-18",
+        "2026-11-19",
+        "2026-11-20",
+    ];
+    for day in before {
+        let start = format!("{day} 08:00");
+        declare_resolved(
+            &mut repo,
+            "B",
+            &format!("{day} 08:00:00"),
+            &format!("{day} 18:00:00"),
+            &["--started-at", &start],
+        );
+    }
+    for day in during {
+        let start = format!("{day} 08:00");
+        declare_resolved(
+            &mut repo,
+            "D",
+            &format!("{day} 08:00:00"),
+            &format!("{day} 09:00:00"),
+            &["--started-at", &start],
+        );
+    }
+    let r = report_json(&mut repo, &[]);
+    // The record starts 10-20: 10-20 to 11-16, 27 days of the 28 before.
+    assert_eq!(r["previous"]["since"], "2026-10-20T00:00:00+00:00");
+    assert_eq!(r["previous"]["periods"], 3.8571);
+    // All five now below all five before: 2 of the C(10,5) = 252 splits of
+    // the ranks are as extreme, p = 0.0079.
+    assert_eq!(
+        r["comparison"]["time_to_resolve"],
+        json!({"test": "mann_whitney_u", "n": 5, "previous_n": 5, "p_value": 0.0079, "verdict": "distinguishable"})
+    );
+    assert_eq!(
+        r["comparison"]["time_to_detect"],
+        json!({"test": "mann_whitney_u", "n": 0, "previous_n": 0, "p_value": null, "verdict": "too_few"})
+    );
+    // 5 now, 5 in 3.857 weeks before: each of the 10 falls now with
+    // p = 7/34 = 0.2059 if nothing changed; P(5 of 10) = 0.0294 and the
+    // rarer outcomes (6 to 10 of 10: 0.0074) sum to 0.0368.
+    assert_eq!(r["comparison"]["incidents"]["p_value"], 0.0368);
+    assert_eq!(r["comparison"]["incidents"]["verdict"], "distinguishable");
+    at(&mut repo, REPORT_NOW);
+    let table = repo.ok(&["report"]);
+    assert!(table.contains("distinguishable (p = 0.008)"), "{table}");
+    assert!(table.contains("too few incidents to compare"), "{table}");
+    assert!(
+        table.contains("Compared with: Tue 20 Oct 2026 to Sun 15 Nov 2026 (3.86 periods:\n  the repository's record starts on 20 Oct 2026)"),
+        "{table}"
+    );
+}
+
+#[test]
+fn a_period_before_this_week_points_at_incidents_after_it() {
+    // The quick start: a SEV1 declared this week (Tuesday of W48).
+    let repo = utc_repo();
+    let id = repo.declare(&["Checkout down", "-s", "SEV1"]);
+    let out = repo.ok(&["--format", "json", "report", "--last", "4w"]);
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["metrics"]["incidents"], 0);
+    assert_eq!(
+        r["after_period"],
+        json!({"since": "2026-11-23T00:00:00+00:00", "until": "2026-11-24T10:00:00+00:00",
+               "incidents": 1, "open": 1, "weeks": [{"week": "2026-W48", "count": 1}]})
+    );
+    // Nothing was recorded before the period: nothing to compare with.
+    assert_eq!(r["previous"]["periods"], 0.0);
+    assert_eq!(r["comparison"]["incidents"]["verdict"], "no_history");
+    let table = repo.ok(&["report", "--last", "4w"]);
+    assert!(
+        table.contains("After the period: 1 incident started since (2026-W48 1), 1 still open; see\n  incident report --week 2026-W48."),
+        "{table}"
+    );
+    assert!(table.contains("No comparison"), "{table}");
+    let week = repo.ok(&["--format", "markdown", "report", "--week", "2026-W48"]);
+    assert!(
+        week.contains(&format!("| {id} | Checkout down | SEV1 |")),
+        "{week}"
+    );
+}
+
+#[test]
+fn hostile_text_is_escaped_in_every_output() {
+    let mut repo = utc_repo();
+    let service = "x](https://evil.example)[y";
+    let title = "<script>alert(1)</script> [click](https://evil.example)\n# injected";
+    declare_resolved(
+        &mut repo,
+        title,
+        "2026-11-16 10:00:00",
+        "2026-11-16 11:00:00",
+        &[
+            "--service",
+            service,
+            "--service",
+            "=HYPERLINK(\"http://evil\")",
+            "--started-at",
+            "2026-11-16 10:00",
+        ],
+    );
+    at(&mut repo, REPORT_NOW);
+    let md = repo.ok(&["--format", "markdown", "report", "--by", "service"]);
+    // Text charts are fenced code, where nothing is markup: look outside.
+    let outside: String = md.split("```").step_by(2).collect::<Vec<_>>().join("");
+    assert!(md.contains("x](https://evil.exa…"), "{md}");
+    let md = outside;
+    assert!(!md.contains("](https://evil"), "{md}");
+    // Every `<` of the title is backslash-escaped: a literal, not a tag.
+    assert!(md.contains("\\<script\\>"), "{md}");
+    assert!(
+        md.match_indices("<script")
+            .all(|(i, _)| md[..i].ends_with('\\')),
+        "{md}"
+    );
+    assert!(!md.contains("\n# injected"), "{md}");
+    assert!(
+        md.contains("x\\]\\(https\\:\\/\\/evil\\.example\\)\\[y"),
+        "{md}"
+    );
+    let html = repo.ok(&["--format", "html", "report", "--by", "service"]);
+    assert!(!html.contains("<script"), "{html}");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{html}"
+    );
+    let csv = repo.ok(&["--format", "csv", "report", "--by", "service"]);
+    assert!(
+        csv.contains("\"service==HYPERLINK(\"\"http://evil\"\")\""),
+        "{csv}"
+    );
+    for line in csv.lines() {
+        assert!(!line.starts_with('='), "{line}");
+    }
+}
+
+#[test]
+fn by_severity_is_one_table_without_empty_severities() {
+    let (mut repo, _) = scenario();
+    at(&mut repo, REPORT_NOW);
+    let table = repo.ok(&["report", "--by", "severity"]);
+    let by = table.split("By severity").nth(1).unwrap();
+    let header = by.lines().nth(1).unwrap();
+    // SEV3 only has the cancelled false alarm; SEV4 and SEV5 nothing.
+    assert_eq!(
+        header.split_whitespace().collect::<Vec<_>>(),
+        ["FIGURE", "SEV1", "SEV2"],
+        "{by}"
+    );
+    // SEV1: A 2 h (C open); SEV2: B 4 h (D out of order).
+    assert!(by.contains("Time to resolve"), "{by}");
+    let row = by.lines().find(|l| l.contains("Time to resolve")).unwrap();
+    assert_eq!(
+        row.split_whitespace().collect::<Vec<_>>(),
+        [
+            "Time", "to", "resolve", "2h", "00m", "(1)", "4h", "00m", "(1)"
+        ]
+    );
+    let md = repo.ok(&["--format", "markdown", "report", "--by", "severity"]);
+    assert_eq!(md.matches("| FIGURE | SEV1 | SEV2 |").count(), 1, "{md}");
 }

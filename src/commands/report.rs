@@ -77,6 +77,10 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
             ByArg::Service => By::Service,
         }),
         strict: args.strict,
+        trace: matches!(
+            ReportFormat::from_format(context.format, context.html),
+            ReportFormat::Markdown | ReportFormat::Html
+        ),
     };
     let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
     let bar = (std::io::stderr().is_terminal() && !ci).then(|| {

@@ -146,14 +146,9 @@ pub fn resolve_commit(store: &Store, as_of: Option<&str>) -> Result<Oid> {
 /// first-parent history of `tip` (using the report's per-commit cache).
 fn added_in(store: &Store, tip: Oid) -> Result<HashMap<String, history::Recording>> {
     let path = cache::cache_path(store.repo.commondir());
-    let mut cache = cache::Cache::load(&path);
-    let before = cache.entries.len();
-    let walked = history::walk(&store.repo, tip, &mut cache, &mut |_| {})?;
-    if cache.entries.len() != before {
-        // A cache that cannot be written only costs time next run.
-        let _ = cache.save(&path);
-    }
-    Ok(walked.recorded)
+    // A cache that cannot be written only costs time next run.
+    let (history, _unsaved) = history::learn(&store.repo, tip, &path, false, &mut |_| {})?;
+    Ok(history.recorded)
 }
 
 /// Every blob under `incidents/` in `tree`, by path.

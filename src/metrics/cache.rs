@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 
 use git2::Oid;
 
-use crate::error::{Result, io_err};
+use super::wire::{Reader, put_len, put_str, write_atomically};
+use crate::error::Result;
 
 const MAGIC: &[u8] = b"incident report cache\n";
 /// Bump when what is stored per commit changes meaning.
@@ -57,9 +58,36 @@ impl std::hash::Hasher for OidHasher {
 /// A map keyed by object id.
 pub type OidMap<V> = HashMap<Oid, V, std::hash::BuildHasherDefault<OidHasher>>;
 
+/// The cache in memory: what the file held, and what this run read.
+/// Sorted vectors instead of a hash map (a third of the memory at 300,000
+/// commits, and no rehashing while a cold walk fills it); this run's
+/// commits are kept as positions on the line, their parents being the
+/// next commit on it.
 #[derive(Debug, Default)]
 pub struct Cache {
-    pub entries: OidMap<CommitDelta>,
+    /// From the file, sorted by commit id.
+    loaded: Vec<(Oid, CommitDelta)>,
+    fresh: Fresh,
+}
+
+/// What this run read from git, in the order of the line.
+#[derive(Debug, Default)]
+pub struct Fresh {
+    pub commits: Vec<FreshCommit>,
+    /// Files each commit added: (index into `commits`, paths), only for
+    /// the commits that added some.
+    pub added: Vec<(u32, Vec<String>)>,
+}
+
+/// One commit this run read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FreshCommit {
+    /// Position on the line (0: the tip).
+    pub line_index: u32,
+    pub time: i64,
+    pub offset_minutes: i16,
+    /// False for a commit cut off by a shallow clone: never saved.
+    pub keep: bool,
 }
 
 /// Where the cache lives for a repository (shared by its worktrees).
@@ -76,89 +104,108 @@ impl Cache {
         }
     }
 
-    /// Write the cache atomically (a temporary file renamed over the old one).
-    pub fn save(&self, path: &Path) -> Result<()> {
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir).map_err(io_err(dir))?;
+    /// What the file said about a commit.
+    pub fn get(&self, id: &Oid) -> Option<&CommitDelta> {
+        self.loaded
+            .binary_search_by(|(k, _)| k.cmp(id))
+            .ok()
+            .map(|i| &self.loaded[i].1)
+    }
+
+    /// Add a commit this run read from git.
+    pub fn add(&mut self, commit: FreshCommit, added: Vec<String>) {
+        if !added.is_empty() {
+            self.fresh
+                .added
+                .push((self.fresh.commits.len() as u32, added));
         }
-        let mut ids: Vec<&Oid> = self.entries.keys().collect();
-        ids.sort();
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        let written = fs::File::create(&tmp).and_then(|file| {
-            // Written as it is encoded, not gathered in memory first.
-            let mut out = std::io::BufWriter::new(file);
+        self.fresh.commits.push(commit);
+    }
+
+    /// This run read commits the file did not have.
+    pub fn grew(&self) -> bool {
+        self.fresh.commits.iter().any(|c| c.keep)
+    }
+
+    /// Commits in the file and kept from this run.
+    pub fn len(&self) -> usize {
+        self.loaded.len() + self.fresh.commits.iter().filter(|c| c.keep).count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The file's entries (sorted by id) and what this run read. Consumes
+    /// the cache, so that the walk can take the paths over without
+    /// copying them.
+    pub fn into_parts(self) -> (Vec<(Oid, CommitDelta)>, Fresh) {
+        (self.loaded, self.fresh)
+    }
+
+    /// Write the cache atomically (a temporary file renamed over the old
+    /// one), keeping only the commits `keep` accepts. `line` is the walk's
+    /// line, which this run's commits are positions on.
+    pub fn save(&self, path: &Path, line: &[Oid], keep: &dyn Fn(&Oid) -> bool) -> Result<()> {
+        // (id, parent, time, offset, added)
+        type Entry<'a> = (Oid, Option<Oid>, i64, i32, &'a [String]);
+        let mut added = self.fresh.added.iter().peekable();
+        let mut all: Vec<Entry<'_>> = self
+            .loaded
+            .iter()
+            .map(|(id, d)| (*id, d.parent, d.time, d.offset_minutes, &d.added[..]))
+            .collect();
+        for (i, c) in self.fresh.commits.iter().enumerate() {
+            let paths = match added.peek() {
+                Some((at, paths)) if *at as usize == i => {
+                    added.next();
+                    &paths[..]
+                }
+                _ => &[][..],
+            };
+            let index = c.line_index as usize;
+            if c.keep
+                && let Some(id) = line.get(index)
+            {
+                let parent = line.get(index + 1).copied();
+                all.push((*id, parent, c.time, i32::from(c.offset_minutes), paths));
+            }
+        }
+        all.retain(|e| keep(&e.0));
+        all.sort_unstable_by_key(|e| e.0);
+        // Written as it is encoded, not gathered in memory first.
+        write_atomically(path, |out| {
             out.write_all(MAGIC)?;
             out.write_all(&CACHE_VERSION.to_le_bytes())?;
-            out.write_all(&(ids.len() as u64).to_le_bytes())?;
-            for id in ids {
-                let delta = &self.entries[id];
+            out.write_all(&(all.len() as u64).to_le_bytes())?;
+            for (id, parent, time, offset, paths) in all {
                 out.write_all(id.as_bytes())?;
-                match delta.parent {
+                match parent {
                     Some(p) => {
                         out.write_all(&[1])?;
                         out.write_all(p.as_bytes())?;
                     }
                     None => out.write_all(&[0])?,
                 }
-                out.write_all(&delta.time.to_le_bytes())?;
-                out.write_all(&delta.offset_minutes.to_le_bytes())?;
-                out.write_all(&(delta.added.len() as u32).to_le_bytes())?;
-                for path in &delta.added {
-                    out.write_all(&(path.len() as u32).to_le_bytes())?;
-                    out.write_all(path.as_bytes())?;
+                out.write_all(&time.to_le_bytes())?;
+                out.write_all(&offset.to_le_bytes())?;
+                put_len(out, paths.len())?;
+                for path in paths {
+                    put_str(out, path)?;
                 }
             }
-            out.flush()
-        });
-        if let Err(e) = written {
-            let _ = fs::remove_file(&tmp);
-            return Err(io_err(&tmp)(e));
-        }
-        fs::rename(&tmp, path).map_err(io_err(path))?;
-        Ok(())
-    }
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let end = self.at.checked_add(n)?;
-        let slice = self.bytes.get(self.at..end)?;
-        self.at = end;
-        Some(slice)
-    }
-    fn u8(&mut self) -> Option<u8> {
-        self.take(1).map(|b| b[0])
-    }
-    fn u32(&mut self) -> Option<u32> {
-        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
-    }
-    fn i32(&mut self) -> Option<i32> {
-        Some(i32::from_le_bytes(self.take(4)?.try_into().ok()?))
-    }
-    fn u64(&mut self) -> Option<u64> {
-        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
-    }
-    fn i64(&mut self) -> Option<i64> {
-        Some(i64::from_le_bytes(self.take(8)?.try_into().ok()?))
-    }
-    fn oid(&mut self) -> Option<Oid> {
-        Oid::from_bytes(self.take(20)?).ok()
+            Ok(())
+        })
     }
 }
 
 fn decode(bytes: &[u8]) -> Option<Cache> {
-    let mut r = Reader { bytes, at: 0 };
+    let mut r = Reader::new(bytes);
     if r.take(MAGIC.len())? != MAGIC || r.u32()? != CACHE_VERSION {
         return None;
     }
     let count = usize::try_from(r.u64()?).ok()?;
-    let mut entries =
-        OidMap::with_capacity_and_hasher(count.min(bytes.len() / 32), Default::default());
+    let mut entries = Vec::with_capacity(count.min(bytes.len() / 32));
     for _ in 0..count {
         let id = r.oid()?;
         let parent = match r.u8()? {
@@ -168,13 +215,12 @@ fn decode(bytes: &[u8]) -> Option<Cache> {
         };
         let time = r.i64()?;
         let offset_minutes = r.i32()?;
-        let n = r.u32()? as usize;
-        let mut added = Vec::with_capacity(n.min(1024));
+        let n = r.len()?;
+        let mut added = Vec::with_capacity(n);
         for _ in 0..n {
-            let len = r.u32()? as usize;
-            added.push(String::from_utf8(r.take(len)?.to_vec()).ok()?);
+            added.push(r.str()?.to_string());
         }
-        entries.insert(
+        entries.push((
             id,
             CommitDelta {
                 parent,
@@ -182,12 +228,16 @@ fn decode(bytes: &[u8]) -> Option<Cache> {
                 offset_minutes,
                 added,
             },
-        );
+        ));
     }
-    if r.at != bytes.len() {
+    // Written sorted; a file that is not is not ours.
+    if !r.done() || !entries.is_sorted_by(|a, b| a.0 < b.0) {
         return None;
     }
-    Some(Cache { entries })
+    Some(Cache {
+        loaded: entries,
+        fresh: Fresh::default(),
+    })
 }
 
 #[cfg(test)]
@@ -200,20 +250,32 @@ mod tests {
         let path = dir.path().join("c");
         let mut cache = Cache::default();
         let id = Oid::from_str("0123456789012345678901234567890123456789").unwrap();
-        cache.entries.insert(
-            id,
-            CommitDelta {
-                parent: Some(id),
-                time: 42,
-                offset_minutes: -60,
-                added: vec!["incidents/a".into()],
-            },
-        );
-        cache.save(&path).unwrap();
-        assert_eq!(Cache::load(&path).entries, cache.entries);
+        let other = Oid::from_str("0023456789012345678901234567890123456789").unwrap();
+        let commit = |line_index, keep| FreshCommit {
+            line_index,
+            time: 42,
+            offset_minutes: -60,
+            keep,
+        };
+        cache.add(commit(0, true), vec!["incidents/a".into()]);
+        cache.add(commit(1, false), Vec::new());
+        assert!(cache.grew());
+        cache.save(&path, &[id, other], &|_| true).unwrap();
+        let loaded = Cache::load(&path);
+        // A commit's parent is the next one on the line.
+        let delta = CommitDelta {
+            parent: Some(other),
+            time: 42,
+            offset_minutes: -60,
+            added: vec!["incidents/a".into()],
+        };
+        assert_eq!(loaded.get(&id), Some(&delta));
+        // Commits cut off by a shallow clone are not kept.
+        assert_eq!(loaded.get(&other), None);
+        assert_eq!(loaded.len(), 1);
         let mut bytes = fs::read(&path).unwrap();
         bytes.pop();
         fs::write(&path, &bytes).unwrap();
-        assert!(Cache::load(&path).entries.is_empty());
+        assert!(Cache::load(&path).is_empty());
     }
 }

@@ -1,60 +1,111 @@
 //! Each incident reduced to what the figures need, read straight from the
 //! trees of one commit, and the snapshot of them kept for the next run.
+//!
+//! Times are whole seconds since the epoch: every figure is a difference
+//! of instants or a comparison with period bounds, and every time shown is
+//! converted to the configured zone, so the offset a time was written with
+//! changes nothing.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use chrono::{Datelike, NaiveDate};
 use git2::{ObjectType, Oid};
-use serde::{Deserialize, Serialize};
 
-use super::history::{Recording, commit_time};
+use super::history::Recording;
 use super::objects::{Listed, Objects, find};
+use super::wire::{Reader, put_len, put_opt_i64, put_str, write_atomically};
 use crate::config::Config;
-use crate::error::{Error, Result, io_err};
+use crate::error::{Error, Result};
 use crate::model::action::{self, ACTIONS_DIR, ActionChange, ActionFile, ActionRecord};
 use crate::model::event::{Change, Declaration, Event};
 use crate::model::id;
-use crate::model::incident::{Incident, MilestoneSource};
+use crate::model::incident::{Incident, Measure, MilestoneSource, measure_with};
 use crate::ops::postmortem::POSTMORTEM_FILE;
 use crate::ops::review::REVIEW_STATE;
 use crate::store::{DATA_DIR, DECLARATION_FILE, EVENTS_DIR};
-use crate::time::Timestamp;
 use crate::tomlfile;
+
+/// Seconds since the epoch.
+pub type Secs = i64;
+
+/// Names that thousands of incidents share (states, severities, services,
+/// milestones), held once.
+#[derive(Debug, Default)]
+pub struct Names(HashSet<Arc<str>>);
+
+impl Names {
+    pub fn get(&mut self, name: &str) -> Arc<str> {
+        if let Some(known) = self.0.get(name) {
+            return known.clone();
+        }
+        let name: Arc<str> = Arc::from(name);
+        self.0.insert(name.clone());
+        name
+    }
+}
+
+/// One milestone of an incident: when, and, when nobody stated it, what
+/// it was assumed from (as [`MilestoneSource::Assumed`] says).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MilestoneFact {
+    pub name: Arc<str>,
+    pub at: Secs,
+    pub assumed_from: Option<Arc<str>>,
+}
 
 /// An incident's current state: what figures group, filter and measure by.
 #[derive(Debug, Clone)]
 pub struct Core {
     pub id: String,
-    pub severity: String,
-    pub status: String,
-    pub services: Vec<String>,
+    pub title: String,
+    pub severity: Arc<str>,
+    pub status: Arc<str>,
+    pub services: Vec<Arc<str>>,
     pub caused_by: Vec<String>,
-    /// Milestone → (time, the milestone it was assumed from when nobody set it).
-    pub milestones: BTreeMap<String, (Timestamp, Option<String>)>,
+    /// Written down after the fact: no postmortem expected, recording lag
+    /// meaningless.
+    pub historical: bool,
+    /// Sorted by name.
+    pub milestones: Vec<MilestoneFact>,
+    /// `started` (recorded or assumed): what places the incident in a
+    /// period, and what lists of facts are sorted by.
+    pub started: Option<Secs>,
+    /// `postmortem_published` is the time of the commit that brought the
+    /// reviewed postmortem, not a time somebody stated.
+    pub published_from_history: bool,
 }
 
 impl Core {
-    pub fn milestone(&self, name: &str) -> Option<Timestamp> {
-        self.milestones.get(name).map(|m| m.0)
+    pub fn milestone_fact(&self, name: &str) -> Option<&MilestoneFact> {
+        self.milestones
+            .binary_search_by(|m| (*m.name).cmp(name))
+            .ok()
+            .map(|i| &self.milestones[i])
+    }
+
+    pub fn milestone(&self, name: &str) -> Option<Secs> {
+        self.milestone_fact(name).map(|m| m.at)
     }
 
     pub fn is_open(&self, config: &Config) -> bool {
         config.is_open(&self.status)
     }
 
-    /// Whether milestone `name` was assumed from `other`, directly or through others.
-    pub fn assumed_from(&self, name: &str, other: &str) -> bool {
-        let mut current = name;
-        for _ in 0..16 {
-            match self.milestones.get(current).and_then(|m| m.1.as_deref()) {
-                Some(from) if from == other => return true,
-                Some(from) => current = from,
-                None => return false,
-            }
-        }
-        false
+    /// The duration from one milestone to another, by the model's rule: a
+    /// duration with an assumed end is not a measurement.
+    pub fn measure(&self, from: &str, to: &str) -> Measure {
+        measure_with(
+            |name| {
+                self.milestone_fact(name)
+                    .map(|m| (m.at, m.assumed_from.is_none()))
+            },
+            from,
+            to,
+        )
     }
 }
 
@@ -62,131 +113,146 @@ impl Core {
 #[derive(Debug, Clone)]
 pub struct Facts {
     pub incident: Core,
-    /// Status changes in replay order, starting with the declared status.
-    pub transitions: Vec<(String, Timestamp)>,
+    /// Status changes in the model's effective order (see
+    /// [`Incident::status_changes`]), starting with the declared status:
+    /// (state, entered, whether that time is a fact rather than assumed).
+    pub transitions: Vec<(Arc<str>, Secs, bool)>,
     /// The declaration and every event: (stated time, time of the commit
     /// that brought the file onto the branch, if history has it).
-    pub records: Vec<(Timestamp, Option<Timestamp>)>,
+    pub records: Vec<(Secs, Option<Secs>)>,
     pub actions: Vec<ActionFact>,
 }
 
 /// An action item: when it was added, when it is due, and how it ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionFact {
-    pub created: (i64, i32),
-    /// Due date, `YYYY-MM-DD` (a day in the configured zone).
-    pub due: Option<String>,
+    pub created: Secs,
+    /// Due date, a day in the configured zone.
+    pub due: Option<NaiveDate>,
     /// `open`, `done` or `dropped`.
-    pub status: String,
-    pub finished: Option<(i64, i32)>,
-}
-
-impl ActionFact {
-    pub fn created(&self) -> Timestamp {
-        unwire(self.created)
-    }
-
-    pub fn finished(&self) -> Option<Timestamp> {
-        self.finished.map(unwire)
-    }
-
-    pub fn due(&self) -> Option<chrono::NaiveDate> {
-        self.due
-            .as_deref()
-            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-    }
+    pub status: Arc<str>,
+    pub finished: Option<Secs>,
 }
 
 /// The milestone a published postmortem sets.
 pub const PUBLISHED: &str = "postmortem_published";
 
-pub fn reduce(config: &Config, raw: &Raw, recorded: &HashMap<String, Recording>) -> Facts {
+/// Replay one incident into its facts, with what history says about its
+/// files (`recorded`: path → the commit that brought it onto the branch).
+pub fn reduce(
+    config: &Config,
+    raw: &Raw,
+    recorded: &HashMap<String, Recording>,
+    names: &mut Names,
+) -> Facts {
     let Raw {
         folder,
         declaration,
         events,
         actions,
-        has_postmortem,
+        ..
     } = raw;
-    let (folder, declaration, events) = (folder.as_str(), declaration, events.as_slice());
+    let when = |path: &str| recorded.get(path).map(|r| r.time);
     let incident = Incident::replay(config, folder, declaration, events);
     let actions = action::replay(&declaration.id, actions)
         .into_iter()
         .map(|a| ActionFact {
-            created: wire(&a.created_at),
-            due: a.due.map(|d| d.format("%Y-%m-%d").to_string()),
-            status: a.status,
-            finished: a.finished_at.as_ref().map(wire),
+            created: a.created_at.timestamp(),
+            due: a.due,
+            status: names.get(&a.status),
+            finished: a.finished_at.map(|t| t.timestamp()),
         })
         .collect();
     let mut ordered: Vec<&Event> = events.iter().collect();
     ordered.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
-    let mut transitions = vec![(declaration.status.clone(), declaration.declared_at)];
-    let when = |path: String| recorded.get(&path).map(|r| r.time);
+    // The order `show` gives, catch-up entry and clock skew included; a
+    // confirmation of the current status continues the same visit.
+    let transitions = incident
+        .status_changes()
+        .iter()
+        .filter(|t| t.from.as_deref() != Some(t.to.as_str()))
+        .map(|t| (names.get(&t.to), t.at.timestamp(), t.timing.is_fact()))
+        .collect();
     let mut records = vec![(
-        declaration.declared_at,
-        when(format!("{folder}/{DECLARATION_FILE}")),
+        declaration.declared_at.timestamp(),
+        when(&format!("{folder}/{DECLARATION_FILE}")),
     )];
     for event in ordered {
         // `postmortem_due` is written by the tool along with the resolution,
         // not stated by a person: it would count the resolution twice.
         if !matches!(event.change, Change::PostmortemDue { .. }) {
-            records.push((
-                event.at,
-                when(format!("{folder}/{EVENTS_DIR}/{}.toml", event.id)),
-            ));
-        }
-        if let Change::Status { to, .. } = &event.change
-            && transitions.last().is_some_and(|(s, _)| s != to)
-        {
-            transitions.push((to.clone(), event.at));
+            records.push((event.at.timestamp(), when(&event_path(folder, &event.id))));
         }
     }
-    let mut milestones: BTreeMap<String, (Timestamp, Option<String>)> = incident
+    let mut milestones: Vec<MilestoneFact> = incident
         .milestones
         .iter()
-        .map(|(name, m)| {
-            let from = match &m.source {
+        .map(|(name, m)| MilestoneFact {
+            name: names.get(name),
+            at: m.at.timestamp(),
+            assumed_from: match &m.source {
                 MilestoneSource::Recorded => None,
-                MilestoneSource::Assumed(from) => Some(from.clone()),
-            };
-            (name.clone(), (m.at, from))
+                MilestoneSource::Assumed(from) => Some(names.get(from)),
+            },
         })
         .collect();
-    // Not recorded yet (`incident close` records it): as `incident show`
-    // does, a postmortem is published by the first-parent commit that
-    // brought it onto the branch (drafts live on their review branch, never
-    // here), or, when the review's status change to `postmortem` came later
-    // (the older flow kept drafts on the branch), by the one that brought that.
-    if *has_postmortem && !milestones.contains_key(PUBLISHED) {
-        let review = events
-            .iter()
-            .filter(|e| matches!(&e.change, Change::Status { to, .. } if to == REVIEW_STATE))
-            .max_by(|a, b| a.order_key().cmp(&b.order_key()));
-        let document = recorded.get(&format!("{folder}/{POSTMORTEM_FILE}"));
-        let review =
-            review.and_then(|e| recorded.get(&format!("{folder}/{EVENTS_DIR}/{}.toml", e.id)));
-        if let Some(r) = [document, review]
-            .into_iter()
-            .flatten()
-            .max_by_key(|r| r.time)
-        {
-            milestones.insert(PUBLISHED.to_string(), (r.time, None));
-        }
-    }
+    let published = published_by_history(raw, &incident)
+        .iter()
+        .filter_map(|path| when(path))
+        .max()
+        .map(|at| MilestoneFact {
+            name: names.get(PUBLISHED),
+            at,
+            assumed_from: None,
+        });
+    let published_from_history = published.is_some();
+    milestones.extend(published);
+    milestones.sort_by(|a, b| a.name.cmp(&b.name));
     Facts {
         incident: Core {
             id: incident.id,
-            severity: incident.severity,
-            status: incident.status,
-            services: incident.services,
+            title: incident.title,
+            severity: names.get(&incident.severity),
+            status: names.get(&incident.status),
+            services: incident.services.iter().map(|s| names.get(s)).collect(),
             caused_by: incident.caused_by,
+            historical: incident.historical,
+            started: milestones
+                .iter()
+                .find(|m| &*m.name == "started")
+                .map(|m| m.at),
             milestones,
+            published_from_history,
         },
         transitions,
         records,
         actions,
     }
+}
+
+fn event_path(folder: &str, event: &str) -> String {
+    format!("{folder}/{EVENTS_DIR}/{event}.toml")
+}
+
+/// The files whose recording commits may have published the postmortem,
+/// until `incident close` records `postmortem_published`: as `incident
+/// show` says, the later of the first-parent commits that brought
+/// postmortem.md onto the branch (drafts live on their review branch,
+/// never here) and its review's status change to `postmortem` (which the
+/// older flow, with drafts on the branch, brought in last).
+fn published_by_history(raw: &Raw, incident: &Incident) -> Vec<String> {
+    if !raw.has_postmortem || incident.milestones.contains_key(PUBLISHED) {
+        return Vec::new();
+    }
+    let review = raw
+        .events
+        .iter()
+        .filter(|e| matches!(&e.change, Change::Status { to, .. } if to == REVIEW_STATE))
+        .max_by(|a, b| a.order_key().cmp(&b.order_key()))
+        .map(|e| event_path(&raw.folder, &e.id));
+    std::iter::once(format!("{}/{POSTMORTEM_FILE}", raw.folder))
+        .chain(review)
+        .collect()
 }
 
 /// The subtrees of a tree, by name.
@@ -210,21 +276,27 @@ pub struct Raw {
     pub has_postmortem: bool,
 }
 
-/// Read every incident under `incidents/<yyyy>/<mm>/` of the tree `root`,
-/// going from tree to tree by id (never looking paths up from the root
-/// again). It reads through gitoxide (see [`super::objects`]), so it runs
-/// on another thread beside the libgit2 history walk without either
-/// waiting for the other. Incidents that do not parse are skipped with a
+/// Read and reduce every incident under `incidents/<yyyy>/<mm>/` of the
+/// tree `root`, going from tree to tree by id (never looking paths up
+/// from the root again), with what history says about each of its files;
+/// each incident's files are dropped once it is reduced. Sorted (see
+/// [`sort_facts`]). Incidents that do not parse are skipped with a
 /// warning.
-pub fn read_raw(objects_dir: &Path, root: Oid) -> Result<(Vec<Raw>, Vec<String>)> {
-    let mut objects = Objects::open(objects_dir)?;
-    let mut found = Vec::new();
+pub fn read_facts(
+    repo: &git2::Repository,
+    root: Oid,
+    config: &Config,
+    recorded: &HashMap<String, Recording>,
+) -> Result<(Vec<Facts>, Vec<String>)> {
+    let mut objects = Objects::new(repo)?;
+    let mut names = Names::default();
+    let mut facts = Vec::new();
     let mut warnings = Vec::new();
     let Some(data) = subtrees(&mut objects, root)?
         .into_iter()
         .find(|(name, _)| name == DATA_DIR)
     else {
-        return Ok((found, warnings));
+        return Ok((facts, warnings));
     };
     let is_number =
         |name: &str, len: usize| name.len() == len && name.bytes().all(|b| b.is_ascii_digit());
@@ -242,33 +314,24 @@ pub fn read_raw(objects_dir: &Path, root: Oid) -> Result<(Vec<Raw>, Vec<String>)
                 };
                 let folder = format!("{DATA_DIR}/{year}/{month}/{name}");
                 match read_one(&mut objects, folder_id, &folder, folder_incident_id) {
-                    Ok(mut raw) => {
-                        raw.folder = folder;
-                        found.push(raw)
-                    }
+                    Ok(raw) => facts.push(reduce(config, &raw, recorded, &mut names)),
                     Err(e) => warnings.push(format!("skipping {folder}: {e}")),
                 }
             }
         }
     }
-    Ok((found, warnings))
+    facts.shrink_to_fit();
+    sort_facts(&mut facts);
+    Ok((facts, warnings))
 }
 
-/// Replay and reduce what [`read_raw`] read, sorted by `started`, then id.
-pub fn reduce_all(
-    config: &Config,
-    raw: &[Raw],
-    recorded: &HashMap<String, Recording>,
-) -> Vec<Facts> {
-    let mut facts: Vec<Facts> = raw
-        .iter()
-        .map(|raw| reduce(config, raw, recorded))
-        .collect();
+/// By `started`, then id: the order incidents are listed in, and the
+/// order [`super::figures::in_window`] relies on. No figure depends on it
+/// (ids are random).
+pub fn sort_facts(facts: &mut [Facts]) {
     facts.sort_by(|a, b| {
-        (a.incident.milestone("started"), &a.incident.id)
-            .cmp(&(b.incident.milestone("started"), &b.incident.id))
+        (a.incident.started, &a.incident.id).cmp(&(b.incident.started, &b.incident.id))
     });
-    facts
 }
 
 fn read_one(
@@ -377,48 +440,26 @@ fn read_action_records(
 
 // --- The snapshot: the facts of the last report, keyed by commit and config.
 
-pub const SNAPSHOT_VERSION: u32 = 3;
-pub const SNAPSHOT_FILE: &str = "incident/report-snapshot-v1.json";
-
-type Wire = (i64, i32);
-
-fn wire(t: &Timestamp) -> Wire {
-    (t.timestamp(), t.offset().local_minus_utc() / 60)
-}
-
-fn unwire(w: Wire) -> Timestamp {
-    commit_time(w.0, w.1)
-}
-
-#[derive(Serialize, Deserialize)]
-struct FactsWire {
-    id: String,
-    severity: String,
-    status: String,
-    services: Vec<String>,
-    caused_by: Vec<String>,
-    milestones: Vec<(String, Wire, Option<String>)>,
-    transitions: Vec<(String, Wire)>,
-    records: Vec<(Wire, Option<Wire>)>,
-    actions: Vec<ActionFact>,
-}
+/// Bump when what the snapshot holds changes meaning (3: binary, milestone
+/// sources as the model gives them, implied milestones assumed; 4: status
+/// changes in the model's effective order, with whether each time is a fact).
+pub const SNAPSHOT_VERSION: u32 = 4;
+pub const SNAPSHOT_FILE: &str = "incident/report-snapshot-v4";
+/// Snapshots of earlier versions, removed when a new one is written.
+const OLD_SNAPSHOT_FILES: &[&str] = &[
+    "incident/report-snapshot-v1.json",
+    "incident/report-snapshot-v3",
+];
+const SNAPSHOT_MAGIC: &[u8] = b"incident report snapshot\n";
 
 /// What a report needs besides the config, for one commit.
-#[derive(Serialize, Deserialize)]
-pub struct SnapshotWire {
-    version: u32,
-    commit: String,
-    config: String,
-    commits: usize,
-    shallow: bool,
-    warnings: Vec<String>,
-    facts: Vec<FactsWire>,
-}
-
 pub struct Snapshot {
     pub commits: usize,
     pub shallow: bool,
     pub warnings: Vec<String>,
+    /// When the repository started recording incidents: the commit that
+    /// added the config file.
+    pub set_up: Option<Secs>,
     pub facts: Vec<Facts>,
 }
 
@@ -437,130 +478,212 @@ pub fn config_key(config: &Config) -> String {
 /// The snapshot for this commit and config, if the file holds it.
 pub fn load_snapshot(path: &Path, commit: Oid, config: &str) -> Option<Snapshot> {
     let bytes = fs::read(path).ok()?;
-    let wire: SnapshotWire = serde_json::from_slice(&bytes).ok()?;
-    if wire.version != SNAPSHOT_VERSION
-        || wire.commit != commit.to_string()
-        || wire.config != config
+    decode_snapshot(&bytes, commit, config)
+}
+
+fn decode_snapshot(bytes: &[u8], commit: Oid, config: &str) -> Option<Snapshot> {
+    let mut r = Reader::new(bytes);
+    if r.take(SNAPSHOT_MAGIC.len())? != SNAPSHOT_MAGIC
+        || r.u32()? != SNAPSHOT_VERSION
+        || r.oid()? != commit
+        || r.str()? != config
     {
         return None;
     }
-    let facts = wire
-        .facts
-        .into_iter()
-        .map(|f| Facts {
+    let commits = usize::try_from(r.u64()?).ok()?;
+    let shallow = r.u8()? != 0;
+    let set_up = r.opt_i64()?;
+    let warnings = (0..r.len()?)
+        .map(|_| r.str().map(str::to_string))
+        .collect::<Option<Vec<_>>>()?;
+    let names = (0..r.len()?)
+        .map(|_| r.str().map(Arc::<str>::from))
+        .collect::<Option<Vec<_>>>()?;
+    let name = |r: &mut Reader<'_>| names.get(r.u32()? as usize).cloned();
+    let count = r.len()?;
+    let mut facts = Vec::with_capacity(count);
+    for _ in 0..count {
+        let id = r.str()?.to_string();
+        let title = r.str()?.to_string();
+        let severity = name(&mut r)?;
+        let status = name(&mut r)?;
+        let flags = r.u8()?;
+        let services = (0..r.len()?).map(|_| name(&mut r)).collect::<Option<_>>()?;
+        let caused_by = (0..r.len()?)
+            .map(|_| r.str().map(str::to_string))
+            .collect::<Option<_>>()?;
+        let milestones: Vec<MilestoneFact> = (0..r.len()?)
+            .map(|_| {
+                let name_of = name(&mut r)?;
+                let at = r.i64()?;
+                let assumed_from = match r.u32()? {
+                    0 => None,
+                    i => Some(names.get(i as usize - 1)?.clone()),
+                };
+                Some(MilestoneFact {
+                    name: name_of,
+                    at,
+                    assumed_from,
+                })
+            })
+            .collect::<Option<_>>()?;
+        let transitions = (0..r.len()?)
+            .map(|_| Some((name(&mut r)?, r.i64()?, r.u32()? != 0)))
+            .collect::<Option<_>>()?;
+        let records = (0..r.len()?)
+            .map(|_| Some((r.i64()?, r.opt_i64()?)))
+            .collect::<Option<_>>()?;
+        let actions = (0..r.len()?)
+            .map(|_| {
+                let created = r.i64()?;
+                let due = match r.i32()? {
+                    i32::MIN => None,
+                    days => Some(NaiveDate::from_num_days_from_ce_opt(days)?),
+                };
+                Some(ActionFact {
+                    created,
+                    due,
+                    status: name(&mut r)?,
+                    finished: r.opt_i64()?,
+                })
+            })
+            .collect::<Option<_>>()?;
+        facts.push(Facts {
             incident: Core {
-                id: f.id,
-                severity: f.severity,
-                status: f.status,
-                services: f.services,
-                caused_by: f.caused_by,
-                milestones: f
-                    .milestones
-                    .into_iter()
-                    .map(|(n, t, a)| (n, (unwire(t), a)))
-                    .collect(),
+                id,
+                title,
+                severity,
+                status,
+                services,
+                caused_by,
+                historical: flags & 1 != 0,
+                started: milestones
+                    .iter()
+                    .find(|m| &*m.name == "started")
+                    .map(|m| m.at),
+                milestones,
+                published_from_history: flags & 2 != 0,
             },
-            transitions: f
-                .transitions
-                .into_iter()
-                .map(|(s, t)| (s, unwire(t)))
-                .collect(),
-            records: f
-                .records
-                .into_iter()
-                .map(|(a, r)| (unwire(a), r.map(unwire)))
-                .collect(),
-            actions: f.actions,
-        })
-        .collect();
-    Some(Snapshot {
-        commits: wire.commits,
-        shallow: wire.shallow,
-        warnings: wire.warnings,
+            transitions,
+            records,
+            actions,
+        });
+    }
+    r.done().then_some(Snapshot {
+        commits,
+        shallow,
+        warnings,
+        set_up,
         facts,
     })
 }
 
-/// The wire form of one incident's facts.
-fn facts_wire(f: &Facts) -> FactsWire {
-    FactsWire {
-        id: f.incident.id.clone(),
-        severity: f.incident.severity.clone(),
-        status: f.incident.status.clone(),
-        services: f.incident.services.clone(),
-        caused_by: f.incident.caused_by.clone(),
-        milestones: f
-            .incident
-            .milestones
-            .iter()
-            .map(|(n, (t, a))| (n.clone(), wire(t), a.clone()))
-            .collect(),
-        transitions: f
-            .transitions
-            .iter()
-            .map(|(s, t)| (s.clone(), wire(t)))
-            .collect(),
-        records: f
-            .records
-            .iter()
-            .map(|(a, r)| (wire(a), r.as_ref().map(wire)))
-            .collect(),
-        actions: f.actions.clone(),
+/// The shared names of the facts, numbered in the order first seen.
+fn name_table(facts: &[Facts]) -> (Vec<&Arc<str>>, HashMap<&str, u32>) {
+    fn add<'f>(
+        table: &mut Vec<&'f Arc<str>>,
+        index: &mut HashMap<&'f str, u32>,
+        name: &'f Arc<str>,
+    ) {
+        if !index.contains_key(&**name) {
+            index.insert(name, table.len() as u32);
+            table.push(name);
+        }
     }
+    let mut table = Vec::new();
+    let mut index: HashMap<&str, u32> = HashMap::new();
+    for f in facts {
+        let core = &f.incident;
+        let mut names: Vec<&Arc<str>> = vec![&core.severity, &core.status];
+        names.extend(&core.services);
+        for m in &core.milestones {
+            names.push(&m.name);
+            names.extend(&m.assumed_from);
+        }
+        names.extend(f.transitions.iter().map(|(s, _, _)| s));
+        names.extend(f.actions.iter().map(|a| &a.status));
+        for name in names {
+            add(&mut table, &mut index, name);
+        }
+    }
+    (table, index)
 }
 
-/// The facts, turned into their wire form one at a time as they are
-/// written (no second copy of them all).
-struct FactsOut<'a>(&'a [Facts]);
-
-impl Serialize for FactsOut<'_> {
-    fn serialize<S: serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> std::result::Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(facts_wire))
+fn encode_snapshot(
+    out: &mut impl Write,
+    commit: Oid,
+    config: &str,
+    snapshot: &Snapshot,
+) -> std::io::Result<()> {
+    let (table, index) = name_table(&snapshot.facts);
+    let name = |out: &mut dyn Write, n: &str| out.write_all(&index[n].to_le_bytes());
+    out.write_all(SNAPSHOT_MAGIC)?;
+    out.write_all(&SNAPSHOT_VERSION.to_le_bytes())?;
+    out.write_all(commit.as_bytes())?;
+    put_str(out, config)?;
+    out.write_all(&(snapshot.commits as u64).to_le_bytes())?;
+    out.write_all(&[u8::from(snapshot.shallow)])?;
+    put_opt_i64(out, snapshot.set_up)?;
+    put_len(out, snapshot.warnings.len())?;
+    for w in &snapshot.warnings {
+        put_str(out, w)?;
     }
-}
-
-/// [`SnapshotWire`] as written: the same fields, borrowed.
-#[derive(Serialize)]
-struct SnapshotOut<'a> {
-    version: u32,
-    commit: String,
-    config: &'a str,
-    commits: usize,
-    shallow: bool,
-    warnings: &'a [String],
-    facts: FactsOut<'a>,
+    put_len(out, table.len())?;
+    for n in &table {
+        put_str(out, n)?;
+    }
+    put_len(out, snapshot.facts.len())?;
+    for f in &snapshot.facts {
+        let core = &f.incident;
+        put_str(out, &core.id)?;
+        put_str(out, &core.title)?;
+        name(out, &core.severity)?;
+        name(out, &core.status)?;
+        out.write_all(&[u8::from(core.historical) | u8::from(core.published_from_history) << 1])?;
+        put_len(out, core.services.len())?;
+        for s in &core.services {
+            name(out, s)?;
+        }
+        put_len(out, core.caused_by.len())?;
+        for c in &core.caused_by {
+            put_str(out, c)?;
+        }
+        put_len(out, core.milestones.len())?;
+        for m in &core.milestones {
+            name(out, &m.name)?;
+            out.write_all(&m.at.to_le_bytes())?;
+            let from = m.assumed_from.as_ref().map_or(0, |n| index[&**n] + 1);
+            out.write_all(&from.to_le_bytes())?;
+        }
+        put_len(out, f.transitions.len())?;
+        for (state, at, fact) in &f.transitions {
+            name(out, state)?;
+            out.write_all(&at.to_le_bytes())?;
+            out.write_all(&u32::from(*fact).to_le_bytes())?;
+        }
+        put_len(out, f.records.len())?;
+        for (at, recorded) in &f.records {
+            out.write_all(&at.to_le_bytes())?;
+            put_opt_i64(out, *recorded)?;
+        }
+        put_len(out, f.actions.len())?;
+        for a in &f.actions {
+            out.write_all(&a.created.to_le_bytes())?;
+            let due = a.due.map_or(i32::MIN, |d| d.num_days_from_ce());
+            out.write_all(&due.to_le_bytes())?;
+            name(out, &a.status)?;
+            put_opt_i64(out, a.finished)?;
+        }
+    }
+    Ok(())
 }
 
 pub fn save_snapshot(path: &Path, commit: Oid, config: &str, snapshot: &Snapshot) -> Result<()> {
-    let wire = SnapshotOut {
-        version: SNAPSHOT_VERSION,
-        commit: commit.to_string(),
-        config,
-        commits: snapshot.commits,
-        shallow: snapshot.shallow,
-        warnings: &snapshot.warnings,
-        facts: FactsOut(&snapshot.facts),
-    };
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).map_err(io_err(dir))?;
+    write_atomically(path, |out| encode_snapshot(out, commit, config, snapshot))?;
+    if let Some(git_dir) = path.parent().and_then(Path::parent) {
+        for old in OLD_SNAPSHOT_FILES {
+            let _ = fs::remove_file(git_dir.join(old));
+        }
     }
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let written = fs::File::create(&tmp)
-        .map_err(io_err(&tmp))
-        .and_then(|file| {
-            let mut out = std::io::BufWriter::new(file);
-            serde_json::to_writer(&mut out, &wire).map_err(|e| Error::InvalidInput {
-                message: format!("cannot write the report snapshot: {e}"),
-            })?;
-            out.flush().map_err(io_err(&tmp))
-        });
-    if let Err(e) = written {
-        let _ = fs::remove_file(&tmp);
-        return Err(e);
-    }
-    fs::rename(&tmp, path).map_err(io_err(path))?;
     Ok(())
 }

@@ -15,7 +15,8 @@ use std::rc::Rc;
 
 use git2::{ObjectType, Odb, OdbObject, Oid, Repository};
 
-use super::cache::{Cache, CommitDelta, OidMap};
+use super::cache::{Cache, FreshCommit, OidMap};
+use super::graph::Graph;
 use super::objects::{Entries, Entry, entries, malformed};
 use crate::error::{Error, Result};
 use crate::store::DATA_DIR;
@@ -25,7 +26,8 @@ use crate::time::Timestamp;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Recording {
     pub commit: Oid,
-    pub time: Timestamp,
+    /// Its commit time, seconds since the epoch.
+    pub time: i64,
 }
 
 /// What the walk learned.
@@ -34,11 +36,23 @@ pub struct History {
     /// Repository-relative path → the first commit on the line that had it.
     pub recorded: HashMap<String, Recording>,
     /// First-parent commits from the tip back to the root (or the shallow
-    /// boundary), newest first, with their commit times.
-    pub chain: Vec<(Oid, Timestamp)>,
+    /// boundary), newest first, with their commit times; only when asked
+    /// for (`--as-of`).
+    pub chain: Vec<(Oid, i64)>,
+    /// How many commits the line has.
+    pub commits: usize,
     /// Commits whose changes were read from git objects (not the cache).
     pub walked: usize,
     /// The walk stopped at a commit whose parents this clone lacks.
+    pub shallow: bool,
+}
+
+/// The first-parent line, listed; what each commit added is in the cache.
+#[derive(Debug, Default)]
+pub struct Walk {
+    /// From the tip back.
+    pub line: Vec<Oid>,
+    pub walked: usize,
     pub shallow: bool,
 }
 
@@ -283,6 +297,8 @@ fn added_blobs(
 /// A first-parent commit the cache does not know yet.
 #[derive(Debug, Clone, Copy)]
 struct Pending {
+    /// Position on the line.
+    index: u32,
     id: Oid,
     tree: Oid,
     parent: Option<Oid>,
@@ -292,8 +308,9 @@ struct Pending {
     cut_off: bool,
 }
 
-/// The deltas of a run of consecutive pending commits (newest first).
-fn deltas(repo: &Repository, run: &[Pending]) -> Result<Vec<(Oid, CommitDelta)>> {
+/// The files each of a run of consecutive pending commits (newest first)
+/// added.
+fn deltas(repo: &Repository, run: &[Pending]) -> Result<Vec<Vec<String>>> {
     let odb = repo.odb()?;
     let mut memo = TreeMemo::new(&odb);
     let mut out = Vec::with_capacity(run.len());
@@ -328,15 +345,7 @@ fn deltas(repo: &Repository, run: &[Pending]) -> Result<Vec<(Oid, CommitDelta)>>
         if let Some(parent) = p.parent {
             carried = Some((parent, before));
         }
-        out.push((
-            p.id,
-            CommitDelta {
-                parent: p.parent,
-                time: p.time,
-                offset_minutes: p.offset_minutes,
-                added,
-            },
-        ));
+        out.push(added);
     }
     Ok(out)
 }
@@ -461,37 +470,60 @@ const RUN: usize = 2048;
 ///
 /// The line is listed from the cache where it knows the commits; runs of
 /// consecutive commits it lacks are read as the listing reaches them. All
-/// of it on this thread: libgit2 serialises pack reads through
-/// process-wide locks, and reader threads measured slower than one
-/// (`report` reads the incident files on another thread through gitoxide
-/// instead, see [`super::objects`]).
+/// of it on one thread: libgit2 serialises pack reads through
+/// process-wide locks, and reader threads measured slower than one. What
+/// the commits recorded is then taken out of the cache by [`recordings`],
+/// after the cache is saved.
 pub fn walk(
     repo: &Repository,
     tip: Oid,
     cache: &mut Cache,
     progress: Progress<'_>,
-) -> Result<History> {
-    let mut history = History::default();
+) -> Result<Walk> {
+    let mut walk = Walk::default();
     let shallow_repo = repo.is_shallow();
     let odb = repo.odb()?;
-    // Commits cut off by a shallow clone: used for this run, never cached.
-    let mut uncached: OidMap<CommitDelta> = OidMap::default();
-
-    // 1. The line, from the cache where it knows the commits; what the
-    // others added is read a run at a time.
-    let mut line: Vec<Oid> = Vec::new();
+    let graph = Graph::open(repo);
+    // Where the commit being looked at is in the commit-graph, when known.
+    let mut position: Option<u32> = None;
     let mut run: Vec<Pending> = Vec::new();
     let mut current = Some(tip);
     while let Some(id) = current {
-        line.push(id);
-        if line.len().is_multiple_of(4096) {
-            progress(line.len());
+        walk.line.push(id);
+        if walk.line.len().is_multiple_of(4096) {
+            progress(walk.line.len());
         }
-        if let Some(delta) = cache.entries.get(&id) {
+        if let Some(delta) = cache.get(&id) {
             current = delta.parent;
+            position = None;
             continue;
         }
-        let header = commit_header(repo, &odb, id)?;
+        let from_graph = graph.as_ref().and_then(|g| {
+            let at = position.or_else(|| g.find(&id))?;
+            let commit = g.commit(at).filter(|c| c.id == id)?;
+            let parent = match commit.first_parent {
+                Some(p) => Some(g.commit(p)?),
+                None => None,
+            };
+            Some((commit, parent))
+        });
+        let header = match from_graph {
+            Some((commit, parent)) => {
+                position = commit.first_parent;
+                CommitHeader {
+                    tree: commit.tree,
+                    first_parent: parent.map(|p| p.id),
+                    parent_count: usize::from(commit.has_parents),
+                    time: commit.time,
+                    // The graph has no time zones; no figure needs them.
+                    offset_minutes: 0,
+                }
+            }
+            None => {
+                position = None;
+                commit_header(repo, &odb, id)?
+            }
+        };
         let parent = match header.first_parent {
             Some(p) if !shallow_repo || odb.exists(p) => Some(p),
             _ => None,
@@ -501,6 +533,7 @@ pub fn walk(
         // cached.
         let cut_off = parent.is_none() && (header.parent_count > 0 || shallow_repo);
         run.push(Pending {
+            index: (walk.line.len() - 1) as u32,
             id,
             tree: header.tree,
             parent,
@@ -509,59 +542,113 @@ pub fn walk(
             cut_off,
         });
         if run.len() == RUN {
-            read_run(repo, &run, cache, &mut uncached, &mut history)?;
+            read_run(repo, &run, cache, &mut walk)?;
             run.clear();
         }
         current = parent;
     }
-    read_run(repo, &run, cache, &mut uncached, &mut history)?;
-
-    // 2. From the tip back: each file's recording commit is the oldest.
-    for id in line {
-        match cache.entries.get(&id).or_else(|| uncached.get(&id)) {
-            Some(delta) => apply(&mut history, id, delta),
-            None => {
-                return Err(Error::InvalidInput {
-                    message: format!("internal: commit {id} was not read"),
-                });
-            }
-        }
-    }
-    Ok(history)
+    read_run(repo, &run, cache, &mut walk)?;
+    walk.line.shrink_to_fit();
+    Ok(walk)
 }
 
-/// Read what a run of pending commits added, into the cache (or, for
-/// commits cut off by a shallow clone, into `uncached`).
-fn read_run(
-    repo: &Repository,
-    run: &[Pending],
-    cache: &mut Cache,
-    uncached: &mut OidMap<CommitDelta>,
-    history: &mut History,
-) -> Result<()> {
+/// Read what a run of pending commits added, into the cache.
+fn read_run(repo: &Repository, run: &[Pending], cache: &mut Cache, walk: &mut Walk) -> Result<()> {
     if run.is_empty() {
         return Ok(());
     }
-    for ((id, delta), p) in deltas(repo, run)?.into_iter().zip(run) {
-        history.walked += 1;
-        if p.cut_off {
-            history.shallow = true;
-            uncached.insert(id, delta);
-        } else {
-            cache.entries.insert(id, delta);
-        }
+    for (added, p) in deltas(repo, run)?.into_iter().zip(run) {
+        walk.walked += 1;
+        walk.shallow |= p.cut_off;
+        let commit = FreshCommit {
+            line_index: p.index,
+            time: p.time,
+            offset_minutes: i16::try_from(p.offset_minutes).unwrap_or(0),
+            keep: !p.cut_off,
+        };
+        cache.add(commit, added);
     }
     Ok(())
 }
 
-fn apply(history: &mut History, id: Oid, delta: &CommitDelta) {
-    let time = commit_time(delta.time, delta.offset_minutes);
-    history.chain.push((id, time));
-    for path in &delta.added {
-        history
-            .recorded
-            .insert(path.clone(), Recording { commit: id, time });
+/// Walk the first-parent line of `tip` with the per-commit cache at
+/// `cache_path`, save what the walk learned, and say which commit recorded
+/// each file. A cache that cannot be written only costs time next run: its
+/// error comes back beside the result.
+pub fn learn(
+    repo: &Repository,
+    tip: Oid,
+    cache_path: &std::path::Path,
+    keep_chain: bool,
+    progress: Progress<'_>,
+) -> Result<(History, Option<Error>)> {
+    let mut cache = Cache::load(cache_path);
+    let walked = walk(repo, tip, &mut cache, progress)?;
+    let mut unsaved = None;
+    if cache.grew() {
+        // A cache that holds many commits no longer on the line (rebased
+        // away) keeps only the line's.
+        let saved = if cache.len() > 2 * walked.line.len() + 1024 {
+            let on_line: std::collections::HashSet<Oid> = walked.line.iter().copied().collect();
+            cache.save(cache_path, &walked.line, &|id| on_line.contains(id))
+        } else {
+            cache.save(cache_path, &walked.line, &|_| true)
+        };
+        unsaved = saved.err();
     }
+    Ok((recordings(cache, walked, keep_chain)?, unsaved))
+}
+
+/// From the tip back, the commit that recorded each file: the oldest on
+/// the line that had it. Consumes the cache (save it first): its paths
+/// move into the result instead of being copied.
+pub fn recordings(cache: Cache, walk: Walk, keep_chain: bool) -> Result<History> {
+    let (mut loaded, fresh) = cache.into_parts();
+    let paths = loaded.iter().map(|(_, d)| d.added.len()).sum::<usize>()
+        + fresh.added.iter().map(|(_, a)| a.len()).sum::<usize>();
+    let mut history = History {
+        recorded: HashMap::with_capacity(paths),
+        chain: Vec::with_capacity(if keep_chain { walk.line.len() } else { 0 }),
+        commits: walk.line.len(),
+        walked: walk.walked,
+        shallow: walk.shallow,
+    };
+    // This run's commits come in the order of the line.
+    let mut read = fresh.commits.iter().enumerate().peekable();
+    let mut added = fresh.added.into_iter().peekable();
+    for (index, id) in walk.line.into_iter().enumerate() {
+        let (time, paths) = match loaded.binary_search_by(|(k, _)| k.cmp(&id)) {
+            Ok(i) => {
+                let delta = &mut loaded[i].1;
+                (delta.time, std::mem::take(&mut delta.added))
+            }
+            Err(_) => match read.next() {
+                Some((n, c)) if c.line_index as usize == index => {
+                    let paths = match added.peek() {
+                        Some((at, _)) if *at as usize == n => {
+                            added.next().map(|(_, p)| p).unwrap_or_default()
+                        }
+                        _ => Vec::new(),
+                    };
+                    (c.time, paths)
+                }
+                _ => {
+                    return Err(Error::InvalidInput {
+                        message: format!("internal: commit {id} was not read"),
+                    });
+                }
+            },
+        };
+        if keep_chain {
+            history.chain.push((id, time));
+        }
+        for path in paths {
+            history
+                .recorded
+                .insert(path, Recording { commit: id, time });
+        }
+    }
+    Ok(history)
 }
 
 #[cfg(test)]

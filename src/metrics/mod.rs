@@ -10,10 +10,13 @@
 pub mod cache;
 pub mod config;
 pub mod facts;
+pub mod figures;
+mod graph;
 pub mod history;
 mod objects;
 pub mod period;
 pub mod stats;
+mod wire;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
@@ -22,14 +25,15 @@ use chrono::Duration;
 use git2::{Oid, Repository};
 use serde::Serialize;
 
-use self::facts::Facts;
+use self::facts::{Facts, Secs, Snapshot};
+use self::figures::{Context, Deployment, Scope, Traces, Window};
 use self::history::History;
 use self::period::{Period, PeriodSpec};
-use self::stats::{MILESTONE_MISSING, NOT_IN_HISTORY, OUT_OF_ORDER, STILL_OPEN, Sample, Summary};
+use self::stats::{Comparison, Summary};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::store::{CONFIG_PATH, Store, read_blob};
-use crate::time::{Timestamp, Zone};
+use crate::time::Timestamp;
 use crate::tomlfile;
 
 /// How many weeks the trend (and the charts) cover.
@@ -59,6 +63,9 @@ pub struct ReportRequest {
     pub by: Option<By>,
     /// Fail (instead of warning) when history-derived figures may be wrong.
     pub strict: bool,
+    /// Collect the incidents behind each figure ([`Report::traces`]), for
+    /// the outputs that list them.
+    pub trace: bool,
 }
 
 /// The commit the report describes.
@@ -73,6 +80,10 @@ pub struct PeriodJson {
     pub label: String,
     pub since: String,
     pub until: String,
+    /// The earlier periods: how many periods of the report's length they
+    /// cover (four, or less where the repository's record starts later).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub periods: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -150,6 +161,27 @@ pub struct Metrics {
     pub change_failure_rate: ChangeFailureRate,
     /// Incidents in ignored states (false alarms, duplicates) left out of every figure.
     pub ignored: BTreeMap<String, u64>,
+    /// Of `incidents`, those recorded as historical (written down after the fact).
+    pub historical: u64,
+}
+
+/// How many durations fall in one bucket of a distribution.
+#[derive(Debug, Clone, Serialize)]
+pub struct BucketCount {
+    pub bucket: String,
+    pub count: u64,
+}
+
+/// Incidents that started after the period, up to now: a period that
+/// ends before this week hides them otherwise.
+#[derive(Debug, Clone, Serialize)]
+pub struct AfterPeriod {
+    pub since: String,
+    pub until: String,
+    pub incidents: u64,
+    /// Of those, how many are open now.
+    pub open: u64,
+    pub weeks: Vec<WeekCount>,
 }
 
 /// The whole report: the JSON contract.
@@ -159,7 +191,8 @@ pub struct Report {
     pub as_of: Option<AsOf>,
     pub timezone: String,
     pub metrics: Metrics,
-    /// The four periods of the same length before `period`.
+    /// The four periods of the same length before `period`, from where the
+    /// repository's record starts at the earliest.
     pub previous: PeriodJson,
     pub previous_metrics: Metrics,
     pub incidents_per_week: Vec<WeekCount>,
@@ -168,28 +201,25 @@ pub struct Report {
     pub by: BTreeMap<String, BTreeMap<String, Metrics>>,
     /// Start and end milestone of every duration figure, as configured.
     pub definitions: BTreeMap<String, String>,
+    /// Per figure: is the change from the earlier periods distinguishable from noise?
+    pub comparison: BTreeMap<String, Comparison>,
+    /// Time to mitigate and time to resolve of the period, in log-scaled buckets.
+    pub distributions: BTreeMap<String, Vec<BucketCount>>,
+    /// Incidents per service in each week of `trend`.
+    pub trend_by_service: BTreeMap<String, Vec<u64>>,
+    /// Incidents that started after the period (when it ended before now).
+    pub after_period: Option<AfterPeriod>,
+    /// The incidents behind each figure of `metrics` (Markdown and HTML
+    /// list them; not in JSON, which holds no ids, so that the same
+    /// history recorded twice gives the same JSON).
+    #[serde(skip)]
+    pub traces: Traces,
     #[serde(skip)]
     pub warnings: Vec<String>,
     #[serde(skip)]
     pub history_commits: usize,
     #[serde(skip)]
     pub history_walked: usize,
-}
-
-/// A deployment: a tag and when it happened.
-#[derive(Debug, Clone)]
-struct Deployment {
-    tag: String,
-    commit: Oid,
-    time: Timestamp,
-}
-
-struct Context<'a> {
-    config: &'a Config,
-    zone: Zone,
-    deployments: Result<Vec<Deployment>, String>,
-    /// Incident cause string → commit id in the deployments repository.
-    causes: HashMap<String, Option<Oid>>,
 }
 
 pub const SHALLOW_WARNING: &str = "this is a shallow clone: history-derived figures (recording lag, --as-of) may be wrong; \
@@ -207,6 +237,75 @@ pub fn report(
     now: Timestamp,
     progress: history::Progress<'_>,
 ) -> Result<Report> {
+    let loaded = load(store, request, now, progress)?;
+    let repo = &store.repo;
+    let Loaded {
+        snapshot,
+        config,
+        tip,
+        history_walked,
+    } = loaded;
+    let mut warnings = snapshot.warnings.clone();
+    if snapshot.shallow || repo.is_shallow() {
+        if request.strict {
+            return Err(Error::InvalidInput {
+                message: format!("--strict: {SHALLOW_WARNING}"),
+            });
+        }
+        warnings.push(SHALLOW_WARNING.to_string());
+    }
+    config.metrics.validate(&config)?;
+    let zone = config.zone();
+    let tip_time = repo.find_commit(tip)?.committer().when();
+    let tip_time = history::commit_time(tip_time.seconds(), tip_time.offset_minutes());
+    let deployments = load_deployments(store, &config);
+    let mut causes = HashMap::new();
+    if deployments.is_ok() {
+        let deploy_repo = deployment_repo(store, &config).ok();
+        for f in &snapshot.facts {
+            for rev in &f.incident.caused_by {
+                let id = deploy_repo
+                    .as_ref()
+                    .and_then(|r| r.revparse_single(rev).ok())
+                    .and_then(|o| o.peel_to_commit().ok())
+                    .map(|c| c.id());
+                causes.insert(rev.clone(), id);
+            }
+        }
+    }
+    let context = Context {
+        config: &config,
+        zone,
+        deployments,
+        causes,
+    };
+    let mut report = assemble(&context, &snapshot, request, now)?;
+    report.as_of = request.as_of.as_ref().map(|_| AsOf {
+        commit: tip.to_string(),
+        time: context.zone.convert(&tip_time).to_rfc3339(),
+    });
+    report.warnings = warnings;
+    report.history_commits = snapshot.commits;
+    report.history_walked = history_walked;
+    Ok(report)
+}
+
+/// The facts a report is made of, and the config and commit they are of.
+struct Loaded {
+    snapshot: Snapshot,
+    config: Config,
+    tip: Oid,
+    history_walked: usize,
+}
+
+/// The facts of HEAD (or of `--as-of`): from the snapshot when it is of
+/// that commit and config, else from the incident files and the history.
+fn load(
+    store: &Store,
+    request: &ReportRequest,
+    now: Timestamp,
+    progress: history::Progress<'_>,
+) -> Result<Loaded> {
     let repo = &store.repo;
     let head = match repo.head() {
         Ok(h) => h.peel_to_commit()?.id(),
@@ -223,223 +322,206 @@ pub fn report(
         Err(e) => return Err(e.into()),
     };
     let snapshot_path = facts::snapshot_path(repo.commondir());
+    let cache_path = cache::cache_path(repo.commondir());
 
     // The usual case, a report on HEAD of an unchanged repository, needs
     // neither history nor incident files: the snapshot has it all.
-    let mut snapshot = None;
-    let mut history_walked = 0;
-    let mut tip = head;
-    let mut config = None;
-    let cache_path = cache::cache_path(repo.commondir());
     // Deleting the per-commit cache forgets the snapshot too.
-    if request.as_of.is_none() {
-        let head_config = store.config()?;
-        if cache_path.is_file() && !repo.is_shallow() {
-            snapshot = facts::load_snapshot(&snapshot_path, head, &facts::config_key(&head_config));
-        }
-        config = Some(head_config);
-    }
-    if snapshot.is_none() {
-        let mut cache = cache::Cache::load(&cache_path);
-        let before = cache.entries.len();
-        // Read HEAD's incident files on another thread while walking.
-        let objects_dir = repo.commondir().join("objects");
-        let head_tree = repo.find_commit(head)?.tree_id();
-        let (full, raw_head) = std::thread::scope(|scope| {
-            let reader = request
-                .as_of
-                .is_none()
-                .then(|| scope.spawn(|| facts::read_raw(&objects_dir, head_tree)));
-            let full = history::walk(repo, head, &mut cache, progress);
-            let raw = reader.map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(Error::InvalidInput {
-                        message: "the incident reader thread failed".into(),
-                    })
-                })
-            });
-            (full, raw)
-        });
-        let full = full?;
-        let mut warnings = Vec::new();
-        if cache.entries.len() != before {
-            let chain: BTreeSet<Oid> = full.chain.iter().map(|(id, _)| *id).collect();
-            if cache.entries.len() > 2 * chain.len() + 1024 {
-                cache.entries.retain(|id, _| chain.contains(id));
-            }
-            if let Err(e) = cache.save(&cache_path) {
-                warnings.push(format!("could not write the report cache: {e}"));
-            }
-        }
-        // What the walk learned is in `full` now; free the cache's copy
-        // before the incidents are reduced (peak memory).
-        drop(cache);
-        history_walked = full.walked;
-        let history = match &request.as_of {
-            None => full,
-            Some(rev) => {
-                tip = as_of_commit(repo, &full, rev, now, store)?;
-                let tree = repo.find_commit(tip)?.tree()?;
-                let bytes =
-                    read_blob(repo, &tree, CONFIG_PATH)?.ok_or_else(|| Error::NotInitialized {
-                        config: CONFIG_PATH.into(),
-                    })?;
-                config = Some(Config::parse(
-                    CONFIG_PATH,
-                    tomlfile::text(CONFIG_PATH, &bytes)?,
-                )?);
-                let position = full
-                    .chain
-                    .iter()
-                    .position(|(id, _)| *id == tip)
-                    .unwrap_or(0);
-                let chain = full.chain[position..].to_vec();
-                let on_line: BTreeSet<Oid> = chain.iter().map(|(id, _)| *id).collect();
-                // A file's recording commit is the oldest that had it; keep
-                // those on the shortened line.
-                History {
-                    recorded: full
-                        .recorded
-                        .into_iter()
-                        .filter(|(_, r)| on_line.contains(&r.commit))
-                        .collect(),
-                    chain,
-                    walked: full.walked,
-                    shallow: full.shallow,
-                }
-            }
-        };
-        let Some(config) = &config else {
-            return Err(Error::NotInitialized {
-                config: CONFIG_PATH.into(),
-            });
-        };
-        let key = facts::config_key(config);
-        if !history.shallow && !repo.is_shallow() {
-            snapshot = facts::load_snapshot(&snapshot_path, tip, &key);
-        }
-        if snapshot.is_none() {
-            let (raw, read_warnings) = match raw_head {
-                Some(raw) if tip == head => raw?,
-                _ => facts::read_raw(&objects_dir, repo.find_commit(tip)?.tree_id())?,
-            };
-            warnings.extend(read_warnings);
-            let facts = facts::reduce_all(config, &raw, &history.recorded);
-            drop(raw);
-            let (commits, shallow) = (history.chain.len(), history.shallow);
-            drop(history);
-            let fresh = facts::Snapshot {
-                commits,
-                shallow,
-                warnings: warnings.clone(),
-                facts,
-            };
-            // A shallow clone's history is incomplete: keep nothing derived from it.
-            let saved = if fresh.shallow || repo.is_shallow() {
-                Ok(())
-            } else {
-                facts::save_snapshot(&snapshot_path, tip, &key, &fresh)
-            };
-            if let Err(e) = saved {
-                warnings.push(format!("could not write the report snapshot: {e}"));
-            }
-            snapshot = Some(fresh);
-        }
-    }
-    let (Some(snapshot), Some(config)) = (snapshot, config) else {
-        return Err(Error::NotInitialized {
-            config: CONFIG_PATH.into(),
-        });
+    let head_config = match request.as_of {
+        None => Some(store.config()?),
+        Some(_) => None,
     };
-    let mut warnings = snapshot.warnings.clone();
-    if snapshot.shallow || repo.is_shallow() {
-        if request.strict {
-            return Err(Error::InvalidInput {
-                message: format!("--strict: {SHALLOW_WARNING}"),
-            });
-        }
-        warnings.push(SHALLOW_WARNING.to_string());
+    let not_initialized = || Error::NotInitialized {
+        config: CONFIG_PATH.into(),
+    };
+    let cached = head_config
+        .as_ref()
+        .filter(|_| cache_path.is_file() && !repo.is_shallow())
+        .and_then(|config| facts::load_snapshot(&snapshot_path, head, &facts::config_key(config)));
+    if let Some(snapshot) = cached {
+        return Ok(Loaded {
+            snapshot,
+            config: head_config.ok_or_else(not_initialized)?,
+            tip: head,
+            history_walked: 0,
+        });
     }
-    config.metrics.validate(&config)?;
-    let zone = config.zone();
-    let period = request.period.resolve(now, &zone)?;
-    let previous = period.previous(&zone);
-    let facts = snapshot.facts;
-    let tip_time = repo.find_commit(tip)?.committer().when();
-    let tip_time = history::commit_time(tip_time.seconds(), tip_time.offset_minutes());
 
-    let deployments = load_deployments(store, &config);
-    let mut causes = HashMap::new();
-    if let Ok(deploys) = &deployments {
-        let deploy_repo = deployment_repo(store, &config).ok();
-        let _ = deploys;
-        for f in &facts {
-            for rev in &f.incident.caused_by {
-                let id = deploy_repo
-                    .as_ref()
-                    .and_then(|r| r.revparse_single(rev).ok())
-                    .and_then(|o| o.peel_to_commit().ok())
-                    .map(|c| c.id());
-                causes.insert(rev.clone(), id);
-            }
-        }
+    let mut warnings = Vec::new();
+    let (full, unsaved) =
+        history::learn(repo, head, &cache_path, request.as_of.is_some(), progress)?;
+    if let Some(e) = unsaved {
+        warnings.push(format!("could not write the report cache: {e}"));
     }
-    let context = Context {
-        config: &config,
-        zone: zone.clone(),
-        deployments,
-        causes,
+    let history_walked = full.walked;
+    let (tip, config, history) = match &request.as_of {
+        None => (head, head_config.ok_or_else(not_initialized)?, full),
+        Some(rev) => {
+            let tip = as_of_commit(repo, &full, rev, now, store)?;
+            let tree = repo.find_commit(tip)?.tree()?;
+            let bytes =
+                read_blob(repo, &tree, CONFIG_PATH)?.ok_or_else(|| Error::NotInitialized {
+                    config: CONFIG_PATH.into(),
+                })?;
+            let config = Config::parse(CONFIG_PATH, tomlfile::text(CONFIG_PATH, &bytes)?)?;
+            let position = full
+                .chain
+                .iter()
+                .position(|(id, _)| *id == tip)
+                .unwrap_or(0);
+            let chain = full.chain[position..].to_vec();
+            let on_line: BTreeSet<Oid> = chain.iter().map(|(id, _)| *id).collect();
+            // A file's recording commit is the oldest that had it; keep
+            // those on the shortened line.
+            let history = History {
+                recorded: full
+                    .recorded
+                    .into_iter()
+                    .filter(|(_, r)| on_line.contains(&r.commit))
+                    .collect(),
+                commits: chain.len(),
+                chain,
+                walked: full.walked,
+                shallow: full.shallow,
+            };
+            (tip, config, history)
+        }
     };
+    let key = facts::config_key(&config);
+    if !history.shallow
+        && !repo.is_shallow()
+        && let Some(snapshot) = facts::load_snapshot(&snapshot_path, tip, &key)
+    {
+        return Ok(Loaded {
+            snapshot,
+            config,
+            tip,
+            history_walked,
+        });
+    }
+    let set_up = history.recorded.get(CONFIG_PATH).map(|r| r.time);
+    let (facts, read_warnings) = facts::read_facts(
+        repo,
+        repo.find_commit(tip)?.tree_id(),
+        &config,
+        &history.recorded,
+    )?;
+    warnings.extend(read_warnings);
+    let snapshot = facts::Snapshot {
+        commits: history.commits,
+        shallow: history.shallow,
+        warnings,
+        set_up,
+        facts,
+    };
+    drop(history);
+    // A shallow clone's history is incomplete: keep nothing derived from it.
+    if !snapshot.shallow
+        && !repo.is_shallow()
+        && let Err(e) = facts::save_snapshot(&snapshot_path, tip, &key, &snapshot)
+    {
+        let mut snapshot = snapshot;
+        snapshot
+            .warnings
+            .push(format!("could not write the report snapshot: {e}"));
+        return Ok(Loaded {
+            snapshot,
+            config,
+            tip,
+            history_walked,
+        });
+    }
+    Ok(Loaded {
+        snapshot,
+        config,
+        tip,
+        history_walked,
+    })
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+/// The figures of a report from its facts.
+fn assemble(
+    context: &Context<'_>,
+    snapshot: &Snapshot,
+    request: &ReportRequest,
+    now: Timestamp,
+) -> Result<Report> {
+    let config = context.config;
+    let zone = &context.zone;
+    let period = request.period.resolve(now, zone)?;
+    let facts = &snapshot.facts;
     let all: Vec<&Facts> = facts.iter().collect();
-    let metrics = compute(&context, &all, &period);
-    let previous_metrics = compute(&context, &all, &previous);
-    let counted: Vec<&Facts> = all
+    let counted = figures::counted(config, &all);
+
+    // Compare only with time the repository records: from the day it was
+    // set up, or of its earliest incident if that is earlier (imports).
+    let earliest = facts.iter().filter_map(|f| f.incident.started).min();
+    let record_start = [snapshot.set_up, earliest].into_iter().flatten().min();
+    let previous = period.previous_within(zone, record_start.map(figures::instant));
+    let periods = if previous.until > previous.since {
+        (previous.until - previous.since).num_seconds() as f64
+            / (period.until - period.since).num_seconds() as f64
+    } else {
+        0.0
+    };
+
+    let (metrics, traces) = figures::compute(
+        context,
+        &all,
+        &period,
+        Scope {
+            service: None,
+            trace: request.trace,
+        },
+    );
+    let (previous_metrics, _) = figures::compute(context, &all, &previous, Scope::default());
+
+    // Incidents per week of the period, each incident placed once.
+    let window = Window::of(&period);
+    let weeks = figures::week_starts(zone, period::week_start(zone, &period.since), period.until);
+    let starts: Vec<Secs> = weeks.iter().map(|(s, _)| *s).collect();
+    let in_period = figures::in_window(&counted, window);
+    let incidents_per_week = figures::per_week(&in_period, &starts, window.until)
         .iter()
-        .copied()
-        .filter(|f| !ignored(&config, f))
+        .zip(&weeks)
+        .map(|(list, (_, label))| WeekCount {
+            week: label.clone(),
+            count: list.len() as u64,
+        })
         .collect();
 
-    let mut incidents_per_week = Vec::new();
-    let mut monday = period::week_start(&zone, &period.since);
-    loop {
-        let start = period::week_instant(&zone, monday)?;
-        if start >= period.until {
-            break;
-        }
-        let end = period::week_instant(&zone, monday + Duration::days(7))?;
-        let count = counted
-            .iter()
-            .filter(|f| {
-                f.incident
-                    .milestone("started")
-                    .is_some_and(|t| t >= start && t < end && period.contains(&t))
-            })
-            .count() as u64;
-        incidents_per_week.push(WeekCount {
-            week: period::week_label(monday),
-            count,
-        });
-        monday += Duration::days(7);
-    }
-
+    // The trend: 12 weeks ending with the period's last week.
     let last_instant = period.until - Duration::seconds(1);
-    let last_monday = period::week_start(&zone, &last_instant.max(period.since));
+    let last_monday = period::week_start(zone, &last_instant.max(period.since));
+    let first_monday = last_monday - Duration::days(7 * (TREND_WEEKS - 1));
+    let trend_end = period::week_instant(zone, last_monday + Duration::days(7))?;
+    let trend_weeks = figures::week_starts(zone, first_monday, trend_end);
+    let trend_starts: Vec<Secs> = trend_weeks.iter().map(|(s, _)| *s).collect();
+    let per_trend_week = figures::per_week(&counted, &trend_starts, trend_end.timestamp());
+    let span = &config.metrics.time_to_resolve;
     let mut trend = Vec::new();
-    for back in (0..TREND_WEEKS).rev() {
-        let monday = last_monday - Duration::days(7 * back);
-        let week = Period {
-            since: period::week_instant(&zone, monday)?,
-            until: period::week_instant(&zone, monday + Duration::days(7))?,
-            label: period::week_label(monday),
-        };
-        let in_week: Vec<&Facts> = in_period(&counted, &week);
-        let mut sample = Sample::default();
-        for f in &in_week {
-            span_sample(&config, f, &config.metrics.time_to_resolve, &mut sample);
+    let mut trend_by_service: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for (i, (list, (_, label))) in per_trend_week.iter().zip(&trend_weeks).enumerate() {
+        let mut sample = stats::Sample::default();
+        for f in list {
+            match figures::span_value(config, f, &span.from, &span.to) {
+                figures::Contribution::Seconds(s) => sample.push(s),
+                figures::Contribution::LeftOut(reason) => sample.exclude(reason),
+                figures::Contribution::Counted => {}
+            }
+            for service in &f.incident.services {
+                trend_by_service
+                    .entry(service.to_string())
+                    .or_insert_with(|| vec![0; trend_weeks.len()])[i] += 1;
+            }
         }
         trend.push(TrendWeek {
-            week: week.label.clone(),
-            incidents: in_week.len() as u64,
+            week: label.clone(),
+            incidents: list.len() as u64,
             median_time_to_resolve_seconds: sample.summary().median_seconds,
         });
     }
@@ -454,7 +536,7 @@ pub fn report(
                 }
                 for f in &all {
                     groups
-                        .entry(f.incident.severity.clone())
+                        .entry(f.incident.severity.to_string())
                         .or_default()
                         .push(f);
                 }
@@ -462,14 +544,21 @@ pub fn report(
             By::Service => {
                 for f in &all {
                     for service in &f.incident.services {
-                        groups.entry(service.clone()).or_default().push(f);
+                        groups.entry(service.to_string()).or_default().push(f);
                     }
                 }
             }
         }
         let per: BTreeMap<String, Metrics> = groups
             .into_iter()
-            .map(|(name, group)| (name, compute(&context, &group, &period)))
+            .map(|(name, group)| {
+                let scope = Scope {
+                    service: (dimension == By::Service).then_some(name.as_str()),
+                    trace: false,
+                };
+                let (metrics, _) = figures::compute(context, &group, &period, scope);
+                (name, metrics)
+            })
             .collect();
         by.insert(dimension.name().to_string(), per);
     }
@@ -487,30 +576,156 @@ pub fn report(
         ),
     );
 
-    let as_of = request.as_of.as_ref().map(|_| AsOf {
-        commit: tip.to_string(),
-        time: zone.convert(&tip_time).to_rfc3339(),
+    let has_history = periods > 0.0;
+    let mut comparison = BTreeMap::new();
+    for (key, now_values, before) in duration_figures(&metrics, &previous_metrics) {
+        comparison.insert(
+            key,
+            stats::compare_durations(&now_values.values, &before.values, has_history),
+        );
+    }
+    comparison.insert(
+        "incidents".to_string(),
+        stats::compare_counts(metrics.incidents, previous_metrics.incidents, periods),
+    );
+
+    let mut distributions = BTreeMap::new();
+    for (key, summary) in [
+        ("time_to_mitigate", &metrics.time_to_mitigate),
+        ("time_to_resolve", &metrics.time_to_resolve),
+    ] {
+        let counts = figures::bucket_counts(&summary.values);
+        distributions.insert(
+            key.to_string(),
+            figures::BUCKETS
+                .iter()
+                .zip(counts)
+                .map(|((_, label), count)| BucketCount {
+                    bucket: label.to_string(),
+                    count,
+                })
+                .collect(),
+        );
+    }
+
+    let after_period = (period.until <= now).then(|| {
+        let after = Window {
+            since: window.until,
+            until: now.timestamp() + 1,
+        };
+        let later = figures::in_window(&counted, after);
+        let weeks = figures::week_starts(
+            zone,
+            period::week_start(zone, &period.until),
+            now + Duration::seconds(1),
+        );
+        let starts: Vec<Secs> = weeks.iter().map(|(s, _)| *s).collect();
+        AfterPeriod {
+            since: zone.convert(&period.until).to_rfc3339(),
+            until: zone.convert(&now).to_rfc3339(),
+            incidents: later.len() as u64,
+            open: later.iter().filter(|f| f.incident.is_open(config)).count() as u64,
+            weeks: figures::per_week(&later, &starts, after.until)
+                .iter()
+                .zip(&weeks)
+                .filter(|(list, _)| !list.is_empty())
+                .map(|(list, (_, label))| WeekCount {
+                    week: label.clone(),
+                    count: list.len() as u64,
+                })
+                .collect(),
+        }
     });
-    let period_json = |p: &Period| PeriodJson {
+
+    let period_json = |p: &Period, periods: Option<f64>| PeriodJson {
         label: p.label.clone(),
         since: zone.convert(&p.since).to_rfc3339(),
         until: zone.convert(&p.until).to_rfc3339(),
+        periods,
     };
     Ok(Report {
-        period: period_json(&period),
-        as_of,
+        period: period_json(&period, None),
+        as_of: None,
         timezone: zone.name(),
         metrics,
-        previous: period_json(&previous),
+        previous: period_json(&previous, Some(round4(periods))),
         previous_metrics,
         incidents_per_week,
         trend,
         by,
         definitions,
-        warnings,
-        history_commits: snapshot.commits,
-        history_walked,
+        comparison,
+        distributions,
+        trend_by_service,
+        after_period,
+        traces: traces.unwrap_or_default(),
+        warnings: Vec::new(),
+        history_commits: 0,
+        history_walked: 0,
     })
+}
+
+/// Every duration figure of two periods' metrics, by key.
+pub fn duration_figures<'m>(
+    now: &'m Metrics,
+    before: &'m Metrics,
+) -> Vec<(String, &'m Summary, &'m Summary)> {
+    let empty = &stats::EMPTY;
+    let mut out: Vec<(String, &Summary, &Summary)> = vec![
+        (
+            "time_to_detect".into(),
+            &now.time_to_detect,
+            &before.time_to_detect,
+        ),
+        (
+            "time_to_acknowledge".into(),
+            &now.time_to_acknowledge,
+            &before.time_to_acknowledge,
+        ),
+        (
+            "time_to_declare".into(),
+            &now.time_to_declare,
+            &before.time_to_declare,
+        ),
+        (
+            "time_to_mitigate".into(),
+            &now.time_to_mitigate,
+            &before.time_to_mitigate,
+        ),
+        (
+            "time_to_resolve".into(),
+            &now.time_to_resolve,
+            &before.time_to_resolve,
+        ),
+        (
+            "time_between_incidents".into(),
+            &now.time_between_incidents,
+            &before.time_between_incidents,
+        ),
+        (
+            "postmortem_lead_time".into(),
+            &now.postmortem_lead_time,
+            &before.postmortem_lead_time,
+        ),
+        (
+            "recording_lag".into(),
+            &now.recording_lag.summary,
+            &before.recording_lag.summary,
+        ),
+    ];
+    let states: BTreeSet<&String> = now
+        .time_in_state
+        .keys()
+        .chain(before.time_in_state.keys())
+        .collect();
+    for state in states {
+        out.push((
+            format!("time_in_state.{state}"),
+            now.time_in_state.get(state).unwrap_or(empty),
+            before.time_in_state.get(state).unwrap_or(empty),
+        ));
+    }
+    out
 }
 
 /// The commit `--as-of` names: a revision on the first-parent line, or
@@ -546,7 +761,7 @@ fn as_of_commit(
     history
         .chain
         .iter()
-        .find(|(_, t)| *t <= when)
+        .find(|(_, t)| *t <= when.timestamp())
         .map(|(id, _)| *id)
         .ok_or_else(|| Error::InvalidInput {
             message: format!(
@@ -554,312 +769,6 @@ fn as_of_commit(
                 zone.long(&when)
             ),
         })
-}
-
-fn ignored(config: &Config, f: &Facts) -> bool {
-    config.metrics.ignore_states.contains(&f.incident.status)
-}
-
-fn in_period<'a>(facts: &[&'a Facts], period: &Period) -> Vec<&'a Facts> {
-    facts
-        .iter()
-        .copied()
-        .filter(|f| {
-            f.incident
-                .milestone("started")
-                .is_some_and(|t| period.contains(&t))
-        })
-        .collect()
-}
-
-fn span_sample(config: &Config, f: &Facts, span: &config::Span, sample: &mut Sample) {
-    let incident = &f.incident;
-    let (Some(from), Some(to)) = (incident.milestone(&span.from), incident.milestone(&span.to))
-    else {
-        sample.exclude(if incident.is_open(config) {
-            STILL_OPEN
-        } else {
-            MILESTONE_MISSING
-        });
-        return;
-    };
-    if incident.assumed_from(&span.from, &span.to) || incident.assumed_from(&span.to, &span.from) {
-        sample.exclude(MILESTONE_MISSING);
-        return;
-    }
-    let seconds = (to - from).num_seconds();
-    if seconds < 0 {
-        sample.exclude(OUT_OF_ORDER);
-    } else {
-        sample.push(seconds);
-    }
-}
-
-fn compute(context: &Context<'_>, facts: &[&Facts], period: &Period) -> Metrics {
-    let config = context.config;
-    let mut ignored_counts = BTreeMap::new();
-    for f in facts {
-        if ignored(config, f)
-            && f.incident
-                .milestone("started")
-                .is_some_and(|t| period.contains(&t))
-        {
-            *ignored_counts.entry(f.incident.status.clone()).or_insert(0) += 1;
-        }
-    }
-    let counted: Vec<&Facts> = facts
-        .iter()
-        .copied()
-        .filter(|f| !ignored(config, f))
-        .collect();
-    let current = in_period(&counted, period);
-    let summary_of = |span: &config::Span| {
-        let mut sample = Sample::default();
-        for f in &current {
-            span_sample(config, f, span, &mut sample);
-        }
-        sample.summary()
-    };
-    let m = &config.metrics;
-
-    // Time between incidents, per service.
-    let mut between = Sample::default();
-    let mut per_service: BTreeMap<&str, Vec<&Facts>> = BTreeMap::new();
-    for f in &counted {
-        for service in &f.incident.services {
-            per_service.entry(service.as_str()).or_default().push(f);
-        }
-    }
-    for list in per_service.values() {
-        // `counted` is sorted by started, so each list is too.
-        for pair in list.windows(2) {
-            let (prev, next) = (pair[0], pair[1]);
-            let Some(next_start) = next.incident.milestone(&m.time_between_incidents.to) else {
-                continue;
-            };
-            if !period.contains(&next_start) {
-                continue;
-            }
-            match prev.incident.milestone(&m.time_between_incidents.from) {
-                None if prev.incident.is_open(config) => between.exclude(STILL_OPEN),
-                None => between.exclude(MILESTONE_MISSING),
-                Some(end) => {
-                    let seconds = (next_start - end).num_seconds();
-                    if seconds < 0 {
-                        between.exclude(OUT_OF_ORDER);
-                    } else {
-                        between.push(seconds);
-                    }
-                }
-            }
-        }
-    }
-
-    // Time in each state: completed stints, summed per incident.
-    let mut states: BTreeMap<String, Sample> = BTreeMap::new();
-    for f in &current {
-        let mut totals: BTreeMap<&str, i64> = BTreeMap::new();
-        let mut unfinished: Option<&str> = None;
-        let mut broken = false;
-        for (i, (state, at)) in f.transitions.iter().enumerate() {
-            match f.transitions.get(i + 1) {
-                Some((_, next)) => {
-                    let seconds = (*next - *at).num_seconds();
-                    if seconds < 0 {
-                        broken = true;
-                    }
-                    *totals.entry(state.as_str()).or_insert(0) += seconds;
-                }
-                None if config.is_open(state) => unfinished = Some(state.as_str()),
-                None => {}
-            }
-        }
-        if broken {
-            let visited: BTreeSet<&str> = f.transitions.iter().map(|(s, _)| s.as_str()).collect();
-            for state in visited {
-                states
-                    .entry(state.to_string())
-                    .or_default()
-                    .exclude(OUT_OF_ORDER);
-            }
-            continue;
-        }
-        if let Some(state) = unfinished {
-            totals.remove(state);
-            states
-                .entry(state.to_string())
-                .or_default()
-                .exclude(STILL_OPEN);
-        }
-        for (state, seconds) in totals {
-            states.entry(state.to_string()).or_default().push(seconds);
-        }
-    }
-
-    // Open at the end of the period.
-    let open_at_end = counted
-        .iter()
-        .filter(|f| {
-            let state_then = f
-                .transitions
-                .iter()
-                .take_while(|(_, at)| *at < period.until)
-                .last()
-                .map(|(s, _)| s.as_str());
-            state_then.is_some_and(|s| config.is_open(s))
-        })
-        .count() as u64;
-
-    // Postmortems overdue at the end of the period.
-    let postmortems_overdue = counted
-        .iter()
-        .filter(|f| {
-            let Some(days) = m.postmortem_due_days.get(&f.incident.severity) else {
-                return false;
-            };
-            let Some(resolved) = f.incident.milestone(&m.postmortem_lead_time.from) else {
-                return false;
-            };
-            let due = resolved + Duration::days(*days);
-            let published = f.incident.milestone(&m.postmortem_lead_time.to);
-            due < period.until && published.is_none_or(|p| p >= period.until)
-        })
-        .count() as u64;
-
-    // Recording lag of every record whose stated time is in the period.
-    let mut lag = Sample::default();
-    let mut late = 0u64;
-    for f in &counted {
-        for (at, recorded) in &f.records {
-            if !period.contains(at) {
-                continue;
-            }
-            match recorded {
-                None => lag.exclude(NOT_IN_HISTORY),
-                Some(r) => {
-                    let seconds = (*r - *at).num_seconds();
-                    if seconds < 0 {
-                        lag.exclude(OUT_OF_ORDER);
-                    } else {
-                        if seconds > m.late_after_seconds {
-                            late += 1;
-                        }
-                        lag.push(seconds);
-                    }
-                }
-            }
-        }
-    }
-
-    let change_failure_rate = match &context.deployments {
-        Err(reason) => ChangeFailureRate {
-            available: false,
-            reason: Some(reason.clone()),
-            deployments: 0,
-            failed: 0,
-            rate: None,
-            failed_tags: Vec::new(),
-        },
-        Ok(deployments) => {
-            let in_period: Vec<&Deployment> = deployments
-                .iter()
-                .filter(|d| period.contains(&d.time))
-                .collect();
-            let mut cause_names = BTreeSet::new();
-            let mut cause_commits = BTreeSet::new();
-            for f in &counted {
-                for rev in &f.incident.caused_by {
-                    cause_names.insert(rev.as_str());
-                    if let Some(Some(id)) = context.causes.get(rev) {
-                        cause_commits.insert(*id);
-                    }
-                }
-            }
-            let failed_tags: Vec<String> = in_period
-                .iter()
-                .filter(|d| {
-                    cause_names.contains(d.tag.as_str()) || cause_commits.contains(&d.commit)
-                })
-                .map(|d| d.tag.clone())
-                .collect();
-            let n = in_period.len() as u64;
-            let failed = failed_tags.len() as u64;
-            ChangeFailureRate {
-                available: true,
-                reason: None,
-                deployments: n,
-                failed,
-                rate: (n > 0).then(|| (failed as f64 / n as f64 * 10_000.0).round() / 10_000.0),
-                failed_tags,
-            }
-        }
-    };
-
-    let _ = &context.zone;
-    Metrics {
-        incidents: current.len() as u64,
-        time_to_detect: summary_of(&m.time_to_detect),
-        time_to_acknowledge: summary_of(&m.time_to_acknowledge),
-        time_to_declare: summary_of(&m.time_to_declare),
-        time_to_mitigate: summary_of(&m.time_to_mitigate),
-        time_to_resolve: summary_of(&m.time_to_resolve),
-        time_between_incidents: between.summary(),
-        time_in_state: states.into_iter().map(|(k, v)| (k, v.summary())).collect(),
-        open_at_end,
-        postmortem_lead_time: summary_of(&m.postmortem_lead_time),
-        postmortems_overdue,
-        action_items: action_items(&context.zone, &counted, period),
-        recording_lag: Lag {
-            summary: lag.summary(),
-            late,
-            late_after_seconds: m.late_after_seconds,
-        },
-        change_failure_rate,
-        ignored: ignored_counts,
-    }
-}
-
-fn action_items(zone: &Zone, counted: &[&Facts], period: &Period) -> ActionItems {
-    // As `incident actions` does: overdue when the due day is before today,
-    // and "today" at the end of the period is the day the period ends on.
-    let end_day = zone.convert(&period.until).date_naive();
-    let mut items = ActionItems {
-        available: true,
-        opened: 0,
-        done: 0,
-        done_within_due: 0,
-        dropped: 0,
-        open_at_end: 0,
-        overdue: 0,
-    };
-    for action in counted.iter().flat_map(|f| &f.actions) {
-        let created = action.created();
-        let finished = action.finished();
-        if period.contains(&created) {
-            items.opened += 1;
-        }
-        if let Some(at) = finished.filter(|t| period.contains(t)) {
-            match action.status.as_str() {
-                "done" => {
-                    items.done += 1;
-                    let day = zone.convert(&at).date_naive();
-                    if action.due().is_none_or(|due| day <= due) {
-                        items.done_within_due += 1;
-                    }
-                }
-                "dropped" => items.dropped += 1,
-                _ => {}
-            }
-        }
-        let open_then = created < period.until && finished.is_none_or(|t| t >= period.until);
-        if open_then {
-            items.open_at_end += 1;
-            if action.due().is_some_and(|due| due < end_day) {
-                items.overdue += 1;
-            }
-        }
-    }
-    items
 }
 
 fn deployment_repo(store: &Store, config: &Config) -> Result<Repository> {
@@ -905,7 +814,7 @@ fn load_deployments(store: &Store, config: &Config) -> Result<Vec<Deployment>, S
         found.push(Deployment {
             tag: name,
             commit: commit.id(),
-            time: history::commit_time(when.seconds(), when.offset_minutes()),
+            time: when.seconds(),
         });
     }
     found.sort_by(|a, b| (a.time, &a.tag).cmp(&(b.time, &b.tag)));

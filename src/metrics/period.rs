@@ -38,8 +38,22 @@ impl Period {
 
     /// The four periods of the same length just before this one.
     pub fn previous(&self, zone: &Zone) -> Period {
+        self.previous_within(zone, None)
+    }
+
+    /// The four periods of the same length just before this one, but not
+    /// before the day `record_start` falls on (in `zone`): a comparison
+    /// with time the repository does not record would compare with zeros
+    /// nobody measured. Empty (since = until) when the record starts later.
+    pub fn previous_within(&self, zone: &Zone, record_start: Option<Timestamp>) -> Period {
         let length = self.until - self.since;
-        let since = self.since - length * 4;
+        let mut since = self.since - length * 4;
+        if let Some(start) = record_start {
+            let day = zone.convert(&start).date_naive();
+            if let Ok(midnight) = midnight(zone, day) {
+                since = since.max(midnight).min(self.since);
+            }
+        }
         Period {
             since,
             until: self.since,

@@ -1051,18 +1051,15 @@ impl Incident {
 
     /// The duration from one milestone to another, or why it is unknown.
     pub fn measure(&self, from: &str, to: &str) -> Measure {
-        let (start, end) = match (self.milestones.get(from), self.milestones.get(to)) {
-            (None, _) => return Measure::Missing(from.to_string()),
-            (_, None) => return Measure::Missing(to.to_string()),
-            (Some(start), Some(end)) => (start, end),
-        };
-        if !start.is_recorded() {
-            return Measure::Assumed(from.to_string());
-        }
-        if !end.is_recorded() {
-            return Measure::Assumed(to.to_string());
-        }
-        Measure::Measured((end.at - start.at).num_seconds())
+        measure_with(
+            |name| {
+                self.milestones
+                    .get(name)
+                    .map(|m| (m.at.timestamp(), m.is_recorded()))
+            },
+            from,
+            to,
+        )
     }
 
     /// Whether this incident's severity calls for a postmortem: historical
@@ -1070,6 +1067,28 @@ impl Incident {
     pub fn needs_postmortem(&self, config: &Config) -> bool {
         !self.historical && config.needs_postmortem(&self.severity)
     }
+}
+
+/// The duration between two milestones, or why it is unknown: the one rule
+/// `show`, postmortems and reports share. `milestone` gives a milestone's
+/// time (seconds since the epoch) and whether somebody stated it.
+pub fn measure_with(
+    milestone: impl Fn(&str) -> Option<(i64, bool)>,
+    from: &str,
+    to: &str,
+) -> Measure {
+    let (start, end) = match (milestone(from), milestone(to)) {
+        (None, _) => return Measure::Missing(from.to_string()),
+        (_, None) => return Measure::Missing(to.to_string()),
+        (Some(start), Some(end)) => (start, end),
+    };
+    if !start.1 {
+        return Measure::Assumed(from.to_string());
+    }
+    if !end.1 {
+        return Measure::Assumed(to.to_string());
+    }
+    Measure::Measured(end.0 - start.0)
 }
 
 /// A milestone set at a status change's time: assumed when that time is.
