@@ -11,6 +11,8 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use incident::config::Config;
 use incident::render::{Format, Style};
 use incident::store::Store;
+use incident::store::commit::CommitOptions;
+use incident::store::signing::SignMode;
 use incident::time::{self, Timestamp};
 use incident::{Error, Result};
 
@@ -55,6 +57,18 @@ pub struct Cli {
     /// Never prompt; fail and name the missing flag instead (also when CI is set or without a terminal).
     #[arg(long, global = true)]
     pub no_input: bool,
+
+    /// Skip the repository's pre-commit and commit-msg git hooks, as `git commit --no-verify`.
+    #[arg(long, global = true)]
+    pub no_verify: bool,
+
+    /// Sign the commit (with KEYID, else git's default key), as `git commit -S`.
+    #[arg(short = 'S', long = "gpg-sign", global = true, value_name = "KEYID", num_args = 0..=1, require_equals = true, default_missing_value = "", overrides_with = "no_gpg_sign")]
+    pub gpg_sign: Option<String>,
+
+    /// Do not sign the commit, even with commit.gpgSign set.
+    #[arg(long, global = true, overrides_with = "gpg_sign")]
+    pub no_gpg_sign: bool,
 
     #[command(subcommand)]
     pub command: Command,
@@ -115,6 +129,8 @@ pub struct Context {
     pub github_annotations: bool,
     /// `--format html` (for `incident report`; `format` is Markdown then).
     pub html: bool,
+    /// `--no-verify`, `-S`, `--no-gpg-sign`.
+    pub commit_options: CommitOptions,
 }
 
 impl Context {
@@ -145,11 +161,20 @@ impl Context {
             interactive,
             github_annotations: matches!(cli.format, FormatArg::Github),
             html: matches!(cli.format, FormatArg::Html),
+            commit_options: CommitOptions {
+                no_verify: cli.no_verify,
+                sign: match (&cli.gpg_sign, cli.no_gpg_sign) {
+                    (_, true) => SignMode::Off,
+                    (Some(key), false) if key.is_empty() => SignMode::Key(None),
+                    (Some(key), false) => SignMode::Key(Some(key.clone())),
+                    (None, false) => SignMode::Config,
+                },
+            },
         }
     }
 
     pub fn store(&self) -> Result<Store> {
-        Store::open(&self.dir)
+        Store::open(&self.dir).map(|store| store.with_commit_options(self.commit_options.clone()))
     }
 
     pub fn now(&self) -> Result<Timestamp> {
@@ -227,6 +252,11 @@ pub fn main() -> ExitCode {
 fn skip_certificate_loading(command: &Command) {
     let talks_to_remotes = matches!(command, Command::Sync(_) | Command::Postmortem(_));
     if !talks_to_remotes {
+        // Hooks and the programs git runs get the user's value back.
+        incident::store::githooks::note_overridden_environment(vec![(
+            "SSL_CERT_FILE".into(),
+            std::env::var_os("SSL_CERT_FILE"),
+        )]);
         // SAFETY: called first thing in main, before any other thread exists.
         unsafe { std::env::set_var("SSL_CERT_FILE", "/dev/null") };
     }
