@@ -126,7 +126,8 @@ impl Store {
         SharedRepository::from_config(self.git_config()?)
     }
 
-    /// The index git uses: `GIT_INDEX_FILE`, else `.git/index` (of this worktree).
+    /// The index git uses: `GIT_INDEX_FILE` (relative to the top of the
+    /// working tree, where git runs), else `.git/index` (of this worktree).
     pub fn index_path(&self) -> PathBuf {
         match std::env::var_os("GIT_INDEX_FILE").filter(|v| !v.is_empty()) {
             Some(path) => {
@@ -134,7 +135,7 @@ impl Store {
                 if path.is_absolute() {
                     path
                 } else {
-                    self.opened_from.join(path)
+                    self.workdir().join(path)
                 }
             }
             None => self.repo.path().join("index"),

@@ -46,9 +46,9 @@ fn open_flags() -> i32 {
     libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_CLOEXEC
 }
 
-/// The bytes of a regular file; `None` when there is none. A FIFO, device,
-/// socket or symbolic link at `path` is an error, and is never opened for long.
-pub fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
+/// A regular file opened for reading; `None` when there is none. A FIFO,
+/// device, socket or symbolic link at `path` is an error.
+pub fn open_regular(path: &Path) -> Result<Option<File>> {
     let file = match OpenOptions::new()
         .read(true)
         .custom_flags(open_flags())
@@ -66,6 +66,16 @@ pub fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
     if !meta.is_file() {
         return Err(not_regular(path, &meta));
     }
+    Ok(Some(file))
+}
+
+/// The bytes of a regular file; `None` when there is none. A FIFO, device,
+/// socket or symbolic link at `path` is an error, and is never opened for long.
+pub fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
+    let Some(file) = open_regular(path)? else {
+        return Ok(None);
+    };
+    let meta = file.metadata().map_err(io_err(path))?;
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     (&file).read_to_end(&mut bytes).map_err(io_err(path))?;
     Ok(Some(bytes))

@@ -20,6 +20,7 @@
 //! index (`link`) is reported by [`IndexFile::is_split`]: the caller lets
 //! `git update-index` write it.
 
+use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -119,10 +120,26 @@ struct Located {
 /// A change to one path: `Some` puts that stage-0 entry, `None` removes every stage.
 pub type Update = (String, Option<Entry>);
 
+/// The bytes of an index: mapped (as git maps it), or in memory.
+enum Bytes {
+    Mapped(memmap2::Mmap),
+    Owned(Vec<u8>),
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Mapped(map) => map,
+            Bytes::Owned(bytes) => bytes,
+        }
+    }
+}
+
 /// An index file, read once.
 pub struct IndexFile {
     pub path: PathBuf,
-    bytes: Vec<u8>,
+    bytes: Bytes,
     version: u32,
     entries: Vec<Located>,
     /// Decoded paths of a version-4 index.
@@ -146,7 +163,7 @@ impl IndexFile {
     pub fn empty(path: &Path) -> IndexFile {
         IndexFile {
             path: path.to_path_buf(),
-            bytes: Vec::new(),
+            bytes: Bytes::Owned(Vec::new()),
             version: 2,
             entries: Vec::new(),
             paths: Vec::new(),
@@ -155,21 +172,26 @@ impl IndexFile {
         }
     }
 
-    /// Read the index at `path`; a missing file is an empty index.
+    /// Read the index at `path`; a missing file is an empty index. The file
+    /// is mapped, not copied: git replaces an index by renaming a new file
+    /// over it, never by rewriting it in place.
     pub fn read(path: &Path) -> Result<IndexFile> {
         use std::os::unix::fs::MetadataExt;
-        let Some(bytes) = super::files::read_regular(path)? else {
+        let Some(file) = super::files::open_regular(path)? else {
             return Ok(IndexFile::empty(path));
         };
-        let mtime = std::fs::metadata(path)
-            .ok()
-            .map(|m| (m.mtime(), m.mtime_nsec()));
+        let meta = file.metadata().map_err(crate::error::io_err(path))?;
+        // SAFETY: see above; the caller holds index.lock while it writes.
+        let bytes = match unsafe { memmap2::Mmap::map(&file) } {
+            Ok(map) => Bytes::Mapped(map),
+            Err(_) => Bytes::Owned(super::files::read_regular(path)?.unwrap_or_default()),
+        };
         let mut index = IndexFile::parse(path, bytes)?;
-        index.mtime = mtime;
+        index.mtime = Some((meta.mtime(), meta.mtime_nsec()));
         Ok(index)
     }
 
-    fn parse(path: &Path, bytes: Vec<u8>) -> Result<IndexFile> {
+    fn parse(path: &Path, bytes: Bytes) -> Result<IndexFile> {
         let bad = |reason: String| Error::UnsupportedIndex {
             path: path.to_path_buf(),
             reason,
@@ -384,13 +406,23 @@ impl IndexFile {
     /// then renames into place). `skip_hash` writes the null checksum, as
     /// git does under `index.skipHash`.
     pub fn write_with(&self, updates: &[Update], target: &Path, skip_hash: bool) -> Result<()> {
-        let bytes = self.serialize(updates, skip_hash);
-        super::files::write_regular(target, &bytes, 0o666)?;
-        Ok(())
+        let file = super::files::write_regular(target, &[], 0o666)?;
+        let mut out = Hashed::new(std::io::BufWriter::with_capacity(1 << 16, file), skip_hash);
+        self.emit(updates, &mut out)
+            .and_then(|()| out.finish())
+            .and_then(|mut w| w.flush())
+            .map_err(crate::error::io_err(target))
     }
 
     /// The new file's bytes.
     pub fn serialize(&self, updates: &[Update], skip_hash: bool) -> Vec<u8> {
+        let mut out = Hashed::new(Vec::with_capacity(self.bytes.len() + 256), skip_hash);
+        // Writing to memory cannot fail.
+        let _ = self.emit(updates, &mut out);
+        out.finish().unwrap_or_default()
+    }
+
+    fn emit<W: Write>(&self, updates: &[Update], out: &mut Hashed<W>) -> std::io::Result<()> {
         let mut updates: Vec<&Update> = updates.iter().collect();
         updates.sort_by(|a, b| a.0.cmp(&b.0));
         updates.dedup_by(|later, earlier| later.0 == earlier.0);
@@ -418,41 +450,42 @@ impl IndexFile {
             pieces.push(Piece::Keep(next..self.entries.len()));
             count += self.entries.len() - next;
         }
-        let mut out = Vec::with_capacity(self.bytes.len() + 256 * updates.len() + 64);
-        out.extend_from_slice(SIGNATURE);
-        out.extend_from_slice(&self.version.to_be_bytes());
-        out.extend_from_slice(&(count as u32).to_be_bytes());
+        let mut header = Vec::with_capacity(HEADER_LEN);
+        header.extend_from_slice(SIGNATURE);
+        header.extend_from_slice(&self.version.to_be_bytes());
+        header.extend_from_slice(&(count as u32).to_be_bytes());
+        out.put(&header)?;
         let mut previous: Vec<u8> = Vec::new();
+        let mut scratch = Vec::new();
         for piece in &pieces {
             match piece {
                 Piece::Keep(range) if self.version != 4 => {
                     if !range.is_empty() {
                         let bytes = self.entries[range.start].raw.start
                             ..self.entries[range.end - 1].raw.end;
-                        out.extend_from_slice(&self.bytes[bytes]);
+                        out.put(&self.bytes[bytes])?;
                     }
                 }
                 Piece::Keep(range) => {
                     for located in &self.entries[range.clone()] {
                         let path = self.path_of(located);
-                        let fixed_end = located.raw.start
-                            + FIXED_LEN
-                            + if be16(&self.bytes, located.raw.start + FIXED_LEN - 2)
-                                & FLAG_EXTENDED
-                                != 0
-                            {
-                                2
-                            } else {
-                                0
-                            };
-                        out.extend_from_slice(&self.bytes[located.raw.start..fixed_end]);
-                        push_v4_path(&mut out, &previous, path);
+                        let extended = be16(&self.bytes, located.raw.start + FIXED_LEN - 2)
+                            & FLAG_EXTENDED
+                            != 0;
+                        let fixed_end =
+                            located.raw.start + FIXED_LEN + if extended { 2 } else { 0 };
+                        scratch.clear();
+                        scratch.extend_from_slice(&self.bytes[located.raw.start..fixed_end]);
+                        push_v4_path(&mut scratch, &previous, path);
+                        out.put(&scratch)?;
                         previous.clear();
                         previous.extend_from_slice(path);
                     }
                 }
                 Piece::New(entry) => {
-                    encode(&mut out, entry, self.version, &previous);
+                    scratch.clear();
+                    encode(&mut scratch, entry, self.version, &previous);
+                    out.put(&scratch)?;
                     if self.version == 4 {
                         previous.clear();
                         previous.extend_from_slice(&entry.path);
@@ -468,18 +501,12 @@ impl IndexFile {
                 _ => None,
             };
             if let Some(kept) = kept {
-                out.extend_from_slice(signature);
-                out.extend_from_slice(&(kept.len() as u32).to_be_bytes());
-                out.extend_from_slice(&kept);
+                out.put(signature)?;
+                out.put(&(kept.len() as u32).to_be_bytes())?;
+                out.put(&kept)?;
             }
         }
-        if skip_hash {
-            out.extend_from_slice(&[0u8; OID_LEN]);
-        } else {
-            let digest = Sha1::digest(&out);
-            out.extend_from_slice(&digest);
-        }
-        out
+        Ok(())
     }
 
     /// Whether the file ends in the null checksum (written under `index.skipHash`).
@@ -507,6 +534,38 @@ pub fn serialize_full(entries: &mut [Entry]) -> Vec<u8> {
     let digest = Sha1::digest(&out);
     out.extend_from_slice(&digest);
     out
+}
+
+/// A writer that hashes what passes through it, for git's trailing checksum.
+struct Hashed<W: Write> {
+    inner: W,
+    hasher: Option<Sha1>,
+}
+
+impl<W: Write> Hashed<W> {
+    fn new(inner: W, skip_hash: bool) -> Hashed<W> {
+        Hashed {
+            inner,
+            hasher: (!skip_hash).then(Sha1::new),
+        }
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(bytes);
+        }
+        self.inner.write_all(bytes)
+    }
+
+    /// Append the checksum (or the null id) and hand back the writer.
+    fn finish(mut self) -> std::io::Result<W> {
+        let trailer: [u8; OID_LEN] = match self.hasher.take() {
+            Some(hasher) => hasher.finalize().into(),
+            None => [0u8; OID_LEN],
+        };
+        self.inner.write_all(&trailer)?;
+        Ok(self.inner)
+    }
 }
 
 /// Append one entry in the on-disk form of `version`.

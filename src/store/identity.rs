@@ -205,7 +205,10 @@ fn ask_git(
     if reason.contains("date") {
         return Err(Error::BadTime {
             input: std::env::var(role.env("DATE")).unwrap_or_default(),
-            reason: format!("{} is not a date git understands (git: {reason})", role.env("DATE")),
+            reason: format!(
+                "{} is not a date git understands (git: {reason})",
+                role.env("DATE")
+            ),
         });
     }
     let key = if reason.contains("name") {

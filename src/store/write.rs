@@ -250,6 +250,16 @@ impl Store {
                 })?,
             };
             if plan.files.is_empty() {
+                if !session.staged.is_empty() {
+                    // An earlier attempt staged files this one no longer needs.
+                    let paths: Vec<(String, Option<Oid>)> = session
+                        .staged
+                        .iter()
+                        .map(|(p, o)| (p.clone(), Some(*o)))
+                        .collect();
+                    self.restore_to_head(&paths)?;
+                    session.staged.clear();
+                }
                 return Ok((
                     Committed {
                         commit: head.unwrap_or(Oid::ZERO_SHA1),
@@ -745,6 +755,14 @@ impl Store {
         let outcome = self.restore_to_head(&interrupted.paths);
         lock.release()?;
         outcome?;
+        // Its temporary files (named by pid; every writer holds the writer lock).
+        for item in fs::read_dir(self.repo.path()).map_err(io_err(self.repo.path()))? {
+            let item = item.map_err(io_err(self.repo.path()))?;
+            let name = item.file_name().to_string_lossy().into_owned();
+            if name.starts_with("incident-ref-") || name.starts_with("incident-next-index-") {
+                files::remove_if_present(&item.path())?;
+            }
+        }
         journal.remove()
     }
 }
