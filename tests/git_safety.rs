@@ -495,7 +495,7 @@ fn a_git_commit_loop_and_repacks_beside_updates_lose_nothing() {
     repo.git(&["commit", "-q", "-m", "code"]);
     let stop = Arc::new(AtomicBool::new(false));
     let mut helpers = Vec::new();
-    for job in ["commit", "repack"] {
+    for job in ["commit", "commit-all", "repack"] {
         let stop = stop.clone();
         let dir = repo.path.clone();
         let home = repo.home();
@@ -503,31 +503,59 @@ fn a_git_commit_loop_and_repacks_beside_updates_lose_nothing() {
             let mut n = 0;
             while !stop.load(Ordering::Relaxed) {
                 n += 1;
-                if job == "commit" {
-                    std::fs::write(dir.join("code.txt"), format!("{n}\n")).unwrap();
-                    let _ = git_status(&dir, &home, &["add", "code.txt"]);
-                    let _ = git_status(&dir, &home, &["commit", "-q", "-m", &format!("code {n}")]);
-                } else {
-                    let _ = git_status(&dir, &home, &["repack", "-adq"]);
-                }
+                let message = format!("{job} {n}");
+                let _ = match job {
+                    "commit" => git_status(
+                        &dir,
+                        &home,
+                        &["commit", "-q", "--allow-empty", "-m", &message],
+                    ),
+                    "commit-all" => {
+                        std::fs::write(dir.join("code.txt"), format!("{n}\n")).unwrap();
+                        git_status(&dir, &home, &["commit", "-q", "-a", "-m", &message])
+                    }
+                    _ => git_status(&dir, &home, &["repack", "-adq"]),
+                };
             }
         }));
     }
-    let started = std::time::Instant::now();
-    let mut recorded = Vec::new();
-    let mut n = 0;
-    while started.elapsed() < std::time::Duration::from_secs(4) {
-        n += 1;
-        let note = format!("note {n}");
-        let out = repo.run(&["update", &id, "-m", &note]);
-        let err = String::from_utf8_lossy(&out.stderr).to_string();
-        if out.status.success() {
-            recorded.push(note);
-        } else {
-            // Only git's own lock may refuse a write, never a lost race.
-            assert!(err.contains("index.lock exists"), "{err}");
-        }
-    }
+    // Two writers of incident's own, each reporting what it recorded.
+    let writers: Vec<_> = (0..2)
+        .map(|w| {
+            let dir = repo.path.clone();
+            let id = id.clone();
+            let command = move |note: &str| {
+                let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_incident"));
+                support::base_env(&mut cmd, dir.parent().unwrap());
+                cmd.current_dir(&dir)
+                    .args(["update", &id, "-m", note])
+                    .output()
+                    .unwrap()
+            };
+            std::thread::spawn(move || {
+                let started = std::time::Instant::now();
+                let mut recorded = Vec::new();
+                let mut n = 0;
+                while started.elapsed() < std::time::Duration::from_secs(4) {
+                    n += 1;
+                    let note = format!("writer {w} note {n}");
+                    let out = command(&note);
+                    let err = String::from_utf8_lossy(&out.stderr).to_string();
+                    if out.status.success() {
+                        recorded.push(note);
+                    } else {
+                        // Only git's own lock may refuse a write, never a lost race.
+                        assert!(err.contains("index.lock exists"), "{err}");
+                    }
+                }
+                recorded
+            })
+        })
+        .collect();
+    let recorded: Vec<String> = writers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
     stop.store(true, Ordering::Relaxed);
     for helper in helpers {
         helper.join().unwrap();
