@@ -11,8 +11,10 @@
 #   incident update ID -m note
 #   incident declare TITLE -s SEV4
 #   echo ... > notes/nN.txt && git add notes/nN.txt && git commit -q -m ..   (git's cost)
-# It prints the medians, each incident command as a ratio against git in the
-# same run, and how much each grows from the first incident count to the last.
+# It prints the medians, of wall-clock time and of CPU time (user + system,
+# which a busy machine disturbs less), each incident command as a ratio
+# against git in the same run, and how much each grows from the first
+# incident count to the last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-21}
@@ -21,8 +23,13 @@ shift $(( $# > 2 ? 2 : $# ))
 counts=("$@")
 ((${#counts[@]})) || counts=(1000 10000)
 
-cargo build --release -q
-bin=$PWD/target/release/incident
+# INCIDENT_BIN=PATH measures another build (an older one, say) instead.
+if [[ -n ${INCIDENT_BIN:-} ]]; then
+  bin=$INCIDENT_BIN
+else
+  cargo build --release -q
+  bin=$PWD/target/release/incident
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # BENCH_KEEP=DIR keeps the generated repositories there (for profiling).
@@ -78,25 +85,35 @@ subprocess.run(["git", "-C", repo, "commit", "-q", "-m", "ops repository"], chec
 PY
   id=$("$bin" -C "$repo" --format json list | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
   python3 - "$bin" "$repo" "$id" "$runs" "$count" >>"$results" <<'PY'
-import statistics, subprocess, sys, time
+import resource, statistics, subprocess, sys, time
 bin, repo, incident, runs, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 def timed(cmd, shell=False):
-    start = time.perf_counter()
+    # Wall time, and CPU time (user + system of every process it started),
+    # which a busy machine disturbs less.
+    start, start_cpu = time.perf_counter(), children_cpu()
     subprocess.run(cmd, cwd=repo, check=True, shell=shell, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    timed.cpu = children_cpu() - start_cpu
     return time.perf_counter() - start
 # One of each first: warm the page cache and any lazily built state.
 timed([bin, "update", incident, "-m", "warm-up"])
 timed("echo warm > notes/warm.txt && git add notes/warm.txt && git commit -q -m warm", shell=True)
 update, declare, git = [], [], []
+cpu_update, cpu_declare, cpu_git = [], [], []
 for n in range(runs):
     update.append(timed([bin, "update", incident, "-m", f"note {n}"]))
+    cpu_update.append(timed.cpu)
     with open(f"{repo}/notes/n{n}.txt", "w") as f:
         f.write(f"note {n}\n")
     git.append(timed(f"git add notes/n{n}.txt && git commit -q -m 'note {n}'", shell=True))
+    cpu_git.append(timed.cpu)
     declare.append(timed([bin, "declare", f"Bench declare {n}", "-s", "SEV4", "--no-input"]))
+    cpu_declare.append(timed.cpu)
 entries = subprocess.run(["git", "ls-files"], cwd=repo, capture_output=True, text=True).stdout.count("\n")
-mu, md, mg = (statistics.median(x) * 1000 for x in (update, declare, git))
-print(f"{count} {entries} {mu:.1f} {md:.1f} {mg:.1f}")
+medians = (statistics.median(x) * 1000 for x in (update, declare, git, cpu_update, cpu_declare, cpu_git))
+print(count, entries, *(f"{m:.1f}" for m in medians))
 PY
   if [[ -n $keep ]]; then mkdir -p "$keep" && rm -rf "${keep:?}/repo-$count" && mv "$repo" "$keep/"; else rm -rf "$repo"; fi
 done
@@ -105,12 +122,16 @@ python3 - "$results" "$runs" <<'PY'
 import sys
 rows = [line.split() for line in open(sys.argv[1])]
 print(f"medians of {sys.argv[2]} alternating runs each, ms (ratio against git add + git commit in the same run)")
-print(f"{'incidents':>9} {'index':>7} {'update':>15} {'declare':>15} {'git add+commit':>15}")
-for count, entries, u, d, g in rows:
-    u, d, g = float(u), float(d), float(g)
-    print(f"{count:>9} {entries:>7} {u:7.1f} ({u/g:.2f}x) {d:7.1f} ({d/g:.2f}x) {g:15.1f}")
-if len(rows) > 1:
-    first, last = rows[0], rows[-1]
-    print(f"growth {first[0]} -> {last[0]} incidents: update {float(last[2])/float(first[2]):.2f}x, "
-          f"declare {float(last[3])/float(first[3]):.2f}x, git {float(last[4])/float(first[4]):.2f}x")
+for label, offset in (("wall-clock", 2), ("CPU (user + system)", 5)):
+    print(f"{label}:")
+    print(f"  {'incidents':>9} {'index':>7} {'update':>15} {'declare':>15} {'git add+commit':>15}")
+    for row in rows:
+        count, entries = row[0], row[1]
+        u, d, g = (float(x) for x in row[offset:offset + 3])
+        print(f"  {count:>9} {entries:>7} {u:7.1f} ({u/g:.2f}x) {d:7.1f} ({d/g:.2f}x) {g:15.1f}")
+    if len(rows) > 1:
+        first, last = rows[0], rows[-1]
+        grow = [float(last[offset + k]) / float(first[offset + k]) for k in range(3)]
+        print(f"  growth {first[0]} -> {last[0]} incidents: update {grow[0]:.2f}x, "
+              f"declare {grow[1]:.2f}x, git {grow[2]:.2f}x")
 PY

@@ -19,31 +19,39 @@ const IDENTITY_VARS: [&str; 6] = [
 
 /// incident with no identity in the environment, and `env` added.
 fn incident(repo: &Repo, env: &[(&str, &str)], args: &[&str]) -> std::process::Output {
-    let mut cmd = repo.command();
+    without_identity(repo.command())
+        .envs(env.iter().copied())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn without_identity(mut cmd: Command) -> Command {
     for var in IDENTITY_VARS {
         cmd.env_remove(var);
     }
-    cmd.envs(env.iter().copied()).args(args).output().unwrap()
+    cmd
+}
+
+fn assert_success(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// `git var GIT_AUTHOR_IDENT` under the same environment, without its date.
 fn git_ident(repo: &Repo, env: &[(&str, &str)], var: &str) -> String {
     let mut cmd = Command::new("git");
     support::base_env(&mut cmd, &repo.home());
-    for name in IDENTITY_VARS {
-        cmd.env_remove(name);
-    }
-    let out = cmd
+    let out = without_identity(cmd)
         .envs(env.iter().copied())
         .current_dir(&repo.path)
         .args(["var", var])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let text = String::from_utf8(out.stdout).unwrap();
     text.rsplitn(3, ' ').nth(2).unwrap().to_string()
 }
@@ -56,11 +64,7 @@ fn last_author_and_committer(repo: &Repo) -> (String, String) {
 
 fn declare_ok(repo: &Repo, env: &[(&str, &str)], title: &str) {
     let out = incident(repo, env, &["declare", title, "-s", "SEV4"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
 }
 
 #[test]
@@ -90,21 +94,13 @@ fn identity_from_git_config_system_unless_nosystem() {
     )
     .unwrap();
     let path = system.to_str().unwrap();
-    let mut cmd = repo.command();
-    for var in IDENTITY_VARS {
-        cmd.env_remove(var);
-    }
-    let out = cmd
+    let out = without_identity(repo.command())
         .env_remove("GIT_CONFIG_NOSYSTEM")
         .env("GIT_CONFIG_SYSTEM", path)
         .args(["declare", "System identity", "-s", "SEV4"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     assert_eq!(
         last_author_and_committer(&repo).0,
         "Sam System <sam@example.com>"
@@ -251,10 +247,7 @@ fn git_guesses_an_identity_only_where_git_itself_would() {
     let repo = Repo::init();
     let mut cmd = Command::new("git");
     support::base_env(&mut cmd, &repo.home());
-    for var in IDENTITY_VARS {
-        cmd.env_remove(var);
-    }
-    let git = cmd
+    let git = without_identity(cmd)
         .current_dir(&repo.path)
         .args(["var", "GIT_AUTHOR_IDENT"])
         .output()
@@ -300,11 +293,7 @@ fn hooks_path_and_signing_settings_come_from_env_config_too() {
         .args(["declare", "Env hooks", "-s", "SEV4"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     assert!(marker.exists());
     // commit.gpgSign from the environment with a signer that fails: refused.
     let before = repo.state();

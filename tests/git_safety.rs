@@ -399,6 +399,31 @@ fn rewrites(repo: &Repo) -> String {
     ])
 }
 
+/// A pre-commit hook that, once, commits a tree and moves the branch
+/// without git's index lock, as a script with `git commit-tree` and `git
+/// update-ref` does. `build_tree` sets `$tree`, with `$COPY` a scratch index.
+fn race_once_from_pre_commit(repo: &Repo, build_tree: &str, message: &str) {
+    hook(
+        repo,
+        "pre-commit",
+        &format!(
+            "[ -e {mark} ] && exit 0; touch {mark}\nCOPY={copy}\n{build_tree}\ngit update-ref refs/heads/main $(git commit-tree $tree -p HEAD -m '{message}')",
+            mark = repo.home().join("raced").display(),
+            copy = repo.home().join("index-copy").display(),
+        ),
+    );
+}
+
+/// Nothing rewritten, nothing left over, and the incident still writable.
+fn nothing_rewritten_nor_blocked(repo: &Repo, id: &str) {
+    assert_eq!(rewrites(repo), "", "no event file was rewritten");
+    assert_eq!(
+        repo.git(&["status", "--porcelain", "--untracked-files=all"]),
+        ""
+    );
+    repo.ok(&["update", id, "-m", "next"]);
+}
+
 #[test]
 fn a_commit_that_takes_our_staged_files_is_not_repeated_or_rewritten() {
     // Deterministic form of issue 11 #1: between staging and moving the
@@ -406,16 +431,10 @@ fn a_commit_that_takes_our_staged_files_is_not_repeated_or_rewritten() {
     // on a copy of it, `git commit-tree`, `git update-ref`).
     let repo = Repo::init();
     let id = repo.declare(&["Racing commit-tree", "-s", "SEV3"]);
-    let mark = repo.home().join("raced");
-    let copy = repo.home().join("index-copy");
-    hook(
+    race_once_from_pre_commit(
         &repo,
-        "pre-commit",
-        &format!(
-            "[ -e {mark} ] && exit 0; touch {mark}\ncp .git/index {copy}\ntree=$(GIT_INDEX_FILE={copy} git write-tree)\ncommit=$(git commit-tree $tree -p HEAD -m 'racing commit')\ngit update-ref refs/heads/main $commit",
-            mark = mark.display(),
-            copy = copy.display()
-        ),
+        "cp .git/index $COPY; tree=$(GIT_INDEX_FILE=$COPY git write-tree)",
+        "racing commit",
     );
     let before = repo.commit_count();
     let out = repo.run(&["update", &id, "-m", "taken by the racer"]);
@@ -430,30 +449,18 @@ fn a_commit_that_takes_our_staged_files_is_not_repeated_or_rewritten() {
         repo.git(&["log", "-1", "--format=%s"]).trim(),
         "racing commit"
     );
-    assert_eq!(rewrites(&repo), "", "no event file was rewritten");
     assert_eq!(support::notes(&repo.show(&id)), ["taken by the racer"]);
-    assert_eq!(
-        repo.git(&["status", "--porcelain", "--untracked-files=all"]),
-        ""
-    );
-    // The incident is not blocked.
-    repo.ok(&["update", &id, "-m", "next"]);
+    nothing_rewritten_nor_blocked(&repo, &id);
 }
 
 #[test]
 fn a_commit_that_takes_part_of_our_files_gets_the_rest_unchanged() {
     let repo = Repo::init();
     let id = repo.declare(&["Half taken", "-s", "SEV3"]);
-    let mark = repo.home().join("raced");
-    let copy = repo.home().join("index-copy");
-    hook(
+    race_once_from_pre_commit(
         &repo,
-        "pre-commit",
-        &format!(
-            "[ -e {mark} ] && exit 0; touch {mark}\nfirst=$(GIT_INDEX_FILE=.git/index git diff --cached --name-only | head -1)\nblob=$(GIT_INDEX_FILE=.git/index git rev-parse \":$first\")\nrm -f {copy}; GIT_INDEX_FILE={copy} git read-tree HEAD\nGIT_INDEX_FILE={copy} git update-index --add --cacheinfo 100644,$blob,$first\ntree=$(GIT_INDEX_FILE={copy} git write-tree)\ngit update-ref refs/heads/main $(git commit-tree $tree -p HEAD -m 'took one file')",
-            mark = mark.display(),
-            copy = copy.display()
-        ),
+        "first=$(GIT_INDEX_FILE=.git/index git diff --cached --name-only | head -1)\nblob=$(GIT_INDEX_FILE=.git/index git rev-parse \":$first\")\nrm -f $COPY; GIT_INDEX_FILE=$COPY git read-tree HEAD\nGIT_INDEX_FILE=$COPY git update-index --add --cacheinfo 100644,$blob,$first\ntree=$(GIT_INDEX_FILE=$COPY git write-tree)",
+        "took one file",
     );
     let before = repo.commit_count();
     let out = repo.run(&[
@@ -472,14 +479,10 @@ fn a_commit_that_takes_part_of_our_files_gets_the_rest_unchanged() {
         before + 2,
         "the racer's and incident's for the rest"
     );
-    assert_eq!(rewrites(&repo), "");
     let shown = repo.show(&id);
     assert_eq!(shown["status"], "investigating");
     assert_eq!(support::notes(&shown), ["two events"]);
-    assert_eq!(
-        repo.git(&["status", "--porcelain", "--untracked-files=all"]),
-        ""
-    );
+    nothing_rewritten_nor_blocked(&repo, &id);
 }
 
 #[test]

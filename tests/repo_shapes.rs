@@ -204,3 +204,35 @@ fn shared_repository_group_permissions() {
     }
     assert!(dirs > 3, "objects were written as loose objects");
 }
+
+#[test]
+fn the_cache_tree_stays_true() {
+    // git keeps a tree id per folder in the index (the cache tree); `git
+    // write-tree` and `git commit` trust every id it has not invalidated.
+    let repo = Repo::init();
+    std::fs::create_dir_all(repo.path.join("app/deep")).unwrap();
+    std::fs::write(repo.path.join("app/deep/a.txt"), "a\n").unwrap();
+    repo.git(&["add", "app"]);
+    repo.git(&["commit", "-q", "-m", "code"]);
+    let id = repo.declare(&["Cache tree", "-s", "SEV3"]);
+    repo.git(&[
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "fills the cache tree",
+    ]);
+    for n in 0..3 {
+        repo.ok(&["update", &id, "-m", &format!("note {n}")]);
+        assert_eq!(
+            repo.git(&["write-tree"]),
+            repo.git(&["rev-parse", "HEAD^{tree}"]),
+            "after update {n}"
+        );
+    }
+    repo.declare(&["Another month's folder", "-s", "SEV4"]);
+    assert_eq!(
+        repo.git(&["write-tree"]),
+        repo.git(&["rev-parse", "HEAD^{tree}"])
+    );
+}

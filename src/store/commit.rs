@@ -348,6 +348,17 @@ impl Store {
         Ok(())
     }
 
+    /// git, in this repository (the user's environment restored).
+    pub(crate) fn git_command(&self) -> Command {
+        let mut command = Command::new("git");
+        command
+            .current_dir(self.workdir())
+            .env("GIT_DIR", self.repo.path())
+            .stdin(Stdio::null());
+        githooks::restore_environment(&mut command);
+        command
+    }
+
     /// Object folders this process created get `core.sharedRepository`'s
     /// permissions (libgit2 leaves them to the umask).
     pub(crate) fn adjust_object_dirs(&self, ids: &[Oid]) -> Result<()> {
@@ -396,6 +407,21 @@ pub(crate) fn retry_object_write<T>(
             Err(e) => return Err(files::git_write_error(git_dir)(e)),
         }
     }
+}
+
+/// Run git and return its standard output; a failure carries git's message.
+pub(crate) fn run_git(command: &mut Command, what: &str) -> Result<Vec<u8>> {
+    let output = command.output().map_err(|e| Error::GitCommand {
+        command: what.into(),
+        detail: e.to_string(),
+    })?;
+    if !output.status.success() {
+        return Err(Error::GitCommand {
+            command: what.into(),
+            detail: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        });
+    }
+    Ok(output.stdout)
 }
 
 /// The temporary index the hooks see: exactly the commit's tree.
@@ -457,25 +483,19 @@ impl TempIndex {
         if now == self.written {
             return Ok(None);
         }
-        let output = Command::new("git")
-            .arg("write-tree")
-            .current_dir(store.workdir())
-            .env("GIT_DIR", store.repo.path())
-            .env("GIT_INDEX_FILE", &self.path)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| Error::GitCommand {
+        let mut command = store.git_command();
+        command.arg("write-tree").env("GIT_INDEX_FILE", &self.path);
+        let written = run_git(
+            &mut command,
+            "git write-tree (of the index a pre-commit hook changed)",
+        )?;
+        let text = String::from_utf8_lossy(&written);
+        Oid::from_str(text.trim())
+            .map(Some)
+            .map_err(|_| Error::GitCommand {
                 command: "git write-tree".into(),
-                detail: e.to_string(),
-            })?;
-        let text = String::from_utf8_lossy(&output.stdout);
-        match Oid::from_str(text.trim()) {
-            Ok(tree) if output.status.success() => Ok(Some(tree)),
-            _ => Err(Error::GitCommand {
-                command: "git write-tree (of the index a pre-commit hook changed)".into(),
-                detail: String::from_utf8_lossy(&output.stderr).trim().to_string(),
-            }),
-        }
+                detail: format!("unexpected output: {text}"),
+            })
     }
 }
 

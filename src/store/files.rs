@@ -46,17 +46,20 @@ fn open_flags() -> i32 {
     libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_CLOEXEC
 }
 
-/// A regular file opened for reading; `None` when there is none. A FIFO,
-/// device, socket or symbolic link at `path` is an error.
-pub fn open_regular(path: &Path) -> Result<Option<File>> {
-    let file = match OpenOptions::new()
-        .read(true)
-        .custom_flags(open_flags())
-        .open(path)
-    {
+/// Open `path` with `options` plus flags that never block on a FIFO nor
+/// follow a final symbolic link, and refuse anything but a regular file.
+/// `None` when it does not exist (and `options` does not create it).
+fn open_checked(path: &Path, options: &mut OpenOptions) -> Result<Option<File>> {
+    let file = match options.custom_flags(open_flags()).open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+        // ENXIO: a FIFO nobody reads; ELOOP: a symbolic link; EISDIR: a folder.
+        Err(e)
+            if matches!(
+                e.raw_os_error(),
+                Some(libc::ENXIO) | Some(libc::ELOOP) | Some(libc::EISDIR)
+            ) =>
+        {
             let meta = fs::symlink_metadata(path).map_err(io_err(path))?;
             return Err(not_regular(path, &meta));
         }
@@ -67,6 +70,12 @@ pub fn open_regular(path: &Path) -> Result<Option<File>> {
         return Err(not_regular(path, &meta));
     }
     Ok(Some(file))
+}
+
+/// A regular file opened for reading; `None` when there is none. A FIFO,
+/// device, socket or symbolic link at `path` is an error.
+pub fn open_regular(path: &Path) -> Result<Option<File>> {
+    open_checked(path, OpenOptions::new().read(true))
 }
 
 /// The bytes of a regular file; `None` when there is none. A FIFO, device,
@@ -95,31 +104,15 @@ pub fn ensure_regular_or_absent(path: &Path) -> Result<()> {
 /// before the umask) when missing. Opening never blocks and never follows a
 /// symbolic link; anything but a regular file there is refused untouched.
 pub fn write_regular(path: &Path, bytes: &[u8], mode: u32) -> Result<File> {
-    let file = match OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(mode)
-        .custom_flags(open_flags())
-        .open(path)
-    {
-        Ok(file) => file,
-        // ENXIO: a FIFO nobody reads; ELOOP: a symbolic link; EISDIR: a folder.
-        Err(e)
-            if matches!(
-                e.raw_os_error(),
-                Some(libc::ENXIO) | Some(libc::ELOOP) | Some(libc::EISDIR)
-            ) =>
-        {
-            let meta = fs::symlink_metadata(path).map_err(io_err(path))?;
-            return Err(not_regular(path, &meta));
-        }
-        Err(e) => return Err(io_err(path)(e)),
-    };
-    let meta = file.metadata().map_err(io_err(path))?;
-    if !meta.is_file() {
-        return Err(not_regular(path, &meta));
-    }
+    let file = open_checked(
+        path,
+        OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(mode),
+    )?
+    .ok_or_else(|| io_err(path)(std::io::Error::from(std::io::ErrorKind::NotFound)))?;
     file.set_len(0).map_err(io_err(path))?;
     (&file).write_all(bytes).map_err(io_err(path))?;
     Ok(file)

@@ -717,8 +717,76 @@ fn invalidate(node: &mut TreeNode, path: &[u8]) {
 }
 
 /// The `TREE` extension with `paths` invalidated; an unreadable one is
-/// replaced by an invalid root, which git rebuilds.
+/// replaced by an invalid root, which git rebuilds. One pass that copies
+/// the nodes it leaves alone (an ops repository has thousands of folders);
+/// the rare path that names a folder of the cache tree takes the slow way.
 fn invalidate_cache_tree(data: &[u8], paths: &[&str]) -> Vec<u8> {
+    invalidate_in_one_pass(data, paths).unwrap_or_else(|| invalidate_parsed(data, paths))
+}
+
+fn invalidate_in_one_pass(data: &[u8], paths: &[&str]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(data.len());
+    // The folder path of the current node, with a trailing `/`.
+    let mut prefix: Vec<u8> = Vec::new();
+    // For each open node: the prefix length before it, children still to come.
+    let mut open: Vec<(usize, usize)> = Vec::new();
+    let mut at = 0;
+    loop {
+        let start = at;
+        let nul = memchr::memchr(0, data.get(at..)?)?;
+        let name = &data[at..at + nul];
+        at += nul + 1;
+        let newline = memchr::memchr(b'\n', data.get(at..)?)?;
+        let line = std::str::from_utf8(&data[at..at + newline]).ok()?;
+        at += newline + 1;
+        let (count, subtrees) = line.split_once(' ')?;
+        let count: i64 = count.parse().ok()?;
+        let subtrees: usize = subtrees.parse().ok()?;
+        let end = at + if count >= 0 { OID_LEN } else { 0 };
+        if end > data.len() {
+            return None;
+        }
+        let before = prefix.len();
+        if !open.is_empty() {
+            prefix.extend_from_slice(name);
+            if paths.iter().any(|p| p.as_bytes() == prefix.as_slice()) {
+                return None;
+            }
+            prefix.push(b'/');
+        }
+        if paths.iter().any(|p| p.as_bytes().starts_with(&prefix)) {
+            out.extend_from_slice(name);
+            out.push(0);
+            out.extend_from_slice(format!("-1 {subtrees}\n").as_bytes());
+        } else {
+            out.extend_from_slice(&data[start..end]);
+        }
+        at = end;
+        if subtrees > 0 {
+            open.push((before, subtrees));
+            continue;
+        }
+        prefix.truncate(before);
+        // Close every node whose last child this was.
+        loop {
+            let Some((len, left)) = open.last_mut() else {
+                return (at == data.len()).then_some(out);
+            };
+            *left -= 1;
+            if *left > 0 {
+                break;
+            }
+            let len = *len;
+            open.pop();
+            prefix.truncate(len);
+            if open.is_empty() {
+                return (at == data.len()).then_some(out);
+            }
+        }
+    }
+}
+
+fn invalidate_parsed(data: &[u8], paths: &[&str]) -> Vec<u8> {
     let mut at = 0;
     let mut root = match parse_tree_node(data, &mut at) {
         Some(root) if at == data.len() => root,
@@ -753,6 +821,47 @@ mod tests {
         assert_eq!(out, [0x80, 0x00]);
     }
 
+    fn node(name: &str, children: Vec<TreeNode>) -> TreeNode {
+        TreeNode {
+            name: name.as_bytes().to_vec(),
+            entry_count: 2 + children.len() as i64,
+            oid: Some([name.len() as u8; OID_LEN]),
+            children,
+        }
+    }
+
+    #[test]
+    fn one_pass_invalidation_matches_the_parsed_one() {
+        let root = node(
+            "",
+            vec![
+                node(
+                    "a",
+                    vec![node("x", vec![]), node("y", vec![node("deep", vec![])])],
+                ),
+                node("b", vec![node("z", vec![node("w", vec![])])]),
+                node("c", vec![]),
+                node("incidents", vec![node("2026", vec![node("11", vec![])])]),
+            ],
+        );
+        let mut data = Vec::new();
+        write_tree_node(&mut data, &root);
+        for paths in [
+            vec!["b/z/w/f.toml"],
+            vec!["a/y/g", "c/new/file"],
+            vec!["incidents/2026/11/abc-x/events/e.toml", "top.txt"],
+            vec!["a/y/deep/f", "a/x/f", "b/f"],
+            vec![],
+        ] {
+            let fast = invalidate_in_one_pass(&data, &paths).expect("one pass");
+            assert_eq!(fast, invalidate_parsed(&data, &paths), "{paths:?}");
+        }
+        assert!(
+            invalidate_in_one_pass(&data, &["a/y"]).is_none(),
+            "a folder path"
+        );
+    }
+
     #[test]
     fn cache_tree_invalidation_keeps_unrelated_folders() {
         let mut data = Vec::new();
@@ -777,11 +886,25 @@ mod tests {
             ],
         };
         write_tree_node(&mut data, &root);
-        let out = invalidate_cache_tree(&data, &["b/x.toml"]);
+        for out in [
+            invalidate_cache_tree(&data, &["b/x.toml"]),
+            invalidate_parsed(&data, &["b/x.toml"]),
+        ] {
+            let mut at = 0;
+            let parsed = parse_tree_node(&out, &mut at).unwrap();
+            assert_eq!(at, out.len());
+            assert_eq!(parsed.entry_count, -1);
+            assert_eq!(parsed.children[0].entry_count, 1);
+            assert_eq!(parsed.children[1].entry_count, -1);
+        }
+        assert_eq!(
+            invalidate_cache_tree(&data, &["b/x.toml"]),
+            invalidate_parsed(&data, &["b/x.toml"])
+        );
+        // A path naming a folder of the cache tree drops that folder.
+        let out = invalidate_cache_tree(&data, &["a"]);
         let mut at = 0;
         let parsed = parse_tree_node(&out, &mut at).unwrap();
-        assert_eq!(parsed.entry_count, -1);
-        assert_eq!(parsed.children[0].entry_count, 1);
-        assert_eq!(parsed.children[1].entry_count, -1);
+        assert_eq!(parsed.children.len(), 1);
     }
 }

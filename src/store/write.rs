@@ -37,13 +37,13 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime};
 
 use git2::{FileMode, ObjectType, Oid, Repository, RepositoryState, Tree};
 
 use super::Store;
-use super::commit::{CommitKind, CommitRequest, retry_object_write};
+use super::commit::{CommitKind, CommitRequest, retry_object_write, run_git};
 use super::files::{self, SharedRepository};
 use super::gitindex::{Entry, IndexFile, Stat, Update};
 use super::gitrefs::{self, RefOutcome};
@@ -649,21 +649,11 @@ impl Store {
         fs::rename(temp, index_path).map_err(io_err(index_path))
     }
 
-    /// git, in this repository.
-    fn git_command(&self) -> Command {
-        let mut command = Command::new("git");
-        command
-            .current_dir(self.workdir())
-            .env("GIT_DIR", self.repo.path())
-            .stdin(Stdio::null());
-        super::githooks::restore_environment(&mut command);
-        command
-    }
-
     /// Put `paths` back as HEAD has them, in the working tree and the index:
     /// undoes a `stage` whose commit did not land. `Some(blob)` is what
-    /// incident wrote there; a file whose content is no longer that (someone
-    /// edited it since) keeps its content, and only its index entry goes back.
+    /// incident wrote there; a file whose content is no longer that, nor the
+    /// start of it (a write cut short), was edited since: it keeps its
+    /// content, and only its index entry goes back.
     fn restore_to_head(&self, paths: &[(String, Option<Oid>)]) -> Result<()> {
         let tree = self.head_tree()?;
         let index = IndexFile::read(&self.index_path())?;
@@ -698,7 +688,13 @@ impl Store {
                 .transpose()?;
             let ours = match (disk_id, written) {
                 (None, _) => true,
-                (Some(disk), Some(written)) => disk == *written,
+                (Some(disk), Some(written)) if disk == *written => true,
+                // Killed while writing it: the file holds the start of ours.
+                (Some(_), Some(written)) => self.repo.find_blob(*written).is_ok_and(|blob| {
+                    on_disk
+                        .as_ref()
+                        .is_some_and(|bytes| blob.content().starts_with(bytes))
+                }),
                 // An old journal without blob ids: keep anything that is not HEAD's.
                 (Some(disk), None) => Some(disk) == found.map(|(id, _)| id),
             };
@@ -943,20 +939,6 @@ fn untracked_files(workdir: &Path, path: &str) -> Result<Vec<String>> {
         }
     }
     Ok(found)
-}
-
-fn run_git(command: &mut Command, what: &str) -> Result<Vec<u8>> {
-    let output = command.output().map_err(|e| Error::GitCommand {
-        command: what.into(),
-        detail: e.to_string(),
-    })?;
-    if !output.status.success() {
-        return Err(Error::GitCommand {
-            command: what.into(),
-            detail: String::from_utf8_lossy(&output.stderr).trim().to_string(),
-        });
-    }
-    Ok(output.stdout)
 }
 
 /// git's own `index.lock`, held as git holds it: while it exists, no git
