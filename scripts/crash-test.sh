@@ -123,6 +123,11 @@ for ((i = 1; i <= KILLS; i++)); do
     fi
     [[ $count == "$expect" && $extra == 0 ]] || fail "commit holds $count records and $extra other files, expected $expect: $added"
     if [[ $op == resolve ]]; then cycle_open=0; elif [[ $op == reopen ]]; then cycle_open=1; fi
+    # A reopened incident has its postmortem already: resolve a fresh one
+    # next, so that every first resolve writes a draft a kill can leave.
+    if [[ $op == reopen ]]; then
+      CYCLE=$("$BIN" --format json declare "Crash target $i" --severity SEV3 --no-input | json_id)
+    fi
   fi
 
   # A draft the killed command staged: the user starts typing into it.
