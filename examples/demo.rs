@@ -268,10 +268,12 @@ fn merge_review(store: &Store, id: &str, when: Timestamp) -> incident::Result<()
     Ok(())
 }
 
-fn as_identity(store: &Store, who: (&str, &str)) -> incident::Result<()> {
+fn as_identity(store: &mut Store, who: (&str, &str)) -> incident::Result<()> {
     let mut config = store.repo.config()?;
     config.set_str("user.name", who.0)?;
     config.set_str("user.email", who.1)?;
+    // The store read git's config once; the next commit reads it again.
+    store.forget_git_config();
     Ok(())
 }
 
@@ -288,9 +290,9 @@ fn build(dir: &PathBuf) -> incident::Result<()> {
     let mut options = git2::RepositoryInitOptions::new();
     options.initial_head("main");
     git2::Repository::init_opts(dir, &options)?;
-    let store = Store::open(dir)?;
-    as_identity(&store, RESPONDERS[0])?;
-    init(dir, start)?;
+    let mut store = Store::open(dir)?;
+    as_identity(&mut store, RESPONDERS[0])?;
+    init(dir, start, &Default::default())?;
     add_status_page_config(&store, start)?;
     let mut dice = Dice(0x5eed_1dea);
     let mut previous: Option<String> = None;
@@ -313,7 +315,7 @@ fn build(dir: &PathBuf) -> incident::Result<()> {
         let detected = if recent { at(started, 3) } else { detected };
         let declared = if recent { at(detected, 2) } else { declared };
 
-        as_identity(&store, *reporter)?;
+        as_identity(&mut store, *reporter)?;
         let request = DeclareRequest {
             title: title.to_string(),
             severity: severity.to_string(),
@@ -337,7 +339,7 @@ fn build(dir: &PathBuf) -> incident::Result<()> {
 
         // One false alarm and one duplicate, as real queues have.
         if n == 5 {
-            as_identity(&store, *commander)?;
+            as_identity(&mut store, *commander)?;
             let req = UpdateRequest {
                 status: Some("cancelled".into()),
                 reason: Some("synthetic check misfired; no user impact".into()),
@@ -361,7 +363,7 @@ fn build(dir: &PathBuf) -> incident::Result<()> {
         }
 
         let acked = at(declared, dice.range(1, 8));
-        as_identity(&store, *commander)?;
+        as_identity(&mut store, *commander)?;
         let ack = UpdateRequest {
             acknowledge: true,
             notes: vec!["on it, opening the dashboards".into()],
@@ -505,7 +507,7 @@ fn build(dir: &PathBuf) -> incident::Result<()> {
         previous = Some(id);
     }
     // Scheduled maintenance: one done last week, one coming up.
-    as_identity(&store, RESPONDERS[2])?;
+    as_identity(&mut store, RESPONDERS[2])?;
     let done = schedule(
         &store,
         &ScheduleRequest {

@@ -7,7 +7,9 @@
 #     finishes any interrupted update of index and working tree,
 #   - afterwards `git status` shows no stray entries of incident's files and
 #     the user's own staged, modified and untracked files exactly as before,
-#   - `incident check` is clean.
+#   - `incident check` is clean,
+#   - text typed into a draft the killed command left (a resolve's
+#     postmortem.md) survives the next command's recovery.
 #
 # Usage: scripts/crash-test.sh [KILLS] [MAX_DELAY_MS]
 #   KILLS         how many commands to start and kill (default 200)
@@ -59,7 +61,7 @@ if [[ -z $MAX_DELAY_MS ]]; then
 fi
 echo "killing after 0..${MAX_DELAY_MS} ms"
 
-killed=0 finished=0 recorded=0 not_recorded=0 journal_left=0 lock_left=0 ref_lock_left=0 failures=0
+killed=0 finished=0 recorded=0 not_recorded=0 journal_left=0 lock_left=0 ref_lock_left=0 drafts_typed=0 failures=0
 fail() {
   echo "FAIL (run $i, $op): $*" >&2
   failures=$((failures + 1))
@@ -122,6 +124,23 @@ for ((i = 1; i <= KILLS; i++)); do
     fi
     [[ $count == "$expect" && $extra == 0 ]] || fail "commit holds $count records and $extra other files, expected $expect: $added"
     if [[ $op == resolve ]]; then cycle_open=0; elif [[ $op == reopen ]]; then cycle_open=1; fi
+    # A reopened incident has its postmortem already: resolve a fresh one
+    # next, so that every first resolve writes a draft a kill can leave.
+    if [[ $op == reopen ]]; then
+      CYCLE=$("$BIN" --format json declare "Crash target $i" --severity SEV3 --no-input | json_id)
+    fi
+  fi
+
+  # A draft the killed command staged: the user starts typing into it.
+  typed=
+  if [[ -e .git/incident-journal ]]; then
+    typed=$(git diff --cached --name-only --diff-filter=A -- 'incidents/*/postmortem.md' | head -1)
+    if [[ -n $typed && -f $typed ]]; then
+      echo "typed after crash $i" >>"$typed"
+      drafts_typed=$((drafts_typed + 1))
+    else
+      typed=
+    fi
   fi
 
   # 3. The next command is not blocked, and finishes an interrupted update.
@@ -133,6 +152,11 @@ for ((i = 1; i <= KILLS; i++)); do
   [[ -e .git/index.lock ]] && fail "index.lock left after the next command"
   [[ -e .git/refs/heads/main.lock ]] && fail "the branch's lock left after the next command"
   [[ -e .git/incident-journal ]] && fail "journal left after the next command"
+  if [[ -n $typed ]]; then
+    grep -q "typed after crash $i" "$typed" 2>/dev/null || fail "text typed into $typed was lost"
+    # The draft is the user's now (untracked); they discard it.
+    rm -f "$typed"
+  fi
 
   # 4. No stray index entries; the user's work as it was.
   stray=$(git status --porcelain=v1 --untracked-files=all -- incidents)
@@ -148,6 +172,7 @@ done
 echo "crash test: $KILLS runs, $killed killed mid-command, $finished finished before the kill;" \
   "$recorded recorded fully, $not_recorded recorded nothing, 0 partial;" \
   "$journal_left left a journal to finish, $lock_left an index.lock, $ref_lock_left a branch lock;" \
+  "$drafts_typed drafts typed into and kept;" \
   "failures: $failures"
 echo "commits: $(git rev-list --count HEAD), incidents: $("$BIN" --format json list --all | grep -c '"id"')"
 ((failures == 0))

@@ -116,8 +116,51 @@ pub enum Error {
         candidates: Vec<String>,
     },
 
-    #[error("git does not know who you are: {key} is not set")]
-    MissingIdentity { key: &'static str },
+    #[error("git does not know who you are: {key} is not set{}", if git_said.is_empty() { String::new() } else { format!(" (git: {git_said})") })]
+    MissingIdentity {
+        key: &'static str,
+        /// git's own reason (`git var GIT_AUTHOR_IDENT`).
+        git_said: String,
+        /// The file `git config --global` writes.
+        global_file: Option<PathBuf>,
+    },
+
+    #[error("{command} failed: {detail}")]
+    GitCommand { command: String, detail: String },
+
+    #[error("bad git config value {key}={value} in {origin}: expected {expected}")]
+    GitConfigValue {
+        key: String,
+        value: String,
+        origin: String,
+        expected: String,
+    },
+
+    /// A `pre-commit`, `commit-msg` (or `pre-merge-commit`) hook refused:
+    /// nothing was committed. Commands that took typed text keep it.
+    #[error("the {hook} hook ({}) refused the commit: {status}; nothing was committed", path.display())]
+    HookRefused {
+        hook: String,
+        path: PathBuf,
+        status: String,
+    },
+
+    #[error("could not sign the commit ({program}): {detail}; nothing was committed")]
+    SigningFailed { program: String, detail: String },
+
+    #[error("another incident command holds {}{}", path.display(), holder.as_deref().map(|h| format!(" ({h})")).unwrap_or_default())]
+    WriterLockHeld {
+        path: PathBuf,
+        /// pid, command and since when, as the holder recorded them.
+        holder: Option<String>,
+        waited_seconds: u64,
+    },
+
+    #[error("the disk is full: cannot write {}; nothing was recorded", path.display())]
+    DiskFull { path: PathBuf },
+
+    #[error("cannot use the index {}: {reason}", path.display())]
+    UnsupportedIndex { path: PathBuf, reason: String },
 
     #[error("missing {what}: pass {flag}")]
     MissingInput { what: String, flag: String },
@@ -128,8 +171,17 @@ pub enum Error {
     #[error("{message}")]
     InvalidInput { message: String },
 
-    #[error("{} exists: another git command is using the index", path.display())]
-    IndexLocked { path: PathBuf },
+    #[error("{} exists{}: another git command is using the index", path.display(), held_for.map(|s| format!(" (for {s} s)")).unwrap_or_default())]
+    IndexLocked {
+        path: PathBuf,
+        held_for: Option<u64>,
+    },
+
+    #[error("{} exists{}: another git command is moving that branch", path.display(), held_for.map(|s| format!(" (for {s} s)")).unwrap_or_default())]
+    RefLocked {
+        path: PathBuf,
+        held_for: Option<u64>,
+    },
 
     #[error("{branch} kept moving while incident tried to commit ({attempts} attempts)")]
     Contention { branch: String, attempts: u32 },
@@ -274,9 +326,19 @@ impl Error {
             Error::BadTime { .. } => crate::time::ACCEPTED_FORMS.into(),
             Error::NotFound { .. } => "`incident list --all` shows every incident and its id".into(),
             Error::Ambiguous { .. } => "type more characters of the id, or the whole id".into(),
-            Error::MissingIdentity { key } => format!(
-                "set it with `git config --global {key} \"...\"` (or GIT_AUTHOR_NAME / GIT_AUTHOR_EMAIL)"
+            Error::MissingIdentity { key, global_file, .. } => identity_hint(key, global_file.as_deref()),
+            Error::GitConfigValue { key, .. } => format!("fix it with `git config {key} VALUE` in the file named, as git itself would refuse it too"),
+            Error::HookRefused { hook, .. } => format!(
+                "the hook's output is above; fix what it reports and run the command again, or skip the pre-commit and commit-msg hooks with --no-verify, as `git commit --no-verify` does{}",
+                if hook == "commit-msg" || hook == "pre-commit" { "" } else { " (the hook runs for every commit)" }
             ),
+            Error::SigningFailed { .. } => "`git config --show-origin --get-regexp '^(gpg|user\\.signingkey|commit\\.gpgsign)'` shows the signing settings; check that `git commit -S` works here, or pass --no-gpg-sign to commit unsigned".into(),
+            Error::WriterLockHeld { waited_seconds, holder, .. } => format!(
+                "waited {waited_seconds} s; {}",
+                if holder.is_some() { "if that process is stopped (Ctrl-Z), resume it with `fg` or `kill -CONT PID`; if it hangs, end it with `kill PID`; then run the command again" } else { "wait for the other incident command to finish, then run the command again" }
+            ),
+            Error::DiskFull { .. } => "free some space on that disk (`df -h` shows how much is left) and run the command again".into(),
+            Error::UnsupportedIndex { .. } => "`git status` rewrites the index in a form incident reads (for a newer index format: `git update-index --index-version 4`); then run the command again".into(),
             Error::Contention { .. } => "another program keeps committing; try again in a moment".into(),
             Error::Remote { remote, failure, .. } => match failure {
                 RemoteFailure::Unreachable => format!(
@@ -315,7 +377,11 @@ impl Error {
                 }
                 hint
             }
-            Error::IndexLocked { path } => format!(
+            Error::RefLocked { path, .. } => format!(
+                "nothing was recorded; wait for that git command to finish and run the command again; if none is running (it crashed), delete {}",
+                path.display()
+            ),
+            Error::IndexLocked { path, .. } => format!(
                 "wait for that git command to finish; if none is running (it crashed), delete {}",
                 path.display()
             ),
@@ -334,10 +400,41 @@ impl Error {
     }
 }
 
+/// How to tell git who you are, naming the file git would write.
+fn identity_hint(key: &str, global_file: Option<&std::path::Path>) -> String {
+    let local = format!("`git config {key} \"...\"` sets it for this repository only");
+    let env =
+        "GIT_AUTHOR_NAME/GIT_AUTHOR_EMAIL and GIT_COMMITTER_NAME/GIT_COMMITTER_EMAIL work too";
+    match global_file {
+        Some(file) if file == std::path::Path::new("/dev/null") => format!(
+            "GIT_CONFIG_GLOBAL is /dev/null, so `git config --global` cannot store it: {local}, or point GIT_CONFIG_GLOBAL at a real file; {env}"
+        ),
+        Some(file) => format!(
+            "set it with `git config --global {key} \"...\"` (git writes {}); {local}; {env}",
+            file.display()
+        ),
+        None => format!("{local}; {env}"),
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Attach a path to an I/O error.
+/// A full disk (or quota) becomes [`Error::DiskFull`], which says so.
 pub(crate) fn io_err(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
     let path = path.into();
-    move |source| Error::Io { path, source }
+    move |source| {
+        if is_disk_full(&source) {
+            Error::DiskFull { path }
+        } else {
+            Error::Io { path, source }
+        }
+    }
+}
+
+/// ENOSPC or EDQUOT.
+pub(crate) fn is_disk_full(error: &std::io::Error) -> bool {
+    matches!(error.raw_os_error(), Some(28) | Some(122))
+        || error.kind() == std::io::ErrorKind::StorageFull
+        || error.kind() == std::io::ErrorKind::QuotaExceeded
 }

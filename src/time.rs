@@ -227,7 +227,8 @@ pub fn parse_time(input: &str, now: Timestamp, zone: &Zone) -> Result<Timestamp>
             parse_relative(rest).ok_or_else(|| bad("not a duration like 15m, 2h or 1h30m"))?;
         let then = now
             .checked_sub_signed(amount)
-            .ok_or_else(|| bad("that is further back than incident can count"))?;
+            .filter(|t| chrono::Datelike::year(t) >= 1)
+            .ok_or_else(|| bad("that is before the year 1, further back than incident records"))?;
         return Ok(zone.convert(&then));
     }
     let local_now = zone.convert(&now).naive_local();

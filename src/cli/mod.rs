@@ -16,6 +16,8 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use incident::config::Config;
 use incident::render::{Format, Style, for_terminal};
 use incident::store::Store;
+use incident::store::commit::CommitOptions;
+use incident::store::signing::SignMode;
 use incident::time::{self, Timestamp};
 use incident::{Error, Result};
 
@@ -81,6 +83,18 @@ pub struct Cli {
     /// and actions go through git's pager on a terminal).
     #[arg(short = 'P', long, global = true, help_heading = GLOBAL)]
     pub no_pager: bool,
+
+    /// Skip the repository's pre-commit and commit-msg git hooks, as `git commit --no-verify`.
+    #[arg(long, global = true, help_heading = GLOBAL)]
+    pub no_verify: bool,
+
+    /// Sign the commit (with KEYID, else git's default key), as `git commit -S`.
+    #[arg(short = 'S', long = "gpg-sign", global = true, help_heading = GLOBAL, value_name = "KEYID", num_args = 0..=1, require_equals = true, default_missing_value = "", overrides_with = "no_gpg_sign")]
+    pub gpg_sign: Option<String>,
+
+    /// Do not sign the commit, even with commit.gpgSign set.
+    #[arg(long, global = true, overrides_with = "gpg_sign")]
+    pub no_gpg_sign: bool,
 
     #[command(subcommand)]
     pub command: Command,
@@ -162,6 +176,8 @@ pub struct Context {
     terminal: bool,
     stderr_terminal: bool,
     output: RefCell<pager::Output>,
+    /// `--no-verify`, `-S`, `--no-gpg-sign`.
+    pub commit_options: CommitOptions,
 }
 
 impl Context {
@@ -200,6 +216,15 @@ impl Context {
             dir,
             no_hooks: cli.no_hooks,
             commits: std::cell::RefCell::new(Vec::new()),
+            commit_options: CommitOptions {
+                no_verify: cli.no_verify,
+                sign: match (&cli.gpg_sign, cli.no_gpg_sign) {
+                    (_, true) => SignMode::Off,
+                    (Some(key), false) if key.is_empty() => SignMode::Key(None),
+                    (Some(key), false) => SignMode::Key(Some(key.clone())),
+                    (None, false) => SignMode::Config,
+                },
+            },
         }
     }
 
@@ -214,7 +239,7 @@ impl Context {
     }
 
     pub fn store(&self) -> Result<Store> {
-        Store::open(&self.dir)
+        Store::open(&self.dir).map(|store| store.with_commit_options(self.commit_options.clone()))
     }
 
     pub fn now(&self) -> Result<Timestamp> {

@@ -27,7 +27,7 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
         Some(path) => context.dir.join(path),
         None => context.dir.clone(),
     };
-    let outcome = incident::ops::init::init(&path, context.now()?)?;
+    let outcome = incident::ops::init::init(&path, context.now()?, &context.commit_options)?;
     for warning in &outcome.warnings {
         context.warn(warning);
     }

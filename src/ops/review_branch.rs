@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 use git2::{ErrorCode, Oid, Tree};
 
 use crate::error::{Error, RemoteFailure, Result};
+use crate::store::commit::{CommitKind, CommitRequest};
+use crate::store::gitrefs::RefOutcome;
 use crate::store::identity::Identity;
 use crate::store::remote::{self, Transfer};
 use crate::store::write::{FileWrite, write_tree};
@@ -104,21 +106,22 @@ pub fn make_commit(
     tree: Oid,
     parents: &[Oid],
 ) -> Result<Oid> {
-    let repo = &store.repo;
-    let tree = repo.find_tree(tree)?;
-    let parents = parents
-        .iter()
-        .map(|p| repo.find_commit(*p))
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    let parents: Vec<&git2::Commit<'_>> = parents.iter().collect();
-    Ok(repo.commit(
-        None,
-        &identity.author_signature()?,
-        &identity.committer_signature()?,
-        message,
-        &tree,
-        &parents,
-    )?)
+    let kind = if parents.len() > 1 {
+        CommitKind::Merge
+    } else {
+        CommitKind::Commit
+    };
+    Ok(store
+        .create_commit(&CommitRequest {
+            tree,
+            parents: parents.to_vec(),
+            message: message.to_string(),
+            identity,
+            kind,
+            own_paths: &[],
+            index: None,
+        })?
+        .id)
 }
 
 impl<'s> ReviewBranch<'s> {
@@ -359,35 +362,33 @@ impl<'s> ReviewBranch<'s> {
         }
         let subject = message.lines().next().unwrap_or_default();
         let log = format!("incident: {subject}");
-        let moved = match tip.local {
-            Some(old) => repo.reference_matching(&self.reference, new_tip, true, old, &log),
-            None => repo.reference(&self.reference, new_tip, false, &log),
-        };
-        let lock = repo.commondir().join(format!("{}.lock", self.reference));
-        match moved {
-            Ok(_) => Ok(Some(new_tip)),
-            // libgit2 reports another's lock file as a conflict; say which.
-            Err(_) if lock.exists() => Err(Error::InvalidInput {
+        // A compare-and-swap as git's own ref updates do, with the
+        // repository's shared permissions and reflog rules.
+        match self
+            .store
+            .move_ref(&self.reference, new_tip, tip.local, identity, &log)?
+        {
+            RefOutcome::Updated => {
+                if new_tip != parent {
+                    // As after `git commit`; its exit status is ignored.
+                    let mut ignored = Vec::new();
+                    self.store.run_post_commit(identity, &mut ignored)?;
+                }
+                Ok(Some(new_tip))
+            }
+            RefOutcome::Locked => Err(Error::InvalidInput {
                 message: format!(
                     "{} exists: another git command is updating {}; nothing was changed. Run the command again once it is done; if none is running (one was killed), delete that file",
-                    lock.display(),
+                    crate::store::gitrefs::lock_path(repo, &self.reference).display(),
                     self.name
                 ),
             }),
-            Err(e)
-                if matches!(
-                    e.code(),
-                    ErrorCode::Modified | ErrorCode::Exists | ErrorCode::Locked
-                ) =>
-            {
-                Err(Error::InvalidInput {
-                    message: format!(
-                        "{} changed while incident was writing it (another command?); nothing was changed, run the command again",
-                        self.name
-                    ),
-                })
-            }
-            Err(e) => Err(e.into()),
+            RefOutcome::Moved => Err(Error::InvalidInput {
+                message: format!(
+                    "{} changed while incident was writing it (another command?); nothing was changed, run the command again",
+                    self.name
+                ),
+            }),
         }
     }
 

@@ -26,7 +26,7 @@ use crate::error::{Error, RemoteFailure, Result};
 use crate::ops::commit_message;
 use crate::store::Store;
 use crate::store::checkout::Integration as Checkout;
-use crate::store::identity::Identity;
+use crate::store::commit::{CommitKind, CommitRequest};
 use crate::store::remote::{self, Transfer};
 use crate::time::Timestamp;
 
@@ -134,7 +134,7 @@ pub fn sync_with(
             Some(theirs) if ahead == 0 => (Integration::FastForward, theirs),
             Some(theirs) => {
                 match merge(
-                    repo,
+                    store,
                     local,
                     theirs,
                     &remote_name,
@@ -325,7 +325,7 @@ enum MergeResult {
 
 #[allow(clippy::too_many_arguments)]
 fn merge(
-    repo: &Repository,
+    store: &Store,
     local: Oid,
     theirs: Oid,
     remote: &str,
@@ -334,6 +334,7 @@ fn merge(
     now: Timestamp,
     dry_run: bool,
 ) -> Result<MergeResult> {
+    let repo = &store.repo;
     let ours = repo.find_commit(local)?;
     let their_commit = repo.find_commit(theirs)?;
     let mut index = repo.merge_commits(&ours, &their_commit, None)?;
@@ -351,35 +352,26 @@ fn merge(
     if dry_run {
         return Ok(MergeResult::Merged(None));
     }
-    let tree = repo.find_tree(index.write_tree_to(repo)?)?;
+    let tree = index.write_tree_to(repo)?;
     let message = commit_message(
         &format!("Merge {remote}/{remote_branch} into {branch}"),
         &["Combined by `incident sync`: both sides recorded events since they last met.".into()],
         &[],
     );
-    let commit = commit_merge(repo, now, &message, &tree, [&ours, &their_commit])?;
-    Ok(MergeResult::Merged(Some(commit)))
-}
-
-/// The one commit sync makes: the merge, written to the object store and
-/// referenced by no branch yet (the branch moves only after the push).
-/// The commit path's signing and hooks belong here once it has them.
-fn commit_merge(
-    repo: &Repository,
-    now: Timestamp,
-    message: &str,
-    tree: &git2::Tree<'_>,
-    parents: [&git2::Commit<'_>; 2],
-) -> Result<Oid> {
-    let identity = Identity::resolve(repo, now)?;
-    Ok(repo.commit(
-        None,
-        &identity.author_signature()?,
-        &identity.committer_signature()?,
-        message,
+    // As `git merge` makes it: `pre-merge-commit` and `commit-msg` hooks,
+    // signed when the user's configuration (or -S) says so. The object is
+    // referenced by no branch yet: the branch moves only after the push.
+    let identity = store.identity(now)?;
+    let commit = store.create_commit(&CommitRequest {
         tree,
-        &parents,
-    )?)
+        parents: vec![local, theirs],
+        message,
+        identity: &identity,
+        kind: CommitKind::Merge,
+        own_paths: &[],
+        index: None,
+    })?;
+    Ok(MergeResult::Merged(Some(commit.id)))
 }
 
 /// Refuse to merge histories with no commit in common, as `git pull` does:

@@ -13,8 +13,15 @@
 //! and every history scan reads, only small trees.
 
 pub mod checkout;
+pub mod commit;
+pub mod files;
+pub mod gitconfig;
+pub mod githooks;
+pub mod gitindex;
+pub mod gitrefs;
 pub mod identity;
 pub mod remote;
+pub mod signing;
 pub mod write;
 
 use std::path::{Path, PathBuf};
@@ -48,6 +55,12 @@ pub struct FolderRef {
 pub struct Store {
     pub repo: Repository,
     workdir: PathBuf,
+    /// The folder the command was started in (for hooks' `GIT_PREFIX`).
+    opened_from: PathBuf,
+    /// git's effective config, read on first use (see `commit.rs`).
+    git_config: std::cell::OnceCell<gitconfig::GitConfig>,
+    /// `--no-verify`, `-S`, `--no-gpg-sign`.
+    commit_options: commit::CommitOptions,
 }
 
 impl Store {
@@ -65,7 +78,13 @@ impl Store {
                 path: repo.path().to_path_buf(),
             })?
             .to_path_buf();
-        Ok(Store { repo, workdir })
+        Ok(Store {
+            repo,
+            workdir,
+            opened_from: dir.to_path_buf(),
+            git_config: std::cell::OnceCell::new(),
+            commit_options: commit::CommitOptions::default(),
+        })
     }
 
     pub fn workdir(&self) -> &Path {
