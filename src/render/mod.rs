@@ -1,6 +1,7 @@
 //! Turning incidents into text: tables for people, JSON and CSV for
 //! programs, Markdown for documents. Returns strings; never prints.
 
+pub mod escape;
 pub mod incident;
 pub mod problems;
 // Postmortems and action items (issue 3).
@@ -288,13 +289,13 @@ fn wrap_words(text: &str, width: usize) -> String {
     lines.join("\n")
 }
 
-/// Text safe in a Markdown table cell: pipes escaped, lines joined with `<br>`.
+/// Text safe in a Markdown table cell: no pipe, link, emphasis or tag it
+/// did not ask for (see [`escape::markdown_text`]), lines joined with `<br>`.
 pub fn markdown_cell(text: &str) -> String {
-    terminal_safe(text)
-        .replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('\n', "<br>")
+    text.split('\n')
+        .map(escape::markdown_text)
+        .collect::<Vec<_>>()
+        .join("<br>")
 }
 
 /// Control characters shown as escapes, so stored text cannot drive the

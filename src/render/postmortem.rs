@@ -11,7 +11,8 @@ use comfy_table::Color;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde::Serialize;
 
-use super::{Format, Rows, Style, Value, json, markdown_cell, terminal_safe};
+use super::escape::markdown_text;
+use super::{Format, Rows, Style, Value, json, markdown_cell};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::action::Action;
@@ -580,37 +581,6 @@ fn render_keeping(
     ))
 }
 
-/// Text from the repository as literal Markdown inline text: one line, no
-/// HTML, no links, emphasis, code, table cells or headings it did not ask
-/// for (a title "x\n# y" stays in its heading).
-pub fn markdown_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in terminal_safe(&text.replace(['\n', '\r'], " ")).chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '#' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
-    // A value a template puts at the start of a line must not make it a
-    // list item, quote or setext underline.
-    let lead = out.trim_start();
-    let offset = out.len() - lead.len();
-    if lead.starts_with(['-', '+', '=']) {
-        out.insert(offset, '\\');
-    } else {
-        let digits = lead.bytes().take_while(u8::is_ascii_digit).count();
-        if digits > 0 && lead[digits..].starts_with(['.', ')']) {
-            out.insert(offset + digits, '\\');
-        }
-    }
-    out
-}
-
 /// A link as a Markdown autolink `<URL>` when it is one, else escaped text.
 fn url_or_text(text: &str) -> minijinja::Value {
     let plain = !text.is_empty()
@@ -840,20 +810,6 @@ mod tests {
 
     #[test]
     fn text_is_escaped_for_markdown() {
-        assert_eq!(
-            markdown_text("Disk full\n# Injected <!-- END GENERATED facts -->"),
-            "Disk full \\# Injected &lt;!-- END GENERATED facts --&gt;"
-        );
-        assert_eq!(markdown_text("- a list?"), "\\- a list?");
-        assert_eq!(markdown_text("1. first"), "1\\. first");
-        assert_eq!(
-            markdown_text("[x](javascript:1) *b* `c`|d"),
-            "\\[x\\](javascript:1) \\*b\\* \\`c\\`\\|d"
-        );
-        assert_eq!(
-            markdown_text("rolled back payments to 1.41"),
-            "rolled back payments to 1.41"
-        );
         assert_eq!(
             url_or_text("https://grafana/d/checkout_p99").to_string(),
             "<https://grafana/d/checkout_p99>"

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Timelike};
 use plotters::prelude::*;
 
-use super::{Format, Rows, Style, Value, json, terminal_safe};
+use super::{Format, Rows, Style, Value, escape, json, terminal_safe};
 use crate::error::{Error, Result};
 use crate::metrics::figures::{BUCKETS, Contribution, FigureTrace, TraceRow, Traced, instant};
 use crate::metrics::stats::{Comparison, EMPTY, Summary, Verdict};
@@ -43,43 +43,6 @@ impl ReportFormat {
 }
 
 // --- Escaping, one function per context.
-
-/// Inline Markdown: every ASCII punctuation character backslash-escaped
-/// (CommonMark allows that for all of them), so a text can open no link,
-/// emphasis, code span, heading, table cell or HTML tag, and no autolink
-/// forms (`www.`, `https:`); line breaks and other control characters
-/// become spaces.
-pub fn md(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_ascii_punctuation() {
-            out.push('\\');
-            out.push(c);
-        } else if c.is_control() {
-            out.push(' ');
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Text in HTML element content or a quoted attribute.
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// A CSV cell a spreadsheet will not run: text starting with `=`, `+`,
 /// `-`, `@`, a tab or a carriage return gets a leading `'` (OWASP's advice
@@ -115,7 +78,7 @@ fn chart_label(text: &str, max: usize) -> String {
 /// Definitions mark names as `code`: kept in Markdown, `<code>` in HTML.
 fn html_definition(text: &str) -> String {
     let mut out = String::new();
-    for (i, part) in escape_html(text).split('`').enumerate() {
+    for (i, part) in escape::html(text).split('`').enumerate() {
         if i % 2 == 1 {
             out.push_str("<code>");
             out.push_str(part);
@@ -981,7 +944,7 @@ fn markdown(report: &Report, style: &Style, charts: &Charts) -> Result<String> {
     let rows = figure_table(
         report,
         &Cells {
-            escape: &md,
+            escape: &escape::markdown,
             link: &|f, n| format!("[{n}](#{})", anchor(&f.label)),
             verdict: &|v| v,
             definition: &definition_md,
@@ -989,7 +952,7 @@ fn markdown(report: &Report, style: &Style, charts: &Charts) -> Result<String> {
     );
     text.push_str(&md_table(&figure_headers(), &rows));
     for note in unavailable_notes(report, &report.metrics) {
-        text.push_str(&format!("\n{}\n", md(&note)));
+        text.push_str(&format!("\n{}\n", escape::markdown(&note)));
     }
     if let Some(note) = after_note(report) {
         text.push_str(&format!("\n{note}\n"));
@@ -1082,18 +1045,18 @@ fn markdown(report: &Report, style: &Style, charts: &Charts) -> Result<String> {
     }
     for (dimension, groups) in &report.by {
         text.push_str(&format!("\n## By {dimension}\n\n"));
-        let (headers, rows) = pivot(report, groups, &md);
+        let (headers, rows) = pivot(report, groups, &escape::markdown);
         text.push_str(&md_table(&headers, &rows));
     }
     text.push_str("\n## The incidents behind each figure\n");
     for (label, key, trace) in traces_in_order(report) {
-        text.push_str(&format!("\n### {}\n\n", md(&label)));
+        text.push_str(&format!("\n### {}\n\n", escape::markdown(&label)));
         text.push_str(&trace_summary(trace));
         text.push_str("\n\n");
         if trace.rows.is_empty() {
             continue;
         }
-        let (headers, rows) = trace_table(key, trace, zone, &md);
+        let (headers, rows) = trace_table(key, trace, zone, &escape::markdown);
         text.push_str(&md_table(&headers, &rows));
     }
     Ok(text)
@@ -1364,26 +1327,26 @@ fn html(report: &Report, style: &Style) -> Result<String> {
     let (title, lines) = header(report);
     let mut out = format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{t}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<h1>{t}</h1>\n",
-        t = escape_html(&title),
+        t = escape::html(&title),
     );
     for (i, line) in lines.iter().enumerate() {
         let class = if i == 0 { " class=\"period\"" } else { "" };
-        out.push_str(&format!("<p{class}>{}</p>\n", escape_html(line)));
+        out.push_str(&format!("<p{class}>{}</p>\n", escape::html(line)));
     }
     out.push_str("<p>Every duration shows how many incidents it covers (N: follow it to the incidents) and how many were left out, and why.</p>\n");
     let rows = figure_table(
         report,
         &Cells {
-            escape: &escape_html,
+            escape: &escape::html,
             link: &|f, n| format!("<a href=\"#{}\">{n}</a>", html_id(&f.key)),
             // "(p = 0.123)" stays on one line.
-            verdict: &|v| escape_html(&v).replace(" = ", "&nbsp;=&nbsp;"),
+            verdict: &|v| escape::html(&v).replace(" = ", "&nbsp;=&nbsp;"),
             definition: &html_definition,
         },
     );
     out.push_str(&html_table(&figure_headers(), &rows));
     for note in unavailable_notes(report, &report.metrics) {
-        out.push_str(&format!("<p>{}</p>\n", escape_html(&note)));
+        out.push_str(&format!("<p>{}</p>\n", escape::html(&note)));
     }
     if let Some(note) = after_note(report) {
         out.push_str(&format!(
@@ -1414,7 +1377,7 @@ fn html(report: &Report, style: &Style) -> Result<String> {
     }
     for (dimension, groups) in &report.by {
         out.push_str(&format!("<h2>By {dimension}</h2>\n"));
-        let (headers, rows) = pivot(report, groups, &escape_html);
+        let (headers, rows) = pivot(report, groups, &escape::html);
         out.push_str(&html_table(&headers, &rows));
     }
     out.push_str("<h2>The incidents behind each figure</h2>\n");
@@ -1422,13 +1385,13 @@ fn html(report: &Report, style: &Style) -> Result<String> {
         out.push_str(&format!(
             "<h3 id=\"{}\">{}</h3>\n<p>{}</p>\n",
             html_id(key),
-            escape_html(&label),
-            escape_html(&trace_summary(trace))
+            escape::html(&label),
+            escape::html(&trace_summary(trace))
         ));
         if trace.rows.is_empty() {
             continue;
         }
-        let (headers, rows) = trace_table(key, trace, zone, &escape_html);
+        let (headers, rows) = trace_table(key, trace, zone, &escape::html);
         out.push_str(&html_table(&headers, &rows));
     }
     out.push_str("</body>\n</html>\n");
@@ -1823,13 +1786,13 @@ mod tests {
     #[test]
     fn every_context_escapes_hostile_text() {
         let name = "[click](https://evil.example) *x* <b>#1</b>\n# heading";
-        let escaped = md(name);
+        let escaped = escape::markdown(name);
         assert_eq!(
             escaped,
             "\\[click\\]\\(https\\:\\/\\/evil\\.example\\) \\*x\\* \\<b\\>\\#1\\<\\/b\\> \\# heading"
         );
         assert_eq!(
-            escape_html("<a href='x'>&</a>"),
+            escape::html("<a href='x'>&</a>"),
             "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;"
         );
         assert_eq!(csv_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");

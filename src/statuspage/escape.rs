@@ -1,34 +1,6 @@
 //! Escaping for every context the status page writes text into.
 
-/// Whether XML 1.0 allows a character at all (escaped or not).
-fn xml_allowed(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
-}
-
-/// Text for HTML element content and quoted attribute values. Characters
-/// that neither HTML nor XML allow (controls, noncharacters) become U+FFFD.
-pub fn html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if !xml_allowed(c) || (c.is_control() && c != '\n' && c != '\t') => {
-                out.push('\u{FFFD}')
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Text for XML (feeds): the same rules as HTML, which are XML's too.
-pub fn xml(text: &str) -> String {
-    html(text)
-}
+pub use crate::render::escape::{html, xml};
 
 /// A URL for an `href`: only http(s) and relative paths made by this
 /// module are ever linked; anything else becomes `#`. The result still goes
@@ -56,15 +28,6 @@ pub fn path_segment(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn html_escapes_markup_quotes_and_controls() {
-        assert_eq!(
-            html("<script>\"a\" & 'b'</script>\u{1}\u{FFFE}"),
-            "&lt;script&gt;&quot;a&quot; &amp; &#39;b&#39;&lt;/script&gt;\u{FFFD}\u{FFFD}"
-        );
-        assert_eq!(html("line\nnext"), "line\nnext");
-    }
 
     #[test]
     fn only_web_links_are_linked() {
