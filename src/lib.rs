@@ -17,6 +17,7 @@ pub mod ops;
 pub mod render;
 pub mod statuspage;
 pub mod store;
+pub mod templates;
 pub mod time;
 pub mod tomlfile;
 

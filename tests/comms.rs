@@ -575,3 +575,33 @@ impl WriteStdin for std::process::Command {
         child.wait_with_output().unwrap()
     }
 }
+
+/// A repository's own comms template is bounded like a postmortem's: one
+/// with loops over loops stops with a message naming it, fast, and
+/// nothing is committed.
+#[test]
+fn a_runaway_comms_template_stops_with_a_message() {
+    let repo = repo_with_components();
+    let id = repo.declare(&["Login fails", "-s", "SEV2", "--service", "api"]);
+    std::fs::create_dir_all(repo.path.join("incidents/templates")).unwrap();
+    std::fs::write(
+        repo.path.join("incidents/templates/comms-update.md"),
+        "{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}\n",
+    )
+    .unwrap();
+    let before = repo.commit_count();
+    let out = repo
+        .command()
+        .env("GIT_EDITOR", "true")
+        .args(["comms", &id, "-a", "internal", "--template", "update"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("incidents/templates/comms-update.md")
+            && err.contains("more work than an update needs"),
+        "{err}"
+    );
+    assert_eq!(repo.commit_count(), before);
+}

@@ -2,18 +2,15 @@
 //! or the repository's own `incidents/templates/comms-NAME.md`.
 
 use git2::Tree;
-use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
 use crate::comms::{self, PUBLIC};
 use crate::config::Config;
-use crate::error::{Error, Result, io_err};
+use crate::error::Result;
 use crate::model::incident::Incident;
-use crate::ops::postmortem::TEMPLATES_DIR;
-use crate::render::postmortem::TemplateSource;
-use crate::store::{Store, read_blob};
+use crate::store::Store;
+use crate::templates::{Family, TemplateSource};
 use crate::time::{Timestamp, human_duration};
-use crate::tomlfile;
 
 /// (name, file, text) of the built-in templates.
 pub const BUILTIN: &[(&str, &str, &str)] = &[
@@ -57,44 +54,17 @@ pub fn default_template(incident: &Incident, audience: &str, status: Option<&str
     }
 }
 
+/// The stakeholder-update templates.
+pub const TEMPLATES: Family = Family {
+    prefix: "comms",
+    what: "comms template",
+    builtin: BUILTIN,
+};
+
 /// A template by name: the repository's file (working tree first, then
 /// HEAD, like the config) or the built-in one.
 pub fn load(store: &Store, tree: Option<&Tree<'_>>, name: &str) -> Result<TemplateSource> {
-    let plain = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if plain {
-        let path = format!("{TEMPLATES_DIR}/comms-{name}.md");
-        let on_disk = store.workdir().join(&path);
-        let bytes = match std::fs::read(&on_disk) {
-            Ok(bytes) => Some(bytes),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => tree
-                .map(|t| read_blob(&store.repo, t, &path))
-                .transpose()?
-                .flatten(),
-            Err(e) => return Err(io_err(on_disk)(e)),
-        };
-        if let Some(bytes) = bytes {
-            return Ok(TemplateSource {
-                name: name.to_string(),
-                text: tomlfile::text(&path, &bytes)?.to_string(),
-                file: path,
-            });
-        }
-        if let Some((_, file, text)) = BUILTIN.iter().find(|(n, _, _)| *n == name) {
-            return Ok(TemplateSource {
-                name: name.to_string(),
-                file: format!("{file} (built in)"),
-                text: text.to_string(),
-            });
-        }
-    }
-    Err(Error::Unknown {
-        what: "comms template",
-        given: name.to_string(),
-        valid: BUILTIN.iter().map(|(n, _, _)| n.to_string()).collect(),
-    })
+    TEMPLATES.load(store, tree, name)
 }
 
 #[derive(Serialize)]
@@ -244,24 +214,12 @@ pub fn render(template: &TemplateSource, input: &TemplateInput<'_>) -> Result<St
             .collect(),
         zone: zone.name(),
     };
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    let template_error = |e: minijinja::Error| Error::Invalid {
-        file: template.file.clone(),
-        line: e.line(),
-        field: "template".into(),
-        message: match e.detail() {
-            Some(detail) => format!("{}: {detail}", e.kind()),
-            None => e.kind().to_string(),
-        },
-    };
-    env.add_template_owned(template.name.clone(), template.text.clone())
-        .map_err(template_error)?;
-    let text = env
-        .get_template(&template.name)
-        .map_err(template_error)?
-        .render(minijinja::value::Serde(&context))
-        .map_err(template_error)?;
+    let text = crate::templates::render(
+        &mut crate::templates::environment(),
+        template,
+        &context,
+        "an update",
+    )?;
     Ok(format!("{}\n", text.trim()))
 }
 

@@ -13,7 +13,7 @@ use git2::{Oid, Tree};
 
 use super::{commit_message, event_file_path, event_id, new_event_prefix, one_line};
 use crate::config::Config;
-use crate::error::{Error, Result, io_err};
+use crate::error::{Error, Result};
 use crate::model::action::{Action, ActionRecord, replay as replay_actions};
 use crate::model::event::{Change, Declaration, Event};
 use crate::model::incident::Incident;
@@ -21,8 +21,7 @@ use crate::ops::action::read_records;
 use crate::ops::review_branch::{Checkout, ReviewBranch, Tip, review_branch};
 use crate::ops::update::UpdateContext;
 use crate::render::postmortem::{
-    BUILTIN_TEMPLATES, PostmortemInput, SeveritySpan, TemplateSource, header_template, refresh,
-    render,
+    PostmortemInput, SeveritySpan, TEMPLATES, TemplateSource, header_template, refresh, render,
 };
 use crate::store::identity::Identity;
 use crate::store::remote::Transfer;
@@ -34,86 +33,21 @@ use crate::tomlfile;
 /// The postmortem's file name in an incident's folder.
 pub const POSTMORTEM_FILE: &str = "postmortem.md";
 /// Where a repository keeps its own templates.
-pub const TEMPLATES_DIR: &str = "incidents/templates";
+pub use crate::templates::TEMPLATES_DIR;
 
 pub fn postmortem_path(folder: &str) -> String {
     format!("{folder}/{POSTMORTEM_FILE}")
 }
 
-fn repo_template_path(name: &str) -> String {
-    format!("{TEMPLATES_DIR}/postmortem-{name}.md")
-}
-
-/// Names of every template: built in, plus the repository's own.
+/// Names of every postmortem template: built in, plus the repository's own.
 pub fn template_names(store: &Store, tree: Option<&Tree<'_>>) -> Result<Vec<String>> {
-    let mut names: Vec<String> = BUILTIN_TEMPLATES
-        .iter()
-        .map(|(n, _, _)| n.to_string())
-        .collect();
-    let mut add = |file: &str| {
-        if let Some(name) = file
-            .strip_prefix("postmortem-")
-            .and_then(|f| f.strip_suffix(".md"))
-            && !names.iter().any(|n| n == name)
-        {
-            names.push(name.to_string());
-        }
-    };
-    if let Ok(entries) = std::fs::read_dir(store.workdir().join(TEMPLATES_DIR)) {
-        for entry in entries.flatten() {
-            add(&entry.file_name().to_string_lossy());
-        }
-    }
-    if let Some(tree) = tree
-        && let Some(dir) = crate::store::subtree(&store.repo, tree, TEMPLATES_DIR)?
-    {
-        for entry in dir.iter() {
-            if let Ok(name) = entry.name() {
-                add(name);
-            }
-        }
-    }
-    Ok(names)
+    TEMPLATES.names(store, tree)
 }
 
-/// A template by name: the repository's file (working tree first, then
-/// HEAD, like the config) or the built-in one.
+/// A postmortem template by name: the repository's file (working tree
+/// first, then HEAD, like the config) or the built-in one.
 pub fn load_template(store: &Store, tree: Option<&Tree<'_>>, name: &str) -> Result<TemplateSource> {
-    let valid_name = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if valid_name {
-        let path = repo_template_path(name);
-        let on_disk = store.workdir().join(&path);
-        let bytes = match std::fs::read(&on_disk) {
-            Ok(bytes) => Some(bytes),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => tree
-                .map(|t| read_blob(&store.repo, t, &path))
-                .transpose()?
-                .flatten(),
-            Err(e) => return Err(io_err(on_disk)(e)),
-        };
-        if let Some(bytes) = bytes {
-            return Ok(TemplateSource {
-                name: name.to_string(),
-                text: tomlfile::text(&path, &bytes)?.to_string(),
-                file: path,
-            });
-        }
-        if let Some((_, file, text)) = BUILTIN_TEMPLATES.iter().find(|(n, _, _)| *n == name) {
-            return Ok(TemplateSource {
-                name: name.to_string(),
-                file: format!("{file} (built in)"),
-                text: text.to_string(),
-            });
-        }
-    }
-    Err(Error::Unknown {
-        what: "template",
-        given: name.to_string(),
-        valid: template_names(store, tree)?,
-    })
+    TEMPLATES.load(store, tree, name)
 }
 
 /// Time at each severity, from declaration to resolution (or the last event).

@@ -8,7 +8,7 @@
 
 use chrono::NaiveDate;
 use comfy_table::Color;
-use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use minijinja::AutoEscape;
 use serde::Serialize;
 
 use super::escape::markdown_text;
@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::action::Action;
 use crate::model::incident::{Incident, MilestoneSource};
+use crate::templates::{self, Family};
 use crate::time::{Timestamp, Zone, human_duration};
 use crate::tomlfile::MAX_FILE_BYTES;
 
@@ -46,14 +47,14 @@ pub const HEADER_MARK: &str = "<!-- incident postmortem:";
 /// A line that starts with this is a prompt for people.
 pub const PROMPT_MARK: &str = "> TODO:";
 
-/// A template's text and the file name errors should point at.
-#[derive(Debug, Clone)]
-pub struct TemplateSource {
-    pub name: String,
-    /// `incidents/templates/postmortem-x.md` or `templates/postmortem-x.md (built in)`.
-    pub file: String,
-    pub text: String,
-}
+pub use crate::templates::TemplateSource;
+
+/// The postmortem templates.
+pub const TEMPLATES: Family = Family {
+    prefix: "postmortem",
+    what: "template",
+    builtin: BUILTIN_TEMPLATES,
+};
 
 /// Time spent at one severity.
 #[derive(Debug, Clone)]
@@ -269,10 +270,6 @@ pub fn render(template: &TemplateSource, input: &PostmortemInput<'_>) -> Result<
         keep = fitting.min(keep - keep.div_ceil(10)).saturating_sub(1);
     }
 }
-
-/// The work one render may do: about this many template instructions, or
-/// 64 times as many bytes of data made (see minijinja's fuel).
-const TEMPLATE_FUEL: u64 = 500_000;
 
 /// [`render`] with at most `keep` timeline events (the first and last ones).
 fn render_keeping(
@@ -538,9 +535,7 @@ fn render_keeping(
         },
         template: &template.name,
     };
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_fuel(Some(TEMPLATE_FUEL));
+    let mut env = templates::environment();
     env.set_auto_escape_callback(|_| AutoEscape::Custom("markdown".into()));
     env.set_formatter(|out, _state, value| {
         let text = value.to_string();
@@ -555,24 +550,7 @@ fn render_keeping(
         minijinja::Value::from_safe_string(markdown_cell(&text))
     });
     env.add_filter("url", |text: String| url_or_text(&text));
-    let template_error = |e: minijinja::Error| Error::Invalid {
-        file: template.file.clone(),
-        line: e.line(),
-        field: "template".into(),
-        message: match (e.kind(), e.detail()) {
-            (minijinja::ErrorKind::OutOfFuel, _) => format!(
-                "the template does more work than a postmortem needs (more than {TEMPLATE_FUEL} steps, or far more text than the {MAX_FILE_BYTES} bytes incident reads); look for loops over loops"
-            ),
-            (kind, Some(detail)) => format!("{kind}: {detail}"),
-            (kind, None) => kind.to_string(),
-        },
-    };
-    env.add_template_owned(template.name.clone(), template.text.clone())
-        .map_err(template_error)?;
-    let compiled = env.get_template(&template.name).map_err(template_error)?;
-    let body = compiled
-        .render(minijinja::value::Serde(&context))
-        .map_err(template_error)?;
+    let body = templates::render(&mut env, template, &context, "a postmortem")?;
     Ok(format!(
         "{HEADER_MARK} incident={} template={} -->\n{}\n",
         incident.id,
