@@ -103,6 +103,39 @@ pub fn git_editor(dir: &Path) -> String {
     })
 }
 
+/// What an editor left: whether it exited well, and the file's text.
+pub struct Edited {
+    pub editor: String,
+    pub status: std::process::ExitStatus,
+    pub text: String,
+}
+
+/// Write `initial` to `file` and open it in `editor` (see [`git_editor`]);
+/// the file stays (the caller removes it once its text is recorded).
+pub fn open_in_editor(editor: &str, file: &Path, initial: &str) -> Result<Edited> {
+    let io = |source| Error::Io {
+        path: file.to_path_buf(),
+        source,
+    };
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    std::fs::write(file, initial).map_err(io)?;
+    let status = Process::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$@\""))
+        .arg(editor)
+        .arg(file)
+        .status()
+        .map_err(io)?;
+    let text = std::fs::read_to_string(file).map_err(io)?;
+    Ok(Edited {
+        editor: editor.to_string(),
+        status,
+        text,
+    })
+}
+
 /// Let a person write `what` in their editor, starting from `initial`.
 /// Lines starting with `#` are dropped, as git does. An editor that fails
 /// leaves the text in a file the error names; an empty text is refused.
@@ -113,26 +146,15 @@ pub fn edit(
     what: &str,
     initial: &str,
 ) -> Result<String> {
-    let dir = git_dir.join("incident");
-    let file = dir.join(format!("{label}_EDITMSG"));
-    let io = |source| Error::Io {
-        path: file.clone(),
-        source,
-    };
-    std::fs::create_dir_all(&dir).map_err(io)?;
+    let file = git_dir.join("incident").join(format!("{label}_EDITMSG"));
     let template = format!(
         "{initial}\n# Write {what} above. Lines starting with '#' are left out;\n# an empty text records nothing.\n"
     );
-    std::fs::write(&file, template).map_err(io)?;
-    let editor = git_editor(&context.dir);
-    let status = Process::new("sh")
-        .arg("-c")
-        .arg(format!("{editor} \"$@\""))
-        .arg(&editor)
-        .arg(&file)
-        .status()
-        .map_err(io)?;
-    let written = std::fs::read_to_string(&file).map_err(io)?;
+    let Edited {
+        editor,
+        status,
+        text: written,
+    } = open_in_editor(&git_editor(&context.dir), &file, &template)?;
     let text: String = written
         .lines()
         .filter(|line| !line.starts_with('#'))

@@ -1,5 +1,3 @@
-use std::process::Command as Process;
-
 use incident::ops::postmortem::{PostmortemRequest, write};
 use incident::ops::postmortem_check::{Level, Targets, check};
 use incident::ops::review::{PostmortemState, review};
@@ -188,30 +186,19 @@ pub(crate) fn open_editor(
 ) -> Result<String> {
     // The editor git would use (GIT_EDITOR, core.editor, VISUAL, EDITOR, vi).
     let editor = crate::cli::text::git_editor(&context.dir);
-    let io = |source| Error::Io {
-        path: file.to_path_buf(),
-        source,
-    };
-    if let Some(dir) = file.parent() {
-        std::fs::create_dir_all(dir).map_err(io)?;
-    }
-    std::fs::write(file, text).map_err(io)?;
     context.note(&format!(
         "editing {path} with {editor}; save and quit to commit it"
     ));
-    let status = Process::new("sh")
-        .arg("-c")
-        .arg(format!("{editor} \"$@\""))
-        .arg(&editor)
-        .arg(file)
-        .status()
-        .map_err(io)?;
-    if !status.success() {
+    let edited = crate::cli::text::open_in_editor(&editor, file, text)?;
+    if !edited.status.success() {
         return Err(Error::InvalidInput {
-            message: format!("the editor '{editor}' failed ({status}); nothing was committed"),
+            message: format!(
+                "the editor '{}' failed ({}); nothing was committed",
+                edited.editor, edited.status
+            ),
         });
     }
-    std::fs::read_to_string(file).map_err(io)
+    Ok(edited.text)
 }
 
 fn run_review(context: &Context, args: ReviewArgs) -> Result<()> {
