@@ -188,6 +188,8 @@ fn export_import_export_is_byte_identical_apart_from_commits() {
     let before = copy.commit_count();
     let out = copy.ok(&["import", "jsonl", file.to_str().unwrap()]);
     assert!(out.contains("Imported 2 incident(s)"), "{out}");
+    // The files come back as exported: not marked historical.
+    assert!(!out.contains("historical"), "{out}");
     assert_eq!(copy.commit_count(), before + 1);
     let second = copy.ok(&["export"]);
     assert_ne!(first, second, "the commits differ");

@@ -19,6 +19,17 @@ fn declare_asks_for_title_and_severity_on_a_terminal() {
     session
         .exp_string("SEV1")
         .expect("offers the config's severities");
+    // Each item on one row of the terminal (80 columns here), as
+    // dialoguer redraws by items.
+    // (rexpect reads bytes as Latin-1, so the ellipsis is not matched.)
+    session
+        .exp_string("liaison with exec")
+        .expect("a long item is cut");
+    let rest_of_row = session.exp_string("SEV2").expect("the next item");
+    assert!(
+        !rest_of_row.contains("utive teams"),
+        "a long item is cut, not wrapped: {rest_of_row:?}"
+    );
     session.exp_string("SEV5").expect("the whole list is drawn");
     // Down twice: SEV3.
     for key in ["j", "j", "\r"] {

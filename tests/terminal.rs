@@ -398,6 +398,16 @@ fn a_man_page_per_command() {
                 "{page}: {shown}"
             );
             assert!(!warnings.contains("warning"), "{page}: {warnings}");
+            if page == "incident-declare.1" {
+                // The examples as --help has them, to copy: not filled
+                // and justified as prose.
+                for example in [
+                    "\n   incident declare \"Login errors\" -s SEV3 --format json",
+                    "--summary \"p99 above 2s since the 02:40 deploy\" --started-at 02:40\n",
+                ] {
+                    assert!(shown.contains(example), "{page}: {shown}");
+                }
+            }
         }
     }
     // One page to standard output.

@@ -119,9 +119,18 @@ pub fn choice(
 
 /// A list to pick from; Esc cancels.
 fn select(what: &str, items: &[String]) -> Result<usize> {
+    // One row per item: dialoguer redraws by items, so an item that wraps
+    // on a narrow terminal leaves its extra rows behind.
+    let columns = console::Term::stderr()
+        .size_checked()
+        .map_or(80, |(_, columns)| usize::from(columns));
+    let fitted: Vec<String> = items
+        .iter()
+        .map(|item| console::truncate_str(item, columns.saturating_sub(3), "…").into_owned())
+        .collect();
     let picked = Select::with_theme(&ColorfulTheme::default())
         .with_prompt(what)
-        .items(items)
+        .items(&fitted)
         .default(0)
         .interact_opt()
         .map_err(prompt_failed)?;

@@ -111,10 +111,16 @@ fn summary(report: &ImportReport) -> String {
             report.events, report.source
         ),
         (false, Some(commit)) => format!(
-            "Imported {count} incident(s) with {} event(s) from {} in commit {} ({tail}), marked historical\n",
+            "Imported {count} incident(s) with {} event(s) from {} in commit {} ({tail}){}\n",
             report.events,
             report.source,
-            &commit.to_string()[..10]
+            &commit.to_string()[..10],
+            // An export comes back as it was exported, historical or not.
+            if report.source == SourceKind::Jsonl.name() {
+                ""
+            } else {
+                ", marked historical"
+            }
         ),
     }
 }

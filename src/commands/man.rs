@@ -48,14 +48,73 @@ pub fn run(context: &Context, args: Args, mut command: clap::Command) -> Result<
 
 fn render(command: clap::Command) -> Result<Vec<u8>> {
     let mut out = Vec::new();
-    clap_mangen::Man::new(command)
-        .source(format!("incident {}", env!("CARGO_PKG_VERSION")))
-        .render(&mut out)
-        .map_err(|source| Error::Io {
-            path: "<man page>".into(),
-            source,
-        })?;
+    let extra = command
+        .get_after_long_help()
+        .or_else(|| command.get_after_help())
+        .map(|text| text.to_string());
+    let has_options = command.get_arguments().any(|a| !a.is_hide_set());
+    let has_subcommands = command.get_subcommands().any(|s| !s.is_hide_set());
+    let has_version = command.get_version().is_some() || command.get_long_version().is_some();
+    let man =
+        clap_mangen::Man::new(command).source(format!("incident {}", env!("CARGO_PKG_VERSION")));
+    // clap_mangen's own sections, but the examples as written: it would
+    // fill and justify them as prose, changing the text between quotes.
+    let io = |source| Error::Io {
+        path: "<man page>".into(),
+        source,
+    };
+    man.render_title(&mut out).map_err(io)?;
+    man.render_name_section(&mut out).map_err(io)?;
+    man.render_synopsis_section(&mut out).map_err(io)?;
+    man.render_description_section(&mut out).map_err(io)?;
+    if has_options {
+        man.render_options_section(&mut out).map_err(io)?;
+    }
+    if has_subcommands {
+        man.render_subcommands_section(&mut out).map_err(io)?;
+    }
+    if let Some(text) = extra {
+        out.extend(examples_section(&text).into_bytes());
+    }
+    if has_version {
+        man.render_version_section(&mut out).map_err(io)?;
+    }
     Ok(out)
+}
+
+/// `after_help` ("Examples:" and command lines) as a roff section shown
+/// line for line (`.nf`), escaped so man prints each character as typed.
+fn examples_section(text: &str) -> String {
+    let (heading, body) = match text.strip_prefix("Examples:\n") {
+        Some(rest) => ("EXAMPLES", rest),
+        None => ("EXTRA", text),
+    };
+    // Indented 3 instead of the section's 7, without the help's own 2, so
+    // that a 78-column example line fits 80 columns here too.
+    let indent = body
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    let mut roff = format!(".SH {heading}\n.in 3n\n.nf\n");
+    for line in body.lines() {
+        let line = line.get(indent..).unwrap_or(line.trim_start());
+        let escaped = line
+            .replace('\\', "\\e")
+            .replace('-', "\\-")
+            .replace('\'', "\\(aq")
+            .replace('"', "\\(dq")
+            .replace('~', "\\(ti")
+            .replace('^', "\\(ha")
+            .replace('`', "\\(ga");
+        // A leading `.` would be read as a request.
+        roff.push_str(if escaped.starts_with('.') { "\\&" } else { "" });
+        roff.push_str(&escaped);
+        roff.push('\n');
+    }
+    roff.push_str(".fi\n.in\n");
+    roff
 }
 
 /// Every page of `command` and its subcommands, as `NAME.1` files in `dir`.

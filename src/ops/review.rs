@@ -194,7 +194,18 @@ pub fn review(
     let mut pull_request_url = None;
     if let (true, Some(remote)) = (on_remote, &branch.remote) {
         match remote::default_branch(store, remote, transfer) {
-            Ok(found) => target = found,
+            Ok(Some(found)) => target = Some(found),
+            // `git init --bare` names `master` in its HEAD even when only
+            // `main` was pushed: then the branch postmortems publish to
+            // is the target, when the remote has it.
+            Ok(None) => {
+                if let Some((name, _)) = default_branch(store, &config)?
+                    && !remote::ls_remote(store, remote, &[format!("refs/heads/{name}")], transfer)?
+                        .is_empty()
+                {
+                    target = Some(name);
+                }
+            }
             Err(e) => warnings.push(format!(
                 "could not ask {remote} for its default branch: {}",
                 e.to_string().lines().next().unwrap_or_default()

@@ -402,12 +402,27 @@ fn assumed_hint(incident: &Incident) -> Option<String> {
         .filter(|(_, m)| !m.is_recorded())
         .map(|(name, _)| name.as_str())
         .collect();
-    let first = assumed.first()?;
-    Some(format!(
-        "Assumed ({}): no measurements. Record the real times with\n  incident update {} --milestone {first}=TIME",
-        assumed.join(", "),
-        incident.id
-    ))
+    if assumed.is_empty() {
+        return None;
+    }
+    let options: Vec<String> = assumed
+        .iter()
+        .map(|name| format!("--milestone {name}=TIME"))
+        .collect();
+    let command = format!("  incident update {} {}", incident.id, options.join(" "));
+    // Several milestones: one per line, so the command fits 80 columns.
+    let command = if command.chars().count() > 78 {
+        format!(
+            "  incident update {} {}",
+            incident.id,
+            options.join(" \\\n      ")
+        )
+    } else {
+        command
+    };
+    let head = format!("Assumed ({}): no measurements.", assumed.join(", "));
+    let gap = if head.chars().count() > 52 { '\n' } else { ' ' };
+    Some(format!("{head}{gap}Record the real times with\n{command}"))
 }
 
 fn state_rows(incident: &Incident, config: &Config, style: &Style) -> Rows {
