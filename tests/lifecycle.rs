@@ -362,6 +362,67 @@ fn log_shows_the_audit_trail() {
 }
 
 #[test]
+fn log_lists_the_commits_git_log_lists_whatever_the_users_log_config() {
+    let repo = Repo::init();
+    let id = repo.declare(&["Café checkout: merged history", "-s", "SEV3"]);
+    // A side branch and the main line both change the incident, then merge.
+    repo.git(&["checkout", "-q", "-b", "side"]);
+    repo.ok(&["update", &id, "-m", "on the side branch"]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.ok(&["update", &id, "-m", "on main"]);
+    repo.git(&["merge", "-q", "--no-edit", "side"]);
+    // A code commit in between changes nothing of the incident's.
+    std::fs::write(repo.path.join("app.txt"), "code\n").unwrap();
+    repo.git(&["add", "app.txt"]);
+    repo.git(&["commit", "-q", "-m", "code change"]);
+    // Settings that change what git log prints, as a user may have them.
+    for (key, value) in [
+        ("log.showSignature", "true"),
+        ("i18n.logOutputEncoding", "ISO-8859-1"),
+        ("diff.relative", "true"),
+        ("color.ui", "always"),
+        ("diff.renames", "copies"),
+    ] {
+        repo.git(&["config", key, value]);
+    }
+    let folder = repo
+        .git(&["ls-files", "incidents/*/incident.toml"])
+        .trim()
+        .trim_end_matches("/incident.toml")
+        .to_string();
+    let expected: Vec<String> = repo
+        .git(&["log", "--topo-order", "--format=%H", "HEAD", "--", &folder])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(expected.len(), 4, "declare, two updates and the merge");
+    let log: serde_json::Value =
+        serde_json::from_str(&repo.ok(&["--format", "json", "log", &id])).unwrap();
+    let listed: Vec<String> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["commit"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(listed, expected, "{log:#}");
+    // The merge's files are those it changed from its first parent.
+    let merge = &log.as_array().unwrap()[0];
+    assert!(
+        merge["subject"].as_str().unwrap().starts_with("Merge"),
+        "{merge}"
+    );
+    let files = merge["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{merge}");
+    assert!(files[0]["path"].as_str().unwrap().starts_with("events/"));
+    assert_eq!(files[0]["change"], "added");
+    let declared = &log.as_array().unwrap()[3];
+    assert!(
+        declared["subject"].as_str().unwrap().contains("Café"),
+        "{declared}"
+    );
+}
+
+#[test]
 fn help_completions_and_man_page() {
     let repo = Repo::empty();
     for command in [

@@ -1,11 +1,8 @@
 //! `incident log`: an incident's audit trail from git history.
 
-use std::path::Path;
+use chrono::DateTime;
 
-use chrono::{DateTime, FixedOffset, Offset};
-use git2::{Delta, Oid, Repository, Sort, Tree};
-
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::event::Person;
 use crate::store::{FolderRef, Store};
 use crate::time::Timestamp;
@@ -21,92 +18,92 @@ pub struct LogEntry {
     pub files: Vec<(String, String)>,
 }
 
-/// Commits that changed the folder, newest first. Like `git log -- FOLDER`:
-/// a merge is listed only when its result differs from every parent.
+/// Commits that changed the folder, newest first, as `git log -- FOLDER`
+/// lists them: git's own history simplification (a merge is listed only
+/// when its result differs from every parent), its grafts, replace refs
+/// and shallow boundary, and its speed (git reads the commit-graph, which
+/// libgit2 does not). A merge's files are those changed from its first
+/// parent.
 pub fn log(store: &Store, folder: &FolderRef) -> Result<Vec<LogEntry>> {
-    let repo = &store.repo;
-    let mut walk = repo.revwalk()?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)?;
-    if walk.push_head().is_err() {
+    if store.repo.head().ok().and_then(|h| h.target()).is_none() {
         return Ok(Vec::new());
     }
-    let mut entries = Vec::new();
-    for oid in walk {
-        let commit = repo.find_commit(oid?)?;
-        let here = folder_id(&commit.tree()?, &folder.path)?;
-        let parents: Vec<Option<Oid>> = commit
-            .parents()
-            .map(|p| {
-                p.tree()
-                    .map_err(Into::into)
-                    .and_then(|t| folder_id(&t, &folder.path))
-            })
-            .collect::<Result<_>>()?;
-        let changed = if parents.is_empty() {
-            here.is_some()
-        } else {
-            parents.iter().all(|p| *p != here)
-        };
-        if !changed {
-            continue;
-        }
-        let before = parents.first().copied().flatten();
-        let time = commit.time();
-        let offset =
-            FixedOffset::east_opt(time.offset_minutes() * 60).unwrap_or_else(|| chrono::Utc.fix());
-        let at = DateTime::from_timestamp(time.seconds(), 0)
-            .unwrap_or_default()
-            .with_timezone(&offset);
-        let author = commit.author();
-        entries.push(LogEntry {
-            commit: commit.id().to_string(),
-            author: Person {
-                name: author.name().unwrap_or_default().to_string(),
-                email: author.email().unwrap_or_default().to_string(),
-            },
-            time: at,
-            subject: commit
-                .summary()
-                .ok()
-                .flatten()
-                .unwrap_or_default()
-                .to_string(),
-            files: changed_files(repo, before, here)?,
+    let mut command = store.git_command();
+    command
+        .args([
+            "--literal-pathspecs",
+            "log",
+            "--topo-order",
+            "-z",
+            "--no-renames",
+        ])
+        .args(["--diff-merges=first-parent", "--name-status", "--no-color"])
+        // The user's log.showSignature would print gpg's output among the
+        // records, and i18n.logOutputEncoding re-encode them.
+        .args(["--no-show-signature", "--encoding=UTF-8"])
+        .arg(format!(
+            "--format={RECORD}%H{FIELD}%an{FIELD}%ae{FIELD}%cI{FIELD}%s"
+        ))
+        .args(["HEAD", "--", &folder.path]);
+    let shown = format!("git log -- {}", folder.path);
+    let output = command.output().map_err(|e| Error::GitCommand {
+        command: shown.clone(),
+        detail: format!("could not run git ({e}); install git and make sure it is on PATH"),
+    })?;
+    if !output.status.success() {
+        return Err(Error::GitCommand {
+            command: shown,
+            detail: String::from_utf8_lossy(&output.stderr).trim().to_string(),
         });
     }
-    Ok(entries)
+    parse_log(&String::from_utf8_lossy(&output.stdout), &folder.path).ok_or_else(|| {
+        Error::GitCommand {
+            command: shown,
+            detail: "its output was not in the format asked for".into(),
+        }
+    })
 }
 
-fn folder_id(tree: &Tree<'_>, path: &str) -> Result<Option<Oid>> {
-    match tree.get_path(Path::new(path)) {
-        Ok(entry) => Ok(Some(entry.id())),
-        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
+/// Starts each commit in the output of `log`.
+const RECORD: &str = "%x1e";
+/// Separates the fields of a commit's line.
+const FIELD: &str = "%x1f";
 
-fn changed_files(
-    repo: &Repository,
-    before: Option<Oid>,
-    after: Option<Oid>,
-) -> Result<Vec<(String, String)>> {
-    let old = before.map(|id| repo.find_tree(id)).transpose()?;
-    let new = after.map(|id| repo.find_tree(id)).transpose()?;
-    let diff = repo.diff_tree_to_tree(old.as_ref(), new.as_ref(), None)?;
-    let mut files = Vec::new();
-    for delta in diff.deltas() {
-        let change = match delta.status() {
-            Delta::Added => "added",
-            Delta::Deleted => "deleted",
-            _ => "modified",
-        };
-        let path = delta
-            .new_file()
-            .path()
-            .or_else(|| delta.old_file().path())
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        files.push((change.to_string(), path));
+/// The commits of `git log -z --name-status` with `log`'s format.
+fn parse_log(text: &str, folder: &str) -> Option<Vec<LogEntry>> {
+    let prefix = format!("{folder}/");
+    let mut entries = Vec::new();
+    for record in text.split('\u{1e}').filter(|r| !r.is_empty()) {
+        let (header, rest) = record.split_once('\0').unwrap_or((record, ""));
+        let mut fields = header.splitn(5, '\u{1f}');
+        let (commit, name, email, time, subject) = (
+            fields.next()?,
+            fields.next()?,
+            fields.next()?,
+            fields.next()?,
+            fields.next()?,
+        );
+        let mut files = Vec::new();
+        let mut parts = rest.trim_start_matches('\n').split('\0');
+        while let (Some(status), Some(path)) = (parts.next(), parts.next()) {
+            let change = match status {
+                "A" => "added",
+                "D" => "deleted",
+                _ => "modified",
+            };
+            let path = path.strip_prefix(&prefix).unwrap_or(path);
+            files.push((change.to_string(), path.to_string()));
+        }
+        entries.push(LogEntry {
+            commit: commit.to_string(),
+            author: Person {
+                name: name.to_string(),
+                email: email.to_string(),
+            },
+            time: DateTime::parse_from_rfc3339(time).ok()?,
+            subject: subject.to_string(),
+            files,
+        });
     }
-    Ok(files)
+    Some(entries)
 }
