@@ -108,16 +108,22 @@ fn finding_an_incident_reads_few_month_listings_from_the_cache() {
     let repo = Repo::init();
     let id = repo.declare(&["Cached listing", "-s", "SEV3"]);
     repo.ok(&["show", &id]);
-    let cache = repo.path.join(".git/incident/folders-v1");
+    let cache = repo.path.join(".git/incident/folders-v2");
     let text = std::fs::read_to_string(&cache).expect("cache written");
     assert!(
-        text.starts_with("incident folder listing v1\ntree "),
+        text.starts_with("incident folder listing v2\ntree "),
         "{text}"
     );
     assert!(text.contains(&id), "{text}");
     // A damaged or deleted cache is only a slower lookup.
     std::fs::write(&cache, "garbage").unwrap();
     repo.ok(&["show", &id]);
+    let damaged = text.replace(
+        &text.lines().nth(2).unwrap()[..40],
+        "0123456789012345678901234567890123456789",
+    );
+    std::fs::write(&cache, damaged).unwrap();
+    assert!(repo.ok(&["show", &id]).contains("Cached listing"));
     std::fs::remove_file(&cache).unwrap();
     repo.ok(&["update", &id, "-m", "still found"]);
     // A cache entry names a month tree by id: an incident declared since

@@ -175,6 +175,7 @@ pub fn for_commit(
             id: id.to_string(),
             slug: slug.to_string(),
             path: path.clone(),
+            listed_in: None,
         };
         let (declaration, events) = store.read_files(&tree, &folder)?;
         let incident = Incident::replay(config, &folder.path, &declaration, &events);

@@ -30,7 +30,10 @@ pub fn read_records(
     folder: &FolderRef,
 ) -> Result<Vec<ActionRecord>> {
     let dir = format!("{}/{ACTIONS_DIR}", folder.path);
-    let Some(actions_tree) = subtree(&store.repo, tree, &dir)? else {
+    let Some(folder_tree) = folder.tree_in(&store.repo, tree)? else {
+        return Ok(Vec::new());
+    };
+    let Some(actions_tree) = subtree(&store.repo, &folder_tree, ACTIONS_DIR)? else {
         return Ok(Vec::new());
     };
     let mut records = Vec::new();
@@ -38,7 +41,7 @@ pub fn read_records(
         let item = ActionFile::parse(file, text)?;
         let mut changes = Vec::new();
         let changes_path = format!("{dir}/{action_id}");
-        if let Some(changes_tree) = subtree(&store.repo, tree, &changes_path)? {
+        if let Some(changes_tree) = subtree(&store.repo, &actions_tree, action_id)? {
             for_each_toml(
                 &store.repo,
                 &changes_tree,

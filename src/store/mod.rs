@@ -43,12 +43,39 @@ pub const DECLARATION_FILE: &str = "incident.toml";
 pub const EVENTS_DIR: &str = "events";
 
 /// An incident's folder, found by listing trees.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct FolderRef {
     pub id: String,
     pub slug: String,
     /// Repository-relative path with `/` separators.
     pub path: String,
+    /// The folder's tree id and the root tree it was listed in: reading
+    /// that root's folder then needs no lookup from the root down.
+    pub listed_in: Option<(git2::Oid, git2::Oid)>,
+}
+
+/// The same folder, wherever it was listed.
+impl PartialEq for FolderRef {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.id, &self.slug, &self.path) == (&other.id, &other.slug, &other.path)
+    }
+}
+
+impl Eq for FolderRef {}
+
+impl FolderRef {
+    /// The folder's tree in `root`.
+    pub fn tree_in<'r>(&self, repo: &'r Repository, root: &Tree<'_>) -> Result<Option<Tree<'r>>> {
+        match self.listed_in {
+            // (A cache file damaged by hand names no tree: looked up then.)
+            Some((listed_root, folder)) if listed_root == root.id() => match repo.find_tree(folder)
+            {
+                Ok(tree) => Ok(Some(tree)),
+                Err(_) => subtree(repo, root, &self.path),
+            },
+            _ => subtree(repo, root, &self.path),
+        }
+    }
 }
 
 /// An incident repository: a git repository with `incidents/config.toml`.
@@ -259,7 +286,7 @@ impl Store {
             message: "the incident folder has no incident.toml".into(),
         };
         // Looked up from the root once; its files from the folder's tree.
-        let folder_tree = subtree(&self.repo, tree, &folder.path)?.ok_or_else(missing)?;
+        let folder_tree = folder.tree_in(&self.repo, tree)?.ok_or_else(missing)?;
         let bytes = read_blob(&self.repo, &folder_tree, DECLARATION_FILE)?.ok_or_else(missing)?;
         let declaration = Declaration::parse(
             &declaration_path,
@@ -383,13 +410,10 @@ fn list_folders_cached(
                 continue;
             }
             if !cache.has(month_id) {
-                let names: Vec<String> = trees(&repo.find_tree(month_id)?)
-                    .into_iter()
-                    .map(|(name, _)| name)
-                    .collect();
+                let names = trees(&repo.find_tree(month_id)?);
                 cache.put(month_id, names);
             }
-            for name in cache.get(month_id) {
+            for (name, folder_id) in cache.get(month_id) {
                 if let Some((id, slug)) = id::split_folder_name(name)
                     && keep(id, slug)
                 {
@@ -397,6 +421,7 @@ fn list_folders_cached(
                         id: id.to_string(),
                         slug: slug.to_string(),
                         path: format!("{DATA_DIR}/{year}/{month}/{name}"),
+                        listed_in: Some((tree.id(), *folder_id)),
                     });
                 }
             }
@@ -406,20 +431,21 @@ fn list_folders_cached(
     Ok(found)
 }
 
-/// The names of the subfolders of month trees, by the month tree's id, in
-/// `.git/incident/folders-v1`: naming an incident then reads one small
-/// file and the year trees instead of every month's tree. A tree id names
+/// The names and tree ids of the subfolders of month trees, by the month
+/// tree's id, in `.git/incident/folders-v2`: naming an incident then reads
+/// one small file and the year trees instead of every month's tree, and
+/// reading an incident starts at its folder's tree. A tree id names
 /// its content, so an entry is never stale; months not seen in the last
 /// listing are dropped. Deleting the file is always safe, and a file that
 /// cannot be read or written is ignored.
 #[derive(Debug, Default)]
 pub struct FolderCache {
-    months: std::collections::HashMap<git2::Oid, (Vec<String>, bool)>,
+    months: std::collections::HashMap<git2::Oid, (Vec<(String, git2::Oid)>, bool)>,
     changed: bool,
 }
 
-const FOLDER_CACHE: &str = "incident/folders-v1";
-const FOLDER_CACHE_HEADER: &str = "incident folder listing v1";
+const FOLDER_CACHE: &str = "incident/folders-v2";
+const FOLDER_CACHE_HEADER: &str = "incident folder listing v2";
 
 impl FolderCache {
     fn load(git_dir: &Path) -> FolderCache {
@@ -445,7 +471,12 @@ impl FolderCache {
                     cache.months.insert(oid, (Vec::new(), false));
                 }
             } else if let Some(entry) = current.and_then(|oid| cache.months.get_mut(&oid)) {
-                entry.0.push(line.to_string());
+                // "<folder tree id> <name>"
+                if let Some((folder, name)) = line.split_once(' ')
+                    && let Ok(folder) = git2::Oid::from_str(folder)
+                {
+                    entry.0.push((name.to_string(), folder));
+                }
             }
         }
         cache
@@ -456,7 +487,7 @@ impl FolderCache {
     }
 
     /// The names of a month (none if unknown), marking it as still used.
-    fn get(&mut self, month: git2::Oid) -> &[String] {
+    fn get(&mut self, month: git2::Oid) -> &[(String, git2::Oid)] {
         match self.months.get_mut(&month) {
             Some(entry) => {
                 entry.1 = true;
@@ -466,7 +497,7 @@ impl FolderCache {
         }
     }
 
-    fn put(&mut self, month: git2::Oid, names: Vec<String>) {
+    fn put(&mut self, month: git2::Oid, names: Vec<(String, git2::Oid)>) {
         self.changed = true;
         self.months.insert(month, (names, true));
     }
@@ -484,11 +515,10 @@ impl FolderCache {
         let mut text = format!("{FOLDER_CACHE_HEADER}\n");
         for (oid, (names, _)) in &self.months {
             text.push_str(&format!("tree {oid}\n"));
-            for name in names {
+            for (name, folder) in names {
                 // Names with a line break cannot be incident folders.
                 if !name.contains('\n') {
-                    text.push_str(name);
-                    text.push('\n');
+                    text.push_str(&format!("{folder} {name}\n"));
                 }
             }
         }
