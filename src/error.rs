@@ -84,6 +84,11 @@ pub enum Error {
         query: String,
     },
 
+    /// `incident comms due` found updates overdue: its answer, not trouble
+    /// (exit 1; any error of that command exits 2, as grep's do).
+    #[error("{count} update{} overdue", if *count == 1 { " is" } else { "s are" })]
+    Overdue { count: usize },
+
     /// The person cancelled a prompt (Esc, Ctrl-C, or "no").
     #[error("cancelled; nothing was recorded")]
     Cancelled,

@@ -531,3 +531,69 @@ fn an_imported_statuspage_history_is_republished_by_the_status_page() {
     assert_eq!(source.len(), 3);
     assert_eq!(republished, source);
 }
+
+/// Imported history owes nobody an update: `comms due` after importing the
+/// Jenkins site lists nothing and exits 0. An imported incident owes one
+/// only once something new happens on it, counted from then; and the exit
+/// code tells "overdue" (1) from "could not tell" (2).
+#[test]
+fn imported_history_owes_no_update_until_something_new_happens() {
+    let mut repo = utc_repo();
+    let dir = datasets().join("jenkins-status/content/issues");
+    repo.ok(&["import", "cstate", dir.to_str().unwrap()]);
+    // One incident still open at the import, from a site of our own.
+    let open_site = repo.home().join("open-site");
+    std::fs::create_dir_all(&open_site).unwrap();
+    std::fs::write(
+        open_site.join("2026-11-20-mirror-down.md"),
+        "---\ntitle: Mirror down\ndate: 2026-11-20 08:00:00\nresolved: false\nseverity: down\naffected:\n  - mirrors\n---\nThe mirror is down.\n",
+    )
+    .unwrap();
+    repo.ok(&["import", "cstate", open_site.to_str().unwrap()]);
+
+    let due = repo.run(&["--format", "json", "comms", "due", "--all"]);
+    assert_eq!(due.status.code(), Some(0), "{due:?}");
+    let owed: Value = serde_json::from_slice(&due.stdout).unwrap();
+    assert_eq!(owed, serde_json::json!([]));
+    assert!(repo.run(&["comms", "due"]).status.success());
+
+    // A note on an old resolved incident is no news to the public.
+    let ids: Value =
+        serde_json::from_str(&repo.ok(&["--format", "json", "list", "--all"])).unwrap();
+    let id_of = |title: &str| {
+        ids.as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["title"] == title)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let old = id_of("PostgreSQL Database upgrade");
+    let open = id_of("Mirror down");
+    repo.now = "2026-11-24T10:30:00Z".into();
+    repo.ok(&["update", &old, "-m", "linked from the new runbook"]);
+    assert!(repo.run(&["comms", "due"]).status.success());
+
+    // Work resumes on the open one: its first public update is due five
+    // minutes after that (SEV2's cadence), not five minutes after 2026-11-20.
+    repo.ok(&["update", &open, "-m", "looking at it again"]);
+    let owed: Value =
+        serde_json::from_str(&repo.ok(&["--format", "json", "comms", "due", "--all"])).unwrap();
+    assert_eq!(owed.as_array().unwrap().len(), 1, "{owed}");
+    assert_eq!(owed[0]["id"], open.as_str());
+    assert_eq!(owed[0]["reason"], "first");
+    assert_eq!(owed[0]["due"], "2026-11-24T10:35:00+00:00");
+    assert_eq!(owed[0]["overdue"], false);
+    repo.now = "2026-11-24T10:40:00Z".into();
+    let stderr = repo.fails(1, &["comms", "due"]);
+    assert!(stderr.contains("1 update is overdue"), "{stderr}");
+
+    // An error is not "overdue".
+    let outside = repo.home().join("not-a-repo");
+    std::fs::create_dir_all(&outside).unwrap();
+    let out = repo.run_in(&outside, &["comms", "due"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not inside a git repository"));
+}

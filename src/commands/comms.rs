@@ -85,10 +85,14 @@ pub enum Sub {
     Due(DueArgs),
 }
 
-/// List incidents whose next update is overdue, per audience, and exit 1
-/// when any is (for a shell prompt or a CI cron job). Open incidents owe
-/// updates by the cadence or by what the last update promised; an incident
-/// that is over owes the public its resolution post.
+/// List incidents whose next update is overdue, per audience (for a shell
+/// prompt or a CI cron job). Open incidents owe updates by the cadence or
+/// by what the last update promised; an incident that is over owes the
+/// public its resolution post. Historical incidents (imported) owe nothing
+/// until something new happens on them.
+///
+/// Exit codes, as grep's: 0 nothing is overdue, 1 an update is overdue,
+/// 2 it could not tell (an error: not a repository, an unreadable file).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  incident comms due\n  incident comms due --all --format json")]
 pub struct DueArgs {
@@ -429,12 +433,7 @@ fn run_due(context: &Context, args: DueArgs) -> Result<()> {
         context.print(&due_list(&config, &shown, context.format, &style)?)?;
     }
     if overdue > 0 {
-        return Err(Error::InvalidInput {
-            message: format!(
-                "{overdue} update{} overdue",
-                if overdue == 1 { " is" } else { "s are" }
-            ),
-        });
+        return Err(Error::Overdue { count: overdue });
     }
     Ok(())
 }
