@@ -357,7 +357,7 @@ impl Error {
                 RemoteFailure::NoSuchBranch => format!("`git ls-remote {remote}` lists the branches it has"),
             },
             Error::HooksNotTrusted { .. } => {
-                "read the file (`cat incidents/hooks.toml`), then run `incident hooks trust` to let its hooks run in this clone".into()
+                "read what the hooks run (`cat incidents/hooks.toml` and the files its hooks name), then run `incident hooks trust` to let them run in this clone".into()
             }
             Error::Webhook { .. } => "the event stays queued; `incident hooks retry` sends it again".into(),
             Error::ImportRejected { .. } => "fix those records, or leave out --strict to import the others and skip them".into(),

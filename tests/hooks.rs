@@ -487,3 +487,144 @@ fn hooks_test_sends_a_sample_event() {
     let unknown = repo.fails(1, &["hooks", "test", "nope"]);
     assert!(unknown.contains("unknown hook 'nope'"), "{unknown}");
 }
+
+/// Trust covers what a hook runs: a script of the repository that a
+/// trusted hook names changes upstream, and after `git pull` the hook does
+/// not run until it is trusted again.
+#[test]
+fn trust_covers_the_scripts_hooks_run_and_a_pull_that_changes_one_revokes_it() {
+    let repo = Repo::init();
+    let log = repo.home().join("notified.txt");
+    std::fs::create_dir_all(repo.path.join("scripts")).unwrap();
+    let script = |text: &str| format!("cat > /dev/null; echo {text} >> \"{}\"\n", log.display());
+    std::fs::write(repo.path.join("scripts/notify.sh"), script("reviewed")).unwrap();
+    std::fs::write(
+        repo.path.join("incidents/hooks.toml"),
+        "[[hook]]\nname = \"notify\"\non = [\"*\"]\nrun = [\"sh\", \"scripts/notify.sh\"]\n",
+    )
+    .unwrap();
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "shared hook and its script"]);
+    let upstream = repo.sibling("upstream.git");
+    repo.git(&["clone", "-q", "--bare", ".", upstream.to_str().unwrap()]);
+    repo.git(&["remote", "add", "origin", upstream.to_str().unwrap()]);
+    repo.git(&["fetch", "-q", "origin"]);
+    repo.git(&["branch", "-q", "--set-upstream-to=origin/main"]);
+
+    let trusted = repo.ok(&["hooks", "trust"]);
+    assert!(trusted.contains("scripts/notify.sh"), "{trusted}");
+    let id = repo.declare(&["Mirror down", "-s", "SEV3"]);
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "reviewed\n");
+
+    // Someone else changes the script upstream; this clone pulls it.
+    let other = repo.sibling("other");
+    support::git_in(
+        &repo.home(),
+        &repo.home(),
+        &[
+            "clone",
+            "-q",
+            upstream.to_str().unwrap(),
+            other.to_str().unwrap(),
+        ],
+    );
+    std::fs::write(other.join("scripts/notify.sh"), script("NEW CODE")).unwrap();
+    support::git_in(
+        &other,
+        &repo.home(),
+        &["commit", "-qam", "change the script"],
+    );
+    support::git_in(&other, &repo.home(), &["push", "-q", "origin", "main"]);
+    repo.git(&["pull", "-q", "--no-rebase"]);
+
+    let out = repo.run(&["update", &id, "-m", "after the pull"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("notify")
+            && err.contains("scripts/notify.sh")
+            && err.contains("incident hooks trust"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "reviewed\n",
+        "the changed script ran without trust"
+    );
+    let listed = repo.ok(&["hooks", "list"]);
+    assert!(listed.contains("its files are not trusted"), "{listed}");
+    assert!(
+        repo.fails(1, &["hooks", "test", "notify"])
+            .contains("scripts/notify.sh")
+    );
+
+    // The same holds for a hook of your own that runs a file of the repository.
+    std::fs::remove_file(repo.path.join("incidents/hooks.toml")).unwrap();
+    repo.git(&["commit", "-qam", "no shared hooks"]);
+    clone_hooks(
+        &repo,
+        "[[hook]]\nname = \"mine\"\non = [\"*\"]\nrun = [\"sh\", \"./scripts/../scripts/notify.sh\"]\n",
+    );
+    repo.ok(&["update", &id, "-m", "own hook, untrusted script"]);
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "reviewed\n");
+    repo.ok(&["hooks", "trust"]);
+    repo.ok(&["update", &id, "-m", "trusted now"]);
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "reviewed\nNEW CODE\n"
+    );
+}
+
+/// Untrusted content never affects trusted hooks: a broken versioned file,
+/// or one that reuses the name of a hook of yours, is a warning, and yours
+/// run as before.
+#[test]
+fn an_untrusted_versioned_file_cannot_switch_off_or_shadow_trusted_hooks() {
+    let repo = Repo::init();
+    let log = repo.home().join("mine.jsonl");
+    let config_dir = repo.home().join(".config/incident");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    std::fs::write(
+        config_dir.join("hooks.toml"),
+        recorder("slack", "\"*\"", &log),
+    )
+    .unwrap();
+
+    for (what, versioned) in [
+        ("invalid TOML", "[[hook\nname = \"x\"\n".to_string()),
+        (
+            "a name of mine",
+            "[[hook]]\nname = \"slack\"\non = [\"*\"]\nrun = [\"sh\", \"-c\", \"echo shadowed\"]\n"
+                .to_string(),
+        ),
+    ] {
+        std::fs::write(repo.path.join("incidents/hooks.toml"), versioned).unwrap();
+        repo.git(&["add", "-A"]);
+        repo.git(&["commit", "-qm", what]);
+        let before = lines(&log).len();
+        let out = repo.run(&["declare", what, "-s", "SEV3"]);
+        assert!(out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("warning:") && err.contains("incidents/hooks.toml"),
+            "{what}: {err}"
+        );
+        assert!(!err.contains("hooks did not run:"), "{what}: {err}");
+        assert_eq!(lines(&log).len(), before + 1, "{what}: my hook did not run");
+        let listed = repo.ok(&["--format", "json", "hooks", "list"]);
+        let listed: Value = serde_json::from_str(&listed).unwrap();
+        let mine = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["name"] == "slack" && h["source"] == "user")
+            .unwrap();
+        assert_eq!(mine["runs"], true, "{what}: {listed}");
+    }
+    // Even once trusted, the versioned hook does not replace mine.
+    repo.ok(&["hooks", "trust"]);
+    let out = repo.run(&["declare", "after trust", "-s", "SEV3"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is defined in"));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("shadowed"));
+    assert_eq!(lines(&log).len(), 3);
+}

@@ -138,13 +138,21 @@ fn list(context: &Context) -> Result<()> {
                 hook.severity.join(",")
             }),
             Value::from(format!("{}s", hook.timeout.as_secs_f64())),
-            Value::from(if *runs { "yes" } else { "no: not trusted" }),
+            Value::from(if *runs {
+                "yes"
+            } else if hook.origin == hook_config::Origin::Repository
+                && set.repository_trust != Some(RepositoryTrust::Trusted)
+            {
+                "no: not trusted"
+            } else {
+                "no: its files are not trusted"
+            }),
             Value::from(hook.run.join(" ")),
         ]);
     }
     let config = store.config()?;
     context.print(&rows.render(context.format, &context.style(&config)?)?)?;
-    if let Some(warning) = set.untrusted_warning() {
+    for warning in set.untrusted_warnings() {
         context.warn(&warning);
     }
     Ok(())
@@ -167,12 +175,21 @@ fn trust(context: &Context) -> Result<()> {
     } else {
         "is trusted now"
     };
-    out.push_str(&format!(
-        "{} {verb} in this clone (sha256 {}…); {} hook(s). Any edit to it revokes this.\n",
-        hook_config::REPOSITORY_FILE,
-        &trusted.digest[..12],
-        trusted.hooks.len()
-    ));
+    if let Some(digest) = &trusted.digest {
+        out.push_str(&format!(
+            "{} {verb} in this clone (sha256 {}…); {} hook(s).\n",
+            hook_config::REPOSITORY_FILE,
+            &digest[..12],
+            trusted.hooks.len()
+        ));
+    }
+    for (file, digest) in &trusted.files {
+        out.push_str(&format!(
+            "{file} (run by a hook) {verb} (sha256 {}…).\n",
+            &digest[..12]
+        ));
+    }
+    out.push_str("Any edit to these files revokes this.\n");
     context.print(&out)
 }
 
@@ -243,7 +260,7 @@ fn run_since(context: &Context, args: RunArgs) -> Result<()> {
     let store = context.store()?;
     let config = store.config()?;
     let set = hook_config::load(&store)?;
-    if let Some(warning) = set.untrusted_warning() {
+    for warning in set.untrusted_warnings() {
         context.warn(&warning);
     }
     let pending = central::pending(&store, args.since.as_deref())?;
@@ -375,9 +392,7 @@ pub fn after_command(context: &Context) {
 fn fire(context: &Context, commits: &[git2::Oid]) -> Result<()> {
     let store = context.store()?;
     let set: HookSet = hook_config::load(&store)?;
-    if let Some(warning) = set.untrusted_warning()
-        && set.repository_trust != Some(RepositoryTrust::Absent)
-    {
+    for warning in set.untrusted_warnings() {
         context.warn(&warning);
     }
     if set.hooks.is_empty() {
