@@ -236,6 +236,16 @@ pub enum Error {
     #[error("{file} {}; its hooks do not run", if *changed { "changed since it was trusted in this clone" } else { "is not trusted in this clone" })]
     HooksNotTrusted { file: String, changed: bool },
 
+    /// `incident hooks run` left events owed.
+    #[error("{}", undelivered(*failed, owed, *problems))]
+    HooksUndelivered {
+        failed: usize,
+        /// "hook (N event(s))" of each hook still owed events.
+        owed: Vec<String>,
+        /// Problems of the hooks files (warned about above).
+        problems: usize,
+    },
+
     #[error("could not deliver the webhook to {url}: {detail}")]
     Webhook { url: String, detail: String },
 
@@ -276,6 +286,20 @@ impl RemoteFailure {
             )
         }
     }
+}
+
+fn undelivered(failed: usize, owed: &[String], problems: usize) -> String {
+    let mut parts = Vec::new();
+    if failed > 0 {
+        parts.push(format!("{failed} delivery(ies) failed"));
+    }
+    if problems > 0 && owed.is_empty() {
+        parts.push("a hooks file has problems (see the warnings above)".into());
+    }
+    if !owed.is_empty() {
+        parts.push(format!("events stay owed to {}", owed.join(", ")));
+    }
+    parts.join("; ")
 }
 
 fn list_lines(items: &[String]) -> String {
@@ -359,6 +383,7 @@ impl Error {
             Error::HooksNotTrusted { .. } => {
                 "read what the hooks run (`cat incidents/hooks.toml` and the files its hooks name), then run `incident hooks trust` to let them run in this clone".into()
             }
+            Error::HooksUndelivered { .. } => "each hook's mark stays before what it did not take: fix the hook (or trust it), then run `incident hooks run` again; in CI, push the marks back (`git push origin 'refs/incident/*'`)".into(),
             Error::Webhook { .. } => "the event stays queued; `incident hooks retry` sends it again".into(),
             Error::ImportRejected { .. } => "fix those records, or leave out --strict to import the others and skip them".into(),
             Error::ReviewConflict { branch, remote, kept, .. } => {

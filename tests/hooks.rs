@@ -628,3 +628,115 @@ fn an_untrusted_versioned_file_cannot_switch_off_or_shadow_trusted_hooks() {
     assert!(!String::from_utf8_lossy(&out.stderr).contains("shadowed"));
     assert_eq!(lines(&log).len(), 3);
 }
+
+/// The central notifier loses nothing: a hook that is not trusted, or that
+/// fails, keeps its mark before what it did not take, the run exits 1, and
+/// the next run sends exactly what is owed; all zeros (GitHub's
+/// `event.before` on a first push) means from the first commit.
+#[test]
+fn hooks_run_moves_marks_only_past_what_was_delivered() {
+    let repo = Repo::init();
+    let start = head(&repo);
+    let quiet = |args: &[&str]| {
+        let out = repo
+            .command()
+            .env("INCIDENT_HOOKS", "0")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let shared = repo.home().join("shared.jsonl");
+    std::fs::write(
+        repo.path.join("incidents/hooks.toml"),
+        recorder("shared", "\"*\"", &shared),
+    )
+    .unwrap();
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "shared hooks"]);
+    let id = quiet(&["-q", "declare", "Queue backlog", "-s", "SEV2"]);
+    let id = id.trim().to_string();
+    quiet(&["ack", &id]);
+
+    // Not trusted: nothing runs, the run fails, the events stay owed.
+    let err = repo.fails(1, &["hooks", "run", "--since", &start]);
+    assert!(err.contains("not trusted"), "{err}");
+    assert!(
+        err.contains("events stay owed to shared (3 event(s))"),
+        "{err}"
+    );
+    assert!(!shared.exists());
+    repo.ok(&["hooks", "trust"]);
+    let out = repo.ok(&["hooks", "run"]);
+    assert!(out.contains("3 hook run(s), 0 failed"), "{out}");
+    assert_eq!(lines(&shared).len(), 3);
+
+    // A failing hook: the others go on, it stops at its first failure,
+    // nothing is queued in this (throwaway) clone, and the next run sends
+    // what it missed, in order, and nothing twice.
+    let up = repo.home().join("receiver-up");
+    let flaky = repo.home().join("flaky.jsonl");
+    clone_hooks(
+        &repo,
+        &format!(
+            "[[hook]]\nname = \"flaky\"\non = [\"*\"]\nrun = [\"sh\", \"-c\", \"test -e \\\"$1\\\" || exit 7; cat >> \\\"$2\\\"; echo >> \\\"$2\\\"\", \"sh\", \"{}\", \"{}\"]\n",
+            up.display(),
+            flaky.display()
+        ),
+    );
+    quiet(&["update", &id, "-m", "draining"]);
+    quiet(&["update", &id, "-m", "drained"]);
+    let err = repo.fails(1, &["hooks", "run"]);
+    assert!(
+        err.contains("hook 'flaky' failed with exit code 7"),
+        "{err}"
+    );
+    assert!(err.contains("1 delivery(ies) failed"), "{err}");
+    assert!(err.contains("flaky (2 event(s))"), "{err}");
+    assert_eq!(lines(&shared).len(), 5);
+    assert!(!repo.path.join(".git/incident/hooks-queue").exists());
+    std::fs::write(&up, "").unwrap();
+    let out = repo.ok(&["hooks", "run"]);
+    assert!(out.contains("2 hook run(s), 0 failed"), "{out}");
+    let texts: Vec<String> = lines(&flaky)
+        .iter()
+        .map(|e| e["data"]["event"]["text"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(texts, ["draining", "drained"]);
+    assert_eq!(lines(&shared).len(), 5);
+    assert!(repo.ok(&["hooks", "run"]).contains("0 hook run(s)"));
+
+    // A fresh clone in CI, first push of the branch: all zeros is the root.
+    let ci = repo.sibling("ci");
+    support::git_in(
+        &repo.home(),
+        &repo.home(),
+        &[
+            "clone",
+            "-q",
+            repo.path.to_str().unwrap(),
+            ci.to_str().unwrap(),
+        ],
+    );
+    let central = repo.home().join("central.jsonl");
+    std::fs::create_dir_all(ci.join(".git/incident")).unwrap();
+    std::fs::write(
+        ci.join(".git/incident/hooks.toml"),
+        recorder("central", "\"*\"", &central),
+    )
+    .unwrap();
+    repo.ok_in(&ci, &["hooks", "trust"]);
+    let out = repo.run_in(
+        &ci,
+        &[
+            "hooks",
+            "run",
+            "--since",
+            "0000000000000000000000000000000000000000",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(lines(&central).len(), 5);
+    assert_eq!(lines(&central)[0]["id"], format!("declared-{id}"));
+}

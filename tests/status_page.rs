@@ -748,7 +748,10 @@ fn the_output_folder_is_never_half_written_or_someone_elses() {
     std::fs::remove_file(out.join("index.html")).unwrap();
     std::fs::remove_dir(out.join("history")).unwrap();
     let said = repo.ok(&["status-page", "build", "--output", out.to_str().unwrap()]);
-    assert!(said.contains("kept what a build does not own: notes.txt"), "{said}");
+    assert!(
+        said.contains("kept what a build does not own: notes.txt"),
+        "{said}"
+    );
     assert!(out.join("api/v2/summary.json").is_file());
     assert_eq!(
         std::fs::read_to_string(out.join("notes.txt")).unwrap(),

@@ -57,12 +57,16 @@ pub struct TestArgs {
 }
 
 /// The central notifier: fire hooks for every event that reached this
-/// branch after REV, once. A high-water mark (the ref
-/// refs/incident/hooks-notified/BRANCH) remembers how far it got, so a
-/// second run over the same range fires nothing.
+/// branch after REV, once. A mark per hook (the ref
+/// refs/incident/hooks-delivered/HOOK/BRANCH) remembers how far it got, so
+/// a second run over the same range fires nothing; it moves only past
+/// events the hook took, so what failed (or what a hook that is not
+/// trusted missed) is sent by the next run. Exits 1 when a delivery failed
+/// or a hook did not run.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// Start after this commit (needed the first time; later the mark is used when it is further on).
+    /// Start after this commit (all zeros: from the first commit) for hooks
+    /// without a mark of their own; needed the first time.
     #[arg(long, value_name = "REV")]
     pub since: Option<String>,
 }
@@ -260,38 +264,55 @@ fn run_since(context: &Context, args: RunArgs) -> Result<()> {
     let store = context.store()?;
     let config = store.config()?;
     let set = hook_config::load(&store)?;
-    for warning in set.untrusted_warnings() {
-        context.warn(&warning);
+    let warnings = set.untrusted_warnings();
+    for warning in &warnings {
+        context.warn(warning);
     }
-    let pending = central::pending(&store, args.since.as_deref())?;
-    let repo = payload::repo_name(&store);
-    let mut deliveries = Vec::new();
-    for commit in &pending.commits {
-        deliveries.extend(payload::for_commit(&store, &config, *commit, &repo)?);
+    let since = args
+        .since
+        .as_deref()
+        .map(|rev| central::since(&store, rev))
+        .transpose()?;
+    if context.no_hooks {
+        return context.confirm("--no-hooks: no hook ran and no mark moved\n");
     }
-    let fired = if context.no_hooks {
-        runner::Fired::default()
-    } else {
-        runner::fire(&store, &set, &deliveries, &launch(), context.now()?)?
-    };
-    report_failures(context, &fired.runs);
-    if !context.no_hooks {
-        central::advance(&store, pending.tip)?;
+    let notified = central::notify(&store, &config, &set, since, &launch(), context.now()?)?;
+    for run in notified.runs.iter().filter(|r| !r.ok()) {
+        context.warn(&with_output_after(
+            run,
+            "; it and the events after it stay owed to this hook: the next `incident hooks run` sends them again",
+        ));
     }
-    let failed = fired.failures().count();
-    let from = if pending.from_mark {
-        " (from the high-water mark: earlier events were notified before)"
+    let from = if notified.from_mark {
+        " (from the hooks' marks: earlier events were delivered before)"
     } else {
         ""
     };
     context.print(&format!(
         "{} event(s) in {} commit(s) after {}{from}: {} hook run(s), {} failed\n",
-        deliveries.len(),
-        pending.commits.len(),
-        &pending.base.to_string()[..10],
-        fired.runs.len(),
-        failed
-    ))
+        notified.events,
+        notified.commits,
+        notified
+            .start
+            .map(central::Start::short)
+            .unwrap_or_default(),
+        notified.runs.len(),
+        notified.failed()
+    ))?;
+    let failed = notified.failed();
+    if failed > 0 || !notified.owed.is_empty() || !warnings.is_empty() {
+        let owed: Vec<String> = notified
+            .owed
+            .iter()
+            .map(|(hook, n)| format!("{hook} ({n} event(s))"))
+            .collect();
+        return Err(Error::HooksUndelivered {
+            failed,
+            owed,
+            problems: warnings.len(),
+        });
+    }
+    Ok(())
 }
 
 fn retry(context: &Context) -> Result<()> {

@@ -247,14 +247,17 @@ pub(crate) fn json_error(e: serde_json::Error) -> Error {
     }
 }
 
-/// First-parent commits after `since` up to `tip`, oldest first: the
-/// commits that brought events onto the branch. Stops at `since` or at the
-/// first commit `since` already contains (a merge of a side branch).
-pub fn commits_since(store: &Store, since: Oid, tip: Oid) -> Result<Vec<Oid>> {
+/// First-parent commits after `since` (`None`: from the root) up to `tip`,
+/// oldest first: the commits that brought events onto the branch. Stops at
+/// `since` or at the first commit `since` already contains (a merge of a
+/// side branch).
+pub fn commits_since(store: &Store, since: Option<Oid>, tip: Oid) -> Result<Vec<Oid>> {
     let mut line = Vec::new();
     let mut current = Some(tip);
     while let Some(id) = current {
-        if id == since || store.repo.graph_descendant_of(since, id)? {
+        if let Some(since) = since
+            && (id == since || store.repo.graph_descendant_of(since, id)?)
+        {
             break;
         }
         line.push(id);
