@@ -185,16 +185,19 @@ fn blobs(store: &Store, tree: &Tree<'_>) -> Result<Vec<Blob>> {
 
 /// Where a path sits: (incident folder, path inside it), or `None` for
 /// repository-wide files.
-fn incident_folder(path: &str) -> Option<(String, String)> {
-    let rest = path.strip_prefix(DATA_DIR)?.strip_prefix('/')?;
+pub(crate) fn incident_folder(path: &str) -> Option<(String, String)> {
+    folder_under(DATA_DIR, path)
+}
+
+/// (`<base>/YYYY/MM/<id>-<slug>`, the path inside it) of a path in such a
+/// folder under `base` (the incidents folder, or the maintenance folder).
+pub(crate) fn folder_under(base: &str, path: &str) -> Option<(String, String)> {
+    let rest = path.strip_prefix(base)?.strip_prefix('/')?;
     let mut parts = rest.splitn(4, '/');
     let (year, month, folder, inner) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
     let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
     if digits(year, 4) && digits(month, 2) && id::split_folder_name(folder).is_some() {
-        Some((
-            format!("{DATA_DIR}/{year}/{month}/{folder}"),
-            inner.to_string(),
-        ))
+        Some((format!("{base}/{year}/{month}/{folder}"), inner.to_string()))
     } else {
         None
     }

@@ -173,6 +173,10 @@ pub struct ImportReport {
     pub imported: Vec<(String, String)>,
     /// Records that were imported before (same source and id).
     pub already: usize,
+    /// (id, title) of the maintenances imported (jsonl only).
+    pub maintenances: Vec<(String, String)>,
+    /// Maintenances whose id is here already (jsonl only).
+    pub maintenances_already: usize,
     pub events: usize,
     /// Files written (incident files, events, and for jsonl the others).
     pub files: usize,
