@@ -605,3 +605,73 @@ fn a_runaway_comms_template_stops_with_a_message() {
     );
     assert_eq!(repo.commit_count(), before);
 }
+
+/// `--impact` states the incident's public impact: the status page shows
+/// it instead of the one the component states give, the latest stated one
+/// wins, and an unknown impact or a non-public update with one is refused.
+#[test]
+fn a_stated_impact_reaches_the_status_page() {
+    let mut repo = repo_with_components();
+    at(&mut repo, "2026-11-24T03:00:00Z");
+    let id = repo.declare(&["Checkout slow", "-s", "SEV3", "--service", "api"]);
+    let impact = |repo: &Repo| {
+        let site = repo.home().join("site");
+        repo.ok(&["status-page", "build", "--output", site.to_str().unwrap()]);
+        let built: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(site.join("api/v2/incidents.json")).unwrap(),
+        )
+        .unwrap();
+        built["incidents"][0]["impact"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let before = repo.state();
+    for (args, needle) in [
+        (
+            vec!["-a", "public", "--public-title", "Slow", "--impact", "huge"],
+            "unknown impact 'huge'",
+        ),
+        (vec!["-a", "exec", "--impact", "minor"], "--impact"),
+    ] {
+        let mut all = vec!["comms", id.as_str()];
+        all.extend(args);
+        all.extend(["-m", "x"]);
+        let out = repo.run(&all);
+        assert!(!out.status.success(), "{all:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(needle), "{all:?}: {stderr}");
+        assert_eq!(repo.state(), before, "a refused update writes nothing");
+    }
+    repo.ok(&[
+        "comms",
+        &id,
+        "-a",
+        "public",
+        "--public-title",
+        "Slow checkout",
+        "--component",
+        "api=degraded",
+        "-m",
+        "Checkout is slow.",
+    ]);
+    assert_eq!(impact(&repo), "minor", "derived from degraded_performance");
+    at(&mut repo, "2026-11-24T03:10:00Z");
+    repo.ok(&[
+        "comms",
+        &id,
+        "-a",
+        "public",
+        "--impact",
+        "critical",
+        "-m",
+        "Checkout fails for all.",
+    ]);
+    assert!(last_event(&repo).contains("impact = \"critical\""));
+    assert_eq!(impact(&repo), "critical");
+    at(&mut repo, "2026-11-24T03:20:00Z");
+    repo.ok(&[
+        "comms", &id, "-a", "public", "--impact", "major", "-m", "Better.",
+    ]);
+    assert_eq!(impact(&repo), "major", "the latest stated impact wins");
+}

@@ -457,8 +457,10 @@ fn a_csv_export_imports_with_a_column_mapping() {
 }
 
 /// A team moving off Atlassian Statuspage keeps its public history: each
-/// imported update is a public update again, so the status page built from
-/// the repository republishes the same incidents with the same updates.
+/// imported update is a public update again, at the time the page showed it
+/// (`display_at`: one fixture's update was typed in 2018 for a 2010
+/// incident), and the incident keeps the impact the page stated, so the
+/// status page built from the repository republishes the same incidents.
 #[test]
 fn an_imported_statuspage_history_is_republished_by_the_status_page() {
     let repo = utc_repo();
@@ -470,65 +472,59 @@ fn an_imported_statuspage_history_is_republished_by_the_status_page() {
     let built: Value =
         serde_json::from_str(&std::fs::read_to_string(site.join("api/v2/incidents.json")).unwrap())
             .unwrap();
-    // (name, status, [(update status, body)]) of each incident.
-    type Published = Vec<(String, String, Vec<(String, String)>)>;
-    let mut republished: Published = built["incidents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| {
-            let updates = i["incident_updates"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|u| {
-                    (
-                        u["status"].as_str().unwrap().to_string(),
-                        u["body"].as_str().unwrap().to_string(),
-                    )
-                })
-                .collect();
-            (
-                i["name"].as_str().unwrap().to_string(),
-                i["status"].as_str().unwrap().to_string(),
-                updates,
-            )
-        })
-        .collect();
-    let mut source = Vec::new();
-    for entry in std::fs::read_dir(&fixtures).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "json") {
-            continue;
-        }
-        let file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let incident = &file["incident"];
+    // (name, status, impact, [(display time, update status, body)]) of each incident.
+    type Published = Vec<(String, String, String, Vec<(i64, String, String)>)>;
+    let published = |incident: &Value, body_of: &dyn Fn(&Value) -> String| {
         let updates = incident["incident_updates"]
             .as_array()
             .unwrap()
             .iter()
             .map(|u| {
                 (
+                    statuspage_seconds(u["display_at"].as_str().unwrap()),
                     u["status"].as_str().unwrap().to_string(),
-                    u["body"].as_str().unwrap().trim().to_string(),
+                    body_of(u).trim().to_string(),
                 )
             })
             .collect();
-        source.push((
+        (
             incident["name"].as_str().unwrap().to_string(),
             incident["status"].as_str().unwrap().to_string(),
+            incident["impact"].as_str().unwrap().to_string(),
             updates,
-        ));
+        )
+    };
+    let body = |u: &Value| u["body"].as_str().unwrap().to_string();
+    let mut republished: Published = built["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| published(i, &body))
+        .collect();
+    let mut source: Published = Vec::new();
+    for entry in std::fs::read_dir(&fixtures).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        source.push(published(&file["incident"], &body));
     }
     for list in [&mut republished, &mut source] {
         list.sort();
-        for (_, _, updates) in list.iter_mut() {
-            for (_, body) in updates.iter_mut() {
-                *body = body.trim().to_string();
-            }
+        for (_, _, _, updates) in list.iter_mut() {
+            updates.sort();
         }
     }
     assert_eq!(source.len(), 3);
+    // The data has what this test is about: a back-dated update, and an
+    // impact (major) that no component state would give.
+    let migrated = source
+        .iter()
+        .find(|i| i.0.starts_with("Incident on 2010"))
+        .unwrap();
+    assert_eq!(migrated.2, "major");
+    assert_eq!(migrated.3[0].0, statuspage_seconds("2010-03-04T00:29:00Z"));
     assert_eq!(republished, source);
 }
 

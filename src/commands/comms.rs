@@ -65,6 +65,10 @@ pub struct Args {
     /// Whether data was lost: yes or no (a resolving public update must say).
     #[arg(long, value_name = "yes|no", value_parser = yes_no)]
     pub data_loss: Option<bool>,
+    /// The incident's public impact: none, minor, major or critical
+    /// (default: from the component states its public updates set).
+    #[arg(long, value_name = "IMPACT")]
+    pub impact: Option<String>,
     /// When it was posted, to write it down afterwards (default: now).
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
@@ -225,6 +229,7 @@ fn run_update(context: &Context, args: Args) -> Result<()> {
         next_update: args.next_update,
         data_loss: args.data_loss,
         at: args.at,
+        impact: args.impact,
     };
     let outcome = record(&store, &id, &request, now)?;
     super::committed(context, &outcome.committed);

@@ -23,6 +23,9 @@ use crate::tomlfile;
 
 pub use config::{COMPONENT_STATES, PUBLIC, PUBLIC_STATUSES};
 
+/// An incident's public impact, in Statuspage's words, least first.
+pub const IMPACTS: [&str; 4] = ["none", "minor", "major", "critical"];
+
 /// Check the fields of a `comms` event file (see [`crate::model::event`]).
 pub fn parse_event_fields(file: &str, text: &str, update: Communication) -> Result<Communication> {
     let invalid = |key: &str, message: String| Error::Invalid {
@@ -39,6 +42,17 @@ pub fn parse_event_fields(file: &str, text: &str, update: Communication) -> Resu
             format!(
                 "unknown public status '{status}'; use one of: {}",
                 PUBLIC_STATUSES.join(", ")
+            ),
+        ));
+    }
+    if let Some(impact) = &update.impact
+        && !IMPACTS.contains(&impact.as_str())
+    {
+        return Err(invalid(
+            "impact",
+            format!(
+                "unknown impact '{impact}'; use one of: {}",
+                IMPACTS.join(", ")
             ),
         ));
     }

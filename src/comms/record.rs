@@ -32,6 +32,9 @@ pub struct CommsRequest {
     pub data_loss: Option<bool>,
     /// When it was posted; default now.
     pub at: Option<String>,
+    /// The public impact (none, minor, major, critical); default: from the
+    /// component states.
+    pub impact: Option<String>,
 }
 
 #[derive(Debug)]
@@ -138,6 +141,7 @@ fn plan(
             (!request.components.is_empty(), "--component"),
             (request.public_title.is_some(), "--public-title"),
             (request.data_loss.is_some(), "--data-loss"),
+            (request.impact.is_some(), "--impact"),
         ] {
             if given {
                 return Err(only_public(flag));
@@ -185,6 +189,14 @@ fn plan(
             message: "--data-loss goes with the resolving public update (--status resolved)".into(),
         });
     }
+    let impact = match &request.impact {
+        Some(given) => Some(Config::canonical(
+            "impact",
+            given,
+            comms::IMPACTS.iter().map(|s| s.to_string()).collect(),
+        )?),
+        None => None,
+    };
     let mut components = BTreeMap::new();
     for (component, state) in &request.components {
         components.insert(
@@ -218,6 +230,7 @@ fn plan(
             components,
             next_update,
             data_loss: request.data_loss,
+            impact,
         },
         defaulted,
     ))

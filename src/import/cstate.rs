@@ -162,6 +162,7 @@ fn record(
             status: None,
             text,
             title: (index == 0).then(|| title.clone()),
+            impact: None,
         })
         .collect();
     if resolved && let Some(at) = time("resolvedWhen")? {

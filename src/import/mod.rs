@@ -127,6 +127,9 @@ pub enum Step {
         text: String,
         /// The incident's name as the source published it (on the first update).
         title: Option<String>,
+        /// The impact the source published (none, minor, major, critical),
+        /// so the status page states it again instead of deriving one.
+        impact: Option<String>,
     },
     /// A milestone the source states, set at its time.
     Milestone {
@@ -486,6 +489,7 @@ fn build(
                 status,
                 text,
                 title,
+                impact,
                 ..
             } => changes.push((
                 at,
@@ -494,6 +498,7 @@ fn build(
                     status,
                     text,
                     title,
+                    impact,
                     ..Communication::default()
                 }),
             )),
