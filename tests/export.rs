@@ -235,7 +235,10 @@ fn export_import_export_is_byte_identical_apart_from_commits() {
         .lines()
         .filter(|l| l.contains("\"path\":\"incidents/maintenance/"))
         .count();
-    assert_eq!(maintenance_files, 3, "the maintenance, its start... : {first}");
+    assert_eq!(
+        maintenance_files, 3,
+        "the maintenance, its start... : {first}"
+    );
     assert_eq!(copy.commit_count(), before + 1);
     let second = copy.ok(&["export"]);
     assert_ne!(first, second, "the commits differ");

@@ -334,7 +334,7 @@ pub fn working_tree_files(store: &Store, hook: &Hook) -> Vec<(String, Vec<u8>)> 
             candidates.push(value);
         }
         for candidate in candidates {
-            let Some(relative) = inside(&root, candidate) else {
+            let Some(relative) = inside(root, candidate) else {
                 continue;
             };
             let path = root.join(&relative);
