@@ -593,3 +593,55 @@ fn imported_history_owes_no_update_until_something_new_happens() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("not inside a git repository"));
 }
+
+/// cState's `resolved: true` without `resolvedWhen` resolves the incident,
+/// but its resolution time is unknown: the resolved milestone stays unset
+/// (no time to resolve is made up), and the timeline says why. A track
+/// whose time does not parse is a malformed record (file, line, field),
+/// never merged into the update before it.
+#[test]
+fn cstate_resolutions_without_a_time_and_tracks_that_do_not_parse() {
+    let repo = utc_repo();
+    let site = repo.home().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(
+        site.join("2024-01-01-mirror.md"),
+        "---\ntitle: Mirror down\ndate: 2024-01-01 09:00:00\nresolved: true\nseverity: down\n---\nThe mirror is down.\n{{< track \"2024-01-01 09:30:00\" >}}\nFixed, we think.\n",
+    )
+    .unwrap();
+    let bad = "---\ntitle: Bad track\ndate: 2024-02-01 09:00:00\nresolved: true\nresolvedWhen: 2024-02-01 11:00:00\nseverity: down\n---\nFirst.\n\n{{< track \"2024-02-01 10:00:00\" >}}\nok\n{{< track \"Feb 1st, 10ish\" >}}\nLater.\n";
+    std::fs::write(site.join("2024-02-01-bad.md"), bad).unwrap();
+
+    let before = repo.state();
+    let err = repo.fails(1, &["import", "cstate", site.to_str().unwrap(), "--strict"]);
+    let bad_file = site.join("2024-02-01-bad.md");
+    let located = format!(
+        "{}:12: track: 'Feb 1st, 10ish' is not a time",
+        bad_file.display()
+    );
+    assert!(err.contains(&located), "{err}");
+    assert_eq!(repo.state(), before);
+
+    let out = repo.run(&["import", "cstate", site.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&located));
+    check_is_clean(&repo);
+    let listed: Value =
+        serde_json::from_str(&repo.ok(&["--format", "json", "list", "--all"])).unwrap();
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        1,
+        "the bad one is skipped"
+    );
+    let id = listed[0]["id"].as_str().unwrap().to_string();
+    let shown = repo.show(&id);
+    assert_eq!(shown["status"], "resolved", "{shown}");
+    assert!(shown["milestones"].get("resolved").is_none(), "{shown}");
+    let timeline = repo.ok(&["show", &id]);
+    assert!(
+        timeline.contains("resolved: true, no resolvedWhen"),
+        "{timeline}"
+    );
+    let metrics = report(&repo);
+    assert_eq!(metrics["time_to_resolve"]["n"], 0, "{metrics}");
+}

@@ -131,6 +131,16 @@ pub enum Step {
         /// so the status page states it again instead of deriving one.
         impact: Option<String>,
     },
+    /// A move the source states without saying when (cState's `resolved:
+    /// true` without `resolvedWhen`): made at `after`, the last time the
+    /// source states, and the state's milestone left unset, so no figure
+    /// is built on a time nobody knows.
+    StatusAtUnknownTime {
+        after: Timestamp,
+        to: String,
+        /// What the source said, for the note that explains it.
+        said: String,
+    },
     /// A milestone the source states, set at its time.
     Milestone {
         at: Timestamp,
@@ -142,6 +152,7 @@ impl Step {
     fn at(&self) -> Timestamp {
         match self {
             Step::Status { at, .. }
+            | Step::StatusAtUnknownTime { after: at, .. }
             | Step::Note { at, .. }
             | Step::Public { at, .. }
             | Step::Milestone { at, .. } => *at,
@@ -513,6 +524,38 @@ fn build(
                         time: Some(at),
                     },
                 ));
+            }
+            Step::StatusAtUnknownTime { to, said, .. } => {
+                let to = config.check_state(&to).map_err(|e| {
+                    problem(format!(
+                        "{e}; map the source's states with [status] in a --map file"
+                    ))
+                })?;
+                let milestone = config.state(&to).and_then(|s| s.milestone.clone());
+                let mut text = format!(
+                    "{said}, not when: moved to '{to}' after the last time it states, {}",
+                    zone.long(&at)
+                );
+                if let Some(milestone) = &milestone {
+                    text.push_str(&format!("; the {milestone} time is unknown, left unset"));
+                }
+                adjustments.push(text.clone());
+                changes.push((at, Change::Note { text }));
+                if to != state {
+                    changes.push((
+                        at,
+                        Change::Status {
+                            to: to.clone(),
+                            from: Some(state.clone()),
+                            text: None,
+                            duplicate_of: None,
+                        },
+                    ));
+                    state = to;
+                }
+                if let Some(name) = milestone {
+                    changes.push((at, Change::Milestone { name, time: None }));
+                }
             }
             Step::Status { to, text, .. } => {
                 let to = config.check_state(&to).map_err(|e| {
