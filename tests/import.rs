@@ -645,3 +645,56 @@ fn cstate_resolutions_without_a_time_and_tracks_that_do_not_parse() {
     let metrics = report(&repo);
     assert_eq!(metrics["time_to_resolve"]["n"], 0, "{metrics}");
 }
+
+/// The CSV's status column is the state the incident is in: a PagerDuty
+/// `acknowledged` row is open in investigating, a `resolved` row without a
+/// resolution time is resolved with its resolved time left unknown, a
+/// status whose milestone the row states is entered then, and a status
+/// nobody can map is a malformed row that says how to map it.
+#[test]
+fn the_csv_status_column_sets_the_state() {
+    let repo = utc_repo();
+    let csv = "id,title,severity,status,started,mitigated,resolved\n\
+               PD-1,Still looking,SEV3,acknowledged,2026-11-15 02:40,,\n\
+               PD-2,Fixed at some point,SEV3,resolved,2026-11-16 10:00,,\n\
+               PD-3,Mitigated,SEV3,mitigated,2026-11-17 10:00,2026-11-17 10:30,\n\
+               PD-4,Resolved with a time,SEV3,resolved,2026-11-18 10:00,,2026-11-18 11:00\n\
+               PD-5,Odd state,SEV3,snoozed,2026-11-19 10:00,,\n";
+    let file = repo.home().join("export.csv");
+    std::fs::write(&file, csv).unwrap();
+    let out = repo.run(&["import", "csv", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("export.csv:6: ")
+            && stderr.contains("'snoozed'")
+            && stderr.contains("[status]"),
+        "{stderr}"
+    );
+    check_is_clean(&repo);
+    let list: Value =
+        serde_json::from_str(&repo.ok(&["--format", "json", "list", "--all"])).unwrap();
+    let shown = |title: &str| {
+        let id = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["title"] == title)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        repo.show(&id)
+    };
+    assert_eq!(shown("Still looking")["status"], "investigating");
+    let unknown = shown("Fixed at some point");
+    assert_eq!(unknown["status"], "resolved");
+    assert!(unknown["milestones"].get("resolved").is_none(), "{unknown}");
+    assert_eq!(unknown["durations"]["time_to_resolve"], Value::Null);
+    let mitigated = shown("Mitigated");
+    assert_eq!(mitigated["status"], "mitigated");
+    assert_eq!(mitigated["durations"]["time_to_mitigate"], 1800);
+    let timed = shown("Resolved with a time");
+    assert_eq!(timed["status"], "resolved");
+    assert_eq!(timed["durations"]["time_to_resolve"], 3600);
+}

@@ -531,6 +531,17 @@ fn build(
                         "{e}; map the source's states with [status] in a --map file"
                     ))
                 })?;
+                if to == state {
+                    continue;
+                }
+                if !config.state(&state).is_some_and(|s| s.next.contains(&to)) {
+                    let line = format!(
+                        "{said}, not when; the lifecycle does not allow '{to}' from '{state}', where the timeline ends; not applied"
+                    );
+                    adjustments.push(line.clone());
+                    changes.push((at, Change::Note { text: line }));
+                    continue;
+                }
                 let milestone = config.state(&to).and_then(|s| s.milestone.clone());
                 let mut text = format!(
                     "{said}, not when: moved to '{to}' after the last time it states, {}",
@@ -541,18 +552,16 @@ fn build(
                 }
                 adjustments.push(text.clone());
                 changes.push((at, Change::Note { text }));
-                if to != state {
-                    changes.push((
-                        at,
-                        Change::Status {
-                            to: to.clone(),
-                            from: Some(state.clone()),
-                            text: None,
-                            duplicate_of: None,
-                        },
-                    ));
-                    state = to;
-                }
+                changes.push((
+                    at,
+                    Change::Status {
+                        to: to.clone(),
+                        from: Some(state.clone()),
+                        text: None,
+                        duplicate_of: None,
+                    },
+                ));
+                state = to;
                 if let Some(name) = milestone {
                     changes.push((at, Change::Milestone { name, time: None }));
                 }
