@@ -675,3 +675,124 @@ fn a_stated_impact_reaches_the_status_page() {
     ]);
     assert_eq!(impact(&repo), "major", "the latest stated impact wins");
 }
+
+/// An editor script that records that it ran and appends a line.
+fn appending_editor(repo: &Repo, line: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let ran = repo.home().join("editor-ran");
+    let editor = repo.home().join("append.sh");
+    std::fs::write(
+        &editor,
+        format!(
+            "#!/bin/sh\ntouch {}\necho '{line}' >> \"$1\"\n",
+            ran.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    (editor, ran)
+}
+
+/// What is typed in the editor is never lost: a refusal the flags already
+/// give comes before the editor opens, one that only the text gives (a
+/// template placeholder left unedited) keeps the text for `-F`. The
+/// resolved template resolves.
+#[test]
+fn editor_text_survives_refusals_and_the_resolved_template_resolves() {
+    let mut repo = repo_with_components();
+    at(&mut repo, "2026-11-24T03:00:00Z");
+    let id = repo.declare(&["Login fails", "-s", "SEV2", "--service", "api"]);
+    repo.ok(&[
+        "comms",
+        &id,
+        "-a",
+        "public",
+        "--public-title",
+        "Login problems",
+        "-m",
+        "Looking.",
+    ]);
+    let (editor, ran) = appending_editor(&repo, "Typed with care.");
+    let comms = |repo: &Repo, args: &[&str]| {
+        repo.command()
+            .env("EDITOR", &editor)
+            .args(["comms", id.as_str()])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+
+    // Missing --data-loss: refused before anyone types.
+    let before = repo.state();
+    let out = comms(&repo, &["-a", "public", "--template", "resolved"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--data-loss"));
+    assert!(
+        !ran.exists(),
+        "the editor must not open for a refused update"
+    );
+    assert_eq!(repo.state(), before);
+    let out = comms(
+        &repo,
+        &[
+            "-a",
+            "public",
+            "--template",
+            "resolved",
+            "--status",
+            "identified",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--template resolved"));
+    assert!(!ran.exists());
+
+    // A placeholder left in: refused, the text kept for -F.
+    let out = comms(&repo, &["-a", "exec", "--template", "executive"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("placeholder [what happened and who is affected, in two sentences]"),
+        "{stderr}"
+    );
+    assert_eq!(repo.state(), before);
+    let kept = repo.path.join(".git/incident/REJECTED_COMMS");
+    let text = std::fs::read_to_string(&kept).unwrap();
+    assert!(text.contains("Typed with care."), "{text}");
+    assert!(stderr.contains("-F "), "{stderr}");
+    // The kept text, edited, goes through.
+    std::fs::write(
+        &kept,
+        text.replace(
+            "[what happened and who is affected, in two sentences]",
+            "Logins fail for a third of users.",
+        )
+        .replace(
+            "[what happens next, and what decisions are needed]",
+            "a rollback at 04:00",
+        ),
+    )
+    .unwrap();
+    repo.ok(&["comms", &id, "-a", "exec", "-F", kept.to_str().unwrap()]);
+    assert!(last_event(&repo).contains("Typed with care."));
+
+    // The resolved template posts a resolution.
+    at(&mut repo, "2026-11-24T03:30:00Z");
+    let out = comms(
+        &repo,
+        &[
+            "-a",
+            "public",
+            "--template",
+            "resolved",
+            "--data-loss",
+            "no",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let event = last_event(&repo);
+    assert!(event.contains("status = \"resolved\""), "{event}");
+    assert!(
+        event.contains("This incident has been resolved."),
+        "{event}"
+    );
+}

@@ -1,12 +1,13 @@
 use std::io::Read;
 
-use incident::comms::record::{CommsRequest, next_update_time, record};
+use incident::comms::record::{CommsRequest, check_before_text, next_update_time, record};
 use incident::comms::render::{Chat, chat, due_list};
 use incident::comms::templates::{self, TemplateInput};
 use incident::comms::{self, PUBLIC};
 use incident::render::Format;
 use incident::{Error, Result};
 
+use crate::cli::text::{self, Typed};
 use crate::cli::{Context, prompt};
 
 /// Post an update about an incident to an audience: `public` (the status
@@ -208,30 +209,62 @@ fn run_update(context: &Context, args: Args) -> Result<()> {
     )?;
     let audience = config.check_audience(&audience)?;
     let now = context.now()?;
-    let text = match text {
-        Some(text) => text,
-        None => {
-            let written = edit_from_template(context, &store, &config, &id, &audience, &args, now)?;
-            if written.is_empty() {
-                return Err(Error::InvalidInput {
-                    message: "the text is empty; nothing was recorded".into(),
+    let mut status = args.status.clone();
+    // The resolved template is the resolving post: it resolves.
+    if args.template.as_deref() == Some("resolved") && audience == PUBLIC {
+        match status.as_deref().map(|s| s.trim().to_ascii_lowercase()) {
+            None => status = Some("resolved".into()),
+            Some(s) if s == "resolved" => {}
+            Some(other) => {
+                return Err(Error::Usage {
+                    message: format!(
+                        "--template resolved is the resolving post, not a '{other}' update: leave out --status, or choose another template"
+                    ),
                 });
             }
-            written
         }
-    };
-    let request = CommsRequest {
+    }
+    let mut request = CommsRequest {
         audience,
-        status: args.status,
-        text,
-        public_title: args.public_title,
-        components: args.components,
-        next_update: args.next_update,
+        status,
+        text: text.clone().unwrap_or_default(),
+        public_title: args.public_title.clone(),
+        components: args.components.clone(),
+        next_update: args.next_update.clone(),
         data_loss: args.data_loss,
-        at: args.at,
-        impact: args.impact,
+        at: args.at.clone(),
+        impact: args.impact.clone(),
     };
-    let outcome = record(&store, &id, &request, now)?;
+    if text.is_none() {
+        // Refused before anyone types, not after.
+        check_before_text(&store, &id, &request, now)?;
+        let (written, unedited) = edit_from_template(
+            context,
+            &store,
+            &config,
+            &id,
+            &request.audience,
+            request.status.as_deref(),
+            &args,
+            now,
+        )?;
+        if written.is_empty() {
+            return Err(Error::InvalidInput {
+                message: "the text is empty; nothing was recorded".into(),
+            });
+        }
+        request.text = written;
+        if let Some(placeholder) = unedited {
+            let refused = Error::InvalidInput {
+                message: format!(
+                    "the text still has the template's placeholder {placeholder}: write it, or delete the line; nothing was recorded"
+                ),
+            };
+            return Err(text::keep_all(store.repo.path(), &typed(&request), refused));
+        }
+    }
+    let outcome = record(&store, &id, &request, now)
+        .map_err(|e| text::keep_all(store.repo.path(), &typed(&request), e))?;
     super::committed(context, &outcome.committed);
     let incident::model::event::Change::Comms(update) = &outcome.event.change else {
         return Ok(());
@@ -296,6 +329,15 @@ fn run_update(context: &Context, args: Args) -> Result<()> {
     Ok(())
 }
 
+/// Whatever was typed survives a refusal (`.git/incident/REJECTED_COMMS`).
+fn typed(request: &CommsRequest) -> [Typed; 1] {
+    [Typed {
+        label: "COMMS",
+        text: request.text.clone(),
+        flag: "-F",
+    }]
+}
+
 fn chat_format(format: RenderArg) -> Chat {
     match format {
         RenderArg::Slack => Chat::Slack,
@@ -304,23 +346,26 @@ fn chat_format(format: RenderArg) -> Chat {
     }
 }
 
-/// Open the editor on a template prefilled from the incident; the text saved.
+/// Open the editor on a template prefilled from the incident; the text
+/// saved, and the first of the template's placeholders still in it.
+#[allow(clippy::too_many_arguments)]
 fn edit_from_template(
     context: &Context,
     store: &incident::store::Store,
     config: &incident::config::Config,
     query: &str,
     audience: &str,
+    status: Option<&str>,
     args: &Args,
     now: incident::time::Timestamp,
-) -> Result<String> {
+) -> Result<(String, Option<String>)> {
     let tree = store.head_tree()?.ok_or_else(|| Error::NotFound {
         query: query.into(),
     })?;
     let folder = store.find(&tree, query)?;
     let incident = store.load(config, &tree, &folder)?;
     let status = if audience == PUBLIC {
-        Some(match &args.status {
+        Some(match status {
             Some(s) => s.trim().to_ascii_lowercase(),
             None => comms::default_public_status(config, &incident).to_string(),
         })
@@ -346,7 +391,7 @@ fn edit_from_template(
     for (id, state) in &args.components {
         components.push((config.check_component(id)?, comms::component_state(state)?));
     }
-    let body = templates::render(
+    let draft = templates::render(
         &template,
         &TemplateInput {
             config,
@@ -359,8 +404,9 @@ fn edit_from_template(
         },
     )?;
     let prefill = format!(
-        "{}{body}",
-        templates::editor_header(&incident, audience, &name)
+        "{}{}",
+        templates::editor_header(&incident, audience, &name),
+        draft.text
     );
     // Kept under .git/ until the update is read back, as git keeps COMMIT_EDITMSG.
     let file = store
@@ -375,7 +421,9 @@ fn edit_from_template(
         &prefill,
     )?;
     let _ = std::fs::remove_file(&file);
-    Ok(templates::strip_comments(&edited))
+    let saved = templates::strip_comments(&edited);
+    let unedited = draft.unedited(&saved).map(str::to_string);
+    Ok((saved, unedited))
 }
 
 fn print_latest(

@@ -117,6 +117,33 @@ pub fn record(
     })
 }
 
+/// Refuse a request whose text is still to be written (before the editor
+/// opens) for what `record` would refuse it for, so nobody types an update
+/// that a missing flag then throws away.
+pub fn check_before_text(
+    store: &Store,
+    query: &str,
+    request: &CommsRequest,
+    now: Timestamp,
+) -> Result<()> {
+    let config = store.config()?;
+    let zone = config.zone();
+    let at = match &request.at {
+        Some(t) => parse_past_time(t, now, &zone)?,
+        None => now,
+    };
+    let tree = store.head_tree()?.ok_or_else(|| Error::NotFound {
+        query: query.into(),
+    })?;
+    let folder = store.find(&tree, query)?;
+    let incident = store.load(&config, &tree, &folder)?;
+    let probe = CommsRequest {
+        text: "(the text to be written)".into(),
+        ..request.clone()
+    };
+    plan(&config, &zone, &incident, &probe, at).map(|_| ())
+}
+
 /// Validate a request against the incident as it is.
 fn plan(
     config: &Config,
