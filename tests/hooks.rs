@@ -740,3 +740,84 @@ fn hooks_run_moves_marks_only_past_what_was_delivered() {
     assert_eq!(lines(&central).len(), 5);
     assert_eq!(lines(&central)[0]["id"], format!("declared-{id}"));
 }
+
+/// Action item commands fire hooks as README says: `incident.action`, with
+/// the trailer's name (`action-added`, `action-done`, `action-dropped`) in
+/// INCIDENT_EVENT and as a filter, once each through `hooks run --since`.
+#[test]
+fn action_item_commands_fire_hooks() {
+    let repo = Repo::init();
+    let id = repo.declare(&["Pool exhausted", "-s", "SEV2"]);
+    let log = repo.home().join("actions.jsonl");
+    let done_log = repo.home().join("done.jsonl");
+    clone_hooks(
+        &repo,
+        &format!(
+            "{}{}",
+            recorder("all", "\"action\"", &log),
+            recorder("done-only", "\"action-done\"", &done_log)
+        ),
+    );
+    let start = head(&repo);
+    repo.ok(&[
+        "action",
+        "add",
+        &id,
+        "Alert on pool saturation",
+        "--owner",
+        "bob",
+    ]);
+    repo.ok(&["action", "add", &id, "Load test the pool"]);
+    repo.ok(&["action", "done", &format!("{id}/1")]);
+    repo.ok(&[
+        "action",
+        "drop",
+        &format!("{id}/2"),
+        "--reason",
+        "covered by 1",
+    ]);
+    let schema = schema();
+    let events = lines(&log);
+    assert_eq!(events.len(), 4, "{events:?}");
+    for event in &events {
+        conforms(&schema, event, "event");
+        assert_eq!(event["type"], "incident.action");
+        assert!(
+            repo.path
+                .join(event["data"]["file"].as_str().unwrap())
+                .is_file()
+        );
+    }
+    assert_eq!(
+        events[0]["data"]["event"]["text"],
+        "Alert on pool saturation"
+    );
+    assert_eq!(events[2]["data"]["event"]["kind"], "done");
+    let env = std::fs::read_to_string(log.with_extension("jsonl.env")).unwrap();
+    let fired: Vec<&str> = env.lines().map(|l| l.split(' ').nth(1).unwrap()).collect();
+    assert_eq!(
+        fired,
+        [
+            "action-added",
+            "action-added",
+            "action-done",
+            "action-dropped"
+        ]
+    );
+    assert_eq!(lines(&done_log).len(), 1);
+
+    // The central notifier sends the same events, once.
+    let central = repo.home().join("central.jsonl");
+    clone_hooks(&repo, &recorder("central", "\"action\"", &central));
+    repo.ok(&["hooks", "run", "--since", &start]);
+    repo.ok(&["hooks", "run", "--since", &start]);
+    let sent = lines(&central);
+    assert_eq!(sent.len(), 4, "{sent:?}");
+    let ids = |events: &[Value]| -> Vec<String> {
+        events
+            .iter()
+            .map(|e| e["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&sent), ids(&events), "the same idempotency keys");
+}
