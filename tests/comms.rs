@@ -796,3 +796,47 @@ fn editor_text_survives_refusals_and_the_resolved_template_resolves() {
         "{event}"
     );
 }
+
+/// `--render` output is pasted into chat tools and printed on a terminal:
+/// no control character reaches it, and no link, image or mention in the
+/// text opens in the target.
+#[test]
+fn rendered_updates_let_no_control_characters_or_links_through() {
+    let mut repo = repo_with_components();
+    at(&mut repo, "2026-11-24T03:00:00Z");
+    let id = repo.declare(&["Internal name", "-s", "SEV2", "--service", "api"]);
+    repo.ok(&[
+        "comms",
+        &id,
+        "-a",
+        "public",
+        "--public-title",
+        "Errors [here](javascript:alert(1))",
+        "-m",
+        "Red \u{1b}[31malert\u{1b}[0m and \u{7} bell.\nSee [the docs](javascript:alert(1)) ![x](https://evil.example/p.png) <!channel> <https://evil.example|ok>",
+    ]);
+    for format in ["slack", "markdown", "text"] {
+        let out = repo.ok(&["comms", &id, "--render", format]);
+        assert!(
+            !out.chars().any(|c| c.is_control() && c != '\n'),
+            "{format}: {out:?}"
+        );
+        assert!(
+            out.contains("u{1b}"),
+            "{format}: the ESC shown, not sent: {out:?}"
+        );
+    }
+    let markdown = repo.ok(&["comms", &id, "--render", "markdown"]);
+    for opened in ["[the docs](", "![x](", "[here](", "<!channel>", "<https://"] {
+        assert!(!markdown.contains(opened), "{opened}: {markdown}");
+    }
+    assert!(
+        markdown.contains("\\[the docs\\](javascript:alert(1))"),
+        "{markdown}"
+    );
+    let slack = repo.ok(&["comms", &id, "--render", "slack"]);
+    for opened in ["<!channel>", "<https://"] {
+        assert!(!slack.contains(opened), "{opened}: {slack}");
+    }
+    assert!(slack.contains("&lt;!channel&gt;"), "{slack}");
+}
