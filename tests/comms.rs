@@ -840,3 +840,93 @@ fn rendered_updates_let_no_control_characters_or_links_through() {
     }
     assert!(slack.contains("&lt;!channel&gt;"), "{slack}");
 }
+
+/// `-q` drops the confirmations of comms, maintenance and status-page
+/// commands as it does elsewhere; `-q maintenance schedule` prints only
+/// the new id, as `-q declare` does.
+#[test]
+fn quiet_drops_confirmations_of_comms_maintenance_and_status_page() {
+    let mut repo = repo_with_components();
+    at(&mut repo, "2026-11-24T03:00:00Z");
+    let id = repo.declare(&["Login fails", "-s", "SEV2", "--service", "api"]);
+    let out = repo.ok(&[
+        "-q",
+        "comms",
+        &id,
+        "-a",
+        "public",
+        "--public-title",
+        "Login",
+        "-m",
+        "Looking.",
+    ]);
+    assert_eq!(out, "");
+    let scheduled = repo.ok(&[
+        "-q",
+        "maintenance",
+        "schedule",
+        "Upgrade",
+        "--from",
+        "2026-11-25 02:00",
+        "--until",
+        "2026-11-25 03:00",
+        "--component",
+        "api",
+    ]);
+    let maintenance = scheduled.trim();
+    assert!(
+        !maintenance.is_empty() && !maintenance.contains(' '),
+        "only the id: {scheduled:?}"
+    );
+    assert_eq!(repo.ok(&["-q", "maintenance", "start", maintenance]), "");
+    assert_eq!(repo.ok(&["-q", "maintenance", "cancel", maintenance]), "");
+    let site = repo.home().join("site");
+    assert_eq!(
+        repo.ok(&[
+            "-q",
+            "status-page",
+            "build",
+            "--output",
+            site.to_str().unwrap()
+        ]),
+        ""
+    );
+    assert!(site.join("api/v2/summary.json").is_file());
+    // Without -q they say what they did.
+    assert!(repo.ok(&["maintenance", "list"]).contains("Upgrade"));
+}
+
+/// `comms --at` says the time it recorded, as `update --at` does, so a
+/// mistyped time shows at once (and JSON gives it as `at`).
+#[test]
+fn comms_at_echoes_the_time_it_recorded() {
+    let mut repo = repo_with_components();
+    at(&mut repo, "2026-11-24T03:30:00Z");
+    let id = repo.declare(&[
+        "Login fails",
+        "-s",
+        "SEV2",
+        "--service",
+        "api",
+        "--at",
+        "03:00",
+    ]);
+    let out = repo.ok(&[
+        "comms",
+        &id,
+        "-a",
+        "public",
+        "--public-title",
+        "Login",
+        "--at",
+        "03:10",
+        "-m",
+        "Looking.",
+    ]);
+    assert!(out.contains("at 03:10 today (UTC)"), "{out}");
+    let json: serde_json::Value = serde_json::from_str(&repo.ok(&[
+        "--format", "json", "comms", &id, "-a", "internal", "--at", "03:20", "-m", "x",
+    ]))
+    .unwrap();
+    assert_eq!(json["at"], "2026-11-24T03:20:00+00:00", "{json}");
+}

@@ -287,6 +287,7 @@ fn run_update(context: &Context, args: Args) -> Result<()> {
             status: Option<&'a str>,
             components: &'a std::collections::BTreeMap<String, String>,
             next_update: Option<String>,
+            at: String,
             event: &'a str,
             commit: String,
         }
@@ -296,6 +297,7 @@ fn run_update(context: &Context, args: Args) -> Result<()> {
             status: update.status.as_deref(),
             components: &update.components,
             next_update: update.next_update.map(|t| t.to_rfc3339()),
+            at: outcome.event.at.to_rfc3339(),
             event: &outcome.event.id,
             commit: outcome.committed.commit.to_string(),
         })?);
@@ -309,10 +311,12 @@ fn run_update(context: &Context, args: Args) -> Result<()> {
         Some(t) => format!("; next update due {}", templates::clock(&config, &t, &now)),
         None => String::new(),
     };
-    context.print(&format!(
-        "{}: posted {} update{status} in commit {}{next}\n",
+    // The time it was recorded at, as `update` says it (an `--at` typo shows).
+    context.confirm(&format!(
+        "{}: posted {} update{status}\n  at {}, in commit {}{next}\n",
         outcome.incident.id,
         update.audience,
+        config.zone().describe(&outcome.event.at, &now),
         &outcome.committed.commit.to_string()[..10],
     ))?;
     if outcome.defaulted_components {
