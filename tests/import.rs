@@ -698,3 +698,44 @@ fn the_csv_status_column_sets_the_state() {
     assert_eq!(timed["status"], "resolved");
     assert_eq!(timed["durations"]["time_to_resolve"], 3600);
 }
+
+/// Statuspage's times have milliseconds; records keep times to the
+/// second. The import says how many it stored without their fraction
+/// (output, JSON, commit message) instead of dropping them silently.
+#[test]
+fn an_import_says_when_it_drops_fractions_of_a_second() {
+    let repo = utc_repo();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/github-status");
+    let dry = import_json(
+        &repo,
+        &["statuspage", fixtures.to_str().unwrap(), "--dry-run"],
+    );
+    let dropped = dry["fractions_of_seconds_dropped"].as_u64().unwrap();
+    assert!(dropped > 0, "{dry}");
+    let out = repo.run(&["import", "statuspage", fixtures.to_str().unwrap()]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{dropped} stated time(s) had a fraction of a second"
+        )),
+        "{stderr}"
+    );
+    let message = repo.git(&["log", "-1", "--format=%B"]);
+    assert!(
+        message.contains(&format!(
+            "{dropped} stated time(s) had a fraction of a second"
+        )),
+        "{message}"
+    );
+    // Whole-second sources say nothing of the kind.
+    let site = repo.home().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(
+        site.join("2024-01-01-dns.md"),
+        "---\ntitle: DNS\ndate: 2024-01-01 09:00:00\nresolved: true\nresolvedWhen: 2024-01-01 10:00:00\n---\nDown.\n",
+    )
+    .unwrap();
+    let whole = import_json(&repo, &["cstate", site.to_str().unwrap()]);
+    assert_eq!(whole["fractions_of_seconds_dropped"], 0, "{whole}");
+}

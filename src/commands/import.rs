@@ -82,6 +82,12 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
             report.adjustments.len() - SHOWN_ADJUSTMENTS
         ));
     }
+    if report.fractions_dropped > 0 {
+        context.note(&format!(
+            "note: {} stated time(s) had a fraction of a second; records keep times to the second, so they were stored without it (12:00:05.730 as 12:00:05)",
+            report.fractions_dropped
+        ));
+    }
     context.print(&summary(&report))
 }
 
@@ -153,6 +159,7 @@ fn json(report: &ImportReport) -> serde_json::Value {
         "files": report.files,
         "problems": report.problems.iter().map(|p| serde_json::json!({"file": p.file, "line": p.line, "message": p.message})).collect::<Vec<_>>(),
         "adjustments": report.adjustments,
+        "fractions_of_seconds_dropped": report.fractions_dropped,
         "commit": report.commit.map(|c| c.to_string()),
     })
 }

@@ -197,6 +197,9 @@ pub struct ImportReport {
     pub problems: Vec<Problem>,
     /// Stated times left unset and states not applied, per incident.
     pub adjustments: Vec<String>,
+    /// Stated times that had a fraction of a second, stored to the whole
+    /// second (records keep times to the second).
+    pub fractions_dropped: usize,
     pub warnings: Vec<String>,
     pub commit: Option<Oid>,
     pub dry_run: bool,
@@ -273,6 +276,7 @@ pub fn import(store: &Store, request: &ImportRequest, now: Timestamp) -> Result<
                 taken.insert(incident_id.clone());
                 months.insert(built.month.clone());
                 report.events += built.events;
+                report.fractions_dropped += built.fractions_dropped;
                 report.adjustments.extend(
                     built
                         .adjustments
@@ -377,6 +381,12 @@ fn import_message(report: &ImportReport, path: &Path) -> String {
             report.adjustments.len()
         ));
     }
+    if report.fractions_dropped > 0 {
+        body.push(format!(
+            "{} stated time(s) had a fraction of a second, stored to the whole second.",
+            report.fractions_dropped
+        ));
+    }
     body.push("Imported incidents are marked historical.".into());
     commit_message(
         &subject,
@@ -420,6 +430,7 @@ struct Built {
     files: Vec<FileWrite>,
     events: usize,
     adjustments: Vec<String>,
+    fractions_dropped: usize,
     /// `incidents/YYYY/MM`, for the guard.
     month: String,
 }
@@ -460,11 +471,20 @@ fn build(
             zone.long(&record.declared_at)
         )));
     }
-    let declared_at = truncate_to_seconds(record.declared_at);
+    // Records keep times to the second; the report says how many lost a fraction.
+    let fractions_dropped = std::cell::Cell::new(0usize);
+    let to_second = |at: Timestamp| {
+        let whole = truncate_to_seconds(at);
+        if whole != at {
+            fractions_dropped.set(fractions_dropped.get() + 1);
+        }
+        whole
+    };
+    let declared_at = to_second(record.declared_at);
     let mut adjustments = Vec::new();
     let mut notes: Vec<(Timestamp, String)> = Vec::new();
     let mut stated = |name: &str, value: Option<Timestamp>, adjustments: &mut Vec<String>| {
-        let value = value.map(truncate_to_seconds)?;
+        let value = value.map(to_second)?;
         if value > declared_at {
             let text = format!(
                 "the source says {name} at {}, after the incident was posted at {}; left unset",
@@ -487,7 +507,7 @@ fn build(
     let mut changes: Vec<(Timestamp, Change)> = Vec::new();
     let mut state = config.lifecycle.initial.clone();
     for step in steps {
-        let at = truncate_to_seconds(step.at());
+        let at = to_second(step.at());
         if future(&at) {
             return Err(problem(format!(
                 "a timeline entry is dated {}, in the future",
@@ -720,6 +740,7 @@ fn build(
         files,
         events: events.len(),
         adjustments,
+        fractions_dropped: fractions_dropped.get(),
         month,
     })
 }
