@@ -321,3 +321,32 @@ fn export_as_of_a_commit_and_as_csv() {
     assert_eq!(&row[col("detected")], "");
     assert!(row[col("assumed_milestones")].contains("detected"));
 }
+
+/// A file under incidents/ whose name is not UTF-8 cannot be named in
+/// JSON: the export refuses, naming it, instead of leaving it out.
+#[test]
+fn export_refuses_file_names_that_are_not_utf8() {
+    use std::os::unix::ffi::OsStrExt;
+    let repo = Repo::init();
+    let id = repo.declare(&["Disk full", "-s", "SEV3"]);
+    let shown = repo.show(&id);
+    let events = repo
+        .path
+        .join(shown["folder"].as_str().unwrap())
+        .join("events");
+    std::fs::create_dir_all(&events).unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"20261124T030000Z-abcd-note-\xff.toml");
+    std::fs::write(events.join(name), "text = \"odd\"\n").unwrap();
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "a hand-made file"]);
+    let before = repo.state();
+    let err = repo.fails(1, &["export"]);
+    assert!(
+        err.contains("-note-\u{fffd}.toml") && err.contains("not UTF-8") && err.contains("git mv"),
+        "{err}"
+    );
+    let output = repo.home().join("out.jsonl");
+    repo.fails(1, &["export", "--output", output.to_str().unwrap()]);
+    assert!(!output.exists(), "nothing half-written");
+    assert_eq!(repo.state(), before);
+}
