@@ -506,6 +506,13 @@ fn build(
     steps.sort_by_key(Step::at);
     let mut changes: Vec<(Timestamp, Change)> = Vec::new();
     let mut state = config.lifecycle.initial.clone();
+    let lifecycle_state = |to: &str| {
+        config.check_state(to).map_err(|e| {
+            problem(format!(
+                "{e}; map the source's states with [status] in a --map file"
+            ))
+        })
+    };
     for step in steps {
         let at = to_second(step.at());
         if future(&at) {
@@ -546,11 +553,7 @@ fn build(
                 ));
             }
             Step::StatusAtUnknownTime { to, said, .. } => {
-                let to = config.check_state(&to).map_err(|e| {
-                    problem(format!(
-                        "{e}; map the source's states with [status] in a --map file"
-                    ))
-                })?;
+                let to = lifecycle_state(&to)?;
                 if to == state {
                     continue;
                 }
@@ -587,11 +590,7 @@ fn build(
                 }
             }
             Step::Status { to, text, .. } => {
-                let to = config.check_state(&to).map_err(|e| {
-                    problem(format!(
-                        "{e}; map the source's states with [status] in a --map file"
-                    ))
-                })?;
+                let to = lifecycle_state(&to)?;
                 if to == state {
                     if let Some(text) = text {
                         changes.push((at, Change::Note { text }));
