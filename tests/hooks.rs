@@ -821,3 +821,25 @@ fn action_item_commands_fire_hooks() {
     };
     assert_eq!(ids(&sent), ids(&events), "the same idempotency keys");
 }
+
+/// An untrusted shared hook with no event in the range owes nothing: the
+/// run warns and exits 0 (the `hooks --help` example in a fresh clone); a
+/// hooks file that does not parse still fails the run.
+#[test]
+fn hooks_run_with_nothing_owed_succeeds_with_a_warning() {
+    let repo = Repo::init();
+    std::fs::write(
+        repo.path.join("incidents/hooks.toml"),
+        "[[hook]]\nname = \"slack\"\non = [\"*\"]\nrun = [\"true\"]\n",
+    )
+    .unwrap();
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "shared hooks"]);
+    let out = repo.run(&["hooks", "run", "--since", "HEAD~1"]);
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not trusted"), "{stderr}");
+    clone_hooks(&repo, "[[hook]\nname = ");
+    let err = repo.fails(1, &["hooks", "run", "--since", "HEAD~1"]);
+    assert!(err.contains("hooks.toml:1:"), "{err}");
+}
