@@ -775,6 +775,46 @@ fn editor_text_survives_refusals_and_the_resolved_template_resolves() {
     repo.ok(&["comms", &id, "-a", "exec", "-F", kept.to_str().unwrap()]);
     assert!(last_event(&repo).contains("Typed with care."));
 
+    // An editor that fails: what it saved is kept all the same.
+    let failing = repo.home().join("failing.sh");
+    std::fs::write(
+        &failing,
+        "#!/bin/sh\necho 'Half a thought.' >> \"$1\"\nexit 3\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &failing,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    std::fs::remove_file(&kept).unwrap();
+    let before = repo.state();
+    let out = repo
+        .command()
+        .env("EDITOR", &failing)
+        .args([
+            "comms",
+            id.as_str(),
+            "-a",
+            "internal",
+            "--template",
+            "tactical",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("failed") && stderr.contains("-F "),
+        "{stderr}"
+    );
+    assert!(
+        std::fs::read_to_string(&kept)
+            .unwrap()
+            .contains("Half a thought.")
+    );
+    assert_eq!(repo.state(), before);
+
     // The resolved template posts a resolution.
     at(&mut repo, "2026-11-24T03:30:00Z");
     let out = comms(

@@ -260,11 +260,15 @@ fn run_update(context: &Context, args: Args) -> Result<()> {
                     "the text still has the template's placeholder {placeholder}: write it, or delete the line; nothing was recorded"
                 ),
             };
-            return Err(text::keep_all(store.repo.path(), &typed(&request), refused));
+            return Err(text::keep_all(
+                store.repo.path(),
+                &typed(&request.text),
+                refused,
+            ));
         }
     }
     let outcome = record(&store, &id, &request, now)
-        .map_err(|e| text::keep_all(store.repo.path(), &typed(&request), e))?;
+        .map_err(|e| text::keep_all(store.repo.path(), &typed(&request.text), e))?;
     super::committed(context, &outcome.committed);
     let incident::model::event::Change::Comms(update) = &outcome.event.change else {
         return Ok(());
@@ -334,10 +338,10 @@ fn run_update(context: &Context, args: Args) -> Result<()> {
 }
 
 /// Whatever was typed survives a refusal (`.git/incident/REJECTED_COMMS`).
-fn typed(request: &CommsRequest) -> [Typed; 1] {
+fn typed(text: &str) -> [Typed; 1] {
     [Typed {
         label: "COMMS",
-        text: request.text.clone(),
+        text: text.to_string(),
         flag: "-F",
     }]
 }
@@ -418,14 +422,23 @@ fn edit_from_template(
         .path()
         .join("incident")
         .join(format!("COMMS_EDITMSG-{audience}.md"));
-    let edited = super::postmortem::open_editor(
-        context,
-        &file,
-        &format!("the {audience} update"),
-        &prefill,
-    )?;
+    let editor = text::git_editor(&context.dir);
+    context.note(&format!(
+        "editing the {audience} update with {editor}; save and quit to post it"
+    ));
+    let edited = text::open_in_editor(&editor, &file, &prefill)?;
     let _ = std::fs::remove_file(&file);
-    let saved = templates::strip_comments(&edited);
+    let saved = templates::strip_comments(&edited.text);
+    if !edited.status.success() {
+        // What was written so far is kept, as for any other refusal.
+        let failed = Error::InvalidInput {
+            message: format!(
+                "the editor '{}' failed ({}); nothing was recorded",
+                edited.editor, edited.status
+            ),
+        };
+        return Err(text::keep_all(store.repo.path(), &typed(&saved), failed));
+    }
     let unedited = draft.unedited(&saved).map(str::to_string);
     Ok((saved, unedited))
 }
