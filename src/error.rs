@@ -84,6 +84,11 @@ pub enum Error {
         query: String,
     },
 
+    /// `incident comms due` found updates overdue: its answer, not trouble
+    /// (exit 1; any error of that command exits 2, as grep's do).
+    #[error("{count} update{} overdue", if *count == 1 { " is" } else { "s are" })]
+    Overdue { count: usize },
+
     /// The person cancelled a prompt (Esc, Ctrl-C, or "no").
     #[error("cancelled; nothing was recorded")]
     Cancelled,
@@ -231,6 +236,16 @@ pub enum Error {
     #[error("{file} {}; its hooks do not run", if *changed { "changed since it was trusted in this clone" } else { "is not trusted in this clone" })]
     HooksNotTrusted { file: String, changed: bool },
 
+    /// `incident hooks run` left events owed.
+    #[error("{}", undelivered(*failed, owed, *problems))]
+    HooksUndelivered {
+        failed: usize,
+        /// "hook (N event(s))" of each hook still owed events.
+        owed: Vec<String>,
+        /// Problems of the hooks files (warned about above).
+        problems: usize,
+    },
+
     #[error("could not deliver the webhook to {url}: {detail}")]
     Webhook { url: String, detail: String },
 
@@ -271,6 +286,20 @@ impl RemoteFailure {
             )
         }
     }
+}
+
+fn undelivered(failed: usize, owed: &[String], problems: usize) -> String {
+    let mut parts = Vec::new();
+    if failed > 0 {
+        parts.push(format!("{failed} delivery(ies) failed"));
+    }
+    if problems > 0 && owed.is_empty() {
+        parts.push("a hooks file has problems (see the warnings above)".into());
+    }
+    if !owed.is_empty() {
+        parts.push(format!("events stay owed to {}", owed.join(", ")));
+    }
+    parts.join("; ")
 }
 
 fn list_lines(items: &[String]) -> String {
@@ -352,8 +381,9 @@ impl Error {
                 RemoteFailure::NoSuchBranch => format!("`git ls-remote {remote}` lists the branches it has"),
             },
             Error::HooksNotTrusted { .. } => {
-                "read the file (`cat incidents/hooks.toml`), then run `incident hooks trust` to let its hooks run in this clone".into()
+                "read what the hooks run (`cat incidents/hooks.toml` and the files its hooks name), then run `incident hooks trust` to let them run in this clone".into()
             }
+            Error::HooksUndelivered { .. } => "each hook's mark stays before what it did not take: fix the hook (or trust it), then run `incident hooks run` again; in CI, push the marks back (`git push origin 'refs/incident/*'`)".into(),
             Error::Webhook { .. } => "the event stays queued; `incident hooks retry` sends it again".into(),
             Error::ImportRejected { .. } => "fix those records, or leave out --strict to import the others and skip them".into(),
             Error::ReviewConflict { branch, remote, kept, .. } => {

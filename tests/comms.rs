@@ -605,3 +605,368 @@ fn a_runaway_comms_template_stops_with_a_message() {
     );
     assert_eq!(repo.commit_count(), before);
 }
+
+/// `--impact` states the incident's public impact: the status page shows
+/// it instead of the one the component states give, the latest stated one
+/// wins, and an unknown impact or a non-public update with one is refused.
+#[test]
+fn a_stated_impact_reaches_the_status_page() {
+    let mut repo = repo_with_components();
+    at(&mut repo, "2026-11-24T03:00:00Z");
+    let id = repo.declare(&["Checkout slow", "-s", "SEV3", "--service", "api"]);
+    let impact = |repo: &Repo| {
+        let site = repo.home().join("site");
+        repo.ok(&["status-page", "build", "--output", site.to_str().unwrap()]);
+        let built: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(site.join("api/v2/incidents.json")).unwrap(),
+        )
+        .unwrap();
+        built["incidents"][0]["impact"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let before = repo.state();
+    for (args, needle) in [
+        (
+            vec!["-a", "public", "--public-title", "Slow", "--impact", "huge"],
+            "unknown impact 'huge'",
+        ),
+        (vec!["-a", "exec", "--impact", "minor"], "--impact"),
+    ] {
+        let mut all = vec!["comms", id.as_str()];
+        all.extend(args);
+        all.extend(["-m", "x"]);
+        let out = repo.run(&all);
+        assert!(!out.status.success(), "{all:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(needle), "{all:?}: {stderr}");
+        assert_eq!(repo.state(), before, "a refused update writes nothing");
+    }
+    repo.ok(&[
+        "comms",
+        &id,
+        "-a",
+        "public",
+        "--public-title",
+        "Slow checkout",
+        "--component",
+        "api=degraded",
+        "-m",
+        "Checkout is slow.",
+    ]);
+    assert_eq!(impact(&repo), "minor", "derived from degraded_performance");
+    at(&mut repo, "2026-11-24T03:10:00Z");
+    repo.ok(&[
+        "comms",
+        &id,
+        "-a",
+        "public",
+        "--impact",
+        "critical",
+        "-m",
+        "Checkout fails for all.",
+    ]);
+    assert!(last_event(&repo).contains("impact = \"critical\""));
+    assert_eq!(impact(&repo), "critical");
+    at(&mut repo, "2026-11-24T03:20:00Z");
+    repo.ok(&[
+        "comms", &id, "-a", "public", "--impact", "major", "-m", "Better.",
+    ]);
+    assert_eq!(impact(&repo), "major", "the latest stated impact wins");
+}
+
+/// An editor script that records that it ran and appends a line.
+fn appending_editor(repo: &Repo, line: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let ran = repo.home().join("editor-ran");
+    let editor = repo.home().join("append.sh");
+    std::fs::write(
+        &editor,
+        format!(
+            "#!/bin/sh\ntouch {}\necho '{line}' >> \"$1\"\n",
+            ran.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    (editor, ran)
+}
+
+/// What is typed in the editor is never lost: a refusal the flags already
+/// give comes before the editor opens, one that only the text gives (a
+/// template placeholder left unedited) keeps the text for `-F`. The
+/// resolved template resolves.
+#[test]
+fn editor_text_survives_refusals_and_the_resolved_template_resolves() {
+    let mut repo = repo_with_components();
+    at(&mut repo, "2026-11-24T03:00:00Z");
+    let id = repo.declare(&["Login fails", "-s", "SEV2", "--service", "api"]);
+    repo.ok(&[
+        "comms",
+        &id,
+        "-a",
+        "public",
+        "--public-title",
+        "Login problems",
+        "-m",
+        "Looking.",
+    ]);
+    let (editor, ran) = appending_editor(&repo, "Typed with care.");
+    let comms = |repo: &Repo, args: &[&str]| {
+        repo.command()
+            .env("EDITOR", &editor)
+            .args(["comms", id.as_str()])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+
+    // Missing --data-loss: refused before anyone types.
+    let before = repo.state();
+    let out = comms(&repo, &["-a", "public", "--template", "resolved"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--data-loss"));
+    assert!(
+        !ran.exists(),
+        "the editor must not open for a refused update"
+    );
+    assert_eq!(repo.state(), before);
+    let out = comms(
+        &repo,
+        &[
+            "-a",
+            "public",
+            "--template",
+            "resolved",
+            "--status",
+            "identified",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--template resolved"));
+    assert!(!ran.exists());
+
+    // A placeholder left in: refused, the text kept for -F.
+    let out = comms(&repo, &["-a", "exec", "--template", "executive"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("placeholder [what happened and who is affected, in two sentences]"),
+        "{stderr}"
+    );
+    assert_eq!(repo.state(), before);
+    let kept = repo.path.join(".git/incident/REJECTED_COMMS");
+    let text = std::fs::read_to_string(&kept).unwrap();
+    assert!(text.contains("Typed with care."), "{text}");
+    assert!(stderr.contains("-F "), "{stderr}");
+    // The kept text, edited, goes through.
+    std::fs::write(
+        &kept,
+        text.replace(
+            "[what happened and who is affected, in two sentences]",
+            "Logins fail for a third of users.",
+        )
+        .replace(
+            "[what happens next, and what decisions are needed]",
+            "a rollback at 04:00",
+        ),
+    )
+    .unwrap();
+    repo.ok(&["comms", &id, "-a", "exec", "-F", kept.to_str().unwrap()]);
+    assert!(last_event(&repo).contains("Typed with care."));
+
+    // An editor that fails: what it saved is kept all the same.
+    let failing = repo.home().join("failing.sh");
+    std::fs::write(
+        &failing,
+        "#!/bin/sh\necho 'Half a thought.' >> \"$1\"\nexit 3\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &failing,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    std::fs::remove_file(&kept).unwrap();
+    let before = repo.state();
+    let out = repo
+        .command()
+        .env("EDITOR", &failing)
+        .args([
+            "comms",
+            id.as_str(),
+            "-a",
+            "internal",
+            "--template",
+            "tactical",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("failed") && stderr.contains("-F "),
+        "{stderr}"
+    );
+    assert!(
+        std::fs::read_to_string(&kept)
+            .unwrap()
+            .contains("Half a thought.")
+    );
+    assert_eq!(repo.state(), before);
+
+    // The resolved template posts a resolution.
+    at(&mut repo, "2026-11-24T03:30:00Z");
+    let out = comms(
+        &repo,
+        &[
+            "-a",
+            "public",
+            "--template",
+            "resolved",
+            "--data-loss",
+            "no",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let event = last_event(&repo);
+    assert!(event.contains("status = \"resolved\""), "{event}");
+    assert!(
+        event.contains("This incident has been resolved."),
+        "{event}"
+    );
+}
+
+/// `--render` output is pasted into chat tools and printed on a terminal:
+/// no control character reaches it, and no link, image or mention in the
+/// text opens in the target.
+#[test]
+fn rendered_updates_let_no_control_characters_or_links_through() {
+    let mut repo = repo_with_components();
+    at(&mut repo, "2026-11-24T03:00:00Z");
+    let id = repo.declare(&["Internal name", "-s", "SEV2", "--service", "api"]);
+    repo.ok(&[
+        "comms",
+        &id,
+        "-a",
+        "public",
+        "--public-title",
+        "Errors [here](javascript:alert(1))",
+        "-m",
+        "Red \u{1b}[31malert\u{1b}[0m and \u{7} bell.\nSee [the docs](javascript:alert(1)) ![x](https://evil.example/p.png) <!channel> <https://evil.example|ok>",
+    ]);
+    for format in ["slack", "markdown", "text"] {
+        let out = repo.ok(&["comms", &id, "--render", format]);
+        assert!(
+            !out.chars().any(|c| c.is_control() && c != '\n'),
+            "{format}: {out:?}"
+        );
+        assert!(
+            out.contains("u{1b}"),
+            "{format}: the ESC shown, not sent: {out:?}"
+        );
+    }
+    let markdown = repo.ok(&["comms", &id, "--render", "markdown"]);
+    for opened in ["[the docs](", "![x](", "[here](", "<!channel>", "<https://"] {
+        assert!(!markdown.contains(opened), "{opened}: {markdown}");
+    }
+    assert!(
+        markdown.contains("\\[the docs\\](javascript:alert(1))"),
+        "{markdown}"
+    );
+    let slack = repo.ok(&["comms", &id, "--render", "slack"]);
+    for opened in ["<!channel>", "<https://"] {
+        assert!(!slack.contains(opened), "{opened}: {slack}");
+    }
+    assert!(slack.contains("&lt;!channel&gt;"), "{slack}");
+}
+
+/// `-q` drops the confirmations of comms, maintenance and status-page
+/// commands as it does elsewhere; `-q maintenance schedule` prints only
+/// the new id, as `-q declare` does.
+#[test]
+fn quiet_drops_confirmations_of_comms_maintenance_and_status_page() {
+    let mut repo = repo_with_components();
+    at(&mut repo, "2026-11-24T03:00:00Z");
+    let id = repo.declare(&["Login fails", "-s", "SEV2", "--service", "api"]);
+    let out = repo.ok(&[
+        "-q",
+        "comms",
+        &id,
+        "-a",
+        "public",
+        "--public-title",
+        "Login",
+        "-m",
+        "Looking.",
+    ]);
+    assert_eq!(out, "");
+    let scheduled = repo.ok(&[
+        "-q",
+        "maintenance",
+        "schedule",
+        "Upgrade",
+        "--from",
+        "2026-11-25 02:00",
+        "--until",
+        "2026-11-25 03:00",
+        "--component",
+        "api",
+    ]);
+    let maintenance = scheduled.trim();
+    assert!(
+        !maintenance.is_empty() && !maintenance.contains(' '),
+        "only the id: {scheduled:?}"
+    );
+    assert_eq!(repo.ok(&["-q", "maintenance", "start", maintenance]), "");
+    assert_eq!(repo.ok(&["-q", "maintenance", "cancel", maintenance]), "");
+    let site = repo.home().join("site");
+    assert_eq!(
+        repo.ok(&[
+            "-q",
+            "status-page",
+            "build",
+            "--output",
+            site.to_str().unwrap()
+        ]),
+        ""
+    );
+    assert!(site.join("api/v2/summary.json").is_file());
+    // Without -q they say what they did.
+    assert!(repo.ok(&["maintenance", "list"]).contains("Upgrade"));
+}
+
+/// `comms --at` says the time it recorded, as `update --at` does, so a
+/// mistyped time shows at once (and JSON gives it as `at`).
+#[test]
+fn comms_at_echoes_the_time_it_recorded() {
+    let mut repo = repo_with_components();
+    at(&mut repo, "2026-11-24T03:30:00Z");
+    let id = repo.declare(&[
+        "Login fails",
+        "-s",
+        "SEV2",
+        "--service",
+        "api",
+        "--at",
+        "03:00",
+    ]);
+    let out = repo.ok(&[
+        "comms",
+        &id,
+        "-a",
+        "public",
+        "--public-title",
+        "Login",
+        "--at",
+        "03:10",
+        "-m",
+        "Looking.",
+    ]);
+    assert!(out.contains("at 03:10 today (UTC)"), "{out}");
+    let json: serde_json::Value = serde_json::from_str(&repo.ok(&[
+        "--format", "json", "comms", &id, "-a", "internal", "--at", "03:20", "-m", "x",
+    ]))
+    .unwrap();
+    assert_eq!(json["at"], "2026-11-24T03:20:00+00:00", "{json}");
+}

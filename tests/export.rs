@@ -14,7 +14,8 @@ fn rich_repo() -> (Repo, String) {
     let text = std::fs::read_to_string(&config).unwrap();
     std::fs::write(
         &config,
-        text.replace("timezone = \"UTC\"", "timezone = \"Europe/Berlin\""),
+        text.replace("timezone = \"UTC\"", "timezone = \"Europe/Berlin\"")
+            + "\n[[component]]\nid = \"checkout\"\nname = \"Checkout\"\nservices = [\"checkout\"]\n",
     )
     .unwrap();
     std::fs::create_dir_all(repo.path.join("incidents/templates")).unwrap();
@@ -98,6 +99,40 @@ fn rich_repo() -> (Repo, String) {
     ]);
     let other = repo.declare(&["Login errors", "-s", "SEV4"]);
     repo.ok(&["cancel", &other, "--reason", "false alarm"]);
+    // Public updates and a maintenance with its events.
+    repo.ok(&[
+        "comms",
+        &id,
+        "-a",
+        "public",
+        "--status",
+        "resolved",
+        "--public-title",
+        "Checkout errors",
+        "--data-loss",
+        "no",
+        "-m",
+        "Checkout works again.",
+    ]);
+    let out = repo.ok(&[
+        "--format",
+        "json",
+        "maintenance",
+        "schedule",
+        "Database upgrade",
+        "--from",
+        "2026-11-25 02:00",
+        "--until",
+        "2026-11-25 03:00",
+        "--component",
+        "checkout",
+        "-m",
+        "The API may be slow.",
+    ]);
+    let maintenance: Value = serde_json::from_str(&out).unwrap();
+    let maintenance = maintenance["id"].as_str().unwrap().to_string();
+    repo.ok(&["maintenance", "start", &maintenance]);
+    repo.ok(&["maintenance", "complete", &maintenance, "-m", "Done."]);
     (repo, id)
 }
 
@@ -186,10 +221,24 @@ fn export_import_export_is_byte_identical_apart_from_commits() {
     // Into an empty repository.
     let copy = Repo::init();
     let before = copy.commit_count();
-    let out = copy.ok(&["import", "jsonl", file.to_str().unwrap()]);
-    assert!(out.contains("Imported 2 incident(s)"), "{out}");
-    // The files come back as exported: not marked historical.
-    assert!(!out.contains("historical"), "{out}");
+    let imported = copy.run(&["import", "jsonl", file.to_str().unwrap()]);
+    assert!(imported.status.success(), "{imported:?}");
+    let out = String::from_utf8_lossy(&imported.stdout);
+    assert!(
+        out.contains("Imported 2 incident(s)") && out.contains("and 1 maintenance(s)"),
+        "{out}"
+    );
+    assert!(!out.contains("marked historical"), "{out}");
+    let err = String::from_utf8_lossy(&imported.stderr);
+    assert!(!err.contains("skipped"), "{err}");
+    let maintenance_files = first
+        .lines()
+        .filter(|l| l.contains("\"path\":\"incidents/maintenance/"))
+        .count();
+    assert_eq!(
+        maintenance_files, 3,
+        "the maintenance, its start... : {first}"
+    );
     assert_eq!(copy.commit_count(), before + 1);
     let second = copy.ok(&["export"]);
     assert_ne!(first, second, "the commits differ");
@@ -219,8 +268,9 @@ fn export_as_of_a_commit_and_as_csv() {
         .lines()
         .map(str::to_string)
         .collect();
-    // As the branch stood before the second incident and the action items.
-    let then = &commits[4];
+    // As the branch stood before the second incident and the action items
+    // (after them: cancel, a public update and three maintenance commits).
+    let then = &commits[8];
     let old = repo.ok(&["export", "--as-of", then]);
     let records: Vec<Value> = old
         .lines()
@@ -270,4 +320,33 @@ fn export_as_of_a_commit_and_as_csv() {
     // Never a time nobody stated: detected was only assumed.
     assert_eq!(&row[col("detected")], "");
     assert!(row[col("assumed_milestones")].contains("detected"));
+}
+
+/// A file under incidents/ whose name is not UTF-8 cannot be named in
+/// JSON: the export refuses, naming it, instead of leaving it out.
+#[test]
+fn export_refuses_file_names_that_are_not_utf8() {
+    use std::os::unix::ffi::OsStrExt;
+    let repo = Repo::init();
+    let id = repo.declare(&["Disk full", "-s", "SEV3"]);
+    let shown = repo.show(&id);
+    let events = repo
+        .path
+        .join(shown["folder"].as_str().unwrap())
+        .join("events");
+    std::fs::create_dir_all(&events).unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"20261124T030000Z-abcd-note-\xff.toml");
+    std::fs::write(events.join(name), "text = \"odd\"\n").unwrap();
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "a hand-made file"]);
+    let before = repo.state();
+    let err = repo.fails(1, &["export"]);
+    assert!(
+        err.contains("-note-\u{fffd}.toml") && err.contains("not UTF-8") && err.contains("git mv"),
+        "{err}"
+    );
+    let output = repo.home().join("out.jsonl");
+    repo.fails(1, &["export", "--output", output.to_str().unwrap()]);
+    assert!(!output.exists(), "nothing half-written");
+    assert_eq!(repo.state(), before);
 }

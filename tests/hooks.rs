@@ -487,3 +487,359 @@ fn hooks_test_sends_a_sample_event() {
     let unknown = repo.fails(1, &["hooks", "test", "nope"]);
     assert!(unknown.contains("unknown hook 'nope'"), "{unknown}");
 }
+
+/// Trust covers what a hook runs: a script of the repository that a
+/// trusted hook names changes upstream, and after `git pull` the hook does
+/// not run until it is trusted again.
+#[test]
+fn trust_covers_the_scripts_hooks_run_and_a_pull_that_changes_one_revokes_it() {
+    let repo = Repo::init();
+    let log = repo.home().join("notified.txt");
+    std::fs::create_dir_all(repo.path.join("scripts")).unwrap();
+    let script = |text: &str| format!("cat > /dev/null; echo {text} >> \"{}\"\n", log.display());
+    std::fs::write(repo.path.join("scripts/notify.sh"), script("reviewed")).unwrap();
+    std::fs::write(
+        repo.path.join("incidents/hooks.toml"),
+        "[[hook]]\nname = \"notify\"\non = [\"*\"]\nrun = [\"sh\", \"scripts/notify.sh\"]\n",
+    )
+    .unwrap();
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "shared hook and its script"]);
+    let upstream = repo.sibling("upstream.git");
+    repo.git(&["clone", "-q", "--bare", ".", upstream.to_str().unwrap()]);
+    repo.git(&["remote", "add", "origin", upstream.to_str().unwrap()]);
+    repo.git(&["fetch", "-q", "origin"]);
+    repo.git(&["branch", "-q", "--set-upstream-to=origin/main"]);
+
+    let trusted = repo.ok(&["hooks", "trust"]);
+    assert!(trusted.contains("scripts/notify.sh"), "{trusted}");
+    let id = repo.declare(&["Mirror down", "-s", "SEV3"]);
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "reviewed\n");
+
+    // Someone else changes the script upstream; this clone pulls it.
+    let other = repo.sibling("other");
+    support::git_in(
+        &repo.home(),
+        &repo.home(),
+        &[
+            "clone",
+            "-q",
+            upstream.to_str().unwrap(),
+            other.to_str().unwrap(),
+        ],
+    );
+    std::fs::write(other.join("scripts/notify.sh"), script("NEW CODE")).unwrap();
+    support::git_in(
+        &other,
+        &repo.home(),
+        &["commit", "-qam", "change the script"],
+    );
+    support::git_in(&other, &repo.home(), &["push", "-q", "origin", "main"]);
+    repo.git(&["pull", "-q", "--no-rebase"]);
+
+    let out = repo.run(&["update", &id, "-m", "after the pull"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("notify")
+            && err.contains("scripts/notify.sh")
+            && err.contains("incident hooks trust"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "reviewed\n",
+        "the changed script ran without trust"
+    );
+    let listed = repo.ok(&["hooks", "list"]);
+    assert!(listed.contains("its files are not trusted"), "{listed}");
+    assert!(
+        repo.fails(1, &["hooks", "test", "notify"])
+            .contains("scripts/notify.sh")
+    );
+
+    // The same holds for a hook of your own that runs a file of the repository.
+    std::fs::remove_file(repo.path.join("incidents/hooks.toml")).unwrap();
+    repo.git(&["commit", "-qam", "no shared hooks"]);
+    clone_hooks(
+        &repo,
+        "[[hook]]\nname = \"mine\"\non = [\"*\"]\nrun = [\"sh\", \"./scripts/../scripts/notify.sh\"]\n",
+    );
+    repo.ok(&["update", &id, "-m", "own hook, untrusted script"]);
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "reviewed\n");
+    repo.ok(&["hooks", "trust"]);
+    repo.ok(&["update", &id, "-m", "trusted now"]);
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "reviewed\nNEW CODE\n"
+    );
+}
+
+/// Untrusted content never affects trusted hooks: a broken versioned file,
+/// or one that reuses the name of a hook of yours, is a warning, and yours
+/// run as before.
+#[test]
+fn an_untrusted_versioned_file_cannot_switch_off_or_shadow_trusted_hooks() {
+    let repo = Repo::init();
+    let log = repo.home().join("mine.jsonl");
+    let config_dir = repo.home().join(".config/incident");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    std::fs::write(
+        config_dir.join("hooks.toml"),
+        recorder("slack", "\"*\"", &log),
+    )
+    .unwrap();
+
+    for (what, versioned) in [
+        ("invalid TOML", "[[hook\nname = \"x\"\n".to_string()),
+        (
+            "a name of mine",
+            "[[hook]]\nname = \"slack\"\non = [\"*\"]\nrun = [\"sh\", \"-c\", \"echo shadowed\"]\n"
+                .to_string(),
+        ),
+    ] {
+        std::fs::write(repo.path.join("incidents/hooks.toml"), versioned).unwrap();
+        repo.git(&["add", "-A"]);
+        repo.git(&["commit", "-qm", what]);
+        let before = lines(&log).len();
+        let out = repo.run(&["declare", what, "-s", "SEV3"]);
+        assert!(out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("warning:") && err.contains("incidents/hooks.toml"),
+            "{what}: {err}"
+        );
+        assert!(!err.contains("hooks did not run:"), "{what}: {err}");
+        assert_eq!(lines(&log).len(), before + 1, "{what}: my hook did not run");
+        let listed = repo.ok(&["--format", "json", "hooks", "list"]);
+        let listed: Value = serde_json::from_str(&listed).unwrap();
+        let mine = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["name"] == "slack" && h["source"] == "user")
+            .unwrap();
+        assert_eq!(mine["runs"], true, "{what}: {listed}");
+    }
+    // Even once trusted, the versioned hook does not replace mine.
+    repo.ok(&["hooks", "trust"]);
+    let out = repo.run(&["declare", "after trust", "-s", "SEV3"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is defined in"));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("shadowed"));
+    assert_eq!(lines(&log).len(), 3);
+}
+
+/// The central notifier loses nothing: a hook that is not trusted, or that
+/// fails, keeps its mark before what it did not take, the run exits 1, and
+/// the next run sends exactly what is owed; all zeros (GitHub's
+/// `event.before` on a first push) means from the first commit.
+#[test]
+fn hooks_run_moves_marks_only_past_what_was_delivered() {
+    let repo = Repo::init();
+    let start = head(&repo);
+    let quiet = |args: &[&str]| {
+        let out = repo
+            .command()
+            .env("INCIDENT_HOOKS", "0")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let shared = repo.home().join("shared.jsonl");
+    std::fs::write(
+        repo.path.join("incidents/hooks.toml"),
+        recorder("shared", "\"*\"", &shared),
+    )
+    .unwrap();
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "shared hooks"]);
+    let id = quiet(&["-q", "declare", "Queue backlog", "-s", "SEV2"]);
+    let id = id.trim().to_string();
+    quiet(&["ack", &id]);
+
+    // Not trusted: nothing runs, the run fails, the events stay owed.
+    let err = repo.fails(1, &["hooks", "run", "--since", &start]);
+    assert!(err.contains("not trusted"), "{err}");
+    assert!(
+        err.contains("events stay owed to shared (3 event(s))"),
+        "{err}"
+    );
+    assert!(!shared.exists());
+    repo.ok(&["hooks", "trust"]);
+    let out = repo.ok(&["hooks", "run"]);
+    assert!(out.contains("3 hook run(s), 0 failed"), "{out}");
+    assert_eq!(lines(&shared).len(), 3);
+
+    // A failing hook: the others go on, it stops at its first failure,
+    // nothing is queued in this (throwaway) clone, and the next run sends
+    // what it missed, in order, and nothing twice.
+    let up = repo.home().join("receiver-up");
+    let flaky = repo.home().join("flaky.jsonl");
+    clone_hooks(
+        &repo,
+        &format!(
+            "[[hook]]\nname = \"flaky\"\non = [\"*\"]\nrun = [\"sh\", \"-c\", \"test -e \\\"$1\\\" || exit 7; cat >> \\\"$2\\\"; echo >> \\\"$2\\\"\", \"sh\", \"{}\", \"{}\"]\n",
+            up.display(),
+            flaky.display()
+        ),
+    );
+    quiet(&["update", &id, "-m", "draining"]);
+    quiet(&["update", &id, "-m", "drained"]);
+    let err = repo.fails(1, &["hooks", "run"]);
+    assert!(
+        err.contains("hook 'flaky' failed with exit code 7"),
+        "{err}"
+    );
+    assert!(err.contains("1 delivery(ies) failed"), "{err}");
+    assert!(err.contains("flaky (2 event(s))"), "{err}");
+    assert_eq!(lines(&shared).len(), 5);
+    assert!(!repo.path.join(".git/incident/hooks-queue").exists());
+    std::fs::write(&up, "").unwrap();
+    let out = repo.ok(&["hooks", "run"]);
+    assert!(out.contains("2 hook run(s), 0 failed"), "{out}");
+    let texts: Vec<String> = lines(&flaky)
+        .iter()
+        .map(|e| e["data"]["event"]["text"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(texts, ["draining", "drained"]);
+    assert_eq!(lines(&shared).len(), 5);
+    assert!(repo.ok(&["hooks", "run"]).contains("0 hook run(s)"));
+
+    // A fresh clone in CI, first push of the branch: all zeros is the root.
+    let ci = repo.sibling("ci");
+    support::git_in(
+        &repo.home(),
+        &repo.home(),
+        &[
+            "clone",
+            "-q",
+            repo.path.to_str().unwrap(),
+            ci.to_str().unwrap(),
+        ],
+    );
+    let central = repo.home().join("central.jsonl");
+    std::fs::create_dir_all(ci.join(".git/incident")).unwrap();
+    std::fs::write(
+        ci.join(".git/incident/hooks.toml"),
+        recorder("central", "\"*\"", &central),
+    )
+    .unwrap();
+    repo.ok_in(&ci, &["hooks", "trust"]);
+    let out = repo.run_in(
+        &ci,
+        &[
+            "hooks",
+            "run",
+            "--since",
+            "0000000000000000000000000000000000000000",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(lines(&central).len(), 5);
+    assert_eq!(lines(&central)[0]["id"], format!("declared-{id}"));
+}
+
+/// Action item commands fire hooks as README says: `incident.action`, with
+/// the trailer's name (`action-added`, `action-done`, `action-dropped`) in
+/// INCIDENT_EVENT and as a filter, once each through `hooks run --since`.
+#[test]
+fn action_item_commands_fire_hooks() {
+    let repo = Repo::init();
+    let id = repo.declare(&["Pool exhausted", "-s", "SEV2"]);
+    let log = repo.home().join("actions.jsonl");
+    let done_log = repo.home().join("done.jsonl");
+    clone_hooks(
+        &repo,
+        &format!(
+            "{}{}",
+            recorder("all", "\"action\"", &log),
+            recorder("done-only", "\"action-done\"", &done_log)
+        ),
+    );
+    let start = head(&repo);
+    repo.ok(&[
+        "action",
+        "add",
+        &id,
+        "Alert on pool saturation",
+        "--owner",
+        "bob",
+    ]);
+    repo.ok(&["action", "add", &id, "Load test the pool"]);
+    repo.ok(&["action", "done", &format!("{id}/1")]);
+    repo.ok(&[
+        "action",
+        "drop",
+        &format!("{id}/2"),
+        "--reason",
+        "covered by 1",
+    ]);
+    let schema = schema();
+    let events = lines(&log);
+    assert_eq!(events.len(), 4, "{events:?}");
+    for event in &events {
+        conforms(&schema, event, "event");
+        assert_eq!(event["type"], "incident.action");
+        assert!(
+            repo.path
+                .join(event["data"]["file"].as_str().unwrap())
+                .is_file()
+        );
+    }
+    assert_eq!(
+        events[0]["data"]["event"]["text"],
+        "Alert on pool saturation"
+    );
+    assert_eq!(events[2]["data"]["event"]["kind"], "done");
+    let env = std::fs::read_to_string(log.with_extension("jsonl.env")).unwrap();
+    let fired: Vec<&str> = env.lines().map(|l| l.split(' ').nth(1).unwrap()).collect();
+    assert_eq!(
+        fired,
+        [
+            "action-added",
+            "action-added",
+            "action-done",
+            "action-dropped"
+        ]
+    );
+    assert_eq!(lines(&done_log).len(), 1);
+
+    // The central notifier sends the same events, once.
+    let central = repo.home().join("central.jsonl");
+    clone_hooks(&repo, &recorder("central", "\"action\"", &central));
+    repo.ok(&["hooks", "run", "--since", &start]);
+    repo.ok(&["hooks", "run", "--since", &start]);
+    let sent = lines(&central);
+    assert_eq!(sent.len(), 4, "{sent:?}");
+    let ids = |events: &[Value]| -> Vec<String> {
+        events
+            .iter()
+            .map(|e| e["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&sent), ids(&events), "the same idempotency keys");
+}
+
+/// An untrusted shared hook with no event in the range owes nothing: the
+/// run warns and exits 0 (the `hooks --help` example in a fresh clone); a
+/// hooks file that does not parse still fails the run.
+#[test]
+fn hooks_run_with_nothing_owed_succeeds_with_a_warning() {
+    let repo = Repo::init();
+    std::fs::write(
+        repo.path.join("incidents/hooks.toml"),
+        "[[hook]]\nname = \"slack\"\non = [\"*\"]\nrun = [\"true\"]\n",
+    )
+    .unwrap();
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "shared hooks"]);
+    let out = repo.run(&["hooks", "run", "--since", "HEAD~1"]);
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not trusted"), "{stderr}");
+    clone_hooks(&repo, "[[hook]\nname = ");
+    let err = repo.fails(1, &["hooks", "run", "--since", "HEAD~1"]);
+    assert!(err.contains("hooks.toml:1:"), "{err}");
+}

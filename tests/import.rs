@@ -457,8 +457,10 @@ fn a_csv_export_imports_with_a_column_mapping() {
 }
 
 /// A team moving off Atlassian Statuspage keeps its public history: each
-/// imported update is a public update again, so the status page built from
-/// the repository republishes the same incidents with the same updates.
+/// imported update is a public update again, at the time the page showed it
+/// (`display_at`: one fixture's update was typed in 2018 for a 2010
+/// incident), and the incident keeps the impact the page stated, so the
+/// status page built from the repository republishes the same incidents.
 #[test]
 fn an_imported_statuspage_history_is_republished_by_the_status_page() {
     let repo = utc_repo();
@@ -470,64 +472,270 @@ fn an_imported_statuspage_history_is_republished_by_the_status_page() {
     let built: Value =
         serde_json::from_str(&std::fs::read_to_string(site.join("api/v2/incidents.json")).unwrap())
             .unwrap();
-    // (name, status, [(update status, body)]) of each incident.
-    type Published = Vec<(String, String, Vec<(String, String)>)>;
-    let mut republished: Published = built["incidents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| {
-            let updates = i["incident_updates"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|u| {
-                    (
-                        u["status"].as_str().unwrap().to_string(),
-                        u["body"].as_str().unwrap().to_string(),
-                    )
-                })
-                .collect();
-            (
-                i["name"].as_str().unwrap().to_string(),
-                i["status"].as_str().unwrap().to_string(),
-                updates,
-            )
-        })
-        .collect();
-    let mut source = Vec::new();
-    for entry in std::fs::read_dir(&fixtures).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "json") {
-            continue;
-        }
-        let file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let incident = &file["incident"];
+    // (name, status, impact, [(display time, update status, body)]) of each incident.
+    type Published = Vec<(String, String, String, Vec<(i64, String, String)>)>;
+    let published = |incident: &Value, body_of: &dyn Fn(&Value) -> String| {
         let updates = incident["incident_updates"]
             .as_array()
             .unwrap()
             .iter()
             .map(|u| {
                 (
+                    statuspage_seconds(u["display_at"].as_str().unwrap()),
                     u["status"].as_str().unwrap().to_string(),
-                    u["body"].as_str().unwrap().trim().to_string(),
+                    body_of(u).trim().to_string(),
                 )
             })
             .collect();
-        source.push((
+        (
             incident["name"].as_str().unwrap().to_string(),
             incident["status"].as_str().unwrap().to_string(),
+            incident["impact"].as_str().unwrap().to_string(),
             updates,
-        ));
+        )
+    };
+    let body = |u: &Value| u["body"].as_str().unwrap().to_string();
+    let mut republished: Published = built["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| published(i, &body))
+        .collect();
+    let mut source: Published = Vec::new();
+    for entry in std::fs::read_dir(&fixtures).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        source.push(published(&file["incident"], &body));
     }
     for list in [&mut republished, &mut source] {
         list.sort();
-        for (_, _, updates) in list.iter_mut() {
-            for (_, body) in updates.iter_mut() {
-                *body = body.trim().to_string();
-            }
+        for (_, _, _, updates) in list.iter_mut() {
+            updates.sort();
         }
     }
     assert_eq!(source.len(), 3);
+    // The data has what this test is about: a back-dated update, and an
+    // impact (major) that no component state would give.
+    let migrated = source
+        .iter()
+        .find(|i| i.0.starts_with("Incident on 2010"))
+        .unwrap();
+    assert_eq!(migrated.2, "major");
+    assert_eq!(migrated.3[0].0, statuspage_seconds("2010-03-04T00:29:00Z"));
     assert_eq!(republished, source);
+}
+
+/// Imported history owes nobody an update: `comms due` after importing the
+/// Jenkins site lists nothing and exits 0. An imported incident owes one
+/// only once something new happens on it, counted from then; and the exit
+/// code tells "overdue" (1) from "could not tell" (2).
+#[test]
+fn imported_history_owes_no_update_until_something_new_happens() {
+    let mut repo = utc_repo();
+    let dir = datasets().join("jenkins-status/content/issues");
+    repo.ok(&["import", "cstate", dir.to_str().unwrap()]);
+    // One incident still open at the import, from a site of our own.
+    let open_site = repo.home().join("open-site");
+    std::fs::create_dir_all(&open_site).unwrap();
+    std::fs::write(
+        open_site.join("2026-11-20-mirror-down.md"),
+        "---\ntitle: Mirror down\ndate: 2026-11-20 08:00:00\nresolved: false\nseverity: down\naffected:\n  - mirrors\n---\nThe mirror is down.\n",
+    )
+    .unwrap();
+    repo.ok(&["import", "cstate", open_site.to_str().unwrap()]);
+
+    let due = repo.run(&["--format", "json", "comms", "due", "--all"]);
+    assert_eq!(due.status.code(), Some(0), "{due:?}");
+    let owed: Value = serde_json::from_slice(&due.stdout).unwrap();
+    assert_eq!(owed, serde_json::json!([]));
+    assert!(repo.run(&["comms", "due"]).status.success());
+
+    // A note on an old resolved incident is no news to the public.
+    let ids: Value =
+        serde_json::from_str(&repo.ok(&["--format", "json", "list", "--all"])).unwrap();
+    let id_of = |title: &str| {
+        ids.as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["title"] == title)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let old = id_of("PostgreSQL Database upgrade");
+    let open = id_of("Mirror down");
+    repo.now = "2026-11-24T10:30:00Z".into();
+    repo.ok(&["update", &old, "-m", "linked from the new runbook"]);
+    assert!(repo.run(&["comms", "due"]).status.success());
+
+    // Work resumes on the open one: its first public update is due five
+    // minutes after that (SEV2's cadence), not five minutes after 2026-11-20.
+    repo.ok(&["update", &open, "-m", "looking at it again"]);
+    let owed: Value =
+        serde_json::from_str(&repo.ok(&["--format", "json", "comms", "due", "--all"])).unwrap();
+    assert_eq!(owed.as_array().unwrap().len(), 1, "{owed}");
+    assert_eq!(owed[0]["id"], open.as_str());
+    assert_eq!(owed[0]["reason"], "first");
+    assert_eq!(owed[0]["due"], "2026-11-24T10:35:00+00:00");
+    assert_eq!(owed[0]["overdue"], false);
+    repo.now = "2026-11-24T10:40:00Z".into();
+    let stderr = repo.fails(1, &["comms", "due"]);
+    assert!(stderr.contains("1 update is overdue"), "{stderr}");
+
+    // An error is not "overdue".
+    let outside = repo.home().join("not-a-repo");
+    std::fs::create_dir_all(&outside).unwrap();
+    let out = repo.run_in(&outside, &["comms", "due"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not inside a git repository"));
+}
+
+/// cState's `resolved: true` without `resolvedWhen` resolves the incident,
+/// but its resolution time is unknown: the resolved milestone stays unset
+/// (no time to resolve is made up), and the timeline says why. A track
+/// whose time does not parse is a malformed record (file, line, field),
+/// never merged into the update before it.
+#[test]
+fn cstate_resolutions_without_a_time_and_tracks_that_do_not_parse() {
+    let repo = utc_repo();
+    let site = repo.home().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(
+        site.join("2024-01-01-mirror.md"),
+        "---\ntitle: Mirror down\ndate: 2024-01-01 09:00:00\nresolved: true\nseverity: down\n---\nThe mirror is down.\n{{< track \"2024-01-01 09:30:00\" >}}\nFixed, we think.\n",
+    )
+    .unwrap();
+    let bad = "---\ntitle: Bad track\ndate: 2024-02-01 09:00:00\nresolved: true\nresolvedWhen: 2024-02-01 11:00:00\nseverity: down\n---\nFirst.\n\n{{< track \"2024-02-01 10:00:00\" >}}\nok\n{{< track \"Feb 1st, 10ish\" >}}\nLater.\n";
+    std::fs::write(site.join("2024-02-01-bad.md"), bad).unwrap();
+
+    let before = repo.state();
+    let err = repo.fails(1, &["import", "cstate", site.to_str().unwrap(), "--strict"]);
+    let bad_file = site.join("2024-02-01-bad.md");
+    let located = format!(
+        "{}:12: track: 'Feb 1st, 10ish' is not a time",
+        bad_file.display()
+    );
+    assert!(err.contains(&located), "{err}");
+    assert_eq!(repo.state(), before);
+
+    let out = repo.run(&["import", "cstate", site.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&located));
+    check_is_clean(&repo);
+    let listed: Value =
+        serde_json::from_str(&repo.ok(&["--format", "json", "list", "--all"])).unwrap();
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        1,
+        "the bad one is skipped"
+    );
+    let id = listed[0]["id"].as_str().unwrap().to_string();
+    let shown = repo.show(&id);
+    assert_eq!(shown["status"], "resolved", "{shown}");
+    assert!(shown["milestones"].get("resolved").is_none(), "{shown}");
+    let timeline = repo.ok(&["show", &id]);
+    assert!(
+        timeline.contains("resolved: true, no resolvedWhen"),
+        "{timeline}"
+    );
+    let metrics = report(&repo);
+    assert_eq!(metrics["time_to_resolve"]["n"], 0, "{metrics}");
+}
+
+/// The CSV's status column is the state the incident is in: a PagerDuty
+/// `acknowledged` row is open in investigating, a `resolved` row without a
+/// resolution time is resolved with its resolved time left unknown, a
+/// status whose milestone the row states is entered then, and a status
+/// nobody can map is a malformed row that says how to map it.
+#[test]
+fn the_csv_status_column_sets_the_state() {
+    let repo = utc_repo();
+    let csv = "id,title,severity,status,started,mitigated,resolved\n\
+               PD-1,Still looking,SEV3,acknowledged,2026-11-15 02:40,,\n\
+               PD-2,Fixed at some point,SEV3,resolved,2026-11-16 10:00,,\n\
+               PD-3,Mitigated,SEV3,mitigated,2026-11-17 10:00,2026-11-17 10:30,\n\
+               PD-4,Resolved with a time,SEV3,resolved,2026-11-18 10:00,,2026-11-18 11:00\n\
+               PD-5,Odd state,SEV3,snoozed,2026-11-19 10:00,,\n";
+    let file = repo.home().join("export.csv");
+    std::fs::write(&file, csv).unwrap();
+    let out = repo.run(&["import", "csv", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("export.csv:6: ")
+            && stderr.contains("'snoozed'")
+            && stderr.contains("[status]"),
+        "{stderr}"
+    );
+    check_is_clean(&repo);
+    let list: Value =
+        serde_json::from_str(&repo.ok(&["--format", "json", "list", "--all"])).unwrap();
+    let shown = |title: &str| {
+        let id = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["title"] == title)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        repo.show(&id)
+    };
+    assert_eq!(shown("Still looking")["status"], "investigating");
+    let unknown = shown("Fixed at some point");
+    assert_eq!(unknown["status"], "resolved");
+    assert!(unknown["milestones"].get("resolved").is_none(), "{unknown}");
+    assert_eq!(unknown["durations"]["time_to_resolve"], Value::Null);
+    let mitigated = shown("Mitigated");
+    assert_eq!(mitigated["status"], "mitigated");
+    assert_eq!(mitigated["durations"]["time_to_mitigate"], 1800);
+    let timed = shown("Resolved with a time");
+    assert_eq!(timed["status"], "resolved");
+    assert_eq!(timed["durations"]["time_to_resolve"], 3600);
+}
+
+/// Statuspage's times have milliseconds; records keep times to the
+/// second. The import says how many it stored without their fraction
+/// (output, JSON, commit message) instead of dropping them silently.
+#[test]
+fn an_import_says_when_it_drops_fractions_of_a_second() {
+    let repo = utc_repo();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/github-status");
+    let dry = import_json(
+        &repo,
+        &["statuspage", fixtures.to_str().unwrap(), "--dry-run"],
+    );
+    let dropped = dry["fractions_of_seconds_dropped"].as_u64().unwrap();
+    assert!(dropped > 0, "{dry}");
+    let out = repo.run(&["import", "statuspage", fixtures.to_str().unwrap()]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{dropped} stated time(s) had a fraction of a second"
+        )),
+        "{stderr}"
+    );
+    let message = repo.git(&["log", "-1", "--format=%B"]);
+    assert!(
+        message.contains(&format!(
+            "{dropped} stated time(s) had a fraction of a second"
+        )),
+        "{message}"
+    );
+    // Whole-second sources say nothing of the kind.
+    let site = repo.home().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(
+        site.join("2024-01-01-dns.md"),
+        "---\ntitle: DNS\ndate: 2024-01-01 09:00:00\nresolved: true\nresolvedWhen: 2024-01-01 10:00:00\n---\nDown.\n",
+    )
+    .unwrap();
+    let whole = import_json(&repo, &["cstate", site.to_str().unwrap()]);
+    assert_eq!(whole["fractions_of_seconds_dropped"], 0, "{whole}");
 }

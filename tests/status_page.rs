@@ -722,14 +722,37 @@ fn the_same_commit_gives_the_same_bytes_and_as_of_rebuilds_the_past() {
 #[test]
 fn the_output_folder_is_never_half_written_or_someone_elses() {
     let repo = standard_repo();
+    // A folder that holds something a build writes, but no earlier build:
+    // someone else's page. Refused, naming the entry; nothing changes.
     let out = repo.home().join("mine");
-    std::fs::create_dir_all(&out).unwrap();
+    std::fs::create_dir_all(out.join("history")).unwrap();
+    std::fs::write(out.join("index.html"), "my own page").unwrap();
     std::fs::write(out.join("notes.txt"), "keep me").unwrap();
     let err = repo.fails(
         1,
         &["status-page", "build", "--output", out.to_str().unwrap()],
     );
-    assert!(err.contains("refusing to replace"), "{err}");
+    assert!(
+        err.contains("refusing to write into") && err.contains("it holds history,"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("index.html")).unwrap(),
+        "my own page"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt")).unwrap(),
+        "keep me"
+    );
+    // What a build does not own is kept, in a new folder or an earlier build.
+    std::fs::remove_file(out.join("index.html")).unwrap();
+    std::fs::remove_dir(out.join("history")).unwrap();
+    let said = repo.ok(&["status-page", "build", "--output", out.to_str().unwrap()]);
+    assert!(
+        said.contains("kept what a build does not own: notes.txt"),
+        "{said}"
+    );
+    assert!(out.join("api/v2/summary.json").is_file());
     assert_eq!(
         std::fs::read_to_string(out.join("notes.txt")).unwrap(),
         "keep me"
@@ -964,4 +987,51 @@ fn no_script_runs_in_headless_chromium() {
             );
         }
     }
+}
+
+/// A gh-pages worktree (its `.git`, a `CNAME`) holding an earlier build:
+/// building again replaces the page and keeps the rest, so the worktree is
+/// intact and, for the same commit, unchanged.
+#[test]
+fn a_build_into_a_gh_pages_worktree_keeps_its_git_and_cname() {
+    let repo = standard_repo();
+    let site = build(&repo, &[]);
+    let ghp = repo.home().join("ghp");
+    let sh = |script: &str| {
+        let mut command = Command::new("sh");
+        support::base_env(&mut command, &repo.home());
+        let out = command
+            .current_dir(repo.home())
+            .args(["-c", script])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{script}: {out:?}");
+    };
+    sh(&format!(
+        "cp -r '{}' ghp && (cd ghp && git init -q && echo x > CNAME && git add -A && git commit -qm p)",
+        site.display()
+    ));
+    // A file of an earlier build that this build does not write goes.
+    std::fs::create_dir_all(ghp.join("incidents")).unwrap();
+    std::fs::write(ghp.join("incidents/gone.html"), "stale").unwrap();
+    repo.ok(&["status-page", "build", "--output", ghp.to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(ghp.join("CNAME")).unwrap(), "x\n");
+    assert!(ghp.join(".git/HEAD").is_file());
+    assert!(!ghp.join("incidents/gone.html").exists());
+    let status = support::git_in(&ghp, &repo.home(), &["status", "--porcelain"]);
+    assert_eq!(status, "", "the worktree changed");
+    assert_eq!(
+        support::git_in(&ghp, &repo.home(), &["log", "--format=%s"]).trim(),
+        "p"
+    );
+    let mut without_git = tree(&ghp);
+    without_git.retain(|path, _| !path.starts_with(".git/") && path != "CNAME");
+    assert_eq!(without_git, tree(&site));
+    // No temporary folder is left beside it.
+    let leftovers: Vec<String> = std::fs::read_dir(repo.home())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("incident-"))
+        .collect();
+    assert_eq!(leftovers, Vec::<String>::new());
 }

@@ -441,6 +441,11 @@ pub fn main() -> ExitCode {
     context.finish();
     match result {
         Ok(()) => ExitCode::from(EXIT_OK),
+        // `comms due` answers like grep: 1 means overdue, so trouble is 2.
+        Err(error) if path == "comms due" && !matches!(error, Error::Overdue { .. }) => {
+            report(&error);
+            ExitCode::from(EXIT_USAGE)
+        }
         Err(error) => ExitCode::from(report(&error)),
     }
 }

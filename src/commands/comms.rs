@@ -1,12 +1,13 @@
 use std::io::Read;
 
-use incident::comms::record::{CommsRequest, next_update_time, record};
+use incident::comms::record::{CommsRequest, check_before_text, next_update_time, record};
 use incident::comms::render::{Chat, chat, due_list};
 use incident::comms::templates::{self, TemplateInput};
 use incident::comms::{self, PUBLIC};
 use incident::render::Format;
 use incident::{Error, Result};
 
+use crate::cli::text::{self, Typed};
 use crate::cli::{Context, prompt};
 
 /// Post an update about an incident to an audience: `public` (the status
@@ -65,6 +66,10 @@ pub struct Args {
     /// Whether data was lost: yes or no (a resolving public update must say).
     #[arg(long, value_name = "yes|no", value_parser = yes_no)]
     pub data_loss: Option<bool>,
+    /// The incident's public impact: none, minor, major or critical
+    /// (default: from the component states its public updates set).
+    #[arg(long, value_name = "IMPACT")]
+    pub impact: Option<String>,
     /// When it was posted, to write it down afterwards (default: now).
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
@@ -85,10 +90,14 @@ pub enum Sub {
     Due(DueArgs),
 }
 
-/// List incidents whose next update is overdue, per audience, and exit 1
-/// when any is (for a shell prompt or a CI cron job). Open incidents owe
-/// updates by the cadence or by what the last update promised; an incident
-/// that is over owes the public its resolution post.
+/// List incidents whose next update is overdue, per audience (for a shell
+/// prompt or a CI cron job). Open incidents owe updates by the cadence or
+/// by what the last update promised; an incident that is over owes the
+/// public its resolution post. Historical incidents (imported) owe nothing
+/// until something new happens on them.
+///
+/// Exit codes, as grep's: 0 nothing is overdue, 1 an update is overdue,
+/// 2 it could not tell (an error: not a repository, an unreadable file).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  incident comms due\n  incident comms due --all --format json")]
 pub struct DueArgs {
@@ -200,29 +209,66 @@ fn run_update(context: &Context, args: Args) -> Result<()> {
     )?;
     let audience = config.check_audience(&audience)?;
     let now = context.now()?;
-    let text = match text {
-        Some(text) => text,
-        None => {
-            let written = edit_from_template(context, &store, &config, &id, &audience, &args, now)?;
-            if written.is_empty() {
-                return Err(Error::InvalidInput {
-                    message: "the text is empty; nothing was recorded".into(),
+    let mut status = args.status.clone();
+    // The resolved template is the resolving post: it resolves.
+    if args.template.as_deref() == Some("resolved") && audience == PUBLIC {
+        match status.as_deref().map(|s| s.trim().to_ascii_lowercase()) {
+            None => status = Some("resolved".into()),
+            Some(s) if s == "resolved" => {}
+            Some(other) => {
+                return Err(Error::Usage {
+                    message: format!(
+                        "--template resolved is the resolving post, not a '{other}' update: leave out --status, or choose another template"
+                    ),
                 });
             }
-            written
         }
-    };
-    let request = CommsRequest {
+    }
+    let mut request = CommsRequest {
         audience,
-        status: args.status,
-        text,
-        public_title: args.public_title,
-        components: args.components,
-        next_update: args.next_update,
+        status,
+        text: text.clone().unwrap_or_default(),
+        public_title: args.public_title.clone(),
+        components: args.components.clone(),
+        next_update: args.next_update.clone(),
         data_loss: args.data_loss,
-        at: args.at,
+        at: args.at.clone(),
+        impact: args.impact.clone(),
     };
-    let outcome = record(&store, &id, &request, now)?;
+    if text.is_none() {
+        // Refused before anyone types, not after.
+        check_before_text(&store, &id, &request, now)?;
+        let (written, unedited) = edit_from_template(
+            context,
+            &store,
+            &config,
+            &id,
+            &request.audience,
+            request.status.as_deref(),
+            &args,
+            now,
+        )?;
+        if written.is_empty() {
+            return Err(Error::InvalidInput {
+                message: "the text is empty; nothing was recorded".into(),
+            });
+        }
+        request.text = written;
+        if let Some(placeholder) = unedited {
+            let refused = Error::InvalidInput {
+                message: format!(
+                    "the text still has the template's placeholder {placeholder}: write it, or delete the line; nothing was recorded"
+                ),
+            };
+            return Err(text::keep_all(
+                store.repo.path(),
+                &typed(&request.text),
+                refused,
+            ));
+        }
+    }
+    let outcome = record(&store, &id, &request, now)
+        .map_err(|e| text::keep_all(store.repo.path(), &typed(&request.text), e))?;
     super::committed(context, &outcome.committed);
     let incident::model::event::Change::Comms(update) = &outcome.event.change else {
         return Ok(());
@@ -245,6 +291,7 @@ fn run_update(context: &Context, args: Args) -> Result<()> {
             status: Option<&'a str>,
             components: &'a std::collections::BTreeMap<String, String>,
             next_update: Option<String>,
+            at: String,
             event: &'a str,
             commit: String,
         }
@@ -254,6 +301,7 @@ fn run_update(context: &Context, args: Args) -> Result<()> {
             status: update.status.as_deref(),
             components: &update.components,
             next_update: update.next_update.map(|t| t.to_rfc3339()),
+            at: outcome.event.at.to_rfc3339(),
             event: &outcome.event.id,
             commit: outcome.committed.commit.to_string(),
         })?);
@@ -267,10 +315,12 @@ fn run_update(context: &Context, args: Args) -> Result<()> {
         Some(t) => format!("; next update due {}", templates::clock(&config, &t, &now)),
         None => String::new(),
     };
-    context.print(&format!(
-        "{}: posted {} update{status} in commit {}{next}\n",
+    // The time it was recorded at, as `update` says it (an `--at` typo shows).
+    context.confirm(&format!(
+        "{}: posted {} update{status}\n  at {}, in commit {}{next}\n",
         outcome.incident.id,
         update.audience,
+        config.zone().describe(&outcome.event.at, &now),
         &outcome.committed.commit.to_string()[..10],
     ))?;
     if outcome.defaulted_components {
@@ -287,6 +337,15 @@ fn run_update(context: &Context, args: Args) -> Result<()> {
     Ok(())
 }
 
+/// Whatever was typed survives a refusal (`.git/incident/REJECTED_COMMS`).
+fn typed(text: &str) -> [Typed; 1] {
+    [Typed {
+        label: "COMMS",
+        text: text.to_string(),
+        flag: "-F",
+    }]
+}
+
 fn chat_format(format: RenderArg) -> Chat {
     match format {
         RenderArg::Slack => Chat::Slack,
@@ -295,23 +354,26 @@ fn chat_format(format: RenderArg) -> Chat {
     }
 }
 
-/// Open the editor on a template prefilled from the incident; the text saved.
+/// Open the editor on a template prefilled from the incident; the text
+/// saved, and the first of the template's placeholders still in it.
+#[allow(clippy::too_many_arguments)]
 fn edit_from_template(
     context: &Context,
     store: &incident::store::Store,
     config: &incident::config::Config,
     query: &str,
     audience: &str,
+    status: Option<&str>,
     args: &Args,
     now: incident::time::Timestamp,
-) -> Result<String> {
+) -> Result<(String, Option<String>)> {
     let tree = store.head_tree()?.ok_or_else(|| Error::NotFound {
         query: query.into(),
     })?;
     let folder = store.find(&tree, query)?;
     let incident = store.load(config, &tree, &folder)?;
     let status = if audience == PUBLIC {
-        Some(match &args.status {
+        Some(match status {
             Some(s) => s.trim().to_ascii_lowercase(),
             None => comms::default_public_status(config, &incident).to_string(),
         })
@@ -337,7 +399,7 @@ fn edit_from_template(
     for (id, state) in &args.components {
         components.push((config.check_component(id)?, comms::component_state(state)?));
     }
-    let body = templates::render(
+    let draft = templates::render(
         &template,
         &TemplateInput {
             config,
@@ -350,8 +412,9 @@ fn edit_from_template(
         },
     )?;
     let prefill = format!(
-        "{}{body}",
-        templates::editor_header(&incident, audience, &name)
+        "{}{}",
+        templates::editor_header(&incident, audience, &name),
+        draft.text
     );
     // Kept under .git/ until the update is read back, as git keeps COMMIT_EDITMSG.
     let file = store
@@ -359,14 +422,25 @@ fn edit_from_template(
         .path()
         .join("incident")
         .join(format!("COMMS_EDITMSG-{audience}.md"));
-    let edited = super::postmortem::open_editor(
-        context,
-        &file,
-        &format!("the {audience} update"),
-        &prefill,
-    )?;
+    let editor = text::git_editor(&context.dir);
+    context.note(&format!(
+        "editing the {audience} update with {editor}; save and quit to post it"
+    ));
+    let edited = text::open_in_editor(&editor, &file, &prefill)?;
     let _ = std::fs::remove_file(&file);
-    Ok(templates::strip_comments(&edited))
+    let saved = templates::strip_comments(&edited.text);
+    if !edited.status.success() {
+        // What was written so far is kept, as for any other refusal.
+        let failed = Error::InvalidInput {
+            message: format!(
+                "the editor '{}' failed ({}); nothing was recorded",
+                edited.editor, edited.status
+            ),
+        };
+        return Err(text::keep_all(store.repo.path(), &typed(&saved), failed));
+    }
+    let unedited = draft.unedited(&saved).map(str::to_string);
+    Ok((saved, unedited))
 }
 
 fn print_latest(
@@ -429,12 +503,7 @@ fn run_due(context: &Context, args: DueArgs) -> Result<()> {
         context.print(&due_list(&config, &shown, context.format, &style)?)?;
     }
     if overdue > 0 {
-        return Err(Error::InvalidInput {
-            message: format!(
-                "{overdue} update{} overdue",
-                if overdue == 1 { " is" } else { "s are" }
-            ),
-        });
+        return Err(Error::Overdue { count: overdue });
     }
     Ok(())
 }

@@ -57,12 +57,16 @@ pub struct TestArgs {
 }
 
 /// The central notifier: fire hooks for every event that reached this
-/// branch after REV, once. A high-water mark (the ref
-/// refs/incident/hooks-notified/BRANCH) remembers how far it got, so a
-/// second run over the same range fires nothing.
+/// branch after REV, once. A mark per hook (the ref
+/// refs/incident/hooks-delivered/HOOK/BRANCH) remembers how far it got, so
+/// a second run over the same range fires nothing; it moves only past
+/// events the hook took, so what failed (or what a hook that is not
+/// trusted missed) is sent by the next run. Exits 1 when a delivery failed
+/// or a hook did not run.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// Start after this commit (needed the first time; later the mark is used when it is further on).
+    /// Start after this commit (all zeros: from the first commit) for hooks
+    /// without a mark of their own; needed the first time.
     #[arg(long, value_name = "REV")]
     pub since: Option<String>,
 }
@@ -138,13 +142,21 @@ fn list(context: &Context) -> Result<()> {
                 hook.severity.join(",")
             }),
             Value::from(format!("{}s", hook.timeout.as_secs_f64())),
-            Value::from(if *runs { "yes" } else { "no: not trusted" }),
+            Value::from(if *runs {
+                "yes"
+            } else if hook.origin == hook_config::Origin::Repository
+                && set.repository_trust != Some(RepositoryTrust::Trusted)
+            {
+                "no: not trusted"
+            } else {
+                "no: its files are not trusted"
+            }),
             Value::from(hook.run.join(" ")),
         ]);
     }
     let config = store.config()?;
     context.print(&rows.render(context.format, &context.style(&config)?)?)?;
-    if let Some(warning) = set.untrusted_warning() {
+    for warning in set.untrusted_warnings() {
         context.warn(&warning);
     }
     Ok(())
@@ -167,12 +179,21 @@ fn trust(context: &Context) -> Result<()> {
     } else {
         "is trusted now"
     };
-    out.push_str(&format!(
-        "{} {verb} in this clone (sha256 {}…); {} hook(s). Any edit to it revokes this.\n",
-        hook_config::REPOSITORY_FILE,
-        &trusted.digest[..12],
-        trusted.hooks.len()
-    ));
+    if let Some(digest) = &trusted.digest {
+        out.push_str(&format!(
+            "{} {verb} in this clone (sha256 {}…); {} hook(s).\n",
+            hook_config::REPOSITORY_FILE,
+            &digest[..12],
+            trusted.hooks.len()
+        ));
+    }
+    for (file, digest) in &trusted.files {
+        out.push_str(&format!(
+            "{file} (run by a hook) {verb} (sha256 {}…).\n",
+            &digest[..12]
+        ));
+    }
+    out.push_str("Any edit to these files revokes this.\n");
     context.print(&out)
 }
 
@@ -243,38 +264,59 @@ fn run_since(context: &Context, args: RunArgs) -> Result<()> {
     let store = context.store()?;
     let config = store.config()?;
     let set = hook_config::load(&store)?;
-    if let Some(warning) = set.untrusted_warning() {
-        context.warn(&warning);
+    let warnings = set.untrusted_warnings();
+    for warning in &warnings {
+        context.warn(warning);
     }
-    let pending = central::pending(&store, args.since.as_deref())?;
-    let repo = payload::repo_name(&store);
-    let mut deliveries = Vec::new();
-    for commit in &pending.commits {
-        deliveries.extend(payload::for_commit(&store, &config, *commit, &repo)?);
+    let since = args
+        .since
+        .as_deref()
+        .map(|rev| central::since(&store, rev))
+        .transpose()?;
+    if context.no_hooks {
+        return context.confirm("--no-hooks: no hook ran and no mark moved\n");
     }
-    let fired = if context.no_hooks {
-        runner::Fired::default()
-    } else {
-        runner::fire(&store, &set, &deliveries, &launch(), context.now()?)?
-    };
-    report_failures(context, &fired.runs);
-    if !context.no_hooks {
-        central::advance(&store, pending.tip)?;
+    let notified = central::notify(&store, &config, &set, since, &launch(), context.now()?)?;
+    for run in notified.runs.iter().filter(|r| !r.ok()) {
+        context.warn(&with_output_after(
+            run,
+            "; it and the events after it stay owed to this hook: the next `incident hooks run` sends them again",
+        ));
     }
-    let failed = fired.failures().count();
-    let from = if pending.from_mark {
-        " (from the high-water mark: earlier events were notified before)"
+    let from = if notified.from_mark {
+        " (from the hooks' marks: earlier events were delivered before)"
     } else {
         ""
     };
     context.print(&format!(
         "{} event(s) in {} commit(s) after {}{from}: {} hook run(s), {} failed\n",
-        deliveries.len(),
-        pending.commits.len(),
-        &pending.base.to_string()[..10],
-        fired.runs.len(),
-        failed
-    ))
+        notified.events,
+        notified.commits,
+        notified
+            .start
+            .map(central::Start::short)
+            .unwrap_or_default(),
+        notified.runs.len(),
+        notified.failed()
+    ))?;
+    // Exit 1 when something is owed (CI shows it) or a hooks file has a
+    // problem (what it owes is unknown); an untrusted hook with nothing in
+    // the range owes nothing: its warning says what to do.
+    let failed = notified.failed();
+    let owed: Vec<String> = notified
+        .owed
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(hook, n)| format!("{hook} ({n} event(s))"))
+        .collect();
+    if failed > 0 || !owed.is_empty() || !set.warnings.is_empty() {
+        return Err(Error::HooksUndelivered {
+            failed,
+            owed,
+            problems: set.warnings.len(),
+        });
+    }
+    Ok(())
 }
 
 fn retry(context: &Context) -> Result<()> {
@@ -375,9 +417,7 @@ pub fn after_command(context: &Context) {
 fn fire(context: &Context, commits: &[git2::Oid]) -> Result<()> {
     let store = context.store()?;
     let set: HookSet = hook_config::load(&store)?;
-    if let Some(warning) = set.untrusted_warning()
-        && set.repository_trust != Some(RepositoryTrust::Absent)
-    {
+    for warning in set.untrusted_warnings() {
         context.warn(&warning);
     }
     if set.hooks.is_empty() {

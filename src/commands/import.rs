@@ -12,7 +12,8 @@ use crate::cli::Context;
 ///
 /// Imported incidents are marked historical (no postmortem expected) and
 /// record their source and id: running the same import again creates
-/// nothing and says so. A malformed record is reported with file and line
+/// nothing and says so. An export (jsonl) comes back file for file as it
+/// was exported, maintenances and repository-wide files included. A malformed record is reported with file and line
 /// and the rest is imported; --strict refuses the whole import instead.
 /// A time the source states that breaks the lifecycle's order (a
 /// resolution before the start) is left unset and noted in the timeline.
@@ -81,18 +82,31 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
             report.adjustments.len() - SHOWN_ADJUSTMENTS
         ));
     }
+    if report.fractions_dropped > 0 {
+        context.note(&format!(
+            "note: {} stated time(s) had a fraction of a second; records keep times to the second, so they were stored without it (12:00:05.730 as 12:00:05)",
+            report.fractions_dropped
+        ));
+    }
     context.print(&summary(&report))
 }
 
 fn summary(report: &ImportReport) -> String {
     let count = report.imported.len();
-    let tail = format!(
+    let maintenances = report.maintenances.len();
+    let mut tail = format!(
         "{} found, {} imported before, {} malformed",
         report.found,
         report.already,
         report.problems.len()
     );
-    if count == 0 {
+    if maintenances > 0 || report.maintenances_already > 0 {
+        tail.push_str(&format!(
+            "; {} maintenance(s) imported before",
+            report.maintenances_already
+        ));
+    }
+    if count == 0 && maintenances == 0 {
         return if report.already > 0 && report.problems.is_empty() {
             format!(
                 "Nothing to import: all {} incident(s) from {} were imported before; nothing changed\n",
@@ -105,22 +119,29 @@ fn summary(report: &ImportReport) -> String {
             )
         };
     }
+    let what = if maintenances > 0 {
+        format!(
+            "{count} incident(s) with {} event(s) and {maintenances} maintenance(s)",
+            report.events
+        )
+    } else {
+        format!("{count} incident(s) with {} event(s)", report.events)
+    };
+    // An export comes back as it was; other sources become historical records.
+    let marked = if report.source == SourceKind::Jsonl.name() {
+        ", file for file as exported"
+    } else {
+        ", marked historical"
+    };
     match (report.dry_run, report.commit) {
         (true, _) | (_, None) => format!(
-            "Would import {count} incident(s) with {} event(s) from {} ({tail}); nothing was written (--dry-run)\n",
-            report.events, report.source
+            "Would import {what} from {} ({tail}); nothing was written (--dry-run)\n",
+            report.source
         ),
         (false, Some(commit)) => format!(
-            "Imported {count} incident(s) with {} event(s) from {} in commit {} ({tail}){}\n",
-            report.events,
+            "Imported {what} from {} in commit {} ({tail}){marked}\n",
             report.source,
-            &commit.to_string()[..10],
-            // An export comes back as it was exported, historical or not.
-            if report.source == SourceKind::Jsonl.name() {
-                ""
-            } else {
-                ", marked historical"
-            }
+            &commit.to_string()[..10]
         ),
     }
 }
@@ -132,10 +153,13 @@ fn json(report: &ImportReport) -> serde_json::Value {
         "found": report.found,
         "imported": report.imported.iter().map(|(id, title)| serde_json::json!({"id": id, "title": title})).collect::<Vec<_>>(),
         "already_imported": report.already,
+        "maintenances": report.maintenances.iter().map(|(id, title)| serde_json::json!({"id": id, "title": title})).collect::<Vec<_>>(),
+        "maintenances_already_imported": report.maintenances_already,
         "events": report.events,
         "files": report.files,
         "problems": report.problems.iter().map(|p| serde_json::json!({"file": p.file, "line": p.line, "message": p.message})).collect::<Vec<_>>(),
         "adjustments": report.adjustments,
+        "fractions_of_seconds_dropped": report.fractions_dropped,
         "commit": report.commit.map(|c| c.to_string()),
     })
 }

@@ -119,6 +119,13 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
             commit: outcome.committed.commit.to_string(),
         })?);
     }
+    if context.quiet {
+        // As `declare`: `id=$(incident -q maintenance schedule ...)`.
+        return match verb {
+            "scheduled" => context.print(&format!("{}\n", record.id)),
+            _ => Ok(()),
+        };
+    }
     let zone = store.config()?.zone();
     context.print(&format!(
         "{verb} maintenance {}: {} ({} to {}) in commit {}\n",

@@ -25,7 +25,8 @@ pub enum Sub {
 /// always gives the same files; the page's clock is the commit's time.
 #[derive(Debug, clap::Args)]
 pub struct BuildArgs {
-    /// The folder to write (created; an earlier build there is replaced).
+    /// The folder to write (created; what an earlier build wrote there is
+    /// replaced, anything else in it is kept).
     #[arg(short, long, value_name = "DIR")]
     pub output: std::path::PathBuf,
     /// Build the page as it was at this commit, tag or branch (default: HEAD).
@@ -40,7 +41,7 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
     let Sub::Build(args) = args.command;
     let store = context.store()?;
     let built = render(&store, args.as_of.as_deref(), args.base_url.as_deref())?;
-    write(&built, &args.output)?;
+    let written = write(&built, &args.output)?;
     let page = &built.page;
     let unresolved = page.incidents.iter().filter(|i| i.unresolved()).count();
     if context.format == Format::Json {
@@ -62,8 +63,16 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
             unresolved,
         })?);
     }
-    context.print(&format!(
-        "wrote {} files to {} from commit {}: {} ({} public incident{}, {} unresolved)\n",
+    let kept = if written.kept.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; kept what a build does not own: {}",
+            written.kept.join(", ")
+        )
+    };
+    context.confirm(&format!(
+        "wrote {} files to {} from commit {}: {} ({} public incident{}, {} unresolved){kept}\n",
         built.files.len(),
         args.output.display(),
         &built.commit.to_string()[..10],

@@ -23,6 +23,9 @@ use crate::tomlfile;
 
 pub use config::{COMPONENT_STATES, PUBLIC, PUBLIC_STATUSES};
 
+/// An incident's public impact, in Statuspage's words, least first.
+pub const IMPACTS: [&str; 4] = ["none", "minor", "major", "critical"];
+
 /// Check the fields of a `comms` event file (see [`crate::model::event`]).
 pub fn parse_event_fields(file: &str, text: &str, update: Communication) -> Result<Communication> {
     let invalid = |key: &str, message: String| Error::Invalid {
@@ -39,6 +42,17 @@ pub fn parse_event_fields(file: &str, text: &str, update: Communication) -> Resu
             format!(
                 "unknown public status '{status}'; use one of: {}",
                 PUBLIC_STATUSES.join(", ")
+            ),
+        ));
+    }
+    if let Some(impact) = &update.impact
+        && !IMPACTS.contains(&impact.as_str())
+    {
+        return Err(invalid(
+            "impact",
+            format!(
+                "unknown impact '{impact}'; use one of: {}",
+                IMPACTS.join(", ")
             ),
         ));
     }
@@ -199,13 +213,48 @@ pub fn cadence_next(
     Some(at + chrono::Duration::seconds(seconds))
 }
 
+/// When a historical incident (imported, or declared `--historical`) came
+/// back to life: the first event recorded after it was written down that
+/// also happened after then. `None` while it holds only the history it was
+/// written down with.
+pub fn live_since(incident: &Incident) -> Option<Timestamp> {
+    let written = incident
+        .timeline
+        .iter()
+        .find(|e| e.event.is_none())?
+        .recorded_at;
+    incident
+        .timeline
+        .iter()
+        .filter(|e| e.event.is_some() && e.recorded_at > written && e.at > written)
+        .map(|e| e.at)
+        .min()
+}
+
 /// The next update due to each audience that is owed one.
+///
+/// A historical incident owes nobody an update for the history it was
+/// written down with: only once something new happens on it (see
+/// [`live_since`]), and then counted from that moment, as if it had been
+/// declared then; a promise or a post from its history is not a clock.
 pub fn dues(config: &Config, incident: &Incident) -> Vec<Due> {
     let mut found = Vec::new();
+    let since = if incident.historical {
+        match live_since(incident) {
+            Some(since) => Some(since),
+            None => return found,
+        }
+    } else {
+        None
+    };
     if !incident.is_open(config) {
         // The public heard of it, so the public hears that it is over.
+        // (A historical one only when it ended, or the public heard of
+        // it, after it came back to life: a note on an old incident is no
+        // news to the public.)
         if let Some(public) = public_state(incident)
             && public.status != "resolved"
+            && since.is_none_or(|s| incident.status_since >= s || public.last_at >= s)
         {
             found.push(Due {
                 audience: PUBLIC.into(),
@@ -217,10 +266,19 @@ pub fn dues(config: &Config, incident: &Incident) -> Vec<Due> {
         return found;
     }
     for audience in config.audience_names() {
-        let posts: Vec<(&Event, &Communication)> = updates(incident, Some(&audience)).collect();
+        let all: Vec<(&Event, &Communication)> = updates(incident, Some(&audience)).collect();
+        if all
+            .last()
+            .is_some_and(|(_, last)| last.status.as_deref() == Some("resolved"))
+        {
+            continue;
+        }
+        let posts: Vec<(&Event, &Communication)> = all
+            .into_iter()
+            .filter(|(event, _)| since.is_none_or(|s| event.at >= s))
+            .collect();
         let rule = config.cadence(&audience, &incident.severity);
         let due = match (posts.last(), rule) {
-            (Some((_, last)), _) if last.status.as_deref() == Some("resolved") => None,
             (Some((event, last)), rule) => match (last.next_update, rule) {
                 (Some(promised), _) => Some((promised, DueReason::Promised, Some(event.at))),
                 (None, Some(rule)) => {
@@ -241,9 +299,11 @@ pub fn dues(config: &Config, incident: &Incident) -> Vec<Due> {
                     .and_then(config::seconds)
                     .or_else(|| config::seconds(&rule.every))
                     .unwrap_or(300);
-                let declared = incident
-                    .milestone("declared")
-                    .unwrap_or(incident.status_since);
+                let declared = since.unwrap_or_else(|| {
+                    incident
+                        .milestone("declared")
+                        .unwrap_or(incident.status_since)
+                });
                 Some((
                     declared + chrono::Duration::seconds(first),
                     DueReason::First,

@@ -32,6 +32,9 @@ pub struct CommsRequest {
     pub data_loss: Option<bool>,
     /// When it was posted; default now.
     pub at: Option<String>,
+    /// The public impact (none, minor, major, critical); default: from the
+    /// component states.
+    pub impact: Option<String>,
 }
 
 #[derive(Debug)]
@@ -114,6 +117,33 @@ pub fn record(
     })
 }
 
+/// Refuse a request whose text is still to be written (before the editor
+/// opens) for what `record` would refuse it for, so nobody types an update
+/// that a missing flag then throws away.
+pub fn check_before_text(
+    store: &Store,
+    query: &str,
+    request: &CommsRequest,
+    now: Timestamp,
+) -> Result<()> {
+    let config = store.config()?;
+    let zone = config.zone();
+    let at = match &request.at {
+        Some(t) => parse_past_time(t, now, &zone)?,
+        None => now,
+    };
+    let tree = store.head_tree()?.ok_or_else(|| Error::NotFound {
+        query: query.into(),
+    })?;
+    let folder = store.find(&tree, query)?;
+    let incident = store.load(&config, &tree, &folder)?;
+    let probe = CommsRequest {
+        text: "(the text to be written)".into(),
+        ..request.clone()
+    };
+    plan(&config, &zone, &incident, &probe, at).map(|_| ())
+}
+
 /// Validate a request against the incident as it is.
 fn plan(
     config: &Config,
@@ -138,6 +168,7 @@ fn plan(
             (!request.components.is_empty(), "--component"),
             (request.public_title.is_some(), "--public-title"),
             (request.data_loss.is_some(), "--data-loss"),
+            (request.impact.is_some(), "--impact"),
         ] {
             if given {
                 return Err(only_public(flag));
@@ -185,6 +216,14 @@ fn plan(
             message: "--data-loss goes with the resolving public update (--status resolved)".into(),
         });
     }
+    let impact = match &request.impact {
+        Some(given) => Some(Config::canonical(
+            "impact",
+            given,
+            comms::IMPACTS.iter().map(|s| s.to_string()).collect(),
+        )?),
+        None => None,
+    };
     let mut components = BTreeMap::new();
     for (component, state) in &request.components {
         components.insert(
@@ -218,6 +257,7 @@ fn plan(
             components,
             next_update,
             data_loss: request.data_loss,
+            impact,
         },
         defaulted,
     ))

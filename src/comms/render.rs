@@ -14,16 +14,26 @@ pub enum Chat {
     Text,
 }
 
-/// Slack's three characters that must be escaped in mrkdwn.
+/// Slack's three characters that must be escaped in mrkdwn (so a text
+/// opens no `<url|link>` or `<!channel>` mention), and no control
+/// character (an ESC would reach the terminal it is printed on).
 fn slack_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    crate::render::terminal_safe(
+        &text
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;"),
+    )
 }
 
-/// Markdown without raw HTML (a chat tool that renders it must not run it).
+/// Markdown that opens nothing the writer did not type as text: no link
+/// (`[x](javascript:...)`), image, emphasis, code, heading, list, HTML or
+/// control character; paragraphs kept, each line escaped on its own.
 fn markdown_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;")
+    text.split('\n')
+        .map(crate::render::escape::markdown_text)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The update as a chat message.
@@ -63,7 +73,7 @@ pub fn chat(
     }
     let mut out = format!(
         "{} {}\n",
-        strong(&label),
+        strong(&escape(&label)),
         escape(&format!("{}: {title}", incident.id))
     );
     out.push('\n');

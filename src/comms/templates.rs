@@ -143,8 +143,26 @@ pub fn clock(config: &Config, t: &Timestamp, now: &Timestamp) -> String {
     format!("{} {name}", local.format(format))
 }
 
+/// A template rendered for the editor: its text, and the placeholders
+/// (`{{ fill("what the responders need") }}`, shown as `[what the
+/// responders need]`) the person must replace before the update is posted.
+pub struct Draft {
+    pub text: String,
+    pub placeholders: Vec<String>,
+}
+
+impl Draft {
+    /// The first placeholder still in the text a person saved.
+    pub fn unedited<'a>(&'a self, saved: &str) -> Option<&'a str> {
+        self.placeholders
+            .iter()
+            .find(|p| saved.contains(p.as_str()))
+            .map(String::as_str)
+    }
+}
+
 /// Render a template into the text an editor is prefilled with.
-pub fn render(template: &TemplateSource, input: &TemplateInput<'_>) -> Result<String> {
+pub fn render(template: &TemplateSource, input: &TemplateInput<'_>) -> Result<Draft> {
     let incident = input.incident;
     let config = input.config;
     let public = comms::public_state(incident);
@@ -214,13 +232,26 @@ pub fn render(template: &TemplateSource, input: &TemplateInput<'_>) -> Result<St
             .collect(),
         zone: zone.name(),
     };
-    let text = crate::templates::render(
-        &mut crate::templates::environment(),
-        template,
-        &context,
-        "an update",
-    )?;
-    Ok(format!("{}\n", text.trim()))
+    let placeholders = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let mut env = crate::templates::environment();
+    let seen = placeholders.clone();
+    env.add_function("fill", move |hint: String| {
+        let shown = format!("[{hint}]");
+        if let Ok(mut seen) = seen.lock() {
+            seen.push(shown.clone());
+        }
+        shown
+    });
+    let text = crate::templates::render(&mut env, template, &context, "an update")?;
+    drop(env);
+    let placeholders = placeholders
+        .lock()
+        .map(|mut p| std::mem::take(&mut *p))
+        .unwrap_or_default();
+    Ok(Draft {
+        text: format!("{}\n", text.trim()),
+        placeholders,
+    })
 }
 
 /// The lines an editor shows above the text; removed again afterwards.

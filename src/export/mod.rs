@@ -158,13 +158,19 @@ fn blobs(store: &Store, tree: &Tree<'_>) -> Result<Vec<Blob>> {
         return Ok(found);
     };
     let mut failure = None;
-    data.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+    let mut not_utf8 = None;
+    let walked = data.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+        // Before its kind: a folder's name is checked before its files.
+        let Ok(name) = entry.name() else {
+            not_utf8 = Some(format!(
+                "{DATA_DIR}/{dir}{}",
+                String::from_utf8_lossy(entry.name_bytes())
+            ));
+            return git2::TreeWalkResult::Abort;
+        };
         if entry.kind() != Some(ObjectType::Blob) {
             return git2::TreeWalkResult::Ok;
         }
-        let Ok(name) = entry.name() else {
-            return git2::TreeWalkResult::Ok;
-        };
         match store.repo.find_blob(entry.id()) {
             Ok(blob) => found.push(Blob {
                 path: format!("{DATA_DIR}/{dir}{name}"),
@@ -176,7 +182,16 @@ fn blobs(store: &Store, tree: &Tree<'_>) -> Result<Vec<Blob>> {
             }
         }
         git2::TreeWalkResult::Ok
-    })?;
+    });
+    // A record the export cannot name in JSON is refused, never left out.
+    if let Some(path) = not_utf8 {
+        return Err(Error::InvalidInput {
+            message: format!(
+                "cannot export '{path}' (bytes that are not UTF-8 shown as �): its name is not UTF-8, and the export would lose it; rename it with `git mv` to a UTF-8 name, commit, and export again"
+            ),
+        });
+    }
+    walked?;
     if let Some(e) = failure {
         return Err(e.into());
     }
@@ -185,16 +200,19 @@ fn blobs(store: &Store, tree: &Tree<'_>) -> Result<Vec<Blob>> {
 
 /// Where a path sits: (incident folder, path inside it), or `None` for
 /// repository-wide files.
-fn incident_folder(path: &str) -> Option<(String, String)> {
-    let rest = path.strip_prefix(DATA_DIR)?.strip_prefix('/')?;
+pub(crate) fn incident_folder(path: &str) -> Option<(String, String)> {
+    folder_under(DATA_DIR, path)
+}
+
+/// (`<base>/YYYY/MM/<id>-<slug>`, the path inside it) of a path in such a
+/// folder under `base` (the incidents folder, or the maintenance folder).
+pub(crate) fn folder_under(base: &str, path: &str) -> Option<(String, String)> {
+    let rest = path.strip_prefix(base)?.strip_prefix('/')?;
     let mut parts = rest.splitn(4, '/');
     let (year, month, folder, inner) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
     let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
     if digits(year, 4) && digits(month, 2) && id::split_folder_name(folder).is_some() {
-        Some((
-            format!("{DATA_DIR}/{year}/{month}/{folder}"),
-            inner.to_string(),
-        ))
+        Some((format!("{base}/{year}/{month}/{folder}"), inner.to_string()))
     } else {
         None
     }

@@ -8,6 +8,14 @@
 //!   runs until someone runs `incident hooks trust` in this clone, and any
 //!   edit revokes that trust (its SHA-256 is what is trusted, as direnv does).
 //!   Cloning a stranger's repository never runs their code.
+//!
+//! Trust covers what a hook runs, too: every file of the working tree that
+//! a hook's argv names (`run = ["sh", "scripts/notify.sh"]`), whichever
+//! file defined the hook, is trusted by its SHA-256 with the versioned
+//! file; a hook whose files changed (a `git pull`) does not run until they
+//! are trusted again. And untrusted content never touches trusted hooks:
+//! a broken versioned file, or one that reuses a trusted hook's name, is a
+//! warning, never an error that stops the others.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -120,9 +128,15 @@ pub enum RepositoryTrust {
 #[derive(Debug, Default)]
 pub struct HookSet {
     pub hooks: Vec<Hook>,
-    /// Hooks of the versioned file that may not run (yet).
+    /// Hooks that may not run (yet): of the versioned file while it is not
+    /// trusted, or naming files of the working tree that are not.
     pub untrusted: Vec<Hook>,
     pub repository_trust: Option<RepositoryTrust>,
+    /// Files of the working tree that hooks run and that are not trusted
+    /// as they are now (new, or changed since they were trusted).
+    pub untrusted_files: Vec<String>,
+    /// Problems of the versioned file, which never stop other hooks.
+    pub warnings: Vec<String>,
 }
 
 impl HookSet {
@@ -131,10 +145,16 @@ impl HookSet {
         if let Some(hook) = self.hooks.iter().find(|h| h.name == name) {
             return Ok(hook);
         }
-        if self.untrusted.iter().any(|h| h.name == name) {
+        if let Some(hook) = self.untrusted.iter().find(|h| h.name == name) {
+            let file_untrusted = hook.origin == Origin::Repository
+                && self.repository_trust != Some(RepositoryTrust::Trusted);
             return Err(Error::HooksNotTrusted {
-                file: REPOSITORY_FILE.into(),
-                changed: self.repository_trust == Some(RepositoryTrust::Changed),
+                file: if file_untrusted {
+                    REPOSITORY_FILE.into()
+                } else {
+                    self.untrusted_files.join(", ")
+                },
+                changed: file_untrusted && self.repository_trust == Some(RepositoryTrust::Changed),
             });
         }
         Err(Error::Unknown {
@@ -144,19 +164,46 @@ impl HookSet {
         })
     }
 
-    /// A warning for people when the versioned file holds hooks that do not run.
-    pub fn untrusted_warning(&self) -> Option<String> {
-        if self.untrusted.is_empty() {
-            return None;
+    /// Warnings for people: hooks that do not run, and why; problems of
+    /// the versioned file.
+    pub fn untrusted_warnings(&self) -> Vec<String> {
+        let mut warnings = self.warnings.clone();
+        let from_file = self
+            .untrusted
+            .iter()
+            .filter(|h| h.origin == Origin::Repository)
+            .count();
+        let file_untrusted = matches!(
+            self.repository_trust,
+            Some(RepositoryTrust::NotTrusted | RepositoryTrust::Changed)
+        );
+        if file_untrusted && from_file > 0 {
+            let why = match self.repository_trust {
+                Some(RepositoryTrust::Changed) => "changed since it was trusted",
+                _ => "is not trusted in this clone",
+            };
+            warnings.push(format!(
+                "{REPOSITORY_FILE} {why}, so its {from_file} hook(s) did not run; review it, then run `incident hooks trust`"
+            ));
         }
-        let why = match self.repository_trust {
-            Some(RepositoryTrust::Changed) => "changed since it was trusted",
-            _ => "is not trusted in this clone",
-        };
-        Some(format!(
-            "{REPOSITORY_FILE} {why}, so its {} hook(s) did not run; review it, then run `incident hooks trust`",
-            self.untrusted.len()
-        ))
+        if !self.untrusted_files.is_empty() {
+            let names: Vec<&str> = self
+                .untrusted
+                .iter()
+                .filter(|h| h.origin != Origin::Repository || !file_untrusted)
+                .map(|h| h.name.as_str())
+                .collect();
+            if !names.is_empty() {
+                warnings.push(format!(
+                    "hook(s) {} did not run: {} in the working tree {} not trusted as {} now (new or changed, as by a `git pull`); review, then run `incident hooks trust`",
+                    names.join(", "),
+                    self.untrusted_files.join(", "),
+                    if self.untrusted_files.len() == 1 { "is" } else { "are" },
+                    if self.untrusted_files.len() == 1 { "it is" } else { "they are" },
+                ));
+            }
+        }
+        warnings
     }
 }
 
@@ -175,37 +222,26 @@ pub fn user_file() -> Option<PathBuf> {
     Some(base.join("incident").join("hooks.toml"))
 }
 
-/// Read every hooks file; the versioned one's hooks run only when trusted.
+/// Read every hooks file; the versioned one's hooks run only when trusted,
+/// and a hook that names files of the working tree only while those are.
+///
+/// The per-clone and per-user files are yours: an error in them is an
+/// error. The versioned file is not: a problem in it is a warning, and its
+/// hooks never replace or stop a hook of yours.
 pub fn load(store: &Store) -> Result<HookSet> {
     let mut set = HookSet::default();
+    let mut trusted: Vec<Hook> = Vec::new();
     let clone = clone_file(store);
     if let Some(text) = read_plain(&clone)? {
-        set.hooks
-            .extend(parse(&clone.display().to_string(), &text, Origin::Clone)?);
+        trusted.extend(parse(&clone.display().to_string(), &text, Origin::Clone)?);
     }
     if let Some(user) = user_file()
         && let Some(text) = read_plain(&user)?
     {
-        set.hooks
-            .extend(parse(&user.display().to_string(), &text, Origin::User)?);
+        trusted.extend(parse(&user.display().to_string(), &text, Origin::User)?);
     }
-    let versioned = store.workdir().join(REPOSITORY_FILE);
-    match read_plain(&versioned)? {
-        None => set.repository_trust = Some(RepositoryTrust::Absent),
-        Some(text) => {
-            let hooks = parse(REPOSITORY_FILE, &text, Origin::Repository)?;
-            let trust = trust_of(store, &text)?;
-            if trust == RepositoryTrust::Trusted {
-                set.hooks.extend(hooks);
-            } else {
-                set.untrusted = hooks;
-            }
-            set.repository_trust = Some(trust);
-        }
-    }
-    let mut seen: Vec<&Hook> = Vec::new();
-    for hook in set.hooks.iter().chain(&set.untrusted) {
-        if let Some(first) = seen.iter().find(|h| h.name == hook.name) {
+    for (index, hook) in trusted.iter().enumerate() {
+        if let Some(first) = trusted[..index].iter().find(|h| h.name == hook.name) {
             return Err(Error::Invalid {
                 file: hook.file.clone(),
                 line: None,
@@ -216,9 +252,149 @@ pub fn load(store: &Store) -> Result<HookSet> {
                 ),
             });
         }
-        seen.push(hook);
+    }
+    let record = read_trust(store)?;
+    let mut versioned = Vec::new();
+    let versioned_path = store.workdir().join(REPOSITORY_FILE);
+    match read_plain(&versioned_path) {
+        Err(e) => {
+            set.warnings
+                .push(format!("{e}; its hooks do not run, yours do"));
+            set.repository_trust = Some(RepositoryTrust::NotTrusted);
+        }
+        Ok(None) => set.repository_trust = Some(RepositoryTrust::Absent),
+        Ok(Some(text)) => {
+            let trust = match &record {
+                Some(lines) if lines.matches(REPOSITORY_FILE, &digest(text.as_bytes())) => {
+                    RepositoryTrust::Trusted
+                }
+                Some(lines) if lines.names(REPOSITORY_FILE) => RepositoryTrust::Changed,
+                _ => RepositoryTrust::NotTrusted,
+            };
+            set.repository_trust = Some(trust);
+            match parse(REPOSITORY_FILE, &text, Origin::Repository) {
+                Ok(hooks) => versioned = hooks,
+                Err(e) => set
+                    .warnings
+                    .push(format!("{e}; its hooks do not run, yours do")),
+            }
+        }
+    }
+    // A versioned hook never shadows one of yours, nor an earlier one.
+    let mut kept: Vec<Hook> = Vec::new();
+    for hook in versioned {
+        if let Some(first) = trusted.iter().chain(&kept).find(|h| h.name == hook.name) {
+            set.warnings.push(format!(
+                "{REPOSITORY_FILE}: a hook named '{}' is defined in {} already, so this one is left out; rename it",
+                hook.name, first.file
+            ));
+            continue;
+        }
+        kept.push(hook);
+    }
+    let file_trusted = set.repository_trust == Some(RepositoryTrust::Trusted);
+    for hook in trusted.into_iter().chain(kept) {
+        let mut runs = hook.origin != Origin::Repository || file_trusted;
+        for (path, bytes) in working_tree_files(store, &hook) {
+            let ok = record
+                .as_ref()
+                .is_some_and(|r| r.matches(&path, &digest(&bytes)));
+            if !ok {
+                runs = false;
+                if !set.untrusted_files.contains(&path) {
+                    set.untrusted_files.push(path);
+                }
+            }
+        }
+        if runs {
+            set.hooks.push(hook);
+        } else {
+            set.untrusted.push(hook);
+        }
     }
     Ok(set)
+}
+
+/// The files of the working tree (outside `.git`) that a hook's argv
+/// names, as repository-relative paths, with their content: what trust
+/// must cover besides the hooks file. Each argument counts, and the value
+/// of an `--option=VALUE` argument; folders do not (a program that loads
+/// code from the working tree by itself, as `python -m`, is not seen).
+pub fn working_tree_files(store: &Store, hook: &Hook) -> Vec<(String, Vec<u8>)> {
+    let root = store.workdir();
+    let git_dir = store.repo.path();
+    let mut found: Vec<(String, Vec<u8>)> = Vec::new();
+    let skip_program = hook.run.first().is_some_and(|p| p == "incident");
+    for (index, argument) in hook.run.iter().enumerate() {
+        if index == 0 && skip_program {
+            continue;
+        }
+        let mut candidates = vec![argument.as_str()];
+        if let Some((_, value)) = argument.split_once('=') {
+            candidates.push(value);
+        }
+        for candidate in candidates {
+            let Some(relative) = inside(root, candidate) else {
+                continue;
+            };
+            let path = root.join(&relative);
+            if path.starts_with(git_dir)
+                || std::fs::canonicalize(&path)
+                    .is_ok_and(|p| std::fs::canonicalize(git_dir).is_ok_and(|g| p.starts_with(g)))
+            {
+                continue;
+            }
+            let name = relative.to_string_lossy().into_owned();
+            if found.iter().any(|(n, _)| *n == name) {
+                continue;
+            }
+            // A file, or a link to one; what it holds now is what is trusted.
+            if let Ok(bytes) = std::fs::read(&path)
+                && std::fs::metadata(&path).is_ok_and(|m| m.is_file())
+            {
+                found.push((name, bytes));
+            }
+        }
+    }
+    found
+}
+
+/// `candidate` as a path relative to `root`, when it names one inside it
+/// (lexically: `..` that leaves the root, or an absolute path elsewhere,
+/// names nothing inside).
+fn inside(root: &Path, candidate: &str) -> Option<PathBuf> {
+    use std::path::Component;
+    if candidate.trim().is_empty() {
+        return None;
+    }
+    let given = Path::new(candidate);
+    let relative = if given.is_absolute() {
+        given
+            .strip_prefix(root)
+            .ok()
+            .map(Path::to_path_buf)
+            .or_else(|| {
+                let canonical = std::fs::canonicalize(root).ok()?;
+                given.strip_prefix(&canonical).ok().map(Path::to_path_buf)
+            })?
+    } else {
+        given.to_path_buf()
+    };
+    let mut parts: Vec<std::ffi::OsString> = Vec::new();
+    for component in relative.components() {
+        match component {
+            Component::Normal(part) => parts.push(part.to_os_string()),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                parts.pop()?;
+            }
+            Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    Some(parts.iter().collect())
 }
 
 /// A plain file's text, `None` when it does not exist. Symbolic links are
@@ -345,8 +521,8 @@ pub fn parse_timeout(text: &str) -> std::result::Result<Duration, String> {
     Ok(total)
 }
 
-fn digest(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
+fn digest(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
@@ -356,55 +532,117 @@ fn trust_path(store: &Store) -> PathBuf {
     state_dir(store).join(TRUST_FILE)
 }
 
-fn trust_of(store: &Store, text: &str) -> Result<RepositoryTrust> {
+/// The trust file: one `sha256:<hex> <path>` line per trusted file.
+struct TrustRecord(Vec<(String, String)>);
+
+impl TrustRecord {
+    fn matches(&self, path: &str, digest: &str) -> bool {
+        self.0.iter().any(|(d, p)| p == path && d == digest)
+    }
+
+    fn names(&self, path: &str) -> bool {
+        self.0.iter().any(|(_, p)| p == path)
+    }
+}
+
+/// `None` when nothing was ever trusted in this clone.
+fn read_trust(store: &Store) -> Result<Option<TrustRecord>> {
     let path = trust_path(store);
     let recorded = match std::fs::read_to_string(&path) {
         Ok(recorded) => recorded,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(RepositoryTrust::NotTrusted);
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io_err(&path)(e)),
     };
-    let wanted = format!("sha256:{} {REPOSITORY_FILE}", digest(text));
-    if recorded.lines().any(|l| l.trim() == wanted) {
-        Ok(RepositoryTrust::Trusted)
-    } else {
-        Ok(RepositoryTrust::Changed)
-    }
+    Ok(Some(TrustRecord(
+        recorded
+            .lines()
+            .filter_map(|line| {
+                let (digest, file) = line.trim().split_once(' ')?;
+                Some((
+                    digest.strip_prefix("sha256:")?.to_string(),
+                    file.to_string(),
+                ))
+            })
+            .collect(),
+    )))
 }
 
 /// What `incident hooks trust` trusted.
 #[derive(Debug)]
 pub struct Trusted {
+    /// The versioned file's hooks (empty without one).
     pub hooks: Vec<Hook>,
-    pub digest: String,
-    /// It was trusted already with this content.
+    /// The versioned file's digest, when there is one.
+    pub digest: Option<String>,
+    /// Files of the working tree that hooks run, with their digests.
+    pub files: Vec<(String, String)>,
+    /// It was all trusted already with this content.
     pub already: bool,
 }
 
-/// Trust the versioned hooks file as it is now in the working tree.
+/// Trust the versioned hooks file as it is now in the working tree, and
+/// every file of the working tree that a hook (of any hooks file) runs.
 pub fn trust(store: &Store) -> Result<Trusted> {
     let versioned = store.workdir().join(REPOSITORY_FILE);
-    let text = read_plain(&versioned)?.ok_or_else(|| Error::InvalidInput {
-        message: format!(
-            "there is no {REPOSITORY_FILE} to trust; hooks of your own go in .git/incident/hooks.toml or ~/.config/incident/hooks.toml, which need no trust"
-        ),
-    })?;
-    let hooks = parse(REPOSITORY_FILE, &text, Origin::Repository)?;
-    let already = trust_of(store, &text)? == RepositoryTrust::Trusted;
-    let digest = digest(&text);
+    let text = read_plain(&versioned)?;
+    let mut hooks = match &text {
+        Some(text) => parse(REPOSITORY_FILE, text, Origin::Repository)?,
+        None => Vec::new(),
+    };
+    // What runs: every hook of every file (yours are read as `load` reads them).
+    let mut all: Vec<Hook> = hooks.clone();
+    let clone = clone_file(store);
+    if let Some(own) = read_plain(&clone)? {
+        all.extend(parse(&clone.display().to_string(), &own, Origin::Clone)?);
+    }
+    if let Some(user) = user_file()
+        && let Some(own) = read_plain(&user)?
+    {
+        all.extend(parse(&user.display().to_string(), &own, Origin::User)?);
+    }
+    let mut lines: Vec<(String, String)> = Vec::new();
+    let digest_of_file = text.as_ref().map(|t| digest(t.as_bytes()));
+    if let Some(d) = &digest_of_file {
+        lines.push((d.clone(), REPOSITORY_FILE.to_string()));
+    }
+    let mut files = Vec::new();
+    for hook in &all {
+        for (path, bytes) in working_tree_files(store, hook) {
+            if lines.iter().any(|(_, p)| *p == path) {
+                continue;
+            }
+            let d = digest(&bytes);
+            files.push((path.clone(), d.clone()));
+            lines.push((d, path));
+        }
+    }
+    if lines.is_empty() {
+        return Err(Error::InvalidInput {
+            message: format!(
+                "there is nothing to trust: no {REPOSITORY_FILE}, and no hook runs a file of the working tree; hooks of your own go in .git/incident/hooks.toml or ~/.config/incident/hooks.toml, which need no trust"
+            ),
+        });
+    }
+    let record = read_trust(store)?;
+    let already = record
+        .is_some_and(|r| r.0.len() == lines.len() && lines.iter().all(|(d, p)| r.matches(p, d)));
     if !already {
         let dir = state_dir(store);
         std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
         let path = trust_path(store);
         let temp = path.with_extension("tmp");
-        std::fs::write(&temp, format!("sha256:{digest} {REPOSITORY_FILE}\n"))
-            .map_err(io_err(&temp))?;
+        let body: String = lines
+            .iter()
+            .map(|(d, p)| format!("sha256:{d} {p}\n"))
+            .collect();
+        std::fs::write(&temp, body).map_err(io_err(&temp))?;
         std::fs::rename(&temp, &path).map_err(io_err(&path))?;
     }
+    hooks.retain(|h| h.origin == Origin::Repository);
     Ok(Trusted {
         hooks,
-        digest,
+        digest: digest_of_file,
+        files,
         already,
     })
 }

@@ -1,5 +1,5 @@
-//! What a hook gets: one delivery per record a commit added (a declaration
-//! or an event file), generic over event kinds: the event is its file's
+//! What a hook gets: one delivery per record a commit added (a declaration,
+//! an event file, an action item or a change to one), generic over event kinds: the event is its file's
 //! fields as they are in its TOML, so kinds added later flow through.
 //!
 //! The JSON shape (`schemas/hook-event.schema.json`):
@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::export::toml_fields;
+use crate::model::action::{ACTIONS_DIR, ActionChange, ActionFile};
 use crate::model::incident::Incident;
 use crate::model::{event::Event, id};
 use crate::store::{DATA_DIR, DECLARATION_FILE, EVENTS_DIR, FolderRef, Store, read_blob};
@@ -98,8 +99,28 @@ fn without_credentials(url: &str) -> String {
 
 /// A record file a commit added, by what it is.
 enum Added {
-    Declaration { folder: String },
-    Event { folder: String, stem: String },
+    Declaration {
+        folder: String,
+    },
+    Event {
+        folder: String,
+        stem: String,
+    },
+    /// `actions/<item>.toml` (`change: None`) or `actions/<item>/<change>.toml`.
+    Action {
+        folder: String,
+        item: String,
+        change: Option<String>,
+    },
+}
+
+/// What a commit added to one incident's folder.
+#[derive(Default)]
+struct AddedToFolder {
+    declared: bool,
+    events: Vec<String>,
+    /// (item, change) in path order.
+    actions: Vec<(String, Option<String>)>,
 }
 
 fn classify(path: &str) -> Option<Added> {
@@ -115,6 +136,20 @@ fn classify(path: &str) -> Option<Added> {
             file.strip_suffix(".toml").map(|stem| Added::Event {
                 folder: folder(3),
                 stem: stem.to_string(),
+            })
+        }
+        [_, _, name, dir, file] if *dir == ACTIONS_DIR && is_incident_folder(name) => {
+            file.strip_suffix(".toml").map(|item| Added::Action {
+                folder: folder(3),
+                item: item.to_string(),
+                change: None,
+            })
+        }
+        [_, _, name, dir, item, file] if *dir == ACTIONS_DIR && is_incident_folder(name) => {
+            file.strip_suffix(".toml").map(|change| Added::Action {
+                folder: folder(3),
+                item: item.to_string(),
+                change: Some(change.to_string()),
             })
         }
         _ => None,
@@ -155,19 +190,35 @@ pub fn for_commit(
 ) -> Result<Vec<Delivery>> {
     let commit = store.repo.find_commit(commit)?;
     let tree = commit.tree()?;
-    let mut by_folder: BTreeMap<String, (bool, Vec<String>)> = BTreeMap::new();
+    let mut by_folder: BTreeMap<String, AddedToFolder> = BTreeMap::new();
     for path in added_files(store, &commit)? {
         match classify(&path) {
-            Some(Added::Declaration { folder }) => by_folder.entry(folder).or_default().0 = true,
-            Some(Added::Event { folder, stem }) => {
-                by_folder.entry(folder).or_default().1.push(stem);
+            Some(Added::Declaration { folder }) => {
+                by_folder.entry(folder).or_default().declared = true
             }
+            Some(Added::Event { folder, stem }) => {
+                by_folder.entry(folder).or_default().events.push(stem);
+            }
+            Some(Added::Action {
+                folder,
+                item,
+                change,
+            }) => by_folder
+                .entry(folder)
+                .or_default()
+                .actions
+                .push((item, change)),
             None => {}
         }
     }
     let commit_id = commit.id().to_string();
     let mut deliveries = Vec::new();
-    for (path, (declared, stems)) in by_folder {
+    for (path, added) in by_folder {
+        let AddedToFolder {
+            declared,
+            events: stems,
+            actions,
+        } = added;
         let Some((id, slug)) = path.rsplit('/').next().and_then(id::split_folder_name) else {
             continue;
         };
@@ -231,6 +282,27 @@ pub fn for_commit(
                 crate::ops::event_file_path(&path, event),
             )?;
         }
+        // Action items: kind `action`, the trailer says which change
+        // (`action-added`, `action-done`, ...), as the commit's does.
+        for (item, change) in actions {
+            let (file, trailer, delivery_id, at) = match &change {
+                None => {
+                    let file = format!("{path}/{ACTIONS_DIR}/{item}.toml");
+                    let text = read_text(store, &tree, &file)?;
+                    let added: ActionFile = crate::tomlfile::parse(&file, &text)?;
+                    let id = format!("action-added-{}-{item}", incident.id);
+                    (file, "action-added".to_string(), id, added.created_at)
+                }
+                Some(change) => {
+                    let file = format!("{path}/{ACTIONS_DIR}/{item}/{change}.toml");
+                    let text = read_text(store, &tree, &file)?;
+                    let changed: ActionChange = crate::tomlfile::parse(&file, &text)?;
+                    let trailer = format!("action-{}", changed.kind);
+                    (file, trailer, change.clone(), changed.at)
+                }
+            };
+            push("action", trailer, delivery_id, &at, file)?;
+        }
     }
     Ok(deliveries)
 }
@@ -248,14 +320,17 @@ pub(crate) fn json_error(e: serde_json::Error) -> Error {
     }
 }
 
-/// First-parent commits after `since` up to `tip`, oldest first: the
-/// commits that brought events onto the branch. Stops at `since` or at the
-/// first commit `since` already contains (a merge of a side branch).
-pub fn commits_since(store: &Store, since: Oid, tip: Oid) -> Result<Vec<Oid>> {
+/// First-parent commits after `since` (`None`: from the root) up to `tip`,
+/// oldest first: the commits that brought events onto the branch. Stops at
+/// `since` or at the first commit `since` already contains (a merge of a
+/// side branch).
+pub fn commits_since(store: &Store, since: Option<Oid>, tip: Oid) -> Result<Vec<Oid>> {
     let mut line = Vec::new();
     let mut current = Some(tip);
     while let Some(id) = current {
-        if id == since || store.repo.graph_descendant_of(since, id)? {
+        if let Some(since) = since
+            && (id == since || store.repo.graph_descendant_of(since, id)?)
+        {
             break;
         }
         line.push(id);

@@ -340,7 +340,7 @@ pub fn fire(
     Ok(fired)
 }
 
-fn run_logged(
+pub(crate) fn run_logged(
     store: &Store,
     hook: &Hook,
     delivery: &Delivery,

@@ -38,6 +38,8 @@ struct FrontMatter {
     fields: Vec<(String, String, usize)>,
     lists: Vec<(String, Vec<String>)>,
     body: String,
+    /// The file's line number of the body's first line.
+    body_line: usize,
 }
 
 fn front_matter(text: &str) -> Option<FrontMatter> {
@@ -50,6 +52,7 @@ fn front_matter(text: &str) -> Option<FrontMatter> {
         fields: Vec::new(),
         lists: Vec::new(),
         body: String::new(),
+        body_line: 1,
     };
     let mut closed = false;
     let mut body_start = 0;
@@ -90,6 +93,7 @@ fn front_matter(text: &str) -> Option<FrontMatter> {
         return None;
     }
     matter.body = text.lines().skip(body_start).collect::<Vec<_>>().join("\n");
+    matter.body_line = body_start + 1;
     Some(matter)
 }
 
@@ -149,7 +153,8 @@ fn record(
         .find(|(k, _)| k == "affected")
         .map(|(_, items)| items.clone())
         .unwrap_or_default();
-    let (summary, tracked) = split_tracked(&matter.body, zone);
+    let (summary, tracked) = split_tracked(&matter.body, zone)
+        .map_err(|(offset, message)| problem(Some(matter.body_line + offset), message))?;
     // A cState site is a public status page: the text before the first
     // track was its first post, and every track an update.
     let first_post = (!summary.trim().is_empty()).then(|| (date, summary.clone()));
@@ -162,16 +167,27 @@ fn record(
             status: None,
             text,
             title: (index == 0).then(|| title.clone()),
+            impact: None,
         })
         .collect();
-    if resolved && let Some(at) = time("resolvedWhen")? {
-        steps.push(Step::Status {
-            at,
-            to: mapping
-                .status("resolved", &[])
-                .unwrap_or_else(|| "resolved".into()),
-            text: None,
-        });
+    let resolved_to = || {
+        mapping
+            .status("resolved", &[])
+            .unwrap_or_else(|| "resolved".into())
+    };
+    if resolved {
+        match time("resolvedWhen")? {
+            Some(at) => steps.push(Step::Status {
+                at,
+                to: resolved_to(),
+                text: None,
+            }),
+            None => steps.push(Step::StatusAtUnknownTime {
+                after: steps.iter().map(Step::at).max().unwrap_or(date).max(date),
+                to: resolved_to(),
+                said: "the source says it was resolved (resolved: true, no resolvedWhen)".into(),
+            }),
+        }
     }
     Ok(Record {
         source_id: path
@@ -192,8 +208,12 @@ fn record(
     })
 }
 
-/// The text before the first `{{< track "TIME" >}}`, and each tracked update.
-fn split_tracked(body: &str, zone: &Zone) -> (String, Vec<(Timestamp, String)>) {
+/// The text before the first `{{< track "TIME" >}}`, and each tracked
+/// update; or, for a track whose time does not parse, its line in the body
+/// (from 0) and what is wrong: merging its text into another update would
+/// date it wrongly.
+type Tracked = (String, Vec<(Timestamp, String)>);
+fn split_tracked(body: &str, zone: &Zone) -> std::result::Result<Tracked, (usize, String)> {
     let mut summary = String::new();
     let mut updates: Vec<(Timestamp, String)> = Vec::new();
     let mut rest = body;
@@ -218,17 +238,21 @@ fn split_tracked(body: &str, zone: &Zone) -> (String, Vec<(Timestamp, String)>) 
             break;
         };
         let shortcode = &after[..end];
-        current = shortcode
-            .split('"')
-            .nth(1)
-            .and_then(|t| times::parse(t, zone, None));
-        rest = &after[end + 3..];
+        let stated = shortcode.split('"').nth(1).unwrap_or_default();
+        current = times::parse(stated, zone, None);
         if current.is_none() {
-            summary.push_str(shortcode);
+            let line = body[..body.len() - after.len()].matches('\n').count();
+            return Err((
+                line,
+                format!(
+                    "track: '{stated}' is not a time (use \"YYYY-MM-DD HH:MM:SS\", as cState does)"
+                ),
+            ));
         }
+        rest = &after[end + 3..];
     }
     updates.retain(|(_, text)| !text.is_empty());
-    (summary.trim().to_string(), updates)
+    Ok((summary.trim().to_string(), updates))
 }
 
 #[cfg(test)]

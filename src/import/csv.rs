@@ -6,7 +6,9 @@
 //! `services` (separated by `;` or `,`), `summary`, `links` (separated by
 //! spaces), and times: `declared` (default: `started`, else `detected`),
 //! `started`, `detected`, `acknowledged`, `identified`, `mitigated`
-//! (milestones), `resolved` and `closed` (status changes). Dates are RFC
+//! (milestones), `resolved` and `closed` (status changes), and `status`
+//! (the state it is in: PagerDuty's `triggered` and `acknowledged`, or the
+//! lifecycle's, or `[status]` in the mapping). Dates are RFC
 //! 3339 or `YYYY-MM-DD HH:MM[:SS]`, or `time_format` (chrono strftime);
 //! without a zone they are read in `timezone`, else the config's zone.
 
@@ -21,6 +23,10 @@ use crate::time::Timestamp;
 
 /// Milestones a column may hold, set as milestones.
 const MILESTONES: &[&str] = &["acknowledged", "identified", "mitigated"];
+
+/// PagerDuty's incident states → the default lifecycle's (others: by name,
+/// or `[status]` in the mapping).
+const STATES: &[(&str, &str)] = &[("triggered", "triage"), ("acknowledged", "investigating")];
 
 pub fn parse(path: &Path, config: &Config, mapping: &Mapping) -> Result<Parsed> {
     let mut parsed = Parsed::default();
@@ -135,6 +141,28 @@ pub fn parse(path: &Path, config: &Config, mapping: &Mapping) -> Result<Parsed> 
                             .unwrap_or_else(|| "closed".into()),
                         text: None,
                     });
+                }
+                // The state the row says it is in: entered at its
+                // milestone's time when the row states one, else at a time
+                // nobody knows (after everything the row states).
+                if let Some(to) = get("status").and_then(|s| mapping.status(s, STATES)) {
+                    let milestone = config.state(&to).and_then(|s| s.milestone.clone());
+                    let stated = match milestone.as_deref() {
+                        Some(name) if MILESTONES.contains(&name) => time(name)?,
+                        _ => None,
+                    };
+                    match stated {
+                        Some(at) => steps.push(Step::Status { at, to, text: None }),
+                        None => steps.push(Step::StatusAtUnknownTime {
+                            after: steps.iter().map(Step::at).fold(declared, Timestamp::max),
+                            said: format!(
+                                "the source says it is {} (column '{}')",
+                                get("status").unwrap_or_default(),
+                                mapping.column("status")
+                            ),
+                            to,
+                        }),
+                    }
                 }
                 let split = |text: Option<&str>, separators: &[char]| -> Vec<String> {
                     text.map(|t| {

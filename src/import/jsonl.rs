@@ -15,6 +15,9 @@ use super::{ImportReport, ImportRequest, Problem, SourceKind, read_text};
 use crate::config::{Config, DEFAULT_CONFIG};
 use crate::error::{Error, Result};
 use crate::export::{EXPORT_FORMAT, EXPORT_VERSION};
+use crate::maintenance::{
+    MAINTENANCE_DIR, MaintenanceEvent, RECORD_FILE, Record as MaintenanceRecord,
+};
 use crate::model::event::{Declaration, Event};
 use crate::model::id;
 use crate::ops::commit_message;
@@ -53,14 +56,13 @@ fn safe_path(path: &str) -> bool {
         })
 }
 
-/// `incidents/YYYY/MM/<id>-<slug>` of a path inside an incident folder.
-fn folder_of(path: &str) -> Option<(String, String)> {
-    let parts: Vec<&str> = path.split('/').collect();
-    if parts.len() < 5 {
-        return None;
-    }
-    let (id, _) = id::split_folder_name(parts[3])?;
-    Some((parts[..4].join("/"), id.to_string()))
+/// (`<base>/YYYY/MM/<id>-<slug>`, the id) of a path inside an incident
+/// folder (base `incidents`) or a maintenance folder (`incidents/maintenance`).
+fn folder_of(base: &str, path: &str) -> Option<(String, String)> {
+    let (folder, _) = crate::export::folder_under(base, path)?;
+    let name = folder.rsplit('/').next()?;
+    let (id, _) = id::split_folder_name(name)?;
+    Some((folder.clone(), id.to_string()))
 }
 
 pub fn import(
@@ -85,6 +87,7 @@ pub fn import(
     };
     // path → (line, bytes), by incident folder and repository-wide.
     let mut folders: BTreeMap<String, (String, Vec<FileLine>)> = BTreeMap::new();
+    let mut maintenance_folders: BTreeMap<String, (String, Vec<FileLine>)> = BTreeMap::new();
     let mut repository: Vec<FileLine> = Vec::new();
     let mut header_seen = false;
     for (index, raw) in text.lines().enumerate() {
@@ -154,13 +157,20 @@ pub fn import(
                 continue;
             }
         };
-        match folder_of(&path) {
-            Some((folder, incident_id)) => folders
+        if let Some((folder, incident_id)) = folder_of(DATA_DIR, &path) {
+            folders
                 .entry(folder)
                 .or_insert_with(|| (incident_id, Vec::new()))
                 .1
-                .push((number, path, bytes)),
-            None => repository.push((number, path, bytes)),
+                .push((number, path, bytes));
+        } else if let Some((folder, maintenance_id)) = folder_of(MAINTENANCE_DIR, &path) {
+            maintenance_folders
+                .entry(folder)
+                .or_insert_with(|| (maintenance_id, Vec::new()))
+                .1
+                .push((number, path, bytes));
+        } else {
+            repository.push((number, path, bytes));
         }
     }
     if !header_seen {
@@ -250,6 +260,30 @@ pub fn import(
                 .map(|(_, path, content)| FileWrite { path, content }),
         );
     }
+    let existing_maintenances: Vec<String> = match &head {
+        Some(tree) => crate::maintenance::load_all(&store.repo, tree)?
+            .into_iter()
+            .map(|m| m.record.id)
+            .collect(),
+        None => Vec::new(),
+    };
+    for (folder, (maintenance_id, items)) in maintenance_folders {
+        if existing_maintenances.contains(&maintenance_id) {
+            report.maintenances_already += 1;
+            continue;
+        }
+        match check_maintenance(&folder, &maintenance_id, &items) {
+            Ok(title) => {
+                report.maintenances.push((maintenance_id, title));
+                files.extend(
+                    items
+                        .into_iter()
+                        .map(|(_, path, content)| FileWrite { path, content }),
+                );
+            }
+            Err(bad) => report.problems.push(problem(bad.0, bad.1)),
+        }
+    }
     report.files = files.len();
     if request.strict && !report.problems.is_empty() {
         return Err(Error::ImportRejected {
@@ -260,17 +294,27 @@ pub fn import(
         return Ok(report);
     }
     let _ = config;
-    let subject = format!(
-        "Import {} incident{} from an incident export",
-        report.imported.len(),
-        if report.imported.len() == 1 { "" } else { "s" }
-    );
+    let subject = match report.maintenances.len() {
+        0 => format!(
+            "Import {} incident{} from an incident export",
+            report.imported.len(),
+            if report.imported.len() == 1 { "" } else { "s" }
+        ),
+        n => format!(
+            "Import {} incident{} and {n} maintenance{} from an incident export",
+            report.imported.len(),
+            if report.imported.len() == 1 { "" } else { "s" },
+            if n == 1 { "" } else { "s" }
+        ),
+    };
     let body = vec![format!(
-        "Found {} incident(s): {} imported with {} event(s), {} here already, {} malformed record(s); {} file(s) written.",
+        "Found {} incident(s): {} imported with {} event(s), {} here already; {} maintenance(s) imported, {} here already; {} malformed record(s); {} file(s) written.",
         report.found,
         report.imported.len(),
         report.events,
         report.already,
+        report.maintenances.len(),
+        report.maintenances_already,
         report.problems.len(),
         report.files
     )];
@@ -295,4 +339,37 @@ pub fn import(
     report.warnings.extend(committed.warnings);
     report.commit = Some(committed.commit);
     Ok(report)
+}
+
+/// Every file of an exported maintenance parses and its record has the
+/// folder's id; its title, or (line, problem).
+fn check_maintenance(
+    folder: &str,
+    maintenance_id: &str,
+    items: &[FileLine],
+) -> std::result::Result<String, (usize, String)> {
+    let mut title = None;
+    for (number, path, bytes) in items {
+        let inner = &path[folder.len() + 1..];
+        let checked = crate::tomlfile::text(path, bytes).and_then(|text| {
+            if inner == RECORD_FILE {
+                let record = MaintenanceRecord::parse(path, text)?;
+                if record.id == maintenance_id {
+                    title = Some(record.title);
+                }
+            } else if let Some(name) = inner.strip_prefix(&format!("{EVENTS_DIR}/")) {
+                MaintenanceEvent::parse(path, name.trim_end_matches(".toml"), text)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = checked {
+            return Err((*number, e.to_string()));
+        }
+    }
+    title.ok_or_else(|| {
+        (
+            items.first().map_or(0, |i| i.0),
+            format!("{folder}: no {RECORD_FILE} with the id '{maintenance_id}'"),
+        )
+    })
 }

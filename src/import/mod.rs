@@ -127,6 +127,19 @@ pub enum Step {
         text: String,
         /// The incident's name as the source published it (on the first update).
         title: Option<String>,
+        /// The impact the source published (none, minor, major, critical),
+        /// so the status page states it again instead of deriving one.
+        impact: Option<String>,
+    },
+    /// A move the source states without saying when (cState's `resolved:
+    /// true` without `resolvedWhen`): made at `after`, the last time the
+    /// source states, and the state's milestone left unset, so no figure
+    /// is built on a time nobody knows.
+    StatusAtUnknownTime {
+        after: Timestamp,
+        to: String,
+        /// What the source said, for the note that explains it.
+        said: String,
     },
     /// A milestone the source states, set at its time.
     Milestone {
@@ -139,6 +152,7 @@ impl Step {
     fn at(&self) -> Timestamp {
         match self {
             Step::Status { at, .. }
+            | Step::StatusAtUnknownTime { after: at, .. }
             | Step::Note { at, .. }
             | Step::Public { at, .. }
             | Step::Milestone { at, .. } => *at,
@@ -173,12 +187,19 @@ pub struct ImportReport {
     pub imported: Vec<(String, String)>,
     /// Records that were imported before (same source and id).
     pub already: usize,
+    /// (id, title) of the maintenances imported (jsonl only).
+    pub maintenances: Vec<(String, String)>,
+    /// Maintenances whose id is here already (jsonl only).
+    pub maintenances_already: usize,
     pub events: usize,
     /// Files written (incident files, events, and for jsonl the others).
     pub files: usize,
     pub problems: Vec<Problem>,
     /// Stated times left unset and states not applied, per incident.
     pub adjustments: Vec<String>,
+    /// Stated times that had a fraction of a second, stored to the whole
+    /// second (records keep times to the second).
+    pub fractions_dropped: usize,
     pub warnings: Vec<String>,
     pub commit: Option<Oid>,
     pub dry_run: bool,
@@ -255,6 +276,7 @@ pub fn import(store: &Store, request: &ImportRequest, now: Timestamp) -> Result<
                 taken.insert(incident_id.clone());
                 months.insert(built.month.clone());
                 report.events += built.events;
+                report.fractions_dropped += built.fractions_dropped;
                 report.adjustments.extend(
                     built
                         .adjustments
@@ -359,6 +381,12 @@ fn import_message(report: &ImportReport, path: &Path) -> String {
             report.adjustments.len()
         ));
     }
+    if report.fractions_dropped > 0 {
+        body.push(format!(
+            "{} stated time(s) had a fraction of a second, stored to the whole second.",
+            report.fractions_dropped
+        ));
+    }
     body.push("Imported incidents are marked historical.".into());
     commit_message(
         &subject,
@@ -402,6 +430,7 @@ struct Built {
     files: Vec<FileWrite>,
     events: usize,
     adjustments: Vec<String>,
+    fractions_dropped: usize,
     /// `incidents/YYYY/MM`, for the guard.
     month: String,
 }
@@ -442,11 +471,20 @@ fn build(
             zone.long(&record.declared_at)
         )));
     }
-    let declared_at = truncate_to_seconds(record.declared_at);
+    // Records keep times to the second; the report says how many lost a fraction.
+    let fractions_dropped = std::cell::Cell::new(0usize);
+    let to_second = |at: Timestamp| {
+        let whole = truncate_to_seconds(at);
+        if whole != at {
+            fractions_dropped.set(fractions_dropped.get() + 1);
+        }
+        whole
+    };
+    let declared_at = to_second(record.declared_at);
     let mut adjustments = Vec::new();
     let mut notes: Vec<(Timestamp, String)> = Vec::new();
     let mut stated = |name: &str, value: Option<Timestamp>, adjustments: &mut Vec<String>| {
-        let value = value.map(truncate_to_seconds)?;
+        let value = value.map(to_second)?;
         if value > declared_at {
             let text = format!(
                 "the source says {name} at {}, after the incident was posted at {}; left unset",
@@ -468,8 +506,15 @@ fn build(
     steps.sort_by_key(Step::at);
     let mut changes: Vec<(Timestamp, Change)> = Vec::new();
     let mut state = config.lifecycle.initial.clone();
+    let lifecycle_state = |to: &str| {
+        config.check_state(to).map_err(|e| {
+            problem(format!(
+                "{e}; map the source's states with [status] in a --map file"
+            ))
+        })
+    };
     for step in steps {
-        let at = truncate_to_seconds(step.at());
+        let at = to_second(step.at());
         if future(&at) {
             return Err(problem(format!(
                 "a timeline entry is dated {}, in the future",
@@ -482,6 +527,7 @@ fn build(
                 status,
                 text,
                 title,
+                impact,
                 ..
             } => changes.push((
                 at,
@@ -490,6 +536,7 @@ fn build(
                     status,
                     text,
                     title,
+                    impact,
                     ..Communication::default()
                 }),
             )),
@@ -505,12 +552,45 @@ fn build(
                     },
                 ));
             }
+            Step::StatusAtUnknownTime { to, said, .. } => {
+                let to = lifecycle_state(&to)?;
+                if to == state {
+                    continue;
+                }
+                if !config.state(&state).is_some_and(|s| s.next.contains(&to)) {
+                    let line = format!(
+                        "{said}, not when; the lifecycle does not allow '{to}' from '{state}', where the timeline ends; not applied"
+                    );
+                    adjustments.push(line.clone());
+                    changes.push((at, Change::Note { text: line }));
+                    continue;
+                }
+                let milestone = config.state(&to).and_then(|s| s.milestone.clone());
+                let mut text = format!(
+                    "{said}, not when: moved to '{to}' after the last time it states, {}",
+                    zone.long(&at)
+                );
+                if let Some(milestone) = &milestone {
+                    text.push_str(&format!("; the {milestone} time is unknown, left unset"));
+                }
+                adjustments.push(text.clone());
+                changes.push((at, Change::Note { text }));
+                changes.push((
+                    at,
+                    Change::Status {
+                        to: to.clone(),
+                        from: Some(state.clone()),
+                        text: None,
+                        duplicate_of: None,
+                    },
+                ));
+                state = to;
+                if let Some(name) = milestone {
+                    changes.push((at, Change::Milestone { name, time: None }));
+                }
+            }
             Step::Status { to, text, .. } => {
-                let to = config.check_state(&to).map_err(|e| {
-                    problem(format!(
-                        "{e}; map the source's states with [status] in a --map file"
-                    ))
-                })?;
+                let to = lifecycle_state(&to)?;
                 if to == state {
                     if let Some(text) = text {
                         changes.push((at, Change::Note { text }));
@@ -659,6 +739,7 @@ fn build(
         files,
         events: events.len(),
         adjustments,
+        fractions_dropped: fractions_dropped.get(),
         month,
     })
 }

@@ -7,8 +7,11 @@
 //! An incident becomes: declared at `created_at`, impact started at
 //! `started_at`, one status change per change of state in its
 //! `incident_updates` (the move to resolved at `resolved_at`, the figure
-//! Statuspage itself reports), and each update as a note; the components
-//! are its services, `impact` its severity, and `postmortem_body` a note.
+//! Statuspage itself reports), and each update as a public update at its
+//! `display_at` (the time the page showed; `created_at` is when it was
+//! typed, years later for migrated history); the components are its
+//! services, `impact` its severity and the impact its first public update
+//! states, and `postmortem_body` a note.
 
 use std::path::Path;
 
@@ -138,8 +141,16 @@ fn record(
         .into_iter()
         .flatten()
     {
-        let at = time(update, "created_at")?
-            .ok_or_else(|| problem(format!("an update of incident {id} has no created_at")))?;
+        // `display_at` is the time the page shows (a back-dated or migrated
+        // update was created later); `created_at` only when it is missing.
+        let at = match time(update, "display_at")? {
+            Some(at) => at,
+            None => time(update, "created_at")?.ok_or_else(|| {
+                problem(format!(
+                    "an update of incident {id} has neither display_at nor created_at"
+                ))
+            })?,
+        };
         updates.push((at, update));
         for component in update
             .get("affected_components")
@@ -167,11 +178,13 @@ fn record(
     });
     for (index, (at, update)) in updates.iter().enumerate() {
         let state = string(update, "status").unwrap_or_default();
+        // The incident's impact goes on its first update, as the page's
+        // own statement (a later `comms --impact` overrides it).
         steps.push(public_update(
             *at,
             &state,
             &string(update, "body").unwrap_or_default(),
-            (index == 0).then(|| title.clone()),
+            (index == 0).then(|| (title.clone(), published_impact(&impact))),
         ));
         if let Some(to) = mapping.status(&state, STATES) {
             // The move to resolved that stands happened at `resolved_at`.
@@ -227,7 +240,16 @@ fn record(
 /// One incident update as the public update it was: its status when it
 /// is one of the public statuses (investigating, identified, monitoring,
 /// resolved), else none (a `postmortem` or maintenance update).
-fn public_update(at: Timestamp, status: &str, body: &str, title: Option<String>) -> Step {
+fn public_update(
+    at: Timestamp,
+    status: &str,
+    body: &str,
+    first: Option<(String, Option<String>)>,
+) -> Step {
+    let (title, impact) = match first {
+        Some((title, impact)) => (Some(title), impact),
+        None => (None, None),
+    };
     Step::Public {
         at,
         status: crate::comms::PUBLIC_STATUSES
@@ -235,7 +257,17 @@ fn public_update(at: Timestamp, status: &str, body: &str, title: Option<String>)
             .then(|| status.to_string()),
         text: body.to_string(),
         title,
+        impact,
     }
+}
+
+/// The incident's impact as a public update states it: Statuspage's
+/// none/minor/major/critical (a maintenance's `maintenance` is no incident
+/// impact: the page derives that one).
+fn published_impact(impact: &str) -> Option<String> {
+    crate::comms::IMPACTS
+        .contains(&impact)
+        .then(|| impact.to_string())
 }
 
 /// The line of `"id": "<id>"` in the file, for messages.

@@ -171,6 +171,9 @@ pub struct Communication {
     pub next_update: Option<Timestamp>,
     /// A resolving public update says whether data was lost.
     pub data_loss: Option<bool>,
+    /// The public impact stated (Statuspage's: none, minor, major,
+    /// critical); without one the status page derives it from components.
+    pub impact: Option<String>,
 }
 
 impl Change {
@@ -281,6 +284,8 @@ struct EventFile {
     data_loss: Option<bool>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     components: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    impact: Option<String>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -363,6 +368,7 @@ impl Event {
                     components: raw.components.clone(),
                     next_update: raw.next_update,
                     data_loss: raw.data_loss,
+                    impact: raw.impact.clone(),
                 },
             )?),
             "postmortem_due" => Change::PostmortemDue {
@@ -446,6 +452,7 @@ impl Event {
                 raw.components = c.components.clone();
                 raw.next_update = c.next_update;
                 raw.data_loss = c.data_loss;
+                raw.impact = c.impact.clone();
             }
             Change::PostmortemDue { branch } => raw.branch = Some(branch.clone()),
         }
@@ -507,6 +514,7 @@ impl Default for EventFile {
             next_update: None,
             data_loss: None,
             components: BTreeMap::new(),
+            impact: None,
         }
     }
 }

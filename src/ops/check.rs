@@ -221,6 +221,16 @@ impl<'r> Checker<'r> {
             if name == "config.toml" && entry.kind() == Some(ObjectType::Blob) {
                 continue;
             }
+            if path == crate::hooks::config::REPOSITORY_FILE {
+                // Versioned event hooks (issue 15): the file must parse.
+                use crate::hooks::config::{Origin, parse};
+                if let Some(text) = self.text(&entry, &path)?
+                    && let Err(e) = parse(&path, &text, Origin::Repository)
+                {
+                    self.push_error(&path, e);
+                }
+                continue;
+            }
             if format!("{DATA_DIR}/{name}") == TEMPLATES_DIR && is_tree(&entry) {
                 // Postmortem templates: Markdown only.
                 for template in self.repo.find_tree(entry.id())?.iter() {

@@ -132,10 +132,30 @@ pub fn render(store: &Store, rev: Option<&str>, base_url: Option<&str>) -> Resul
     })
 }
 
-/// Write a built page to `output`, replacing an earlier build there as a
-/// whole: the new tree is written beside it and swapped in, so a failure
-/// leaves the old page (or nothing) and never half of one.
-pub fn write(built: &Built, output: &Path) -> Result<()> {
+/// What a build owns in its output folder: these top-level files and
+/// folders (whole). Everything else there (a `.git` of a gh-pages
+/// worktree, `CNAME`, `.nojekyll`) is the user's and is kept.
+pub const OWNED_FILES: &[&str] = &["index.html", "history.atom", "history.rss"];
+pub const OWNED_FOLDERS: &[&str] = &["api", "history", "incidents", "maintenance"];
+
+fn owned(name: &str) -> bool {
+    OWNED_FILES.contains(&name) || OWNED_FOLDERS.contains(&name)
+}
+
+/// What writing a page did.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// Top-level entries of the folder that a build does not own, kept as they were.
+    pub kept: Vec<String>,
+}
+
+/// Write a built page to `output`. What a build owns (see [`OWNED_FILES`],
+/// [`OWNED_FOLDERS`]) is replaced, each entry whole: the new tree is
+/// written beside the folder and each owned entry swapped in, so a failure
+/// never leaves half of one. Everything else in the folder is kept. A
+/// folder that holds an owned entry but no earlier build (no
+/// `api/v2/summary.json`) is someone else's: refused, naming the entry.
+pub fn write(built: &Built, output: &Path) -> Result<Written> {
     let output = if output.is_absolute() {
         output.to_path_buf()
     } else {
@@ -147,7 +167,18 @@ pub fn write(built: &Built, output: &Path) -> Result<()> {
         .ok_or_else(|| Error::InvalidInput {
             message: format!("--output {} names no folder", output.display()),
         })?;
+    if let Some(stray) = built
+        .files
+        .keys()
+        .find(|p| !owned(p.split('/').next().unwrap_or_default()))
+    {
+        return Err(Error::InvalidInput {
+            message: format!("internal: the build writes {stray}, which it does not own"),
+        });
+    }
     let parent = output.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let mut written = Written::default();
+    let mut existing: Vec<String> = Vec::new();
     match std::fs::symlink_metadata(&output) {
         Ok(meta) if meta.file_type().is_symlink() || !meta.is_dir() => {
             return Err(Error::InvalidInput {
@@ -158,18 +189,21 @@ pub fn write(built: &Built, output: &Path) -> Result<()> {
             });
         }
         Ok(_) => {
-            let empty = std::fs::read_dir(&output)
-                .map_err(io_err(&output))?
-                .next()
-                .is_none();
-            if !empty && !output.join(MARKER).is_file() {
+            for entry in std::fs::read_dir(&output).map_err(io_err(&output))? {
+                let entry = entry.map_err(io_err(&output))?;
+                existing.push(entry.file_name().to_string_lossy().into_owned());
+            }
+            existing.sort();
+            let earlier_build = output.join(MARKER).is_file();
+            if !earlier_build && let Some(first) = existing.iter().find(|n| owned(n)) {
                 return Err(Error::InvalidInput {
                     message: format!(
-                        "refusing to replace {}: it holds files that no status-page build wrote; pick an empty or new folder",
+                        "refusing to write into {}: it holds {first}, which a build writes, but no earlier build ({MARKER}); pick an empty or new folder, or move {first} away",
                         output.display()
                     ),
                 });
             }
+            written.kept = existing.iter().filter(|n| !owned(n)).cloned().collect();
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(io_err(&output)(e)),
@@ -177,12 +211,21 @@ pub fn write(built: &Built, output: &Path) -> Result<()> {
     std::fs::create_dir_all(&parent).map_err(io_err(&parent))?;
     let suffix = crate::model::id::random_id(8)?;
     let fresh = parent.join(format!(".{name}.incident-new-{suffix}"));
-    let result = write_tree(&fresh, &built.files)
-        .and_then(|()| swap(&fresh, &output, &parent, &name, &suffix));
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&fresh);
-    }
-    result
+    let result = write_tree(&fresh, &built.files).and_then(|()| {
+        if output.exists() {
+            let replaced: Vec<&String> = existing.iter().filter(|n| owned(n)).collect();
+            swap_owned(
+                &fresh,
+                &output,
+                &replaced,
+                &parent.join(format!(".{name}.incident-old-{suffix}")),
+            )
+        } else {
+            std::fs::rename(&fresh, &output).map_err(io_err(&output))
+        }
+    });
+    let _ = std::fs::remove_dir_all(&fresh);
+    result.map(|()| written)
 }
 
 fn write_tree(root: &Path, files: &BTreeMap<String, Vec<u8>>) -> Result<()> {
@@ -196,17 +239,48 @@ fn write_tree(root: &Path, files: &BTreeMap<String, Vec<u8>>) -> Result<()> {
     Ok(())
 }
 
-fn swap(fresh: &Path, output: &Path, parent: &Path, name: &str, suffix: &str) -> Result<()> {
-    if output.exists() {
-        let old = parent.join(format!(".{name}.incident-old-{suffix}"));
-        std::fs::rename(output, &old).map_err(io_err(output))?;
-        if let Err(e) = std::fs::rename(fresh, output) {
-            let _ = std::fs::rename(&old, output);
-            return Err(io_err(output)(e));
-        }
-        std::fs::remove_dir_all(&old).map_err(io_err(&old))?;
-    } else {
-        std::fs::rename(fresh, output).map_err(io_err(output))?;
+/// Swap each owned entry of `fresh` into `output`, moving what it replaces
+/// (and owned entries the new build no longer has) to `old`, then delete
+/// `old`. On a failure the entries moved so far go back.
+fn swap_owned(fresh: &Path, output: &Path, replaced: &[&String], old: &Path) -> Result<()> {
+    std::fs::create_dir_all(old).map_err(io_err(old))?;
+    let mut new_names: Vec<String> = Vec::new();
+    for entry in std::fs::read_dir(fresh).map_err(io_err(fresh))? {
+        new_names.push(
+            entry
+                .map_err(io_err(fresh))?
+                .file_name()
+                .to_string_lossy()
+                .into_owned(),
+        );
     }
-    Ok(())
+    new_names.sort();
+    let mut moved: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let step = |from: PathBuf, to: PathBuf, moved: &mut Vec<(PathBuf, PathBuf)>| {
+        std::fs::rename(&from, &to).map_err(io_err(&from))?;
+        moved.push((from, to));
+        Ok::<(), Error>(())
+    };
+    let mut result = Ok(());
+    for name in replaced.iter().map(|n| n.as_str()) {
+        result = step(output.join(name), old.join(name), &mut moved);
+        if result.is_err() {
+            break;
+        }
+    }
+    if result.is_ok() {
+        for name in &new_names {
+            result = step(fresh.join(name), output.join(name), &mut moved);
+            if result.is_err() {
+                break;
+            }
+        }
+    }
+    if result.is_err() {
+        for (from, to) in moved.iter().rev() {
+            let _ = std::fs::rename(to, from);
+        }
+    }
+    let _ = std::fs::remove_dir_all(old);
+    result
 }

@@ -376,6 +376,8 @@ fn public_incident(
     let mut resolved_at = None;
     let mut status = comms::PUBLIC_STATUSES[0].to_string();
     let mut worst_state = "operational".to_string();
+    // The impact a public update stated (the latest), over the derived one.
+    let mut stated_impact: Option<&'static str> = None;
     let mut components: BTreeSet<String> = BTreeSet::new();
     // (component, state, since)
     let mut open_spans: BTreeMap<String, (String, Timestamp)> = BTreeMap::new();
@@ -401,6 +403,9 @@ fn public_incident(
         }
         if let Some(s) = &update.status {
             status = s.clone();
+        }
+        if let Some(impact) = &update.impact {
+            stated_impact = comms::IMPACTS.iter().copied().find(|i| i == impact);
         }
         if status == "monitoring" && monitoring_at.is_none() {
             monitoring_at = Some(event.at);
@@ -472,7 +477,7 @@ fn public_incident(
         id: incident.id.clone(),
         name: public.title,
         status,
-        impact: indicator_of(&worst_state),
+        impact: stated_impact.unwrap_or_else(|| indicator_of(&worst_state)),
         created_at: first,
         updated_at: last,
         started_at,
