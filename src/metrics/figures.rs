@@ -102,7 +102,7 @@ pub enum Contribution {
 pub struct TraceRow {
     pub incident: Traced,
     /// Time between incidents: the incident before, whose end starts it,
-    /// and the service the two share.
+    /// and the services the two share, in name order.
     pub previous: Option<Traced>,
     pub service: Option<String>,
     pub from: Option<Secs>,
@@ -385,6 +385,10 @@ fn between(
         };
         (fact(&span.to), fact(&span.from), f.incident.is_open(config))
     };
+    // One gap per pair of incidents, however many services they share:
+    // the services are listed with it.
+    let mut gaps: Vec<TraceRow> = Vec::new();
+    let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
     for (service, list) in per_service.iter_mut() {
         list.sort_by_cached_key(|f| key(f));
         for pair in list.windows(2) {
@@ -393,6 +397,14 @@ fn between(
                 continue;
             };
             if !window.contains(start.at) {
+                continue;
+            }
+            let pair_key = (prev.incident.id.as_str(), next.incident.id.as_str());
+            if let Some(&i) = seen.get(&pair_key) {
+                if let Some(listed) = gaps[i].service.as_mut() {
+                    listed.push_str(", ");
+                    listed.push_str(service);
+                }
                 continue;
             }
             let end = prev.incident.milestone_fact(&span.from);
@@ -405,7 +417,8 @@ fn between(
                 Some(end) if start.at < end.at => Contribution::LeftOut(OUT_OF_ORDER),
                 Some(end) => Contribution::Seconds(start.at - end.at),
             };
-            sample.add(TraceRow {
+            seen.insert(pair_key, gaps.len());
+            gaps.push(TraceRow {
                 incident: Traced::of(next),
                 previous: Some(Traced::of(prev)),
                 service: Some(service.to_string()),
@@ -414,6 +427,11 @@ fn between(
                 value,
             });
         }
+    }
+    // Listed by time: when the next one started, then when the one before ended.
+    gaps.sort_by_key(|a| (a.to, a.from));
+    for gap in gaps {
+        sample.add(gap);
     }
     sample.sample.summary()
 }

@@ -1,0 +1,124 @@
+//! `incident report` through the real binary: what each figure counts, the
+//! incidents (and records, and action items) listed behind it, and the
+//! time a report covers. Figures are checked against values computed by
+//! hand in the comments.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::Repo;
+
+/// Report time: Tuesday of ISO week 48, so the default period is 2026-W47
+/// (Mon 2026-11-16 00:00 to Mon 2026-11-23 00:00 UTC).
+const REPORT_NOW: &str = "2026-11-24T10:00:00Z";
+
+fn at(repo: &mut Repo, now: &str) {
+    repo.now = now.to_string();
+}
+
+/// A repository whose config names UTC, set up (first commit) now.
+fn utc_repo() -> Repo {
+    let repo = Repo::init();
+    let config = repo.path.join("incidents/config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let changed: String = text
+        .lines()
+        .map(|line| match line.starts_with("timezone = ") {
+            true => "timezone = \"UTC\"\n".to_string(),
+            false => format!("{line}\n"),
+        })
+        .collect();
+    std::fs::write(&config, changed).unwrap();
+    if !repo.git(&["status", "--porcelain"]).is_empty() {
+        repo.git(&["commit", "-qam", "zone"]);
+    }
+    repo
+}
+
+fn report(repo: &mut Repo, format: &str, args: &[&str]) -> String {
+    at(repo, REPORT_NOW);
+    let mut all = vec!["--format", format, "report"];
+    all.extend_from_slice(args);
+    repo.ok(&all)
+}
+
+fn report_json(repo: &mut Repo, args: &[&str]) -> Value {
+    serde_json::from_str(&report(repo, "json", args)).expect("report json")
+}
+
+/// Declare `title` at `declared` (`YYYY-MM-DD HH:MM:SS`, UTC), started
+/// then, with `extra` arguments, and resolve it at `resolved`.
+fn declare_resolved(
+    repo: &mut Repo,
+    title: &str,
+    declared: &str,
+    resolved: &str,
+    extra: &[&str],
+) -> String {
+    let started = format!("{}Z", declared.replace(' ', "T"));
+    at(repo, &started);
+    let mut args = vec![title, "-s", "SEV3", "--started-at", &started];
+    args.extend_from_slice(extra);
+    let id = repo.declare(&args);
+    at(repo, &format!("{}Z", resolved.replace(' ', "T")));
+    repo.ok(&["resolve", &id, "--resolution", "fixed"]);
+    id
+}
+
+/// The lines of a Markdown report's list behind `heading` (up to the next
+/// heading).
+fn md_section<'a>(markdown: &'a str, heading: &str) -> Vec<&'a str> {
+    markdown
+        .lines()
+        .skip_while(|l| !(l.starts_with('#') && l.contains(heading)))
+        .skip(1)
+        .take_while(|l| !l.starts_with('#'))
+        .filter(|l| l.starts_with('|') && !l.starts_with("| ---") && !l.starts_with("|---"))
+        .collect()
+}
+
+#[test]
+fn one_gap_per_pair_of_incidents_however_many_services_they_share() {
+    let mut repo = utc_repo();
+    // X (api, db) 11-16 09–10, then Z (api, db) 11-18 09–10: one pair on
+    // both services. W (web) alone on its service.
+    let x = declare_resolved(
+        &mut repo,
+        "X",
+        "2026-11-16 09:00:00",
+        "2026-11-16 10:00:00",
+        &["--service", "api", "--service", "db"],
+    );
+    declare_resolved(
+        &mut repo,
+        "W",
+        "2026-11-17 09:00:00",
+        "2026-11-17 10:00:00",
+        &["--service", "web"],
+    );
+    let z = declare_resolved(
+        &mut repo,
+        "Z",
+        "2026-11-18 09:00:00",
+        "2026-11-18 10:00:00",
+        &["--service", "db", "--service", "api"],
+    );
+    // X resolved 11-16 10:00 → Z started 11-18 09:00 = 169200, once; before,
+    // once per shared service (n = 2).
+    let r = report_json(&mut repo, &["--by", "service"]);
+    let one = json!({"n": 1, "median_seconds": 169200, "p90_seconds": 169200,
+                     "mean_seconds": 169200, "excluded": 0, "excluded_by_reason": {}});
+    assert_eq!(r["metrics"]["time_between_incidents"], one);
+    // Each service's own group has its own one gap.
+    assert_eq!(r["by"]["service"]["api"]["time_between_incidents"], one);
+    assert_eq!(r["by"]["service"]["db"]["time_between_incidents"], one);
+    // The list behind the figure: one row, naming both services.
+    let md = report(&mut repo, "markdown", &[]);
+    let rows = md_section(&md, "Time between incidents");
+    assert_eq!(rows.len(), 2, "header and one gap: {rows:?}");
+    assert!(
+        rows[1].contains(&z) && rows[1].contains(&x) && rows[1].contains(r"api\, db"),
+        "{}",
+        rows[1]
+    );
+}
