@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, Duration};
 use git2::Oid;
 
-use super::facts::{Facts, Secs};
+use super::facts::{Facts, PUBLISHED, Secs};
 use super::period::Period;
 use super::stats::{
     HISTORICAL, MILESTONE_ASSUMED, MILESTONE_MISSING, NOT_IN_HISTORY, OUT_OF_ORDER, STILL_OPEN,
@@ -243,14 +243,19 @@ pub fn compute(
         };
         for f in &current {
             let mut value = span_value(config, f, &span.from, &span.to);
-            // A publication time taken from the commit of an incident
-            // written down after the fact is the time of the import.
-            if name == "postmortem_lead_time"
-                && f.incident.historical
-                && f.incident.published_from_history
-                && matches!(value, Contribution::Seconds(_))
-            {
-                value = Contribution::LeftOut(HISTORICAL);
+            // An incident written down after the fact expects no
+            // postmortem, and a publication time taken from its commit is
+            // the time of the import: only a stated end counts, and
+            // without one the reason is that it is historical.
+            if name == "postmortem_lead_time" && f.incident.historical {
+                let stated = f
+                    .incident
+                    .milestone_fact(&span.to)
+                    .is_some_and(|m| m.assumed_from.is_none())
+                    && !(span.to == PUBLISHED && f.incident.published_from_history);
+                if !stated {
+                    value = Contribution::LeftOut(HISTORICAL);
+                }
             }
             let from = f.incident.milestone(&span.from);
             let to = f.incident.milestone(&span.to);
