@@ -170,3 +170,100 @@ fn historical_lead_time_is_left_out_as_historical() {
         "{rows:?}"
     );
 }
+
+/// Y (11-10, before W47) with one item due 11-12 never done; X (W47) with
+/// a1 due 11-18 done 11-17 and a2 due 11-20 done 11-21, and a note about
+/// 11-16 12:00 written down on 11-19 12:00.
+fn actions_and_a_late_note() -> (Repo, String, String) {
+    let mut repo = utc_repo();
+    at(&mut repo, "2026-11-10T10:00:00Z");
+    let y = repo.declare(&["Y", "-s", "SEV3", "--started-at", "2026-11-10 10:00"]);
+    repo.ok(&["action", "add", &y, "Old item", "--due", "2026-11-12"]);
+    at(&mut repo, "2026-11-16T10:00:00Z");
+    let x = repo.declare(&["X", "-s", "SEV3", "--started-at", "2026-11-16 10:00"]);
+    at(&mut repo, "2026-11-16T11:01:00Z");
+    repo.ok(&["action", "add", &x, "First", "--due", "2026-11-18"]);
+    at(&mut repo, "2026-11-16T11:02:00Z");
+    repo.ok(&["action", "add", &x, "Second", "--due", "2026-11-20"]);
+    at(&mut repo, "2026-11-17T10:00:00Z");
+    repo.ok(&["action", "done", &format!("{x}/1")]);
+    at(&mut repo, "2026-11-19T12:00:00Z");
+    repo.ok(&[
+        "update",
+        &x,
+        "-m",
+        "written late",
+        "--at",
+        "2026-11-16 12:00",
+    ]);
+    at(&mut repo, "2026-11-21T10:00:00Z");
+    repo.ok(&["action", "done", &format!("{x}/2")]);
+    (repo, x, y)
+}
+
+#[test]
+fn overdue_action_items_count_every_incidents_items_as_readme_says() {
+    let (mut repo, x, y) = actions_and_a_late_note();
+    let r = report_json(&mut repo, &[]);
+    // Y started before W47, but its item is open and overdue at W47's end:
+    // overdue counts it (and open_at_end), as `incident actions --overdue`
+    // lists it. Opened and done: X's two, a1 in time, a2 a day late.
+    assert_eq!(
+        r["metrics"]["action_items"],
+        json!({"available": true, "opened": 2, "done": 2, "done_within_due": 1, "dropped": 0,
+               "open_at_end": 1, "overdue": 1})
+    );
+    at(&mut repo, "2026-11-23T00:00:00Z");
+    let listed = repo.ok(&["actions", "--overdue"]);
+    assert!(listed.contains("Old item"), "{listed}");
+    // The items behind each count, in every list with its incident (ids
+    // `ID/N` as `incident action done` takes them; Markdown escapes "/").
+    let md = report(&mut repo, "markdown", &[]);
+    let overdue = md_section(&md, "Action items overdue");
+    assert_eq!(overdue.len(), 2, "{overdue:?}");
+    assert!(
+        overdue[1].contains(&format!(r"{y}\/1")) && overdue[1].contains("Old item"),
+        "{}",
+        overdue[1]
+    );
+    assert!(overdue[1].contains("| 2026-11-12 |"), "{}", overdue[1]);
+    let opened = md_section(&md, "Action items opened");
+    assert_eq!(opened.len(), 3, "{opened:?}");
+    assert!(opened[1].contains(&format!(r"{x}\/1")), "{opened:?}");
+    assert!(opened[2].contains(&format!(r"{x}\/2")), "{opened:?}");
+    let in_time = md_section(&md, "Action items done in time");
+    assert_eq!(in_time.len(), 2, "{in_time:?}");
+    assert!(in_time[1].contains(&format!(r"{x}\/1")), "{in_time:?}");
+    // HTML lists the same items.
+    let html = report(&mut repo, "html", &[]);
+    assert!(html.contains(&format!("{y}/1")) && html.contains("Old item"));
+}
+
+#[test]
+fn recording_lag_lists_the_records_behind_it() {
+    let (mut repo, x, _) = actions_and_a_late_note();
+    let r = report_json(&mut repo, &[]);
+    let lag = &r["metrics"]["recording_lag"];
+    // The note of 11-16 12:00 was committed 11-19 12:00: 259200 s late.
+    assert_eq!(lag["late"], 1, "{lag}");
+    let md = report(&mut repo, "markdown", &[]);
+    let late = md_section(&md, "Events recorded late");
+    assert_eq!(late.len(), 2, "{late:?}");
+    assert!(
+        late[1].contains(&x) && late[1].contains("note") && late[1].contains("3d"),
+        "{}",
+        late[1]
+    );
+    // Every record behind the figure: as many rows as n and excluded say.
+    let rows = md_section(&md, "Recording lag");
+    let total = lag["n"].as_u64().unwrap() + lag["excluded"].as_u64().unwrap();
+    assert!(total >= 2, "{lag}");
+    assert_eq!(rows.len() as u64, total + 1, "{rows:?}");
+    assert!(
+        rows.iter()
+            .any(|r| r.contains(&x) && r.contains("declared")),
+        "{rows:?}"
+    );
+    // The figure's N links to that list.
+    assert!(md.contains("](#recording-lag)"), "{md}");
+}

@@ -1178,7 +1178,11 @@ fn trace_summary(trace: &FigureTrace) -> String {
         return "None.".into();
     }
     if counted > 0 {
-        return format!("{counted} incident{}.", if counted == 1 { "" } else { "s" });
+        let noun = match trace.rows.first().is_some_and(|r| r.action.is_some()) {
+            true => "action item",
+            false => "incident",
+        };
+        return format!("{counted} {noun}{}.", if counted == 1 { "" } else { "s" });
     }
     let mut text = format!("{measured} measured");
     if !left.is_empty() {
@@ -1258,6 +1262,45 @@ fn trace_table(
                 cells.push(time(row.from));
                 cells.push(time(row.to));
                 cells.push(contribution_text(&row.value));
+                cells
+            })
+            .collect()
+    } else if matches!(key, "recording_lag" | "late_recorded_events") {
+        headers.extend(["Record".to_string(), from, to, "Lag".to_string()]);
+        trace
+            .rows
+            .iter()
+            .map(|row| {
+                let mut cells = base(row);
+                cells.push(esc(row.record.as_deref().unwrap_or_default()));
+                cells.push(time(row.from));
+                cells.push(time(row.to));
+                cells.push(contribution_text(&row.value));
+                cells
+            })
+            .collect()
+    } else if key.starts_with("action_items.") {
+        headers.extend(["Item", "Action", "Due", "Added", "At end of period"].map(String::from));
+        trace
+            .rows
+            .iter()
+            .map(|row| {
+                let mut cells = base(row);
+                let Some(action) = &row.action else {
+                    return cells;
+                };
+                cells.push(esc(&format!("{}/{}", row.incident.id, action.number)));
+                cells.push(esc(&action.text));
+                cells.push(
+                    action
+                        .due
+                        .map_or_else(|| "–".into(), |d| d.format("%Y-%m-%d").to_string()),
+                );
+                cells.push(time(row.from));
+                cells.push(match action.finished {
+                    Some(at) => format!("{} {}", esc(&action.state), time(Some(at))),
+                    None => esc(&action.state),
+                });
                 cells
             })
             .collect()
