@@ -227,6 +227,8 @@ fn overdue_action_items_count_every_incidents_items_as_readme_says() {
         overdue[1]
     );
     assert!(overdue[1].contains("| 2026-11-12 |"), "{}", overdue[1]);
+    // The definition beside the figure says so.
+    assert!(md.contains("of any incident, whenever it started"), "{md}");
     let opened = md_section(&md, "Action items opened");
     assert_eq!(opened.len(), 3, "{opened:?}");
     assert!(opened[1].contains(&format!(r"{x}\/1")), "{opened:?}");

@@ -301,14 +301,14 @@ fn figures(report: &Report, metrics: &Metrics, previous: Option<&Metrics>) -> Ve
     actions(
         "opened",
         "Action items opened",
-        "action items added during the period",
+        "action items (of any incident) added during the period",
         Kind::Flow,
         &|m| m.action_items.opened,
     );
     actions(
         "done",
         "Action items done",
-        "action items marked done during the period",
+        "action items (of any incident) marked done during the period",
         Kind::Flow,
         &|m| m.action_items.done,
     );
@@ -322,7 +322,7 @@ fn figures(report: &Report, metrics: &Metrics, previous: Option<&Metrics>) -> Ve
     actions(
         "overdue",
         "Action items overdue",
-        "action items open at the end of the period whose due date is before the day it ends on",
+        "action items (of any incident, whenever it started) open at the end of the period whose due date is before the day it ends on",
         Kind::Stock,
         &|m| m.action_items.overdue,
     );
