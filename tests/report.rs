@@ -1294,6 +1294,24 @@ fn the_same_history_with_other_ids_gives_identical_output() {
             "{format}"
         );
     }
+    // Markdown and HTML list the incidents behind each figure with their
+    // ids: with each id written as its incident's title, the same bytes
+    // (P and Q, tied on `started`, were listed in the order of their ids).
+    let by_title = |repo: &Repo, format: &str| {
+        let list: Value =
+            serde_json::from_str(&repo.ok(&["--format", "json", "list", "--all"])).unwrap();
+        let mut out = repo.ok(&["--format", format, "report", "--by", "service"]);
+        for incident in list.as_array().unwrap() {
+            let title = format!("<{}>", incident["title"].as_str().unwrap());
+            out = out.replace(incident["id"].as_str().unwrap(), &title);
+        }
+        out
+    };
+    for format in ["markdown", "html"] {
+        let (a, b) = (by_title(&one, format), by_title(&two, format));
+        assert!(a.contains("<P>") && a.contains("<Q>"), "{a}");
+        assert_eq!(a, b, "{format}");
+    }
 }
 
 #[test]

@@ -269,3 +269,33 @@ fn recording_lag_lists_the_records_behind_it() {
     // The figure's N links to that list.
     assert!(md.contains("](#recording-lag)"), "{md}");
 }
+
+#[test]
+fn by_groups_are_shown_by_one_rule_in_every_format() {
+    let mut repo = utc_repo();
+    // `old` has no incident in W47, only an item overdue at its end.
+    at(&mut repo, "2026-11-09T10:00:00Z");
+    let old = repo.declare(&["Old", "-s", "SEV3", "--service", "old"]);
+    repo.ok(&["action", "add", &old, "Backfill", "--due", "2026-11-12"]);
+    at(&mut repo, "2026-11-09T11:00:00Z");
+    repo.ok(&["resolve", &old, "--resolution", "fixed"]);
+    // Five services with an incident in W47: the terminal table gets a row
+    // per group.
+    for (n, service) in ["a", "b", "c", "d", "e"].iter().enumerate() {
+        declare_resolved(
+            &mut repo,
+            &format!("On {service}"),
+            &format!("2026-11-{} 09:00:00", n + 16),
+            &format!("2026-11-{} 10:00:00", n + 16),
+            &["--service", service],
+        );
+    }
+    let table = report(&mut repo, "table", &["--by", "service"]);
+    let md = report(&mut repo, "markdown", &["--by", "service"]);
+    let by = table.split("By service").nth(1).unwrap();
+    assert!(
+        by.lines().any(|l| l.trim_start().starts_with("old ")),
+        "{by}"
+    );
+    assert!(md.contains("| old |") || md.contains(" old |"), "{md}");
+}

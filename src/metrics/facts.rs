@@ -358,12 +358,32 @@ pub fn read_facts(
     Ok((facts, warnings))
 }
 
-/// By `started`, then id: the order incidents are listed in, and the
-/// order [`super::figures::in_window`] relies on. No figure depends on it
-/// (ids are random).
+/// By `started`, then by every other milestone (in name order), then
+/// title, severity, state and services: the order incidents are listed
+/// in, and the order [`super::figures::in_window`] relies on. Ids
+/// (random) come last, only between incidents that agree on all of that
+/// and so list the same: the same history recorded with other ids lists
+/// the same way.
 pub fn sort_facts(facts: &mut [Facts]) {
+    fn times(c: &Core) -> impl Iterator<Item = (&str, Secs, bool)> {
+        c.milestones
+            .iter()
+            .map(|m| (&*m.name, m.at, m.assumed_from.is_some()))
+    }
     facts.sort_by(|a, b| {
-        (a.incident.started, &a.incident.id).cmp(&(b.incident.started, &b.incident.id))
+        let (a, b) = (&a.incident, &b.incident);
+        a.started
+            .cmp(&b.started)
+            .then_with(|| times(a).cmp(times(b)))
+            .then_with(|| {
+                (&a.title, &a.severity, &a.status, &a.services).cmp(&(
+                    &b.title,
+                    &b.severity,
+                    &b.status,
+                    &b.services,
+                ))
+            })
+            .then_with(|| a.id.cmp(&b.id))
     });
 }
 
@@ -476,7 +496,8 @@ fn read_action_records(
 /// Bump when what the snapshot holds changes meaning (3: binary, milestone
 /// sources as the model gives them, implied milestones assumed; 4: status
 /// changes in the model's effective order, with whether each time is a
-/// fact; 5: what each record is, action items' numbers and texts).
+/// fact; 5: what each record is, action items' numbers and texts, facts
+/// ordered without ids).
 pub const SNAPSHOT_VERSION: u32 = 5;
 pub const SNAPSHOT_FILE: &str = "incident/report-snapshot-v5";
 /// Snapshots of earlier versions, removed when a new one is written.

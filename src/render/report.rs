@@ -634,16 +634,7 @@ fn pivot(
     groups: &BTreeMap<String, Metrics>,
     esc: &dyn Fn(&str) -> String,
 ) -> (Vec<String>, Vec<Vec<String>>) {
-    // Groups with nothing in the period and nothing outstanding add only zeros.
-    let shown: Vec<(&String, &Metrics)> = groups
-        .iter()
-        .filter(|(_, m)| {
-            m.incidents > 0
-                || m.open_at_end > 0
-                || m.postmortems_overdue > 0
-                || m.action_items.overdue > 0
-        })
-        .collect();
+    let shown: Vec<(&String, &Metrics)> = groups.iter().filter(|(_, m)| shown(m)).collect();
     let mut headers = vec!["FIGURE".to_string()];
     headers.extend(shown.iter().map(|(name, _)| esc(name)));
     let per_group: Vec<BTreeMap<String, Figure>> = shown
@@ -682,6 +673,12 @@ fn pivot(
     (headers, rows)
 }
 
+/// Whether `--by` shows a group: groups with nothing in the period and
+/// nothing outstanding add only zeros. One rule for every format.
+fn shown(m: &Metrics) -> bool {
+    m.incidents > 0 || m.open_at_end > 0 || m.postmortems_overdue > 0 || m.action_items.overdue > 0
+}
+
 /// `--by` with many groups: one row per group with incidents in the
 /// period or outstanding work, the main figures as columns.
 fn group_rows(groups: &BTreeMap<String, Metrics>) -> Rows {
@@ -697,10 +694,7 @@ fn group_rows(groups: &BTreeMap<String, Metrics>) -> Rows {
         0 => "–".to_string(),
         n => format!("{} ({n})", opt_duration(s.median_seconds)),
     };
-    for (name, m) in groups {
-        if m.incidents == 0 && m.open_at_end == 0 && m.postmortems_overdue == 0 {
-            continue;
-        }
+    for (name, m) in groups.iter().filter(|(_, m)| shown(m)) {
         rows.push(vec![
             name.clone().into(),
             m.incidents.to_string().into(),
