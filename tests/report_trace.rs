@@ -299,3 +299,44 @@ fn by_groups_are_shown_by_one_rule_in_every_format() {
     );
     assert!(md.contains("| old |") || md.contains(" old |"), "{md}");
 }
+
+#[test]
+fn a_time_zone_that_names_none_is_an_error_not_local_time() {
+    let mut repo = utc_repo();
+    declare_resolved(
+        &mut repo,
+        "X",
+        "2026-11-16 09:00:00",
+        "2026-11-16 10:00:00",
+        &[],
+    );
+    let config = repo.path.join("incidents/config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("timezone = "))
+        .unwrap()
+        + 1;
+    for zone in ["", "Mars/Olympus"] {
+        std::fs::write(
+            &config,
+            text.replace("timezone = \"UTC\"", &format!("timezone = \"{zone}\"")),
+        )
+        .unwrap();
+        repo.git(&["commit", "-qam", "zone"]);
+        let before = repo.state();
+        at(&mut repo, REPORT_NOW);
+        // Before, an empty zone was read as the machine's zone, silently.
+        let err = repo.fails(1, &["report"]);
+        assert!(
+            err.contains(&format!("incidents/config.toml:{line}: timezone: "))
+                && err.contains("\"Europe/Berlin\"")
+                && err.contains("\"local\" (this machine's zone)"),
+            "{err}"
+        );
+        if zone.is_empty() {
+            assert!(err.contains("no time zone (empty)"), "{err}");
+        }
+        assert_eq!(repo.state(), before);
+    }
+}
