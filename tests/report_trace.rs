@@ -340,3 +340,129 @@ fn a_time_zone_that_names_none_is_an_error_not_local_time() {
         assert_eq!(repo.state(), before);
     }
 }
+
+/// X started 11-02 09:00 (before the repository was set up, on 11-24, as
+/// an import would have it), Y 11-24 09:00, still open.
+fn record_from_november_2nd() -> Repo {
+    let mut repo = utc_repo();
+    declare_resolved(
+        &mut repo,
+        "X",
+        "2026-11-02 09:00:00",
+        "2026-11-02 10:00:00",
+        &[],
+    );
+    at(&mut repo, "2026-11-24T09:00:00Z");
+    repo.declare(&["Y", "-s", "SEV3", "--started-at", "2026-11-24 09:00"]);
+    repo
+}
+
+#[test]
+fn time_before_the_record_or_after_now_is_no_record_not_zero() {
+    let mut repo = record_from_november_2nd();
+    // W44 (10-26 to 11-02) lies wholly before the record, which starts on
+    // the day of X, 11-02: nothing is measured, and nothing is compared.
+    let r = report_json(&mut repo, &["--week", "2026-W44"]);
+    assert_eq!(r["metrics"]["available"], false, "{}", r["metrics"]);
+    assert!(
+        r["metrics"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("before the repository's record, which starts on 2 Nov 2026"),
+        "{}",
+        r["metrics"]["reason"]
+    );
+    assert_eq!(r["period"]["covered"], Value::Null);
+    assert_eq!(
+        r["period"]["not_covered"],
+        json!([{"since": "2026-10-26T00:00:00+00:00", "until": "2026-11-02T00:00:00+00:00",
+                "reason": "before_record"}])
+    );
+    assert_eq!(r["previous"]["periods"], 0.0);
+    assert_eq!(r["comparison"]["incidents"]["verdict"], "no_history");
+    let table = report(&mut repo, "table", &["--week", "2026-W44"]);
+    assert!(
+        table.contains("No record: the period lies before"),
+        "{table}"
+    );
+    let incidents = table.lines().find(|l| l.contains(" Incidents ")).unwrap();
+    assert!(incidents.contains("no record"), "{table}");
+    assert!(table.contains("Incidents per week: no record"), "{table}");
+    let csv = report(&mut repo, "csv", &["--week", "2026-W44"]);
+    assert!(csv.contains("all,incidents,,,,,,,no record"), "{csv}");
+    let md = report(&mut repo, "markdown", &["--week", "2026-W44"]);
+    assert!(md.contains("No record: "), "{md}");
+
+    // W50 has not begun (now is 11-24): no record either, and no
+    // comparison with the weeks before it, which were not lived through.
+    let r = report_json(&mut repo, &["--week", "2026-W50"]);
+    assert_eq!(r["metrics"]["available"], false);
+    assert!(
+        r["metrics"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("has not begun"),
+        "{}",
+        r["metrics"]["reason"]
+    );
+    assert_eq!(r["period"]["not_covered"][0]["reason"], "after_now");
+    assert_eq!(r["previous"]["periods"], 0.0);
+    assert_eq!(r["previous_metrics"]["available"], false);
+}
+
+#[test]
+fn a_period_partly_recorded_covers_and_compares_only_what_is_recorded() {
+    let mut repo = record_from_november_2nd();
+    // The last 4 weeks, 10-26 to 11-23: the record covers 11-02 to 11-23,
+    // 21 of 28 days; X is in it.
+    let r = report_json(&mut repo, &["--last", "4w"]);
+    assert_eq!(r["metrics"]["available"], true);
+    assert_eq!(r["metrics"]["incidents"], 1);
+    assert_eq!(
+        r["period"]["covered"],
+        json!({"since": "2026-11-02T00:00:00+00:00", "until": "2026-11-23T00:00:00+00:00",
+               "fraction": 0.75})
+    );
+    assert_eq!(r["period"]["not_covered"][0]["reason"], "before_record");
+    // Nothing recorded before: no comparison.
+    assert_eq!(r["previous"]["periods"], 0.0);
+    let table = report(&mut repo, "table", &["--last", "4w"]);
+    assert!(
+        table.contains("Figures cover Mon 2 Nov 2026 to Sun 22 Nov 2026 (75% of the period)"),
+        "{table}"
+    );
+
+    // This week, W48, up to now (11-24 10:00, inclusive): Y counts; the
+    // rest of the week has not happened. The 21 recorded days before are
+    // compared per length of what is covered: 1814400 s / 122401 s, to
+    // four decimals.
+    let r = report_json(&mut repo, &["--week", "2026-W48"]);
+    assert_eq!(r["metrics"]["incidents"], 1);
+    assert_eq!(r["metrics"]["open_at_end"], 1);
+    assert_eq!(
+        r["period"]["covered"],
+        json!({"since": "2026-11-23T00:00:00+00:00", "until": "2026-11-24T10:00:01+00:00",
+               "fraction": 0.2024})
+    );
+    assert_eq!(
+        r["period"]["not_covered"],
+        json!([{"since": "2026-11-24T10:00:01+00:00", "until": "2026-11-30T00:00:00+00:00",
+                "reason": "after_now"}])
+    );
+    assert_eq!(r["previous"]["since"], "2026-11-02T00:00:00+00:00");
+    assert_eq!(r["previous"]["until"], "2026-11-23T00:00:00+00:00");
+    assert_eq!(r["previous"]["periods"], 14.8234);
+    // Incidents per week of what the period covers: W48 alone.
+    assert_eq!(
+        r["incidents_per_week"],
+        json!([{"week": "2026-W48", "count": 1}])
+    );
+    let table = report(&mut repo, "table", &["--week", "2026-W48"]);
+    let words = table.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains(
+            "no record of Tue 24 Nov 2026 10:00 to Mon 30 Nov 2026 00:00 (not happened yet)"
+        ),
+        "{table}"
+    );
+}

@@ -354,6 +354,8 @@ pub fn compute(
     }
 
     let metrics = Metrics {
+        available: true,
+        reason: None,
         incidents: current.len() as u64,
         time_to_detect: span("time_to_detect"),
         time_to_acknowledge: span("time_to_acknowledge"),

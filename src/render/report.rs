@@ -144,6 +144,8 @@ enum Cell {
     Count(u64),
     Rate(Option<f64>, u64, u64),
     Unavailable(String),
+    /// The repository records none of the period: not a zero.
+    NoRecord,
 }
 
 /// Reads one duration figure out of a period's metrics.
@@ -326,6 +328,14 @@ fn figures(report: &Report, metrics: &Metrics, previous: Option<&Metrics>) -> Ve
         Kind::Stock,
         &|m| m.action_items.overdue,
     );
+    for figure in &mut out {
+        if !metrics.available {
+            figure.current = Cell::NoRecord;
+        }
+        if previous.is_some_and(|p| !p.available) {
+            figure.previous = Cell::NoRecord;
+        }
+    }
     out
 }
 
@@ -350,6 +360,9 @@ fn excluded_text(s: &Summary) -> String {
     format!("{} ({})", s.excluded, reasons_text(s))
 }
 
+/// What a figure says for time the repository does not record.
+const NO_RECORD: &str = "no record";
+
 /// `n`, `median`, `p90`, `mean` cells.
 fn cells(cell: &Cell) -> [String; 4] {
     match cell {
@@ -368,6 +381,12 @@ fn cells(cell: &Cell) -> [String; 4] {
             String::new(),
         ],
         Cell::Unavailable(_) => ["–".into(), "n/a".into(), String::new(), String::new()],
+        Cell::NoRecord => [
+            NO_RECORD.into(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ],
     }
 }
 
@@ -414,6 +433,7 @@ fn change(report: &Report, figure: &Figure) -> (String, String) {
             let d = *c as i64 - *p as i64;
             (p.to_string(), format!("{d:+}"))
         }
+        (_, Cell::NoRecord) => (NO_RECORD.into(), "–".into()),
         (Cell::Rate(Some(c), _, _), Cell::Rate(Some(p), _, _)) => (
             format!("{:.1}%", p * 100.0),
             format!("{:+.1} points", (c - p) * 100.0),
@@ -478,6 +498,7 @@ fn header(report: &Report) -> (String, Vec<String>) {
         plain_range(&report.period.since, &report.period.until),
         report.timezone
     )];
+    lines.extend(coverage_line(report));
     let periods = earlier_periods(report);
     let earlier = plain_range(&report.previous.since, &report.previous.until);
     if periods <= 0.0 {
@@ -495,6 +516,42 @@ fn header(report: &Report) -> (String, Vec<String>) {
         lines.push(format!("As of commit {} ({})", as_of.commit, as_of.time));
     }
     (title, lines)
+}
+
+/// What of the period the figures cover, when not all of it: time before
+/// the repository's record, or that has not happened, is not a quiet time.
+fn coverage_line(report: &Report) -> Option<String> {
+    let covered = report.period.covered.as_ref()?;
+    let gaps = report.period.not_covered.as_deref().unwrap_or_default();
+    let Some(c) = covered else {
+        let reason = report
+            .metrics
+            .reason
+            .as_deref()
+            .unwrap_or("the repository records none of the period");
+        return Some(format!(
+            "No record: {reason}; every figure says \"{NO_RECORD}\", not zero."
+        ));
+    };
+    if gaps.is_empty() {
+        return None;
+    }
+    let left: Vec<String> = gaps
+        .iter()
+        .map(|g| {
+            let why = match g.reason {
+                "before_record" => "before the repository's record",
+                _ => "not happened yet",
+            };
+            format!("{} ({why})", plain_range(&g.since, &g.until))
+        })
+        .collect();
+    Some(format!(
+        "Figures cover {} ({:.0}% of the period); no record of {}.",
+        plain_range(&c.since, &c.until),
+        c.fraction * 100.0,
+        left.join(" and ")
+    ))
 }
 
 /// "After the period" note: incidents a period that ended before this
@@ -581,14 +638,20 @@ fn table(report: &Report, style: &Style) -> Result<String> {
         text.push('\n');
     }
     text.push('\n');
-    text.push_str(&change_rows(report, &list).render(Format::Table, style)?);
+    let changes = change_rows(report, &list);
+    if !changes.rows.is_empty() {
+        text.push_str(&changes.render(Format::Table, style)?);
+    }
     text.push_str("\nIncidents per week: ");
     let weeks: Vec<String> = report
         .incidents_per_week
         .iter()
         .map(|w| format!("{} {}", w.week, w.count))
         .collect();
-    text.push_str(&weeks.join(", "));
+    match weeks.is_empty() {
+        true => text.push_str(NO_RECORD),
+        false => text.push_str(&weeks.join(", ")),
+    }
     text.push('\n');
     if let Some(note) = after_note(report) {
         text.push_str(&format!("{}\n", wrap80(&note.replace('`', ""))));
@@ -613,7 +676,7 @@ fn change_rows(report: &Report, list: &[Figure]) -> Rows {
     let mut rows = Rows::new(&["CHANGE", "BEFORE", "CHANGE", "BEYOND NOISE?"]);
     rows.headers[0] = "FIGURE".into();
     for f in list {
-        if matches!(f.current, Cell::Unavailable(_)) {
+        if matches!(f.current, Cell::Unavailable(_) | Cell::NoRecord) {
             continue;
         }
         let (before, change) = change(report, f);
@@ -776,6 +839,10 @@ fn csv(report: &Report) -> Result<String> {
                 Cell::Unavailable(_) => {
                     row.extend(std::iter::repeat_n(String::new(), 6));
                     row.push("not available".into());
+                }
+                Cell::NoRecord => {
+                    row.extend(std::iter::repeat_n(String::new(), 6));
+                    row.push(NO_RECORD.into());
                 }
             }
             rows.push(row.iter().map(|c| Value::from(csv_safe(c))).collect());
