@@ -420,7 +420,8 @@ fn figures_match_hand_computed_values() {
     assert_eq!(r["trend"].as_array().unwrap().len(), 12);
     assert_eq!(
         r["trend"][11],
-        json!({"week": "2026-W47", "incidents": 4, "median_time_to_resolve_seconds": 10800})
+        json!({"week": "2026-W47", "recorded": true, "incidents": 4,
+               "median_time_to_resolve_seconds": 10800})
     );
     // Distributions of the period: resolve A 2 h, B 4 h; mitigate A 1 h.
     let buckets = |key: &str| -> Vec<u64> {
@@ -448,7 +449,8 @@ fn figures_match_hand_computed_values() {
     assert_eq!(r["after_period"]["incidents"], 0);
     assert_eq!(
         r["trend"][10],
-        json!({"week": "2026-W46", "incidents": 1, "median_time_to_resolve_seconds": 7200})
+        json!({"week": "2026-W46", "recorded": true, "incidents": 1,
+               "median_time_to_resolve_seconds": 7200})
     );
 }
 

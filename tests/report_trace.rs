@@ -457,6 +457,32 @@ fn a_period_partly_recorded_covers_and_compares_only_what_is_recorded() {
         r["incidents_per_week"],
         json!([{"week": "2026-W48", "count": 1}])
     );
+    // The 12-week trend, W37 to W48: up to W44 before the record.
+    let recorded: Vec<bool> = r["trend"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["recorded"].as_bool().unwrap())
+        .collect();
+    assert_eq!(
+        recorded,
+        [vec![false; 8], vec![true; 4]].concat(),
+        "{}",
+        r["trend"]
+    );
+    let md = report(&mut repo, "markdown", &["--week", "2026-W48"]);
+    assert!(md.contains("2026-W44 │ no record\n"), "{md}");
+    assert!(md.contains("2026-W46 │ 0\n"), "{md}");
+    // Compared with the three recorded weeks before, not "4 periods".
+    assert!(
+        md.contains("Compared with: Mon 2 Nov 2026 to Sun 22 Nov 2026 (3.00 periods:"),
+        "{md}"
+    );
+    assert!(
+        md.contains("the repository's record starts on 2 Nov 2026)"),
+        "{md}"
+    );
+    assert!(md.contains("2026-W44 no record\n"), "{md}");
     let table = report(&mut repo, "table", &["--week", "2026-W48"]);
     let words = table.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(

@@ -123,6 +123,9 @@ pub struct WeekCount {
 #[derive(Debug, Clone, Serialize)]
 pub struct TrendWeek {
     pub week: String,
+    /// False for a week wholly before the repository's record or after
+    /// now: its zeros are not measured.
+    pub recorded: bool,
     pub incidents: u64,
     pub median_time_to_resolve_seconds: Option<i64>,
 }
@@ -504,6 +507,9 @@ fn assemble(
     // Up to and including now: an incident declared this second counts.
     let record_end = now + Duration::seconds(1);
     let coverage = period.coverage(zone, record_start, record_end);
+    let record_day = record_start
+        .and_then(|start| period::record_day(zone, start))
+        .map(|day| day.timestamp());
     let covered = coverage.covered.clone();
     let empty_at = |at: Timestamp| Period {
         since: at,
@@ -609,8 +615,16 @@ fn assemble(
                     .or_insert_with(|| vec![0; trend_weeks.len()])[i] += 1;
             }
         }
+        let week_start = trend_starts[i];
+        let week_end = trend_starts
+            .get(i + 1)
+            .copied()
+            .unwrap_or(trend_end.timestamp());
+        let recorded =
+            week_end > record_day.unwrap_or(Secs::MIN) && week_start < record_end.timestamp();
         trend.push(TrendWeek {
             week: label.clone(),
+            recorded,
             incidents: list.len() as u64,
             median_time_to_resolve_seconds: sample.summary().median_seconds,
         });

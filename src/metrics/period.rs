@@ -143,7 +143,7 @@ pub struct Coverage {
 }
 
 /// Midnight (in `zone`) of the day the repository's record starts.
-fn record_day(zone: &Zone, start: Timestamp) -> Option<Timestamp> {
+pub fn record_day(zone: &Zone, start: Timestamp) -> Option<Timestamp> {
     midnight(zone, zone.convert(&start).date_naive()).ok()
 }
 

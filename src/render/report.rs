@@ -499,7 +499,17 @@ fn header(report: &Report) -> (String, Vec<String>) {
         report.timezone
     )];
     lines.extend(coverage_line(report));
-    let periods = earlier_periods(report);
+    // How many of the report's periods the earlier window spans (when the
+    // period is cut short by now, `previous.periods` counts covered parts).
+    let seconds = |since: &str, until: &str| match (parse(since), parse(until)) {
+        (Some(a), Some(b)) => (b - a).num_seconds() as f64,
+        _ => 0.0,
+    };
+    let length = seconds(&report.period.since, &report.period.until);
+    let periods = match earlier_periods(report) {
+        p if p <= 0.0 || length <= 0.0 => p,
+        _ => seconds(&report.previous.since, &report.previous.until) / length,
+    };
     let earlier = plain_range(&report.previous.since, &report.previous.until);
     if periods <= 0.0 {
         lines.push("No comparison: the repository records no incident before the period.".into());
@@ -1033,12 +1043,12 @@ fn markdown(report: &Report, style: &Style, charts: &Charts) -> Result<String> {
                 ("time_to_mitigate", "Time to mitigate"),
                 ("time_to_resolve", "Time to resolve"),
             ] {
-                let bars: Vec<(String, u64, bool)> = report
+                let bars: Vec<(String, Option<u64>, bool)> = report
                     .distributions
                     .get(key)
                     .map(|b| {
                         b.iter()
-                            .map(|b| (b.bucket.clone(), b.count, false))
+                            .map(|b| (b.bucket.clone(), Some(b.count), false))
                             .collect()
                     })
                     .unwrap_or_default();
@@ -1058,20 +1068,26 @@ fn markdown(report: &Report, style: &Style, charts: &Charts) -> Result<String> {
     let marked = period_weeks(report);
     match charts {
         Charts::Text => {
-            let bars: Vec<(String, u64, bool)> = report
+            let bars: Vec<(String, Option<u64>, bool)> = report
                 .trend
                 .iter()
-                .map(|w| (w.week.clone(), w.incidents, marked.contains(&w.week)))
+                .map(|w| {
+                    let count = w.recorded.then_some(w.incidents);
+                    (w.week.clone(), count, marked.contains(&w.week))
+                })
                 .collect();
             text.push_str(&text_bars("Incidents per week (◀ the period)", &bars));
             let medians: Vec<String> = report
                 .trend
                 .iter()
                 .map(|w| {
+                    let median = match w.recorded {
+                        true => opt_duration(w.median_time_to_resolve_seconds),
+                        false => NO_RECORD.into(),
+                    };
                     format!(
-                        "{} {}{}",
+                        "{} {median}{}",
                         w.week,
-                        opt_duration(w.median_time_to_resolve_seconds),
                         if marked.contains(&w.week) { " ◀" } else { "" }
                     )
                 })
@@ -1154,14 +1170,16 @@ fn period_weeks(report: &Report) -> Vec<String> {
 }
 
 /// Horizontal bars in a fenced text block.
-fn text_bars(title: &str, bars: &[(String, u64, bool)]) -> String {
+/// Bars of counts; a count of none (time not recorded) says so.
+fn text_bars(title: &str, bars: &[(String, Option<u64>, bool)]) -> String {
     const WIDTH: u64 = 40;
-    let max = bars.iter().map(|b| b.1).max().unwrap_or(0).max(1);
+    let max = bars.iter().filter_map(|b| b.1).max().unwrap_or(0).max(1);
     let label_width = bars.iter().map(|b| b.0.chars().count()).max().unwrap_or(0);
     let mut text = format!("```text\n{title}\n");
     for (label, value, marked) in bars {
-        let length = (value * WIDTH).div_ceil(max) as usize;
+        let length = (value.unwrap_or(0) * WIDTH).div_ceil(max) as usize;
         let pad = label_width - label.chars().count();
+        let value = value.map_or_else(|| NO_RECORD.to_string(), |v| v.to_string());
         text.push_str(&format!(
             "{}{} │{} {value}{}\n",
             chart_label(label, 24),
