@@ -1398,12 +1398,26 @@ fn historical_incidents_expect_no_postmortem_and_no_recording_lag() {
     assert_eq!(lag["excluded_by_reason"]["historical"], 2, "{lag}");
     // Its stated times still measure: both took two hours.
     assert_eq!(m["time_to_resolve"]["n"], 2);
+    // Neither has a postmortem: the live one lacks the milestone, the
+    // historical one is left out because it is historical (it was
+    // milestone_missing, like the live one).
+    assert_eq!(
+        m["postmortem_lead_time"]["excluded_by_reason"],
+        json!({"historical": 1, "milestone_missing": 1})
+    );
     at(&mut repo, REPORT_NOW);
     let md = repo.ok(&["--format", "markdown", "report"]);
     let section = md.split("### Historical incidents").nth(1).unwrap();
     assert!(
         section.contains(&format!("| {old} \\(historical\\) | Old outage |")),
         "{section}"
+    );
+    let lead = md.split("### Postmortem lead time").nth(1).unwrap();
+    let lead = lead.split("\n### ").next().unwrap();
+    assert!(
+        lead.lines()
+            .any(|l| l.contains(&format!("| {old} ")) && l.contains("left out: historical")),
+        "{lead}"
     );
 }
 

@@ -123,54 +123,6 @@ fn one_gap_per_pair_of_incidents_however_many_services_they_share() {
     );
 }
 
-#[test]
-fn historical_lead_time_is_left_out_as_historical() {
-    let mut repo = utc_repo();
-    // Entered on 11-24 for an outage of 11-16 10:00–12:00, without a
-    // postmortem (none is expected), and a live outage without one yet.
-    at(&mut repo, "2026-11-24T09:00:00Z");
-    let old = repo.declare(&[
-        "Old outage",
-        "-s",
-        "SEV1",
-        "--historical",
-        "--at",
-        "2026-11-16 10:00",
-        "--started-at",
-        "2026-11-16 10:00",
-    ]);
-    repo.ok(&[
-        "resolve",
-        &old,
-        "--resolution",
-        "fixed",
-        "--at",
-        "2026-11-16 12:00",
-    ]);
-    let live = declare_resolved(
-        &mut repo,
-        "Live outage",
-        "2026-11-17 10:00:00",
-        "2026-11-17 12:00:00",
-        &[],
-    );
-    let r = report_json(&mut repo, &[]);
-    // The live one lacks the milestone; the historical one is left out
-    // because it is historical (before: milestone_missing, like the live one).
-    assert_eq!(
-        r["metrics"]["postmortem_lead_time"]["excluded_by_reason"],
-        json!({"historical": 1, "milestone_missing": 1})
-    );
-    let md = report(&mut repo, "markdown", &[]);
-    let rows = md_section(&md, "Postmortem lead time");
-    let row = |id: &str| rows.iter().find(|r| r.contains(id)).copied().unwrap_or("");
-    assert!(row(&old).contains("left out: historical"), "{rows:?}");
-    assert!(
-        row(&live).contains("left out: milestone missing"),
-        "{rows:?}"
-    );
-}
-
 /// Y (11-10, before W47) with one item due 11-12 never done; X (W47) with
 /// a1 due 11-18 done 11-17 and a2 due 11-20 done 11-21, and a note about
 /// 11-16 12:00 written down on 11-19 12:00.
