@@ -360,6 +360,15 @@ fn time_before_the_record_or_after_now_is_no_record_not_zero() {
     assert_eq!(r["period"]["not_covered"][0]["reason"], "after_now");
     assert_eq!(r["previous"]["periods"], 0.0);
     assert_eq!(r["previous_metrics"]["available"], false);
+    let table = report(&mut repo, "table", &["--week", "2026-W50"]);
+    assert!(
+        table.contains("No record: the period has not begun"),
+        "{table}"
+    );
+    assert!(
+        table.contains("No comparison: the repository records none of the period."),
+        "{table}"
+    );
 }
 
 #[test]

@@ -511,7 +511,9 @@ fn header(report: &Report) -> (String, Vec<String>) {
         _ => seconds(&report.previous.since, &report.previous.until) / length,
     };
     let earlier = plain_range(&report.previous.since, &report.previous.until);
-    if periods <= 0.0 {
+    if matches!(report.period.covered, Some(None)) {
+        lines.push("No comparison: the repository records none of the period.".into());
+    } else if periods <= 0.0 {
         lines.push("No comparison: the repository records no incident before the period.".into());
     } else if periods >= 3.9999 {
         lines.push(format!("Compared with: {earlier} (the 4 periods before)"));
