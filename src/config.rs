@@ -246,11 +246,14 @@ impl Config {
             ));
         }
         if Zone::parse(&self.timezone).is_none() {
+            let what = match self.timezone.trim() {
+                "" => "no time zone (empty)".to_string(),
+                _ => format!("unknown time zone '{}'", self.timezone),
+            };
             return Err(invalid(
                 "timezone",
                 format!(
-                    "unknown time zone '{}'; use \"local\", \"UTC\" or an IANA name such as \"Europe/Berlin\"",
-                    self.timezone
+                    "{what}; use \"local\" (this machine's zone), \"UTC\" or an IANA name such as \"Europe/Berlin\""
                 ),
             ));
         }

@@ -28,9 +28,11 @@ pub enum Zone {
 }
 
 impl Zone {
+    /// A zone by name; `None` for what names none (also an empty name:
+    /// it is not a request for the machine's zone, "local" is).
     pub fn parse(name: &str) -> Option<Zone> {
         match name {
-            "local" | "" => Some(Zone::Local),
+            "local" => Some(Zone::Local),
             "UTC" | "utc" | "Z" => Some(Zone::Utc),
             other => other.parse::<chrono_tz::Tz>().ok().map(Zone::Named),
         }

@@ -420,7 +420,8 @@ fn figures_match_hand_computed_values() {
     assert_eq!(r["trend"].as_array().unwrap().len(), 12);
     assert_eq!(
         r["trend"][11],
-        json!({"week": "2026-W47", "incidents": 4, "median_time_to_resolve_seconds": 10800})
+        json!({"week": "2026-W47", "recorded": true, "incidents": 4,
+               "median_time_to_resolve_seconds": 10800})
     );
     // Distributions of the period: resolve A 2 h, B 4 h; mitigate A 1 h.
     let buckets = |key: &str| -> Vec<u64> {
@@ -448,7 +449,8 @@ fn figures_match_hand_computed_values() {
     assert_eq!(r["after_period"]["incidents"], 0);
     assert_eq!(
         r["trend"][10],
-        json!({"week": "2026-W46", "incidents": 1, "median_time_to_resolve_seconds": 7200})
+        json!({"week": "2026-W46", "recorded": true, "incidents": 1,
+               "median_time_to_resolve_seconds": 7200})
     );
 }
 
@@ -1294,6 +1296,24 @@ fn the_same_history_with_other_ids_gives_identical_output() {
             "{format}"
         );
     }
+    // Markdown and HTML list the incidents behind each figure with their
+    // ids: with each id written as its incident's title, the same bytes
+    // (P and Q, tied on `started`, were listed in the order of their ids).
+    let by_title = |repo: &Repo, format: &str| {
+        let list: Value =
+            serde_json::from_str(&repo.ok(&["--format", "json", "list", "--all"])).unwrap();
+        let mut out = repo.ok(&["--format", format, "report", "--by", "service"]);
+        for incident in list.as_array().unwrap() {
+            let title = format!("<{}>", incident["title"].as_str().unwrap());
+            out = out.replace(incident["id"].as_str().unwrap(), &title);
+        }
+        out
+    };
+    for format in ["markdown", "html"] {
+        let (a, b) = (by_title(&one, format), by_title(&two, format));
+        assert!(a.contains("<P>") && a.contains("<Q>"), "{a}");
+        assert_eq!(a, b, "{format}");
+    }
 }
 
 #[test]
@@ -1378,12 +1398,26 @@ fn historical_incidents_expect_no_postmortem_and_no_recording_lag() {
     assert_eq!(lag["excluded_by_reason"]["historical"], 2, "{lag}");
     // Its stated times still measure: both took two hours.
     assert_eq!(m["time_to_resolve"]["n"], 2);
+    // Neither has a postmortem: the live one lacks the milestone, the
+    // historical one is left out because it is historical (it was
+    // milestone_missing, like the live one).
+    assert_eq!(
+        m["postmortem_lead_time"]["excluded_by_reason"],
+        json!({"historical": 1, "milestone_missing": 1})
+    );
     at(&mut repo, REPORT_NOW);
     let md = repo.ok(&["--format", "markdown", "report"]);
     let section = md.split("### Historical incidents").nth(1).unwrap();
     assert!(
         section.contains(&format!("| {old} \\(historical\\) | Old outage |")),
         "{section}"
+    );
+    let lead = md.split("### Postmortem lead time").nth(1).unwrap();
+    let lead = lead.split("\n### ").next().unwrap();
+    assert!(
+        lead.lines()
+            .any(|l| l.contains(&format!("| {old} ")) && l.contains("left out: historical")),
+        "{lead}"
     );
 }
 

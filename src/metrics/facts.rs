@@ -117,15 +117,30 @@ pub struct Facts {
     /// [`Incident::status_changes`]), starting with the declared status:
     /// (state, entered, whether that time is a fact rather than assumed).
     pub transitions: Vec<(Arc<str>, Secs, bool)>,
-    /// The declaration and every event: (stated time, time of the commit
-    /// that brought the file onto the branch, if history has it).
-    pub records: Vec<(Secs, Option<Secs>)>,
+    /// The declaration and every event (but `postmortem_due`).
+    pub records: Vec<Record>,
     pub actions: Vec<ActionFact>,
+}
+
+/// A record: the declaration or an event, as recording lag sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Its stated time.
+    pub at: Secs,
+    /// Time of the commit that brought its file onto the branch, if
+    /// history has it.
+    pub recorded: Option<Secs>,
+    /// What it records: `declared`, or the event's kind (`status resolved`,
+    /// `milestone mitigated`, `note`, ...), for the lists behind a figure.
+    pub what: Arc<str>,
 }
 
 /// An action item: when it was added, when it is due, and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionFact {
+    /// Its number among the incident's items (`incident actions` shows it).
+    pub number: u32,
+    pub text: String,
     pub created: Secs,
     /// Due date, a day in the configured zone.
     pub due: Option<NaiveDate>,
@@ -157,6 +172,8 @@ pub fn reduce(
     let actions = action::replay(&declaration.id, actions)
         .into_iter()
         .map(|a| ActionFact {
+            number: u32::try_from(a.number).unwrap_or(u32::MAX),
+            text: a.text,
             created: a.created_at.timestamp(),
             due: a.due,
             status: names.get(&a.status),
@@ -173,15 +190,20 @@ pub fn reduce(
         .filter(|t| t.from.as_deref() != Some(t.to.as_str()))
         .map(|t| (names.get(&t.to), t.at.timestamp(), t.timing.is_fact()))
         .collect();
-    let mut records = vec![(
-        declaration.declared_at.timestamp(),
-        when(&format!("{folder}/{DECLARATION_FILE}")),
-    )];
+    let mut records = vec![Record {
+        at: declaration.declared_at.timestamp(),
+        recorded: when(&format!("{folder}/{DECLARATION_FILE}")),
+        what: names.get("declared"),
+    }];
     for event in ordered {
         // `postmortem_due` is written by the tool along with the resolution,
         // not stated by a person: it would count the resolution twice.
         if !matches!(event.change, Change::PostmortemDue { .. }) {
-            records.push((event.at.timestamp(), when(&event_path(folder, &event.id))));
+            records.push(Record {
+                at: event.at.timestamp(),
+                recorded: when(&event_path(folder, &event.id)),
+                what: names.get(&record_kind(&event.change)),
+            });
         }
     }
     let mut milestones: Vec<MilestoneFact> = incident
@@ -227,6 +249,17 @@ pub fn reduce(
         transitions,
         records,
         actions,
+    }
+}
+
+/// What an event records, in a few words: its kind, and for status,
+/// severity and milestone changes what it changed to.
+fn record_kind(change: &Change) -> String {
+    match change {
+        Change::Status { to, .. } => format!("status {to}"),
+        Change::Severity { to, .. } => format!("severity {to}"),
+        Change::Milestone { name, .. } => format!("milestone {name}"),
+        other => other.kind().to_string(),
     }
 }
 
@@ -325,12 +358,32 @@ pub fn read_facts(
     Ok((facts, warnings))
 }
 
-/// By `started`, then id: the order incidents are listed in, and the
-/// order [`super::figures::in_window`] relies on. No figure depends on it
-/// (ids are random).
+/// By `started`, then by every other milestone (in name order), then
+/// title, severity, state and services: the order incidents are listed
+/// in, and the order [`super::figures::in_window`] relies on. Ids
+/// (random) come last, only between incidents that agree on all of that
+/// and so list the same: the same history recorded with other ids lists
+/// the same way.
 pub fn sort_facts(facts: &mut [Facts]) {
+    fn times(c: &Core) -> impl Iterator<Item = (&str, Secs, bool)> {
+        c.milestones
+            .iter()
+            .map(|m| (&*m.name, m.at, m.assumed_from.is_some()))
+    }
     facts.sort_by(|a, b| {
-        (a.incident.started, &a.incident.id).cmp(&(b.incident.started, &b.incident.id))
+        let (a, b) = (&a.incident, &b.incident);
+        a.started
+            .cmp(&b.started)
+            .then_with(|| times(a).cmp(times(b)))
+            .then_with(|| {
+                (&a.title, &a.severity, &a.status, &a.services).cmp(&(
+                    &b.title,
+                    &b.severity,
+                    &b.status,
+                    &b.services,
+                ))
+            })
+            .then_with(|| a.id.cmp(&b.id))
     });
 }
 
@@ -442,13 +495,16 @@ fn read_action_records(
 
 /// Bump when what the snapshot holds changes meaning (3: binary, milestone
 /// sources as the model gives them, implied milestones assumed; 4: status
-/// changes in the model's effective order, with whether each time is a fact).
-pub const SNAPSHOT_VERSION: u32 = 4;
-pub const SNAPSHOT_FILE: &str = "incident/report-snapshot-v4";
+/// changes in the model's effective order, with whether each time is a
+/// fact; 5: what each record is, action items' numbers and texts, facts
+/// ordered without ids).
+pub const SNAPSHOT_VERSION: u32 = 5;
+pub const SNAPSHOT_FILE: &str = "incident/report-snapshot-v5";
 /// Snapshots of earlier versions, removed when a new one is written.
 const OLD_SNAPSHOT_FILES: &[&str] = &[
     "incident/report-snapshot-v1.json",
     "incident/report-snapshot-v3",
+    "incident/report-snapshot-v4",
 ];
 const SNAPSHOT_MAGIC: &[u8] = b"incident report snapshot\n";
 
@@ -531,16 +587,26 @@ fn decode_snapshot(bytes: &[u8], commit: Oid, config: &str) -> Option<Snapshot> 
             .map(|_| Some((name(&mut r)?, r.i64()?, r.u32()? != 0)))
             .collect::<Option<_>>()?;
         let records = (0..r.len()?)
-            .map(|_| Some((r.i64()?, r.opt_i64()?)))
+            .map(|_| {
+                Some(Record {
+                    at: r.i64()?,
+                    recorded: r.opt_i64()?,
+                    what: name(&mut r)?,
+                })
+            })
             .collect::<Option<_>>()?;
         let actions = (0..r.len()?)
             .map(|_| {
+                let number = r.u32()?;
+                let text = r.str()?.to_string();
                 let created = r.i64()?;
                 let due = match r.i32()? {
                     i32::MIN => None,
                     days => Some(NaiveDate::from_num_days_from_ce_opt(days)?),
                 };
                 Some(ActionFact {
+                    number,
+                    text,
                     created,
                     due,
                     status: name(&mut r)?,
@@ -601,6 +667,7 @@ fn name_table(facts: &[Facts]) -> (Vec<&Arc<str>>, HashMap<&str, u32>) {
             names.extend(&m.assumed_from);
         }
         names.extend(f.transitions.iter().map(|(s, _, _)| s));
+        names.extend(f.records.iter().map(|r| &r.what));
         names.extend(f.actions.iter().map(|a| &a.status));
         for name in names {
             add(&mut table, &mut index, name);
@@ -662,12 +729,15 @@ fn encode_snapshot(
             out.write_all(&u32::from(*fact).to_le_bytes())?;
         }
         put_len(out, f.records.len())?;
-        for (at, recorded) in &f.records {
-            out.write_all(&at.to_le_bytes())?;
-            put_opt_i64(out, *recorded)?;
+        for record in &f.records {
+            out.write_all(&record.at.to_le_bytes())?;
+            put_opt_i64(out, record.recorded)?;
+            name(out, &record.what)?;
         }
         put_len(out, f.actions.len())?;
         for a in &f.actions {
+            out.write_all(&a.number.to_le_bytes())?;
+            put_str(out, &a.text)?;
             out.write_all(&a.created.to_le_bytes())?;
             let due = a.due.map_or(i32::MIN, |d| d.num_days_from_ce());
             out.write_all(&due.to_le_bytes())?;

@@ -7,10 +7,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::{DateTime, Duration};
+use chrono::{DateTime, Duration, NaiveDate};
 use git2::Oid;
 
-use super::facts::{Facts, Secs};
+use super::facts::{ActionFact, Facts, PUBLISHED, Secs};
 use super::period::Period;
 use super::stats::{
     HISTORICAL, MILESTONE_ASSUMED, MILESTONE_MISSING, NOT_IN_HISTORY, OUT_OF_ORDER, STILL_OPEN,
@@ -96,15 +96,32 @@ pub enum Contribution {
     Counted,
 }
 
+/// An action item in a trace, as it stood at the end of the period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TracedAction {
+    /// Its number among the incident's items.
+    pub number: u32,
+    pub text: String,
+    pub due: Option<NaiveDate>,
+    /// `open`, `done` or `dropped` at the end of the period.
+    pub state: String,
+    /// When it was done or dropped, if by the end of the period.
+    pub finished: Option<Secs>,
+}
+
 /// One line of a trace: an incident, the two times a duration runs
 /// between (when it has them), and what it contributed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TraceRow {
     pub incident: Traced,
     /// Time between incidents: the incident before, whose end starts it,
-    /// and the service the two share.
+    /// and the services the two share, in name order.
     pub previous: Option<Traced>,
     pub service: Option<String>,
+    /// Recording lag: what the record records (`declared`, `status resolved`, ...).
+    pub record: Option<String>,
+    /// Action items: the item.
+    pub action: Option<TracedAction>,
     pub from: Option<Secs>,
     pub to: Option<Secs>,
     pub value: Contribution,
@@ -192,6 +209,8 @@ fn row(f: &Facts, from: Option<Secs>, to: Option<Secs>, value: Contribution) -> 
         incident: Traced::of(f),
         previous: None,
         service: None,
+        record: None,
+        action: None,
         from,
         to,
         value,
@@ -243,14 +262,19 @@ pub fn compute(
         };
         for f in &current {
             let mut value = span_value(config, f, &span.from, &span.to);
-            // A publication time taken from the commit of an incident
-            // written down after the fact is the time of the import.
-            if name == "postmortem_lead_time"
-                && f.incident.historical
-                && f.incident.published_from_history
-                && matches!(value, Contribution::Seconds(_))
-            {
-                value = Contribution::LeftOut(HISTORICAL);
+            // An incident written down after the fact expects no
+            // postmortem, and a publication time taken from its commit is
+            // the time of the import: only a stated end counts, and
+            // without one the reason is that it is historical.
+            if name == "postmortem_lead_time" && f.incident.historical {
+                let stated = f
+                    .incident
+                    .milestone_fact(&span.to)
+                    .is_some_and(|m| m.assumed_from.is_none())
+                    && !(span.to == PUBLISHED && f.incident.published_from_history);
+                if !stated {
+                    value = Contribution::LeftOut(HISTORICAL);
+                }
             }
             let from = f.incident.milestone(&span.from);
             let to = f.incident.milestone(&span.to);
@@ -330,6 +354,8 @@ pub fn compute(
     }
 
     let metrics = Metrics {
+        available: true,
+        reason: None,
         incidents: current.len() as u64,
         time_to_detect: span("time_to_detect"),
         time_to_acknowledge: span("time_to_acknowledge"),
@@ -341,7 +367,7 @@ pub fn compute(
         open_at_end,
         postmortem_lead_time: span("postmortem_lead_time"),
         postmortems_overdue,
-        action_items: action_items(&context.zone, &counted, period),
+        action_items: action_items(&context.zone, &counted, period, &mut traces),
         recording_lag,
         change_failure_rate: change_failure_rate(context, &counted, window),
         ignored: ignored_counts,
@@ -385,6 +411,10 @@ fn between(
         };
         (fact(&span.to), fact(&span.from), f.incident.is_open(config))
     };
+    // One gap per pair of incidents, however many services they share:
+    // the services are listed with it.
+    let mut gaps: Vec<TraceRow> = Vec::new();
+    let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
     for (service, list) in per_service.iter_mut() {
         list.sort_by_cached_key(|f| key(f));
         for pair in list.windows(2) {
@@ -393,6 +423,14 @@ fn between(
                 continue;
             };
             if !window.contains(start.at) {
+                continue;
+            }
+            let pair_key = (prev.incident.id.as_str(), next.incident.id.as_str());
+            if let Some(&i) = seen.get(&pair_key) {
+                if let Some(listed) = gaps[i].service.as_mut() {
+                    listed.push_str(", ");
+                    listed.push_str(service);
+                }
                 continue;
             }
             let end = prev.incident.milestone_fact(&span.from);
@@ -405,15 +443,23 @@ fn between(
                 Some(end) if start.at < end.at => Contribution::LeftOut(OUT_OF_ORDER),
                 Some(end) => Contribution::Seconds(start.at - end.at),
             };
-            sample.add(TraceRow {
+            seen.insert(pair_key, gaps.len());
+            gaps.push(TraceRow {
                 incident: Traced::of(next),
                 previous: Some(Traced::of(prev)),
                 service: Some(service.to_string()),
+                record: None,
+                action: None,
                 from: end.map(|e| e.at),
                 to: Some(start.at),
                 value,
             });
         }
+    }
+    // Listed by time: when the next one started, then when the one before ended.
+    gaps.sort_by_key(|a| (a.to, a.from));
+    for gap in gaps {
+        sample.add(gap);
     }
     sample.sample.summary()
 }
@@ -506,7 +552,9 @@ fn states(
 }
 
 /// Recording lag of every record whose stated time is in the window;
-/// records of historical incidents are left out.
+/// records of historical incidents are left out. Traced: every record
+/// behind the figure (measured or left out, and why), and those recorded
+/// late, by stated time.
 fn recording_lag(
     config: &Config,
     counted: &[&Facts],
@@ -516,35 +564,59 @@ fn recording_lag(
     let m = &config.metrics;
     let mut lag = Sample::default();
     let mut late = 0u64;
-    let mut late_rows = slot(traces, "late_recorded_events", "stated time", "commit");
+    let mut all_rows = Vec::new();
+    let mut late_rows = Vec::new();
+    let tracing = traces.is_some();
     for f in counted {
-        for (at, recorded) in &f.records {
-            if !window.contains(*at) {
+        for record in &f.records {
+            if !window.contains(record.at) {
                 continue;
             }
-            if f.incident.historical {
-                lag.exclude(HISTORICAL);
-                continue;
-            }
-            match recorded {
-                None => lag.exclude(NOT_IN_HISTORY),
-                Some(r) if r < at => lag.exclude(OUT_OF_ORDER),
-                Some(r) => {
-                    let seconds = r - at;
-                    if seconds > m.late_after_seconds {
-                        late += 1;
-                        if let Some(trace) = late_rows.as_deref_mut() {
-                            trace.rows.push(row(
-                                f,
-                                Some(*at),
-                                Some(*r),
-                                Contribution::Seconds(seconds),
-                            ));
-                        }
-                    }
+            let value = match record.recorded {
+                _ if f.incident.historical => Contribution::LeftOut(HISTORICAL),
+                None => Contribution::LeftOut(NOT_IN_HISTORY),
+                Some(r) if r < record.at => Contribution::LeftOut(OUT_OF_ORDER),
+                Some(r) => Contribution::Seconds(r - record.at),
+            };
+            let is_late = match value {
+                Contribution::Seconds(seconds) => {
                     lag.push(seconds);
+                    seconds > m.late_after_seconds
                 }
+                Contribution::LeftOut(reason) => {
+                    lag.exclude(reason);
+                    false
+                }
+                Contribution::Counted => false,
+            };
+            late += u64::from(is_late);
+            if tracing {
+                let traced = TraceRow {
+                    record: Some(record.what.to_string()),
+                    ..row(f, Some(record.at), record.recorded, value)
+                };
+                if is_late {
+                    late_rows.push(traced.clone());
+                }
+                all_rows.push(traced);
             }
+        }
+    }
+    if let Some(t) = traces.as_mut() {
+        let by_time = |r: &TraceRow| (r.from, r.to, r.record.clone(), r.incident.title.clone());
+        for (key, mut rows) in [
+            ("late_recorded_events", late_rows),
+            ("recording_lag", all_rows),
+        ] {
+            rows.sort_by_cached_key(by_time);
+            t.insert(
+                key.into(),
+                FigureTrace {
+                    from: "stated time".into(),
+                    to: "commit".into(),
+                    rows,
+                },
+            );
         }
     }
     Lag {
@@ -603,7 +675,16 @@ fn change_failure_rate(
     }
 }
 
-fn action_items(zone: &Zone, counted: &[&Facts], period: &Period) -> ActionItems {
+/// Action items of every incident counted (not in an ignored state),
+/// whenever the incident started: what was added, done and dropped during
+/// the period, and what was open, and overdue, at its end. Traced: the
+/// items behind opened, done, done in time and overdue.
+fn action_items(
+    zone: &Zone,
+    counted: &[&Facts],
+    period: &Period,
+    traces: &mut Option<Traces>,
+) -> ActionItems {
     // As `incident actions` does: overdue when the due day is before today,
     // and "today" at the end of the period is the day the period ends on.
     let window = Window::of(period);
@@ -617,30 +698,82 @@ fn action_items(zone: &Zone, counted: &[&Facts], period: &Period) -> ActionItems
         open_at_end: 0,
         overdue: 0,
     };
-    for action in counted.iter().flat_map(|f| &f.actions) {
-        if window.contains(action.created) {
-            items.opened += 1;
+    let tracing = traces.is_some();
+    // Each row with what orders it: oldest due date first (none last),
+    // then in the order added.
+    type Listed = ((bool, Option<NaiveDate>, Secs), TraceRow);
+    let mut lists: [(&str, Vec<Listed>); 4] = [
+        ("action_items.opened", Vec::new()),
+        ("action_items.done", Vec::new()),
+        ("action_items.done_within_due", Vec::new()),
+        ("action_items.overdue", Vec::new()),
+    ];
+    let mut list = |index: usize, f: &Facts, action: &ActionFact| {
+        if !tracing {
+            return;
         }
-        if let Some(at) = action.finished.filter(|t| window.contains(*t)) {
-            match &*action.status {
-                "done" => {
-                    items.done += 1;
-                    let day = zone.convert(&instant(at)).date_naive();
-                    if action.due.is_none_or(|due| day <= due) {
-                        items.done_within_due += 1;
+        let finished = action.finished.filter(|t| *t < window.until);
+        let traced = TracedAction {
+            number: action.number,
+            text: action.text.clone(),
+            due: action.due,
+            state: if finished.is_some() {
+                action.status.to_string()
+            } else {
+                "open".into()
+            },
+            finished,
+        };
+        let r = TraceRow {
+            action: Some(traced),
+            ..row(f, Some(action.created), finished, Contribution::Counted)
+        };
+        let order = (action.due.is_none(), action.due, action.created);
+        lists[index].1.push((order, r));
+    };
+    for f in counted {
+        for action in &f.actions {
+            if window.contains(action.created) {
+                items.opened += 1;
+                list(0, f, action);
+            }
+            if let Some(at) = action.finished.filter(|t| window.contains(*t)) {
+                match &*action.status {
+                    "done" => {
+                        items.done += 1;
+                        list(1, f, action);
+                        let day = zone.convert(&instant(at)).date_naive();
+                        if action.due.is_none_or(|due| day <= due) {
+                            items.done_within_due += 1;
+                            list(2, f, action);
+                        }
                     }
+                    "dropped" => items.dropped += 1,
+                    _ => {}
                 }
-                "dropped" => items.dropped += 1,
-                _ => {}
+            }
+            let open_then =
+                action.created < window.until && action.finished.is_none_or(|t| t >= window.until);
+            if open_then {
+                items.open_at_end += 1;
+                if action.due.is_some_and(|due| due < end_day) {
+                    items.overdue += 1;
+                    list(3, f, action);
+                }
             }
         }
-        let open_then =
-            action.created < window.until && action.finished.is_none_or(|t| t >= window.until);
-        if open_then {
-            items.open_at_end += 1;
-            if action.due.is_some_and(|due| due < end_day) {
-                items.overdue += 1;
-            }
+    }
+    if let Some(t) = traces.as_mut() {
+        for (key, mut rows) in lists {
+            rows.sort_by_key(|(order, _)| *order);
+            t.insert(
+                key.into(),
+                FigureTrace {
+                    from: "added".into(),
+                    to: "finished".into(),
+                    rows: rows.into_iter().map(|(_, r)| r).collect(),
+                },
+            );
         }
     }
     items

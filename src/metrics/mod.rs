@@ -80,10 +80,38 @@ pub struct PeriodJson {
     pub label: String,
     pub since: String,
     pub until: String,
-    /// The earlier periods: how many periods of the report's length they
-    /// cover (four, or less where the repository's record starts later).
+    /// The earlier periods: how many times the covered length of the
+    /// report's period they cover (four when the period is covered whole
+    /// and the record reaches back that far; less where the record starts
+    /// later; more when the period is cut short by now).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub periods: Option<f64>,
+    /// The reported period: the part of it the figures cover (null when
+    /// none: it lies wholly before the repository's record or after now)...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub covered: Option<Option<CoveredJson>>,
+    /// ...and the parts they do not, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_covered: Option<Vec<GapJson>>,
+}
+
+/// The part of a period its figures cover.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoveredJson {
+    pub since: String,
+    pub until: String,
+    /// Covered length ÷ the period's length.
+    pub fraction: f64,
+}
+
+/// A part of the period its figures do not cover.
+#[derive(Debug, Clone, Serialize)]
+pub struct GapJson {
+    pub since: String,
+    pub until: String,
+    /// `before_record` (the repository's record starts later) or
+    /// `after_now` (it has not happened yet).
+    pub reason: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -95,6 +123,9 @@ pub struct WeekCount {
 #[derive(Debug, Clone, Serialize)]
 pub struct TrendWeek {
     pub week: String,
+    /// False for a week wholly before the repository's record or after
+    /// now: its zeros are not measured.
+    pub recorded: bool,
     pub incidents: u64,
     pub median_time_to_resolve_seconds: Option<i64>,
 }
@@ -142,6 +173,12 @@ pub struct ActionItems {
 /// Every figure for one set of incidents and one period.
 #[derive(Debug, Clone, Serialize)]
 pub struct Metrics {
+    /// False when the repository records none of the period (it lies
+    /// before the record starts, or after now): then every figure below is
+    /// empty, not measured, and `reason` says why.
+    pub available: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// Incidents whose `started` lies in the period.
     pub incidents: u64,
     pub time_to_detect: Summary,
@@ -457,46 +494,105 @@ fn assemble(
     let all: Vec<&Facts> = facts.iter().collect();
     let counted = figures::counted(config, &all);
 
-    // Compare only with time the repository records: from the day it was
-    // set up, or of its earliest incident if that is earlier (imports).
+    // Figures cover only time the repository records: from the day it was
+    // set up, or of its earliest incident if that is earlier (imports), up
+    // to now. Time nobody recorded, or that has not happened, is not a
+    // quiet time.
     let earliest = facts.iter().filter_map(|f| f.incident.started).min();
-    let record_start = [snapshot.set_up, earliest].into_iter().flatten().min();
-    let previous = period.previous_within(zone, record_start.map(figures::instant));
-    let periods = if previous.until > previous.since {
-        (previous.until - previous.since).num_seconds() as f64
-            / (period.until - period.since).num_seconds() as f64
+    let record_start = [snapshot.set_up, earliest]
+        .into_iter()
+        .flatten()
+        .min()
+        .map(figures::instant);
+    // Up to and including now: an incident declared this second counts.
+    let record_end = now + Duration::seconds(1);
+    let coverage = period.coverage(zone, record_start, record_end);
+    let record_day = record_start
+        .and_then(|start| period::record_day(zone, start))
+        .map(|day| day.timestamp());
+    let covered = coverage.covered.clone();
+    let empty_at = |at: Timestamp| Period {
+        since: at,
+        until: at,
+        label: format!("{} to {}", zone.short(&at), zone.short(&at)),
+    };
+    let previous = match &covered {
+        Some(_) => period.previous_within(zone, record_start, Some(record_end)),
+        None => empty_at(period.since),
+    };
+    let covered_seconds = covered
+        .as_ref()
+        .map_or(0, |c| (c.until - c.since).num_seconds());
+    let periods = if previous.until > previous.since && covered_seconds > 0 {
+        (previous.until - previous.since).num_seconds() as f64 / covered_seconds as f64
     } else {
         0.0
     };
+    let not_recorded = match &record_start {
+        Some(start) => format!(
+            "the period lies before the repository's record, which starts on {}",
+            zone.convert(start).format("%-d %b %Y")
+        ),
+        None => "the repository records nothing".to_string(),
+    };
+    let uncovered_reason = if period.since >= record_end {
+        format!(
+            "the period has not begun: it starts {}, after now ({})",
+            zone.short(&period.since),
+            zone.short(&now)
+        )
+    } else {
+        not_recorded
+    };
+    let nothing_before = "the repository records nothing before the period".to_string();
 
-    let (metrics, traces) = figures::compute(
-        context,
-        &all,
-        &period,
-        Scope {
-            service: None,
-            trace: request.trace,
-        },
-    );
-    let (previous_metrics, _) = figures::compute(context, &all, &previous, Scope::default());
+    let (metrics, traces) = match &covered {
+        Some(window) => figures::compute(
+            context,
+            &all,
+            window,
+            Scope {
+                service: None,
+                trace: request.trace,
+            },
+        ),
+        None => (unavailable(context, &uncovered_reason), None),
+    };
+    let previous_metrics = if periods > 0.0 {
+        figures::compute(context, &all, &previous, Scope::default()).0
+    } else if covered.is_some() {
+        unavailable(context, &nothing_before)
+    } else {
+        unavailable(context, &uncovered_reason)
+    };
 
-    // Incidents per week of the period, each incident placed once.
-    let window = Window::of(&period);
-    let weeks = figures::week_starts(zone, period::week_start(zone, &period.since), period.until);
-    let starts: Vec<Secs> = weeks.iter().map(|(s, _)| *s).collect();
-    let in_period = figures::in_window(&counted, window);
-    let incidents_per_week = figures::per_week(&in_period, &starts, window.until)
-        .iter()
-        .zip(&weeks)
-        .map(|(list, (_, label))| WeekCount {
-            week: label.clone(),
-            count: list.len() as u64,
-        })
-        .collect();
+    // Incidents per week of the covered part, each incident placed once.
+    let incidents_per_week = match &covered {
+        None => Vec::new(),
+        Some(c) => {
+            let window = Window::of(c);
+            let weeks = figures::week_starts(zone, period::week_start(zone, &c.since), c.until);
+            let starts: Vec<Secs> = weeks.iter().map(|(s, _)| *s).collect();
+            let in_period = figures::in_window(&counted, window);
+            figures::per_week(&in_period, &starts, window.until)
+                .iter()
+                .zip(&weeks)
+                .map(|(list, (_, label))| WeekCount {
+                    week: label.clone(),
+                    count: list.len() as u64,
+                })
+                .collect()
+        }
+    };
 
-    // The trend: 12 weeks ending with the period's last week.
-    let last_instant = period.until - Duration::seconds(1);
-    let last_monday = period::week_start(zone, &last_instant.max(period.since));
+    // The trend: 12 weeks ending with the last week the period covers
+    // (this week, for a period that has not begun).
+    let last_instant = match &covered {
+        Some(c) => (c.until - Duration::seconds(1)).max(c.since),
+        None if period.since >= record_end => now,
+        None => (period.until - Duration::seconds(1)).max(period.since),
+    };
+    let last_monday = period::week_start(zone, &last_instant);
     let first_monday = last_monday - Duration::days(7 * (TREND_WEEKS - 1));
     let trend_end = period::week_instant(zone, last_monday + Duration::days(7))?;
     let trend_weeks = figures::week_starts(zone, first_monday, trend_end);
@@ -519,8 +615,16 @@ fn assemble(
                     .or_insert_with(|| vec![0; trend_weeks.len()])[i] += 1;
             }
         }
+        let week_start = trend_starts[i];
+        let week_end = trend_starts
+            .get(i + 1)
+            .copied()
+            .unwrap_or(trend_end.timestamp());
+        let recorded =
+            week_end > record_day.unwrap_or(Secs::MIN) && week_start < record_end.timestamp();
         trend.push(TrendWeek {
             week: label.clone(),
+            recorded,
             incidents: list.len() as u64,
             median_time_to_resolve_seconds: sample.summary().median_seconds,
         });
@@ -556,7 +660,10 @@ fn assemble(
                     service: (dimension == By::Service).then_some(name.as_str()),
                     trace: false,
                 };
-                let (metrics, _) = figures::compute(context, &group, &period, scope);
+                let metrics = match &covered {
+                    Some(window) => figures::compute(context, &group, window, scope).0,
+                    None => unavailable(context, &uncovered_reason),
+                };
                 (name, metrics)
             })
             .collect();
@@ -610,7 +717,7 @@ fn assemble(
 
     let after_period = (period.until <= now).then(|| {
         let after = Window {
-            since: window.until,
+            since: period.until.timestamp(),
             until: now.timestamp() + 1,
         };
         let later = figures::in_window(&counted, after);
@@ -642,9 +749,29 @@ fn assemble(
         since: zone.convert(&p.since).to_rfc3339(),
         until: zone.convert(&p.until).to_rfc3339(),
         periods,
+        covered: None,
+        not_covered: None,
     };
+    let length = (period.until - period.since).num_seconds().max(1);
+    let mut period_out = period_json(&period, None);
+    period_out.covered = Some(covered.as_ref().map(|c| CoveredJson {
+        since: zone.convert(&c.since).to_rfc3339(),
+        until: zone.convert(&c.until).to_rfc3339(),
+        fraction: round4(covered_seconds as f64 / length as f64),
+    }));
+    period_out.not_covered = Some(
+        coverage
+            .gaps
+            .iter()
+            .map(|g| GapJson {
+                since: zone.convert(&g.since).to_rfc3339(),
+                until: zone.convert(&g.until).to_rfc3339(),
+                reason: g.reason.name(),
+            })
+            .collect(),
+    );
     Ok(Report {
-        period: period_json(&period, None),
+        period: period_out,
         as_of: None,
         timezone: zone.name(),
         metrics,
@@ -663,6 +790,23 @@ fn assemble(
         history_commits: 0,
         history_walked: 0,
     })
+}
+
+/// The figures of a period the repository does not record: empty, and
+/// marked as not available, with the reason.
+fn unavailable(context: &Context<'_>, reason: &str) -> Metrics {
+    let nothing = Period {
+        since: figures::instant(0),
+        until: figures::instant(0),
+        label: String::new(),
+    };
+    let (mut metrics, _) = figures::compute(context, &[], &nothing, Scope::default());
+    metrics.available = false;
+    metrics.reason = Some(reason.to_string());
+    metrics.action_items.available = false;
+    metrics.change_failure_rate.available = false;
+    metrics.change_failure_rate.reason = Some(reason.to_string());
+    metrics
 }
 
 /// Every duration figure of two periods' metrics, by key.

@@ -38,28 +38,113 @@ impl Period {
 
     /// The four periods of the same length just before this one.
     pub fn previous(&self, zone: &Zone) -> Period {
-        self.previous_within(zone, None)
+        self.previous_within(zone, None, None)
     }
 
     /// The four periods of the same length just before this one, but not
-    /// before the day `record_start` falls on (in `zone`): a comparison
-    /// with time the repository does not record would compare with zeros
-    /// nobody measured. Empty (since = until) when the record starts later.
-    pub fn previous_within(&self, zone: &Zone, record_start: Option<Timestamp>) -> Period {
+    /// before the day `record_start` falls on (in `zone`) nor after `now`:
+    /// a comparison with time the repository does not record, or that has
+    /// not happened yet, would compare with zeros nobody measured. Empty
+    /// (since = until) when nothing of it is recorded.
+    pub fn previous_within(
+        &self,
+        zone: &Zone,
+        record_start: Option<Timestamp>,
+        now: Option<Timestamp>,
+    ) -> Period {
         let length = self.until - self.since;
+        let until = now.map_or(self.since, |now| self.since.min(now));
         let mut since = self.since - length * 4;
-        if let Some(start) = record_start {
-            let day = zone.convert(&start).date_naive();
-            if let Ok(midnight) = midnight(zone, day) {
-                since = since.max(midnight).min(self.since);
-            }
+        if let Some(day) = record_start.and_then(|start| record_day(zone, start)) {
+            since = since.max(day);
         }
+        let since = since.min(until);
         Period {
             since,
-            until: self.since,
-            label: format!("{} to {}", zone.short(&since), zone.short(&self.since)),
+            until,
+            label: format!("{} to {}", zone.short(&since), zone.short(&until)),
         }
     }
+
+    /// The part of this period the figures can cover: from the day the
+    /// repository's record starts (in `zone`) at the earliest, up to `now` (exclusive)
+    /// at the latest; with what is left out, and why.
+    pub fn coverage(
+        &self,
+        zone: &Zone,
+        record_start: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Coverage {
+        let mut since = self.since;
+        let mut until = self.until;
+        let mut gaps = Vec::new();
+        if let Some(day) = record_start.and_then(|start| record_day(zone, start))
+            && day > since
+        {
+            gaps.push(Gap {
+                since,
+                until: day.min(until),
+                reason: GapReason::BeforeRecord,
+            });
+            since = day.min(until);
+        }
+        if now < until {
+            let from = now.max(since);
+            gaps.push(Gap {
+                since: from,
+                until,
+                reason: GapReason::AfterNow,
+            });
+            until = from;
+        }
+        let covered = (until > since).then(|| Period {
+            since,
+            until,
+            label: self.label.clone(),
+        });
+        Coverage { covered, gaps }
+    }
+}
+
+/// Why part of a period is left out of its figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GapReason {
+    /// Before the day the repository's record starts: nobody recorded it.
+    BeforeRecord,
+    /// After now: it has not happened yet.
+    AfterNow,
+}
+
+impl GapReason {
+    pub fn name(self) -> &'static str {
+        match self {
+            GapReason::BeforeRecord => "before_record",
+            GapReason::AfterNow => "after_now",
+        }
+    }
+}
+
+/// A part of a period that its figures do not cover.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gap {
+    pub since: Timestamp,
+    pub until: Timestamp,
+    pub reason: GapReason,
+}
+
+/// What of a period the figures cover.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coverage {
+    /// The covered part; none when the period lies wholly before the
+    /// record or after now.
+    pub covered: Option<Period>,
+    /// The parts left out, in order.
+    pub gaps: Vec<Gap>,
+}
+
+/// Midnight (in `zone`) of the day the repository's record starts.
+pub fn record_day(zone: &Zone, start: Timestamp) -> Option<Timestamp> {
+    midnight(zone, zone.convert(&start).date_naive()).ok()
 }
 
 fn midnight(zone: &Zone, date: NaiveDate) -> Result<Timestamp> {

@@ -144,6 +144,8 @@ enum Cell {
     Count(u64),
     Rate(Option<f64>, u64, u64),
     Unavailable(String),
+    /// The repository records none of the period: not a zero.
+    NoRecord,
 }
 
 /// Reads one duration figure out of a period's metrics.
@@ -301,14 +303,14 @@ fn figures(report: &Report, metrics: &Metrics, previous: Option<&Metrics>) -> Ve
     actions(
         "opened",
         "Action items opened",
-        "action items added during the period",
+        "action items (of any incident) added during the period",
         Kind::Flow,
         &|m| m.action_items.opened,
     );
     actions(
         "done",
         "Action items done",
-        "action items marked done during the period",
+        "action items (of any incident) marked done during the period",
         Kind::Flow,
         &|m| m.action_items.done,
     );
@@ -322,10 +324,18 @@ fn figures(report: &Report, metrics: &Metrics, previous: Option<&Metrics>) -> Ve
     actions(
         "overdue",
         "Action items overdue",
-        "action items open at the end of the period whose due date is before the day it ends on",
+        "action items (of any incident, whenever it started) open at the end of the period whose due date is before the day it ends on",
         Kind::Stock,
         &|m| m.action_items.overdue,
     );
+    for figure in &mut out {
+        if !metrics.available {
+            figure.current = Cell::NoRecord;
+        }
+        if previous.is_some_and(|p| !p.available) {
+            figure.previous = Cell::NoRecord;
+        }
+    }
     out
 }
 
@@ -350,6 +360,9 @@ fn excluded_text(s: &Summary) -> String {
     format!("{} ({})", s.excluded, reasons_text(s))
 }
 
+/// What a figure says for time the repository does not record.
+const NO_RECORD: &str = "no record";
+
 /// `n`, `median`, `p90`, `mean` cells.
 fn cells(cell: &Cell) -> [String; 4] {
     match cell {
@@ -368,6 +381,12 @@ fn cells(cell: &Cell) -> [String; 4] {
             String::new(),
         ],
         Cell::Unavailable(_) => ["–".into(), "n/a".into(), String::new(), String::new()],
+        Cell::NoRecord => [
+            NO_RECORD.into(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ],
     }
 }
 
@@ -414,6 +433,7 @@ fn change(report: &Report, figure: &Figure) -> (String, String) {
             let d = *c as i64 - *p as i64;
             (p.to_string(), format!("{d:+}"))
         }
+        (_, Cell::NoRecord) => (NO_RECORD.into(), "–".into()),
         (Cell::Rate(Some(c), _, _), Cell::Rate(Some(p), _, _)) => (
             format!("{:.1}%", p * 100.0),
             format!("{:+.1} points", (c - p) * 100.0),
@@ -478,9 +498,22 @@ fn header(report: &Report) -> (String, Vec<String>) {
         plain_range(&report.period.since, &report.period.until),
         report.timezone
     )];
-    let periods = earlier_periods(report);
+    lines.extend(coverage_line(report));
+    // How many of the report's periods the earlier window spans (when the
+    // period is cut short by now, `previous.periods` counts covered parts).
+    let seconds = |since: &str, until: &str| match (parse(since), parse(until)) {
+        (Some(a), Some(b)) => (b - a).num_seconds() as f64,
+        _ => 0.0,
+    };
+    let length = seconds(&report.period.since, &report.period.until);
+    let periods = match earlier_periods(report) {
+        p if p <= 0.0 || length <= 0.0 => p,
+        _ => seconds(&report.previous.since, &report.previous.until) / length,
+    };
     let earlier = plain_range(&report.previous.since, &report.previous.until);
-    if periods <= 0.0 {
+    if matches!(report.period.covered, Some(None)) {
+        lines.push("No comparison: the repository records none of the period.".into());
+    } else if periods <= 0.0 {
         lines.push("No comparison: the repository records no incident before the period.".into());
     } else if periods >= 3.9999 {
         lines.push(format!("Compared with: {earlier} (the 4 periods before)"));
@@ -495,6 +528,42 @@ fn header(report: &Report) -> (String, Vec<String>) {
         lines.push(format!("As of commit {} ({})", as_of.commit, as_of.time));
     }
     (title, lines)
+}
+
+/// What of the period the figures cover, when not all of it: time before
+/// the repository's record, or that has not happened, is not a quiet time.
+fn coverage_line(report: &Report) -> Option<String> {
+    let covered = report.period.covered.as_ref()?;
+    let gaps = report.period.not_covered.as_deref().unwrap_or_default();
+    let Some(c) = covered else {
+        let reason = report
+            .metrics
+            .reason
+            .as_deref()
+            .unwrap_or("the repository records none of the period");
+        return Some(format!(
+            "No record: {reason}; every figure says \"{NO_RECORD}\", not zero."
+        ));
+    };
+    if gaps.is_empty() {
+        return None;
+    }
+    let left: Vec<String> = gaps
+        .iter()
+        .map(|g| {
+            let why = match g.reason {
+                "before_record" => "before the repository's record",
+                _ => "not happened yet",
+            };
+            format!("{} ({why})", plain_range(&g.since, &g.until))
+        })
+        .collect();
+    Some(format!(
+        "Figures cover {} ({:.0}% of the period); no record of {}.",
+        plain_range(&c.since, &c.until),
+        c.fraction * 100.0,
+        left.join(" and ")
+    ))
 }
 
 /// "After the period" note: incidents a period that ended before this
@@ -581,14 +650,20 @@ fn table(report: &Report, style: &Style) -> Result<String> {
         text.push('\n');
     }
     text.push('\n');
-    text.push_str(&change_rows(report, &list).render(Format::Table, style)?);
+    let changes = change_rows(report, &list);
+    if !changes.rows.is_empty() {
+        text.push_str(&changes.render(Format::Table, style)?);
+    }
     text.push_str("\nIncidents per week: ");
     let weeks: Vec<String> = report
         .incidents_per_week
         .iter()
         .map(|w| format!("{} {}", w.week, w.count))
         .collect();
-    text.push_str(&weeks.join(", "));
+    match weeks.is_empty() {
+        true => text.push_str(NO_RECORD),
+        false => text.push_str(&weeks.join(", ")),
+    }
     text.push('\n');
     if let Some(note) = after_note(report) {
         text.push_str(&format!("{}\n", wrap80(&note.replace('`', ""))));
@@ -613,7 +688,7 @@ fn change_rows(report: &Report, list: &[Figure]) -> Rows {
     let mut rows = Rows::new(&["CHANGE", "BEFORE", "CHANGE", "BEYOND NOISE?"]);
     rows.headers[0] = "FIGURE".into();
     for f in list {
-        if matches!(f.current, Cell::Unavailable(_)) {
+        if matches!(f.current, Cell::Unavailable(_) | Cell::NoRecord) {
             continue;
         }
         let (before, change) = change(report, f);
@@ -634,16 +709,7 @@ fn pivot(
     groups: &BTreeMap<String, Metrics>,
     esc: &dyn Fn(&str) -> String,
 ) -> (Vec<String>, Vec<Vec<String>>) {
-    // Groups with nothing in the period and nothing outstanding add only zeros.
-    let shown: Vec<(&String, &Metrics)> = groups
-        .iter()
-        .filter(|(_, m)| {
-            m.incidents > 0
-                || m.open_at_end > 0
-                || m.postmortems_overdue > 0
-                || m.action_items.overdue > 0
-        })
-        .collect();
+    let shown: Vec<(&String, &Metrics)> = groups.iter().filter(|(_, m)| shown(m)).collect();
     let mut headers = vec!["FIGURE".to_string()];
     headers.extend(shown.iter().map(|(name, _)| esc(name)));
     let per_group: Vec<BTreeMap<String, Figure>> = shown
@@ -682,6 +748,12 @@ fn pivot(
     (headers, rows)
 }
 
+/// Whether `--by` shows a group: groups with nothing in the period and
+/// nothing outstanding add only zeros. One rule for every format.
+fn shown(m: &Metrics) -> bool {
+    m.incidents > 0 || m.open_at_end > 0 || m.postmortems_overdue > 0 || m.action_items.overdue > 0
+}
+
 /// `--by` with many groups: one row per group with incidents in the
 /// period or outstanding work, the main figures as columns.
 fn group_rows(groups: &BTreeMap<String, Metrics>) -> Rows {
@@ -697,10 +769,7 @@ fn group_rows(groups: &BTreeMap<String, Metrics>) -> Rows {
         0 => "–".to_string(),
         n => format!("{} ({n})", opt_duration(s.median_seconds)),
     };
-    for (name, m) in groups {
-        if m.incidents == 0 && m.open_at_end == 0 && m.postmortems_overdue == 0 {
-            continue;
-        }
+    for (name, m) in groups.iter().filter(|(_, m)| shown(m)) {
         rows.push(vec![
             name.clone().into(),
             m.incidents.to_string().into(),
@@ -782,6 +851,10 @@ fn csv(report: &Report) -> Result<String> {
                 Cell::Unavailable(_) => {
                     row.extend(std::iter::repeat_n(String::new(), 6));
                     row.push("not available".into());
+                }
+                Cell::NoRecord => {
+                    row.extend(std::iter::repeat_n(String::new(), 6));
+                    row.push(NO_RECORD.into());
                 }
             }
             rows.push(row.iter().map(|c| Value::from(csv_safe(c))).collect());
@@ -972,12 +1045,12 @@ fn markdown(report: &Report, style: &Style, charts: &Charts) -> Result<String> {
                 ("time_to_mitigate", "Time to mitigate"),
                 ("time_to_resolve", "Time to resolve"),
             ] {
-                let bars: Vec<(String, u64, bool)> = report
+                let bars: Vec<(String, Option<u64>, bool)> = report
                     .distributions
                     .get(key)
                     .map(|b| {
                         b.iter()
-                            .map(|b| (b.bucket.clone(), b.count, false))
+                            .map(|b| (b.bucket.clone(), Some(b.count), false))
                             .collect()
                     })
                     .unwrap_or_default();
@@ -997,20 +1070,26 @@ fn markdown(report: &Report, style: &Style, charts: &Charts) -> Result<String> {
     let marked = period_weeks(report);
     match charts {
         Charts::Text => {
-            let bars: Vec<(String, u64, bool)> = report
+            let bars: Vec<(String, Option<u64>, bool)> = report
                 .trend
                 .iter()
-                .map(|w| (w.week.clone(), w.incidents, marked.contains(&w.week)))
+                .map(|w| {
+                    let count = w.recorded.then_some(w.incidents);
+                    (w.week.clone(), count, marked.contains(&w.week))
+                })
                 .collect();
             text.push_str(&text_bars("Incidents per week (◀ the period)", &bars));
             let medians: Vec<String> = report
                 .trend
                 .iter()
                 .map(|w| {
+                    let median = match w.recorded {
+                        true => opt_duration(w.median_time_to_resolve_seconds),
+                        false => NO_RECORD.into(),
+                    };
                     format!(
-                        "{} {}{}",
+                        "{} {median}{}",
                         w.week,
-                        opt_duration(w.median_time_to_resolve_seconds),
                         if marked.contains(&w.week) { " ◀" } else { "" }
                     )
                 })
@@ -1093,14 +1172,16 @@ fn period_weeks(report: &Report) -> Vec<String> {
 }
 
 /// Horizontal bars in a fenced text block.
-fn text_bars(title: &str, bars: &[(String, u64, bool)]) -> String {
+/// Bars of counts; a count of none (time not recorded) says so.
+fn text_bars(title: &str, bars: &[(String, Option<u64>, bool)]) -> String {
     const WIDTH: u64 = 40;
-    let max = bars.iter().map(|b| b.1).max().unwrap_or(0).max(1);
+    let max = bars.iter().filter_map(|b| b.1).max().unwrap_or(0).max(1);
     let label_width = bars.iter().map(|b| b.0.chars().count()).max().unwrap_or(0);
     let mut text = format!("```text\n{title}\n");
     for (label, value, marked) in bars {
-        let length = (value * WIDTH).div_ceil(max) as usize;
+        let length = (value.unwrap_or(0) * WIDTH).div_ceil(max) as usize;
         let pad = label_width - label.chars().count();
+        let value = value.map_or_else(|| NO_RECORD.to_string(), |v| v.to_string());
         text.push_str(&format!(
             "{}{} │{} {value}{}\n",
             chart_label(label, 24),
@@ -1178,7 +1259,11 @@ fn trace_summary(trace: &FigureTrace) -> String {
         return "None.".into();
     }
     if counted > 0 {
-        return format!("{counted} incident{}.", if counted == 1 { "" } else { "s" });
+        let noun = match trace.rows.first().is_some_and(|r| r.action.is_some()) {
+            true => "action item",
+            false => "incident",
+        };
+        return format!("{counted} {noun}{}.", if counted == 1 { "" } else { "s" });
     }
     let mut text = format!("{measured} measured");
     if !left.is_empty() {
@@ -1258,6 +1343,45 @@ fn trace_table(
                 cells.push(time(row.from));
                 cells.push(time(row.to));
                 cells.push(contribution_text(&row.value));
+                cells
+            })
+            .collect()
+    } else if matches!(key, "recording_lag" | "late_recorded_events") {
+        headers.extend(["Record".to_string(), from, to, "Lag".to_string()]);
+        trace
+            .rows
+            .iter()
+            .map(|row| {
+                let mut cells = base(row);
+                cells.push(esc(row.record.as_deref().unwrap_or_default()));
+                cells.push(time(row.from));
+                cells.push(time(row.to));
+                cells.push(contribution_text(&row.value));
+                cells
+            })
+            .collect()
+    } else if key.starts_with("action_items.") {
+        headers.extend(["Item", "Action", "Due", "Added", "At end of period"].map(String::from));
+        trace
+            .rows
+            .iter()
+            .map(|row| {
+                let mut cells = base(row);
+                let Some(action) = &row.action else {
+                    return cells;
+                };
+                cells.push(esc(&format!("{}/{}", row.incident.id, action.number)));
+                cells.push(esc(&action.text));
+                cells.push(
+                    action
+                        .due
+                        .map_or_else(|| "–".into(), |d| d.format("%Y-%m-%d").to_string()),
+                );
+                cells.push(time(row.from));
+                cells.push(match action.finished {
+                    Some(at) => format!("{} {}", esc(&action.state), time(Some(at))),
+                    None => esc(&action.state),
+                });
                 cells
             })
             .collect()
