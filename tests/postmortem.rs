@@ -1652,3 +1652,116 @@ fn review_prints_honest_pull_request_addresses() {
     assert!(err.contains("you are on the review branch"), "{err}");
     assert_only_fast_forwards(&served, &branch);
 }
+
+/// A commit of an unrelated file on the current branch at `now`.
+fn unrelated_commit(dir: &Path, name: &str, now: &str) {
+    fs::write(dir.join(name), "work\n").unwrap();
+    run_git(dir, "Alice", now, &["add", name]);
+    run_git(dir, "Alice", now, &["commit", "-q", "-m", "Unrelated work"]);
+}
+
+#[test]
+fn a_shallow_clone_never_takes_its_edge_for_the_publication() {
+    let root = TempDir::new().unwrap();
+    let (one, _remote, id, _folder) = shared_repo(root.path(), "SEV2");
+    edit_postmortem(&one, "Alice", T_LATER, &id, FILL_IN);
+    inc(&one, T_LATER, &["postmortem", "review", &id]);
+    merge_no_ff(&one, "Alice", T_MERGE, &format!("postmortem/{id}"));
+    for (n, day) in ["01", "02", "03"].iter().enumerate() {
+        unrelated_commit(
+            &one,
+            &format!("work{n}.txt"),
+            &format!("2026-12-{day}T10:00:00Z"),
+        );
+    }
+    let url = format!("file://{}", one.display());
+    let clone = |name: &str, depth: &str| {
+        run_git(
+            root.path(),
+            "Bob",
+            T_CLOSE,
+            &["clone", "-q", "--depth", depth, &url, name],
+        );
+        root.path().join(name)
+    };
+
+    // Deep enough: the walk finds the merge before the clone's edge.
+    let deep = clone("deep", "5");
+    assert_eq!(
+        git(&deep, &["rev-parse", "--is-shallow-repository"]).trim(),
+        "true"
+    );
+    let json = show_json(&deep, T_CLOSE, &id);
+    assert_eq!(
+        instant(&json["milestones"]["postmortem_published"]),
+        instant(&T_MERGE.into())
+    );
+
+    // Too shallow: the postmortem is there at the edge (2026-12-02), so
+    // when it came is unknown, and show says how to learn it.
+    let shallow = clone("shallow", "2");
+    let text = inc(&shallow, T_CLOSE, &["show", &id]);
+    assert!(
+        text.contains("at a time this clone cannot tell") && text.contains("git fetch --unshallow"),
+        "{text}"
+    );
+    assert!(!text.contains("2026-12-02"), "{text}");
+    let json = show_json(&shallow, T_CLOSE, &id);
+    assert_eq!(json["postmortem"]["status"], "published");
+    assert!(json["postmortem"]["published_at"].is_null(), "{json}");
+    assert!(
+        json["postmortem"]["published_in_commit"].is_null(),
+        "{json}"
+    );
+    assert!(
+        json["postmortem"]["published_at_unknown"]
+            .as_str()
+            .is_some_and(|why| why.contains("shallow clone")),
+        "{json}"
+    );
+    assert!(json["milestones"].get("postmortem_published").is_none());
+    // Nothing learned from a truncated walk is remembered.
+    assert!(!shallow.join(".git/incident/publications-v1").exists());
+
+    // close refuses rather than record a made-up milestone.
+    let head = git(&shallow, &["rev-parse", "HEAD"]);
+    let refused = fails_with(&shallow, T_CLOSE, &["close", &id]);
+    assert!(
+        refused.contains("this clone cannot tell when its postmortem was published")
+            && refused.contains("git fetch --unshallow"),
+        "{refused}"
+    );
+    assert_eq!(git(&shallow, &["rev-parse", "HEAD"]), head);
+
+    // Forced, it closes without the milestone, and says so.
+    let out = incident_as(
+        &shallow,
+        "Bob",
+        T_CLOSE,
+        &[
+            "close",
+            &id,
+            "--force",
+            "--reason",
+            "closed from a CI checkout",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&ok_output(out)).into_owned();
+    assert!(
+        stderr.contains("postmortem_published was not recorded"),
+        "{stderr}"
+    );
+    let json = show_json(&shallow, T_CLOSE, &id);
+    assert_eq!(json["status"], "closed");
+    assert!(json["milestones"].get("postmortem_published").is_none());
+    let closing = git(&shallow, &["show", "--format=", "-p", "HEAD"]);
+    assert!(!closing.contains("postmortem_published ="), "{closing}");
+
+    // With the whole history, the true time.
+    run_git(&shallow, "Bob", T_CLOSE, &["fetch", "-q", "--unshallow"]);
+    let json = show_json(&shallow, T_CLOSE, &id);
+    assert_eq!(
+        instant(&json["milestones"]["postmortem_published"]),
+        instant(&T_MERGE.into())
+    );
+}
