@@ -1765,3 +1765,105 @@ fn a_shallow_clone_never_takes_its_edge_for_the_publication() {
         instant(&T_MERGE.into())
     );
 }
+
+/// Reviewed and pushed, an action item added on main during the review,
+/// then Bob squash-merges the review without a refresh: (one, remote, bob,
+/// id, postmortem path, review branch).
+fn published_without_its_action_item(
+    root: &Path,
+) -> (PathBuf, PathBuf, PathBuf, String, String, String) {
+    let (one, remote, id, folder) = shared_repo(root, "SEV2");
+    let branch = format!("postmortem/{id}");
+    edit_postmortem(&one, "Alice", T_LATER, &id, FILL_IN);
+    inc(&one, T_LATER, &["postmortem", "review", &id, "--push"]);
+    inc(
+        &one,
+        T_LATER,
+        &[
+            "action",
+            "add",
+            &id,
+            "Alert on queue depth",
+            "--owner",
+            "bob",
+            "--due",
+            "2026-12-15",
+        ],
+    );
+    git(&one, &["push", "-q", "origin", "main"]);
+    let bob = clone_as(root, &remote, "bob", "Bob", T_MERGE);
+    run_git(
+        &bob,
+        "Bob",
+        T_MERGE,
+        &["merge", "-q", "--squash", &format!("origin/{branch}")],
+    );
+    run_git(
+        &bob,
+        "Bob",
+        T_MERGE,
+        &["commit", "-q", "-m", "Postmortem (#7)"],
+    );
+    run_git(&bob, "Bob", T_MERGE, &["push", "-q", "origin", "main"]);
+    pull_main(&one, "Alice", T_MERGE);
+    (
+        one,
+        remote,
+        bob,
+        id,
+        format!("{folder}/postmortem.md"),
+        branch,
+    )
+}
+
+#[test]
+fn a_review_branch_with_changes_from_after_the_merge_is_not_built_on() {
+    let root = TempDir::new().unwrap();
+    let (one, _remote, bob, id, pm, branch) = published_without_its_action_item(root.path());
+    // Bob pushes a late review commit to the old branch after the merge.
+    run_git(&bob, "Bob", T_CLOSE, &["switch", "-q", &branch]);
+    let late = fs::read_to_string(bob.join(&pm)).unwrap().replace(
+        "## Trigger\n",
+        "## Trigger\n\nBob, too late: deploy 1.42.\n",
+    );
+    fs::write(bob.join(&pm), late).unwrap();
+    run_git(
+        &bob,
+        "Bob",
+        T_CLOSE,
+        &["commit", "-q", "-am", "Late review"],
+    );
+    run_git(&bob, "Bob", T_CLOSE, &["push", "-q"]);
+
+    let refs = |dir: &Path| git(dir, &["for-each-ref", "refs/heads"]);
+    let before = (refs(&one), one_state(&one));
+    let refused = fails_with(&one, T_CLOSE, &["postmortem", &id, "--refresh"]);
+    for expected in [
+        "holds changes your branch does not have",
+        "nothing was changed",
+        &format!("`git branch -D {branch}`"),
+        &format!("`git push origin --delete {branch}`"),
+    ] {
+        assert!(refused.contains(expected), "{expected} not in {refused}");
+    }
+    assert_eq!((refs(&one), one_state(&one)), before);
+
+    // As the message says: without the old branch, a new review from main.
+    git(&one, &["push", "-q", "origin", "--delete", &branch]);
+    git(&one, &["branch", "-q", "-D", &branch]);
+    inc(&one, T_CLOSE, &["postmortem", &id, "--refresh"]);
+    assert_eq!(
+        git(&one, &["rev-parse", &format!("{branch}^")]),
+        git(&one, &["rev-parse", "main"])
+    );
+    let numstat = git(&one, &["diff", "--numstat", &format!("main...{branch}")]);
+    assert_eq!(numstat, format!("3\t1\t{pm}\n"));
+}
+
+fn one_state(dir: &Path) -> String {
+    format!(
+        "{}{}",
+        git(dir, &["status", "--porcelain", "--untracked-files=all"]),
+        git(dir, &["rev-parse", "HEAD"])
+    )
+}
