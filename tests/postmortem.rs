@@ -1867,3 +1867,119 @@ fn one_state(dir: &Path) -> String {
         git(dir, &["rev-parse", "HEAD"])
     )
 }
+
+#[test]
+fn a_published_postmortem_must_list_its_action_items_and_a_new_review_fixes_it() {
+    let root = TempDir::new().unwrap();
+    let (one, remote, bob, id, pm, branch) = published_without_its_action_item(root.path());
+    assert!(
+        fs::read_to_string(one.join(&pm))
+            .unwrap()
+            .contains("No action items yet")
+    );
+
+    // check on main and close both catch it, and say what fixes it.
+    let block = line_of(&one.join(&pm), "BEGIN GENERATED actions");
+    let checked = fails_with(&one, T_CLOSE, &["postmortem", "check", &id]);
+    assert!(
+        checked.contains(&format!(
+            "{pm}:{block}: error: the published action items block does not list the incident's action items as they stood when this text reached main"
+        )),
+        "{checked}"
+    );
+    assert!(
+        checked.contains(&format!("incident postmortem {id} --refresh")),
+        "{checked}"
+    );
+    let refused = fails_with(&one, T_CLOSE, &["close", &id]);
+    assert!(
+        refused.contains("does not pass `incident postmortem check` (1 error)")
+            && refused.contains("--refresh"),
+        "{refused}"
+    );
+
+    // The refresh starts a new review from main; the old branch (which the
+    // remote still has) is in its history, so the push is a fast-forward.
+    let old_tip = git(&one, &["rev-parse", &format!("origin/{branch}")]);
+    let main_before = git(&one, &["rev-parse", "main"]);
+    inc(&one, T_CLOSE, &["postmortem", &id, "--refresh"]);
+    assert_eq!(git(&one, &["rev-parse", "main"]), main_before);
+    git(
+        &one,
+        &["merge-base", "--is-ancestor", old_tip.trim(), &branch],
+    );
+    git(&one, &["merge-base", "--is-ancestor", "main", &branch]);
+    // The pull request shows the fix and nothing already published.
+    let numstat = git(&one, &["diff", "--numstat", &format!("main...{branch}")]);
+    assert_eq!(numstat, format!("3\t1\t{pm}\n"));
+    let review = inc(&one, T_CLOSE, &["postmortem", "review", &id, "--push"]);
+    assert!(
+        review.contains(&format!("pushed {branch} to origin")),
+        "{review}"
+    );
+    git(&one, &["fetch", "-q", "origin"]);
+    let changed = git(
+        &one,
+        &[
+            "diff",
+            "--name-only",
+            &format!("origin/main...origin/{branch}"),
+        ],
+    );
+    assert_eq!(
+        changed,
+        format!("{pm}\n"),
+        "no status event: the review was before"
+    );
+    assert_eq!(show_json(&one, T_CLOSE, &id)["status"], "postmortem");
+    let again = fails_with(&one, T_CLOSE, &["postmortem", &id]);
+    assert!(again.contains("is published already"), "{again}");
+
+    // Bob squash-merges the new round; the check passes, and an item done
+    // after publication does not make the published list wrong.
+    let t_fix = "2026-11-27T08:00:00Z";
+    run_git(&bob, "Bob", t_fix, &["fetch", "-q", "origin"]);
+    run_git(
+        &bob,
+        "Bob",
+        t_fix,
+        &["pull", "-q", "--no-rebase", "origin", "main"],
+    );
+    run_git(
+        &bob,
+        "Bob",
+        t_fix,
+        &["merge", "-q", "--squash", &format!("origin/{branch}")],
+    );
+    run_git(
+        &bob,
+        "Bob",
+        t_fix,
+        &[
+            "commit",
+            "-q",
+            "-m",
+            "Postmortem: list the action items (#8)",
+        ],
+    );
+    run_git(&bob, "Bob", t_fix, &["push", "-q", "origin", "main"]);
+    pull_main(&one, "Alice", T_CLOSE);
+    let published = fs::read_to_string(one.join(&pm)).unwrap();
+    assert!(
+        published.contains("| Alert on queue depth | bob | 2026-12-15 |"),
+        "{published}"
+    );
+    inc(&one, T_CLOSE, &["postmortem", "check", &id]);
+    inc(&one, T_CLOSE, &["action", "done", &format!("{id}/1")]);
+    inc(&one, T_CLOSE, &["postmortem", "check", &id]);
+    inc(&one, T_CLOSE, &["postmortem", "check", "--all"]);
+    // A second review round published it again: the milestone is the first.
+    let closed = inc(&one, T_CLOSE, &["close", &id]);
+    assert!(closed.contains("postmortem → closed"), "{closed}");
+    assert_eq!(
+        instant(&show_json(&one, T_CLOSE, &id)["milestones"]["postmortem_published"]),
+        instant(&T_MERGE.into())
+    );
+    assert_only_fast_forwards(&remote, &branch);
+    assert_only_fast_forwards(&remote, "main");
+}

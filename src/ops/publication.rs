@@ -222,12 +222,13 @@ fn has_path(tree: &Tree<'_>, path: &str) -> bool {
     tree.get_path(Path::new(path)).is_ok()
 }
 
-/// One remembered publication.
+/// One remembered walk: a publication, or the arrival of a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Remembered {
     id: String,
     branch: String,
-    /// The review event's file name, or `-`: what the walk looked for.
+    /// What the walk looked for: the review event's file name, or `-`, for
+    /// the publication; `text:<blob id>` for the arrival of that text.
     marker: String,
     commit: Oid,
     /// The tip at which `commit` was last known to be the publishing one.
@@ -257,18 +258,22 @@ fn read_cache(path: &Path) -> Vec<Remembered> {
         .collect()
 }
 
+const TEXT_MARKER: &str = "text:";
+
 impl Remembered {
     /// Whether two entries answer the same question (about different tips).
-    fn same_question(&self, id: &str, branch: &str) -> bool {
-        self.id == id && self.branch == branch
+    fn same_question(&self, id: &str, branch: &str, marker: &str) -> bool {
+        self.id == id
+            && self.branch == branch
+            && self.marker.starts_with(TEXT_MARKER) == marker.starts_with(TEXT_MARKER)
     }
 }
 
-/// Remember `entry` (replacing the incident's old one); a
+/// Remember `entry` (replacing the incident's old one of its kind); a
 /// cache that cannot be written is only slower next time.
 fn remember(path: &Path, entry: Remembered) {
     let mut all = read_cache(path);
-    all.retain(|r| !r.same_question(&entry.id, &entry.branch));
+    all.retain(|r| !r.same_question(&entry.id, &entry.branch, &entry.marker));
     all.push(entry);
     let text: String = all
         .iter()
@@ -422,7 +427,7 @@ fn remembered_walk(
     let cache = cache_path(store);
     let known = read_cache(&cache)
         .into_iter()
-        .find(|r| r.same_question(&folder.id, branch))
+        .find(|r| r.same_question(&folder.id, branch, &marker))
         .filter(|r| r.marker == marker && store.repo.find_commit(r.commit).is_ok())
         .map(|r| (r.verified_at, r.commit));
     let arrival = walk(store, tip, keep, known)?;
@@ -472,7 +477,7 @@ pub fn publication(
     {
         let commit = read_cache(&cache_path(store))
             .into_iter()
-            .find(|r| r.same_question(&folder.id, &branch))
+            .find(|r| r.same_question(&folder.id, &branch, &marker))
             .map(|r| r.commit);
         return Ok(Some(Publication {
             branch,
@@ -493,6 +498,38 @@ pub fn publication(
         Arrival::Edge(edge) => PublishedAt::Unknown(edge),
     };
     Ok(Some(Publication { branch, published }))
+}
+
+/// The commit of the default branch that brought the postmortem's text as
+/// it is there now (the first-parent commit since which the file has not
+/// changed): the action items as they stood then are the ones the
+/// published text must list. `None` when the default branch has no
+/// postmortem for the incident.
+pub fn text_arrival(
+    store: &Store,
+    config: &Config,
+    folder: &FolderRef,
+) -> Result<Option<(String, Arrival)>> {
+    let Some((branch, tip)) = default_branch(store, config)? else {
+        return Ok(None);
+    };
+    let path = postmortem_path(&folder.path);
+    let Ok(entry) = store
+        .repo
+        .find_commit(tip)?
+        .tree()?
+        .get_path(Path::new(&path))
+    else {
+        return Ok(None);
+    };
+    let blob = entry.id();
+    let keep = |tree: &Tree<'_>| {
+        tree.get_path(Path::new(&path))
+            .is_ok_and(|found| found.id() == blob)
+    };
+    let marker = format!("{TEXT_MARKER}{blob}");
+    let arrival = remembered_walk(store, folder, &branch, tip, marker, &keep)?;
+    Ok(Some((branch, arrival)))
 }
 
 /// The postmortem's state, for `show` and `close`; `tree` is HEAD's.
