@@ -1509,7 +1509,14 @@ fn templates_can_be_chosen_overridden_and_report_errors_with_file_and_line() {
     assert_eq!(git(&dir2, &["status", "--porcelain"]), before);
     git(&dir2, &["switch", "-q", "main"]);
 
-    // A severity that needs no postmortem closes straight from resolved.
+    // A severity that needs no postmortem closes straight from resolved,
+    // once nobody's draft is left to strand (the refusal says how).
+    let refused = fails_with(&dir2, T_CLOSE, &["close", &id2]);
+    assert!(
+        refused.contains(&format!("`git branch -D {branch2}`")),
+        "{refused}"
+    );
+    git(&dir2, &["branch", "-q", "-D", &branch2]);
     let closed = inc(&dir2, T_CLOSE, &["close", &id2]);
     assert!(closed.contains("resolved → closed"), "{closed}");
 }
@@ -1559,7 +1566,13 @@ fn what_the_tool_writes_it_can_read_and_text_cannot_inject_markdown() {
     assert!(checked.contains("still holds its prompt"), "{checked}");
     assert!(!checked.contains("bytes incident reads"), "{checked}");
     inc(&dir, T_LATER, &["postmortem", &id, "--refresh"]);
-    let closed = inc(&dir, T_CLOSE, &["close", &id]);
+    let refused = fails_with(&dir, T_CLOSE, &["close", &id]);
+    assert!(refused.contains("is a draft on branch"), "{refused}");
+    let closed = inc(
+        &dir,
+        T_CLOSE,
+        &["close", &id, "--force", "--reason", "kept as a draft"],
+    );
     assert!(closed.contains("resolved → closed"), "{closed}");
 }
 
@@ -1817,58 +1830,6 @@ fn published_without_its_action_item(
 }
 
 #[test]
-fn a_review_branch_with_changes_from_after_the_merge_is_not_built_on() {
-    let root = TempDir::new().unwrap();
-    let (one, _remote, bob, id, pm, branch) = published_without_its_action_item(root.path());
-    // Bob pushes a late review commit to the old branch after the merge.
-    run_git(&bob, "Bob", T_CLOSE, &["switch", "-q", &branch]);
-    let late = fs::read_to_string(bob.join(&pm)).unwrap().replace(
-        "## Trigger\n",
-        "## Trigger\n\nBob, too late: deploy 1.42.\n",
-    );
-    fs::write(bob.join(&pm), late).unwrap();
-    run_git(
-        &bob,
-        "Bob",
-        T_CLOSE,
-        &["commit", "-q", "-am", "Late review"],
-    );
-    run_git(&bob, "Bob", T_CLOSE, &["push", "-q"]);
-
-    let refs = |dir: &Path| git(dir, &["for-each-ref", "refs/heads"]);
-    let before = (refs(&one), one_state(&one));
-    let refused = fails_with(&one, T_CLOSE, &["postmortem", &id, "--refresh"]);
-    for expected in [
-        "holds changes your branch does not have",
-        "nothing was changed",
-        &format!("`git branch -D {branch}`"),
-        &format!("`git push origin --delete {branch}`"),
-    ] {
-        assert!(refused.contains(expected), "{expected} not in {refused}");
-    }
-    assert_eq!((refs(&one), one_state(&one)), before);
-
-    // As the message says: without the old branch, a new review from main.
-    git(&one, &["push", "-q", "origin", "--delete", &branch]);
-    git(&one, &["branch", "-q", "-D", &branch]);
-    inc(&one, T_CLOSE, &["postmortem", &id, "--refresh"]);
-    assert_eq!(
-        git(&one, &["rev-parse", &format!("{branch}^")]),
-        git(&one, &["rev-parse", "main"])
-    );
-    let numstat = git(&one, &["diff", "--numstat", &format!("main...{branch}")]);
-    assert_eq!(numstat, format!("3\t1\t{pm}\n"));
-}
-
-fn one_state(dir: &Path) -> String {
-    format!(
-        "{}{}",
-        git(dir, &["status", "--porcelain", "--untracked-files=all"]),
-        git(dir, &["rev-parse", "HEAD"])
-    )
-}
-
-#[test]
 fn a_published_postmortem_must_list_its_action_items_and_a_new_review_fixes_it() {
     let root = TempDir::new().unwrap();
     let (one, remote, bob, id, pm, branch) = published_without_its_action_item(root.path());
@@ -1982,4 +1943,118 @@ fn a_published_postmortem_must_list_its_action_items_and_a_new_review_fixes_it()
     );
     assert_only_fast_forwards(&remote, &branch);
     assert_only_fast_forwards(&remote, "main");
+}
+
+#[test]
+fn a_review_branch_with_changes_from_after_the_merge_is_not_built_on() {
+    let root = TempDir::new().unwrap();
+    let (one, _remote, bob, id, pm, branch) = published_without_its_action_item(root.path());
+    // Bob pushes a late review commit to the old branch after the merge.
+    run_git(&bob, "Bob", T_CLOSE, &["switch", "-q", &branch]);
+    let late = fs::read_to_string(bob.join(&pm)).unwrap().replace(
+        "## Trigger\n",
+        "## Trigger\n\nBob, too late: deploy 1.42.\n",
+    );
+    fs::write(bob.join(&pm), late).unwrap();
+    run_git(
+        &bob,
+        "Bob",
+        T_CLOSE,
+        &["commit", "-q", "-am", "Late review"],
+    );
+    run_git(&bob, "Bob", T_CLOSE, &["push", "-q"]);
+
+    let refs = |dir: &Path| git(dir, &["for-each-ref", "refs/heads"]);
+    let before = (refs(&one), one_state(&one));
+    let refused = fails_with(&one, T_CLOSE, &["postmortem", &id, "--refresh"]);
+    for expected in [
+        "holds changes your branch does not have",
+        "nothing was changed",
+        &format!("`git branch -D {branch}`"),
+        &format!("`git push origin --delete {branch}`"),
+    ] {
+        assert!(refused.contains(expected), "{expected} not in {refused}");
+    }
+    assert_eq!((refs(&one), one_state(&one)), before);
+
+    // As the message says: without the old branch, a new review from main.
+    git(&one, &["push", "-q", "origin", "--delete", &branch]);
+    git(&one, &["branch", "-q", "-D", &branch]);
+    inc(&one, T_CLOSE, &["postmortem", &id, "--refresh"]);
+    assert_eq!(
+        git(&one, &["rev-parse", &format!("{branch}^")]),
+        git(&one, &["rev-parse", "main"])
+    );
+    let numstat = git(&one, &["diff", "--numstat", &format!("main...{branch}")]);
+    assert_eq!(numstat, format!("3\t1\t{pm}\n"));
+}
+
+fn one_state(dir: &Path) -> String {
+    format!(
+        "{}{}",
+        git(dir, &["status", "--porcelain", "--untracked-files=all"]),
+        git(dir, &["rev-parse", "HEAD"])
+    )
+}
+
+#[test]
+fn a_postmortem_nobody_needed_keeps_the_incident_open_until_published_or_forced() {
+    let root = TempDir::new().unwrap();
+    let (one, id, _folder) = resolved_repo(root.path(), "one", "SEV4");
+    let branch = format!("postmortem/{id}");
+    inc(&one, T_LATER, &["postmortem", &id]);
+    let head = git(&one, &["rev-parse", "HEAD"]);
+    let refused = fails_with(&one, T_CLOSE, &["close", &id]);
+    for expected in [
+        format!("its postmortem is a draft on branch {branch} that nobody has reviewed"),
+        "SEV4 incidents need none".to_string(),
+        format!("`git branch -D {branch}`"),
+        "--force --reason".to_string(),
+    ] {
+        assert!(refused.contains(&expected), "{expected} not in {refused}");
+    }
+    assert_eq!(git(&one, &["rev-parse", "HEAD"]), head);
+
+    // Forced, it closes; the review still works for the closed incident,
+    // without a status change, and merging it publishes it.
+    let out = incident_as(
+        &one,
+        "Alice",
+        T_CLOSE,
+        &["close", &id, "--force", "--reason", "review later"],
+    );
+    let stderr = String::from_utf8_lossy(&ok_output(out)).into_owned();
+    assert!(
+        stderr.contains("closed anyway: its postmortem is a draft"),
+        "{stderr}"
+    );
+    edit_postmortem(&one, "Alice", T_CLOSE, &id, FILL_IN);
+    let review = inc(&one, T_CLOSE, &["postmortem", "review", &id]);
+    assert!(
+        review.contains("postmortem in review on branch"),
+        "{review}"
+    );
+    let changed = git(&one, &["diff", "--name-only", &format!("main...{branch}")]);
+    assert!(!changed.contains("-status.toml"), "{changed}");
+    merge_no_ff(&one, "Alice", T_CLOSE, &branch);
+    let json = show_json(&one, T_CLOSE, &id);
+    assert_eq!(json["status"], "closed");
+    assert_eq!(json["postmortem"]["status"], "published");
+
+    // Without a draft, an incident that needs none closes directly.
+    let (two, other, _) = resolved_repo(root.path(), "two", "SEV4");
+    inc(&two, T_CLOSE, &["close", &other]);
+
+    // Reviewed and merged before closing: close works, and records when.
+    let (three, third, _) = resolved_repo(root.path(), "three", "SEV4");
+    inc(&three, T_LATER, &["postmortem", &third]);
+    edit_postmortem(&three, "Alice", T_LATER, &third, FILL_IN);
+    inc(&three, T_LATER, &["postmortem", "review", &third]);
+    merge_no_ff(&three, "Alice", T_MERGE, &format!("postmortem/{third}"));
+    let closed = inc(&three, T_CLOSE, &["close", &third]);
+    assert!(closed.contains("postmortem → closed"), "{closed}");
+    assert_eq!(
+        instant(&show_json(&three, T_CLOSE, &third)["milestones"]["postmortem_published"]),
+        instant(&T_MERGE.into())
+    );
 }

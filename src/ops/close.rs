@@ -1,6 +1,8 @@
 //! `incident close ID`: close an incident whose postmortem is published and
 //! passes the check; `--force --reason` records the override instead.
 //!
+//! A postmortem somebody started (a draft, or one in review) keeps even an
+//! incident that needs none from closing: closed, it would be stranded.
 //! When this clone cannot tell when the postmortem was published (a shallow
 //! clone), `close` refuses rather than record a made-up milestone; forced,
 //! it closes without recording `postmortem_published`.
@@ -66,10 +68,26 @@ impl Blocker {
     }
 }
 
-/// What keeps the postmortem from being done, if anything, for an
-/// incident that needs one.
-fn postmortem_blockers(state: &PostmortemState, incident: &Incident) -> Vec<Blocker> {
+/// What keeps the postmortem from being done, if anything. `needed`: the
+/// severity asks for one, or one became due. A postmortem somebody started
+/// counts even when none is needed: closing would strand it.
+fn postmortem_blockers(state: &PostmortemState, incident: &Incident, needed: bool) -> Vec<Blocker> {
     let id = &incident.id;
+    let unneeded = if needed {
+        String::new()
+    } else {
+        format!(
+            " ({} incidents need none, but this one was started)",
+            incident.severity
+        )
+    };
+    let or_drop = |branch: &str| {
+        (!needed).then(|| {
+            format!(
+                " If nobody wants it, delete its branch first: `git branch -D {branch}` (and `git push origin --delete {branch}` when the remote has it)."
+            )
+        })
+    };
     match state {
         PostmortemState::Published { publication, .. } => publication
             .unknown_time()
@@ -81,7 +99,7 @@ fn postmortem_blockers(state: &PostmortemState, incident: &Incident) -> Vec<Bloc
             })
             .into_iter()
             .collect(),
-        PostmortemState::None | PostmortemState::Due { .. } => vec![Blocker::new(
+        PostmortemState::None | PostmortemState::Due { .. } if needed => vec![Blocker::new(
             format!(
                 "it has no postmortem yet ({} incidents need one)",
                 incident.severity
@@ -90,8 +108,11 @@ fn postmortem_blockers(state: &PostmortemState, incident: &Incident) -> Vec<Bloc
                 "`incident postmortem {id}` writes the draft on its review branch"
             )),
         )],
+        PostmortemState::None | PostmortemState::Due { .. } => Vec::new(),
         PostmortemState::Draft { path } => vec![Blocker::new(
-            format!("its postmortem ({path}) is on this branch but not on the default branch"),
+            format!(
+                "its postmortem ({path}) is on this branch but not on the default branch{unneeded}"
+            ),
             Some("merge it there through a review".into()),
         )],
         PostmortemState::InReview {
@@ -99,16 +120,22 @@ fn postmortem_blockers(state: &PostmortemState, incident: &Incident) -> Vec<Bloc
             on_remote: false,
             ..
         } => vec![Blocker::new(
-            format!("its postmortem is a draft on branch {branch} that nobody has reviewed"),
+            format!(
+                "its postmortem is a draft on branch {branch} that nobody has reviewed{unneeded}"
+            ),
             Some(format!(
-                "run `incident postmortem review {id} --push` and merge the pull request"
+                "run `incident postmortem review {id} --push` and merge the pull request.{}",
+                or_drop(branch).unwrap_or_default()
             )),
         )],
         PostmortemState::InReview { branch, .. } => vec![Blocker::new(
             format!(
-                "its postmortem is in review on branch {branch} and has not reached the default branch yet"
+                "its postmortem is in review on branch {branch} and has not reached the default branch yet{unneeded}"
             ),
-            Some("merge the pull request (and pull) first".into()),
+            Some(format!(
+                "merge the pull request (and pull) first.{}",
+                or_drop(branch).unwrap_or_default()
+            )),
         )],
     }
 }
@@ -139,15 +166,12 @@ pub fn close(
     // A postmortem is needed when the severity asks for one, or when one
     // became due (a later severity change does not waive it).
     let needed = incident.needs_postmortem(&config) || incident.postmortem_due.is_some();
-    let mut blockers = Vec::new();
-    let mut publication = None;
-    if needed {
-        let state = state(store, &config, &tree, &folder, &incident)?;
-        blockers = postmortem_blockers(&state, &incident);
-        if let PostmortemState::Published { publication: p, .. } = state {
-            publication = Some(p);
-        }
-    }
+    let state = state(store, &config, &tree, &folder, &incident)?;
+    let mut blockers = postmortem_blockers(&state, &incident, needed);
+    let publication = match state {
+        PostmortemState::Published { publication, .. } => Some(publication),
+        _ => None,
+    };
     if needed {
         let errors: Vec<Problem> = check_folder(store, &config, &tree, &folder)?
             .into_iter()
