@@ -2058,3 +2058,53 @@ fn a_postmortem_nobody_needed_keeps_the_incident_open_until_published_or_forced(
         instant(&T_MERGE.into())
     );
 }
+
+#[test]
+fn the_override_note_names_what_was_overridden_and_quiet_edits_print_nothing() {
+    let root = TempDir::new().unwrap();
+    let (one, id, folder) = resolved_repo(root.path(), "one", "SEV2");
+    let out = edit(
+        &one,
+        "Alice",
+        T_LATER,
+        "sed -i 's/^> TODO: Two or three sentences.*/Checkout was slow./'",
+        &["-q", "postmortem", &id, "--edit"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    let written = file_at(
+        &one,
+        &format!("postmortem/{id}"),
+        &format!("{folder}/postmortem.md"),
+    );
+    assert!(written.unwrap().contains("Checkout was slow."));
+
+    inc(
+        &one,
+        T_CLOSE,
+        &["close", &id, "--force", "--reason", "tracked elsewhere"],
+    );
+    let json = show_json(&one, T_CLOSE, &id);
+    let notes: Vec<&str> = json["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "note")
+        .filter_map(|e| e["text"].as_str())
+        .collect();
+    let note = notes
+        .iter()
+        .find(|n| n.starts_with("closed with --force although"))
+        .unwrap_or_else(|| panic!("no override note in {notes:?}"));
+    assert!(
+        note.contains("its postmortem does not pass `incident postmortem check` (")
+            && note.contains(" errors)"),
+        "{note}"
+    );
+    assert!(!note.trim_end().ends_with(':'), "{note}");
+}

@@ -154,13 +154,13 @@ fn run_write(context: &Context, args: Args) -> Result<()> {
     }
     let id = &outcome.incident.id;
     let Some(commit) = outcome.commit else {
-        return context.print(&format!(
+        return context.confirm(&format!(
             "{id}: {} on branch {} is up to date; nothing to commit\n",
             outcome.path, outcome.branch
         ));
     };
     let verb = if outcome.created { "wrote" } else { "updated" };
-    context.print(&format!(
+    context.confirm(&format!(
         "{id}: {verb} {} (template {}) on branch {} (your current branch is unchanged) in commit {}\n",
         outcome.path,
         outcome.template,
