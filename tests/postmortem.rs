@@ -2045,6 +2045,24 @@ fn a_postmortem_nobody_needed_keeps_the_incident_open_until_published_or_forced(
     let (two, other, _) = resolved_repo(root.path(), "two", "SEV4");
     inc(&two, T_CLOSE, &["close", &other]);
 
+    // The way to drop it names the remote the config pushes reviews to.
+    let (four, fourth, _) = resolved_repo(root.path(), "four", "SEV4");
+    let config = four.join("incidents/config.toml");
+    let text = fs::read_to_string(&config).unwrap();
+    assert!(text.contains("\nremote = \"origin\"\n"), "{text}");
+    fs::write(
+        &config,
+        text.replace("\nremote = \"origin\"\n", "\nremote = \"upstream\"\n"),
+    )
+    .unwrap();
+    git(&four, &["commit", "-q", "-am", "Reviews go to upstream"]);
+    inc(&four, T_LATER, &["postmortem", &fourth]);
+    let refused = fails_with(&four, T_CLOSE, &["close", &fourth]);
+    assert!(
+        refused.contains(&format!("`git push upstream --delete postmortem/{fourth}`")),
+        "{refused}"
+    );
+
     // Reviewed and merged before closing: close works, and records when.
     let (three, third, _) = resolved_repo(root.path(), "three", "SEV4");
     inc(&three, T_LATER, &["postmortem", &third]);

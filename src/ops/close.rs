@@ -71,7 +71,12 @@ impl Blocker {
 /// What keeps the postmortem from being done, if anything. `needed`: the
 /// severity asks for one, or one became due. A postmortem somebody started
 /// counts even when none is needed: closing would strand it.
-fn postmortem_blockers(state: &PostmortemState, incident: &Incident, needed: bool) -> Vec<Blocker> {
+fn postmortem_blockers(
+    state: &PostmortemState,
+    incident: &Incident,
+    needed: bool,
+    remote: &str,
+) -> Vec<Blocker> {
     let id = &incident.id;
     let unneeded = if needed {
         String::new()
@@ -84,7 +89,7 @@ fn postmortem_blockers(state: &PostmortemState, incident: &Incident, needed: boo
     let or_drop = |branch: &str| {
         (!needed).then(|| {
             format!(
-                " If nobody wants it, delete its branch first: `git branch -D {branch}` (and `git push origin --delete {branch}` when the remote has it)."
+                " If nobody wants it, delete its branch first: `git branch -D {branch}` (and `git push {remote} --delete {branch}` when the remote has it)."
             )
         })
     };
@@ -167,7 +172,7 @@ pub fn close(
     // became due (a later severity change does not waive it).
     let needed = incident.needs_postmortem(&config) || incident.postmortem_due.is_some();
     let state = state(store, &config, &tree, &folder, &incident)?;
-    let mut blockers = postmortem_blockers(&state, &incident, needed);
+    let mut blockers = postmortem_blockers(&state, &incident, needed, &config.postmortem.remote);
     let publication = match state {
         PostmortemState::Published { publication, .. } => Some(publication),
         _ => None,
