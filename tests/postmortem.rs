@@ -1989,6 +1989,44 @@ fn a_review_branch_with_changes_from_after_the_merge_is_not_built_on() {
     assert_eq!(numstat, format!("3\t1\t{pm}\n"));
 }
 
+#[test]
+fn a_late_commit_on_a_review_merged_by_a_merge_commit_is_not_built_on() {
+    let root = TempDir::new().unwrap();
+    let (one, remote, id, folder) = shared_repo(root.path(), "SEV2");
+    let (branch, pm) = (
+        format!("postmortem/{id}"),
+        format!("{folder}/postmortem.md"),
+    );
+    edit_postmortem(&one, "Alice", T_LATER, &id, FILL_IN);
+    inc(&one, T_LATER, &["postmortem", "review", &id, "--push"]);
+    merge_no_ff(&one, "Alice", T_MERGE, &format!("origin/{branch}"));
+    git(&one, &["push", "-q", "origin", "main"]);
+    // Bob pushes a review commit to the merged branch afterwards.
+    let bob = clone_as(root.path(), &remote, "bob", "Bob", T_CLOSE);
+    run_git(&bob, "Bob", T_CLOSE, &["switch", "-q", &branch]);
+    let late = fs::read_to_string(bob.join(&pm)).unwrap().replace(
+        "## Trigger\n",
+        "## Trigger\n\nBob, too late: deploy 1.42.\n",
+    );
+    fs::write(bob.join(&pm), late).unwrap();
+    run_git(
+        &bob,
+        "Bob",
+        T_CLOSE,
+        &["commit", "-q", "-am", "Late review"],
+    );
+    run_git(&bob, "Bob", T_CLOSE, &["push", "-q"]);
+
+    let refs = |dir: &Path| git(dir, &["for-each-ref", "refs/heads"]);
+    let before = (refs(&one), one_state(&one));
+    let refused = fails_with(&one, T_CLOSE, &["postmortem", &id, "--refresh"]);
+    assert!(
+        refused.contains("holds changes your branch does not have"),
+        "{refused}"
+    );
+    assert_eq!((refs(&one), one_state(&one)), before);
+}
+
 fn one_state(dir: &Path) -> String {
     format!(
         "{}{}",

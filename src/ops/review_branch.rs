@@ -246,9 +246,10 @@ impl<'s> ReviewBranch<'s> {
     /// current branch's commit). As [`tip`](Self::tip), except that once
     /// `current` holds the postmortem and everything the branch holds, the
     /// branch's review is done and a change starts a new round from
-    /// `current`. A branch begun before the postmortem reached `current`
-    /// that holds changes `current` lacks is refused: which side is newer
-    /// is for a person to say.
+    /// `current`. A branch that holds changes `current` lacks and was not
+    /// begun from `current`'s line after the postmortem reached it (an old
+    /// review with commits pushed after its merge) is refused: which side
+    /// is newer is for a person to say.
     pub fn tip_from(&self, current: Oid, path: &str) -> Result<Tip> {
         let repo = &self.store.repo;
         let (local, remote) = (self.local()?, self.remote_tip()?);
@@ -265,11 +266,7 @@ impl<'s> ReviewBranch<'s> {
             }
             done = false;
             let begun_after = match repo.merge_base(head, current) {
-                Ok(base) => repo
-                    .find_commit(base)?
-                    .tree()?
-                    .get_path(Path::new(path))
-                    .is_ok(),
+                Ok(base) => self.on_published_line(current, base, path)?,
                 Err(e) if e.code() == ErrorCode::NotFound => false,
                 Err(e) => return Err(e.into()),
             };
@@ -285,6 +282,33 @@ impl<'s> ReviewBranch<'s> {
             remote,
             base: Base::NewRound(current),
         })
+    }
+
+    /// Whether `base` is a commit of `current`'s own (first-parent) line
+    /// that holds `path`: a round of review begun from the current branch
+    /// once the postmortem was there. An old review's commits reach the
+    /// current branch only through a merge's second parent, and a branch
+    /// begun before the postmortem reached it forks where there was none.
+    fn on_published_line(&self, current: Oid, base: Oid, path: &str) -> Result<bool> {
+        let repo = &self.store.repo;
+        let mut walk = repo.revwalk()?;
+        walk.push(current)?;
+        walk.simplify_first_parent()?;
+        for commit in walk {
+            let commit = commit?;
+            if repo
+                .find_commit(commit)?
+                .tree()?
+                .get_path(Path::new(path))
+                .is_err()
+            {
+                return Ok(false);
+            }
+            if commit == base {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Whether `current` holds every change `head` made since their merge
