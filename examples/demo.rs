@@ -131,6 +131,199 @@ const STORIES: &[(&str, &[&str], &str, &str, &str)] = &[
     ),
 ];
 
+/// What the responders wrote in each story's postmortem, by section of the
+/// `sre` template. Each write-up is adapted from one of PostHog's public
+/// post-mortems (github.com/PostHog/post-mortems, snapshot in
+/// /work/shared/datasets/posthog-postmortems), retold for the demo's
+/// story: see [`POSTHOG_NOTICE`] for their licence.
+struct Writeup {
+    /// The PostHog post-mortem it is adapted from.
+    source: &'static str,
+    summary: &'static str,
+    impact: &'static str,
+    root_causes: &'static str,
+    trigger: &'static str,
+    resolution: &'static str,
+    detection: &'static str,
+    went_well: &'static str,
+    went_wrong: &'static str,
+    lucky: &'static str,
+    messaging: &'static str,
+}
+
+/// The licence of the PostHog post-mortems the write-ups are adapted from
+/// (MIT): the demo repository carries it in `docs/postmortem-sources.md`.
+const POSTHOG_NOTICE: &str = r#"# Sources of the demo's postmortems
+
+The written parts of this demo's postmortems are adapted from PostHog's
+public post-mortems, <https://github.com/PostHog/post-mortems> (commit
+4712e41007b66f9df5230d3fc1fa8588c253d623), under this licence:
+
+MIT License
+
+Copyright (c) 2024 PostHog
+
+Permission is hereby granted, free of charge, to any person obtaining a copy
+of this software and associated documentation files (the "Software"), to deal
+in the Software without restriction, including without limitation the rights
+to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+copies of the Software, and to permit persons to whom the Software is
+furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+SOFTWARE.
+"#;
+
+/// Where the demo repository keeps [`POSTHOG_NOTICE`].
+const SOURCES_PATH: &str = "docs/postmortem-sources.md";
+
+/// The write-ups of the stories severe enough for a reviewed postmortem,
+/// by story title.
+const WRITEUPS: &[(&str, Writeup)] = &[
+    (
+        "Checkout latency above 2s",
+        Writeup {
+            source: "PostHog Feature Flags Service Outage - September 29, 2025",
+            summary: "A database connection timeout reduction in payments 1.42 coincided with elevated load on the writer database. The combination triggered cascading failures in our connection retry logic, and checkout requests queued for connections until p99 latency passed 2 s. Rolling payments back to 1.41 ended the impact.",
+            impact: "About one checkout request in five took longer than 2 s and roughly 3% failed with HTTP 504 errors, whatever the customer's basket or payment method; customers retried and no orders were lost.",
+            root_causes: "Three compounding factors. The shorter timeout, deployed while the database was under stress, left pods unable to establish connections within the new window. Our retry logic lacked circuit breakers and exponential backoff, so failed connection attempts multiplied and turned a manageable load issue into an exhausted pool. And the timeout was hardcoded rather than externalized as configuration, so changing it needed a full deployment cycle.",
+            trigger: "The deploy of payments 1.42, which cut the database connection timeout from 1 s to 300 ms.",
+            resolution: "The on-call engineer rolled payments back to 1.41 and latency was normal again within minutes. The connection timeout has moved to runtime configuration, and circuit breakers with exponential backoff are being added before the retry change returns.",
+            detection: "The checkout p99 latency alert. An alert on connection-pool wait time would have fired at the first queued request.",
+            went_well: "The rollback was one command, and the deploy log made the suspect release obvious.",
+            went_wrong: "The coupling of retries and connection creation was not understood, and the pool had never been load-tested under contention.",
+            lucky: "It began after the evening peak; at peak every request would have waited for the pool.",
+            messaging: "Status page posts as we investigated, identified the cause and resolved it; support had a reply ready for customers asking about double charges (there were none).",
+        },
+    ),
+    (
+        "Login errors for SSO users",
+        Writeup {
+            source: "PostHog Data Processing Delays - Events & Persons Ingestion (November 2025)",
+            summary: "Users who sign in with single sign-on could not log in because our SAML signing certificate reached its expiry date, a limit nothing watched. A new certificate, and new metadata sent to the identity providers, restored logins.",
+            impact: "Every SSO login failed; password logins and existing sessions kept working. About 40 enterprise customers could not sign in until their identity provider picked up the new metadata. No data was lost.",
+            root_causes: "The certificate is a finite resource with a hard limit, and we had no dedicated monitoring for how close to it we were. Its expiry was known only to the people who set it up two years ago.",
+            trigger: "The SAML signing certificate expired.",
+            resolution: "We issued a new certificate, deployed it to the auth service and published the new metadata; the admins of identity providers that do not refresh metadata were contacted one by one.",
+            detection: "The login error-rate alert, soon followed by support tickets. An expiry alert would have warned us weeks ahead.",
+            went_well: "Support, auth and infrastructure engineers worked as one team, and the runbook for rotating the certificate worked as written.",
+            went_wrong: "Diagnosis took too long: the errors pointed at the identity providers first. And the people normally responsible for customer communications were unavailable, so we had to scramble to find fallbacks.",
+            lucky: "It expired at night, when few enterprise users sign in.",
+            messaging: "Regular engineer-led status page updates, emails to the admins of affected customers with the steps to refresh our metadata, and a commitment to publish this postmortem.",
+        },
+    ),
+    (
+        "API 5xx spike in eu-west",
+        Writeup {
+            source: "PostHog Feature Flags Service - Multiple Outages (October 2025)",
+            summary: "API requests in eu-west failed with 502 and 503 errors: load balancer health checks flapped under CPU pressure, and retries between the load balancer and the service fanned out into more load. Draining the affected zone stopped the errors.",
+            impact: "Up to 35% of API requests in eu-west failed; the mobile apps and integrations in Europe saw errors and retries. Other regions were not affected.",
+            root_causes: "Nodes in one zone were too small for the pods scheduled on them, and CPU saturation above 90% slowed health-check responses past their one-second timeout. Healthy instances were marked down and up every few seconds, and each retry spawned new concurrent requests. There was no alert on CPU pressure, and the health-check settings came from a template and were never tuned.",
+            trigger: "A routine deployment that rescheduled API pods onto the smaller nodes of one eu-west zone.",
+            resolution: "We drained the affected zone and scaled up the other two, and the errors stopped. Health checks now allow three seconds and two failures, and the nodes are being right-sized.",
+            detection: "The API error-rate alert, a few minutes after the first errors.",
+            went_well: "A systematic investigation: the network and platform teams worked together and found the flapping in the load balancer's logs.",
+            went_wrong: "Our first fix addressed a symptom (more instances) rather than the cause, and autoscaling fought the drain, adding instances in the bad zone, until we pinned it.",
+            lucky: "The largest API customers were outside their business hours.",
+            messaging: "Status page posts at each stage, an executive summary once the cause was known, and a note to the largest API customers afterwards.",
+        },
+    ),
+    (
+        "Image uploads failing",
+        Writeup {
+            source: "Post-Mortem: Changes to SDK fetch() wrapper breaking client sites",
+            summary: "Image uploads failed because the object store's access keys were rotated while the upload service still used the old ones. A recently introduced manual step in the rotation, rolling the new keys out to services, was not followed, and nothing verified it. Redeploying the service with the new keys fixed it.",
+            impact: "Every image upload failed with an error; existing images still loaded. About 2,300 uploads failed and had to be retried by their users.",
+            root_causes: "Key rotation is a manual process in the cloud console, separate from deploying the services that use the keys, and there was no verification step to confirm that every service had the new keys before the old ones were revoked.",
+            trigger: "The quarterly rotation of the object store's access keys.",
+            resolution: "We redeployed the upload service with the new keys from the secret store; uploads worked again at once. The old keys are now revoked only after a grace period.",
+            detection: "The upload error-rate alert, minutes after the rotation.",
+            went_well: "The rotation had been announced in the ops channel, so the cause was found within minutes.",
+            went_wrong: "The redeploy waited for a build, because the service reads its keys only when it starts.",
+            lucky: "Only the upload service used those keys; the thumbnail workers have their own.",
+            messaging: "Two status page posts (investigating, resolved) and an in-app banner asking users to retry their uploads.",
+        },
+    ),
+    (
+        "Mobile app cannot sync",
+        Writeup {
+            source: "PostHog Surveys SDK Bug - October 3, 2025",
+            summary: "The mobile apps could not sync because an API release removed a field that older app versions still read. Restoring the field fixed sync for everyone.",
+            impact: "Users of app versions older than 5.2, about 30% of mobile users, saw sync errors; the web app was not affected.",
+            root_causes: "A version mismatch: customers run the app at whatever version they installed, possibly months old, but the API always serves the latest contract. We lack automated tests that verify a new API release works with older app versions, and review had no way to flag a change that older clients depend on.",
+            trigger: "The API release that removed the deprecated field.",
+            resolution: "We restored the field in a hotfix release; the apps synced on their next retry.",
+            detection: "Support tickets: no monitoring alerted us to the spike in client-side errors, so we learned of it from users.",
+            went_well: "Quick mitigation once identified, and support, mobile and API engineers all contributed.",
+            went_wrong: "We declared the incident late, missing the chance of a coordinated response and timely customer communication.",
+            lucky: "The apps retry sync by themselves, so nobody's changes were lost.",
+            messaging: "A status page post and an in-app message asking users to update the app.",
+        },
+    ),
+];
+
+/// A postmortem with its prompts answered, as the responders would edit it.
+/// `repeat`: the story happened before, with its action items still open.
+fn write_up(title: &str, text: &str, repeat: bool, reviewed: bool) -> incident::Result<String> {
+    let Some((_, writeup)) = WRITEUPS.iter().find(|(t, _)| *t == title) else {
+        return Err(incident::Error::InvalidInput {
+            message: format!("the demo has no postmortem write-up for '{title}'"),
+        });
+    };
+    let mut section = String::new();
+    let mut out = String::new();
+    for line in text.lines() {
+        if let Some(heading) = line.strip_prefix('#') {
+            section = heading.trim_start_matches('#').trim().to_lowercase();
+        }
+        let answer = match section.as_str() {
+            _ if !line.starts_with("> TODO:") => None,
+            "summary" => Some(writeup.summary.to_string()),
+            "impact" => Some(writeup.impact.to_string()),
+            "root causes" if repeat => Some(format!(
+                "{} It happened again because the action items from the first time were still open.",
+                writeup.root_causes
+            )),
+            "root causes" => Some(writeup.root_causes.to_string()),
+            "trigger" => Some(writeup.trigger.to_string()),
+            "resolution" => Some(writeup.resolution.to_string()),
+            "detection" => Some(writeup.detection.to_string()),
+            "what went well" => Some(writeup.went_well.to_string()),
+            "what went wrong" => Some(writeup.went_wrong.to_string()),
+            "where we got lucky" => Some(writeup.lucky.to_string()),
+            "messaging" => Some(writeup.messaging.to_string()),
+            _ => None,
+        };
+        let line = match answer {
+            Some(answer) => answer,
+            None if reviewed && line.starts_with("Status: Draft.") => {
+                line.replacen("Status: Draft.", "Status: Reviewed.", 1)
+            }
+            None if line.starts_with("Status: Draft.") => {
+                line.replacen("Status: Draft.", "Status: In review.", 1)
+            }
+            None => line.to_string(),
+        };
+        out.push_str(&line);
+        out.push('\n');
+        if line.starts_with("<!-- END GENERATED links") && !text.contains(SOURCES_PATH) {
+            out.push_str(&format!(
+                "\nAdapted for this demo from PostHog's public post-mortem \"{}\" (MIT licence, see {SOURCES_PATH}).\n",
+                writeup.source
+            ));
+        }
+    }
+    Ok(out)
+}
+
 /// The public name of each story on the status page: the incident's own
 /// title is internal.
 const PUBLIC_TITLES: &[&str] = &[
@@ -203,13 +396,24 @@ fn add_status_page_config(store: &Store, now: Timestamp) -> incident::Result<()>
         source,
     })?;
     text.push_str(STATUS_PAGE_CONFIG);
+    commit_file(store, now, CONFIG_PATH, &text, "Status page components\n")
+}
+
+/// One commit that writes `text` to `path`.
+fn commit_file(
+    store: &Store,
+    now: Timestamp,
+    path: &str,
+    text: &str,
+    message: &str,
+) -> incident::Result<()> {
     store.commit_with(now, |_| {
         Ok((
             Plan {
-                message: "Status page components\n".into(),
+                message: message.into(),
                 files: vec![FileWrite {
-                    path: CONFIG_PATH.into(),
-                    content: text.clone().into_bytes(),
+                    path: path.into(),
+                    content: text.as_bytes().to_vec(),
                 }],
                 guard: Vec::new(),
             },
@@ -294,6 +498,13 @@ fn build(dir: &PathBuf) -> incident::Result<()> {
     as_identity(&mut store, RESPONDERS[0])?;
     init(dir, start, &Default::default())?;
     add_status_page_config(&store, start)?;
+    commit_file(
+        &store,
+        start,
+        SOURCES_PATH,
+        POSTHOG_NOTICE,
+        "Sources and licence of the demo's postmortem texts\n",
+    )?;
     let mut dice = Dice(0x5eed_1dea);
     let mut previous: Option<String> = None;
     let count = 16;
@@ -487,20 +698,25 @@ fn build(dir: &PathBuf) -> incident::Result<()> {
                 ..AddRequest::default()
             };
             action::add(&store, &id, &item, at(resolved, 90))?;
-            let keep_text = &mut |_: &str, text: &str| Ok(text.to_string());
+            // The commander writes it up (the generated parts refreshed to
+            // list the item), a reviewer merges it two days later.
+            let merged = at(resolved, 2 * 24 * 60);
+            let reviewed = merged < today - Duration::days(7);
+            let repeat = n >= STORIES.len();
+            let fill = &mut |_: &str, text: &str| write_up(title, text, repeat, reviewed);
             postmortem::write(
                 &store,
                 &id,
                 &PostmortemRequest {
                     refresh: true,
+                    edit: true,
                     ..PostmortemRequest::default()
                 },
                 at(resolved, 120),
                 &mut Transfer::default(),
-                keep_text,
+                fill,
             )?;
-            let merged = at(resolved, 2 * 24 * 60);
-            if merged < today - Duration::days(7) {
+            if reviewed {
                 merge_review(&store, &id, merged)?;
             }
         }

@@ -1509,7 +1509,14 @@ fn templates_can_be_chosen_overridden_and_report_errors_with_file_and_line() {
     assert_eq!(git(&dir2, &["status", "--porcelain"]), before);
     git(&dir2, &["switch", "-q", "main"]);
 
-    // A severity that needs no postmortem closes straight from resolved.
+    // A severity that needs no postmortem closes straight from resolved,
+    // once nobody's draft is left to strand (the refusal says how).
+    let refused = fails_with(&dir2, T_CLOSE, &["close", &id2]);
+    assert!(
+        refused.contains(&format!("`git branch -D {branch2}`")),
+        "{refused}"
+    );
+    git(&dir2, &["branch", "-q", "-D", &branch2]);
     let closed = inc(&dir2, T_CLOSE, &["close", &id2]);
     assert!(closed.contains("resolved → closed"), "{closed}");
 }
@@ -1559,7 +1566,13 @@ fn what_the_tool_writes_it_can_read_and_text_cannot_inject_markdown() {
     assert!(checked.contains("still holds its prompt"), "{checked}");
     assert!(!checked.contains("bytes incident reads"), "{checked}");
     inc(&dir, T_LATER, &["postmortem", &id, "--refresh"]);
-    let closed = inc(&dir, T_CLOSE, &["close", &id]);
+    let refused = fails_with(&dir, T_CLOSE, &["close", &id]);
+    assert!(refused.contains("is a draft on branch"), "{refused}");
+    let closed = inc(
+        &dir,
+        T_CLOSE,
+        &["close", &id, "--force", "--reason", "kept as a draft"],
+    );
     assert!(closed.contains("resolved → closed"), "{closed}");
 }
 
@@ -1651,4 +1664,503 @@ fn review_prints_honest_pull_request_addresses() {
     let err = fails_with(&dir, T_LATER, &["postmortem", "review", &id]);
     assert!(err.contains("you are on the review branch"), "{err}");
     assert_only_fast_forwards(&served, &branch);
+}
+
+/// A commit of an unrelated file on the current branch at `now`.
+fn unrelated_commit(dir: &Path, name: &str, now: &str) {
+    fs::write(dir.join(name), "work\n").unwrap();
+    run_git(dir, "Alice", now, &["add", name]);
+    run_git(dir, "Alice", now, &["commit", "-q", "-m", "Unrelated work"]);
+}
+
+#[test]
+fn a_shallow_clone_never_takes_its_edge_for_the_publication() {
+    let root = TempDir::new().unwrap();
+    let (one, _remote, id, _folder) = shared_repo(root.path(), "SEV2");
+    edit_postmortem(&one, "Alice", T_LATER, &id, FILL_IN);
+    inc(&one, T_LATER, &["postmortem", "review", &id]);
+    merge_no_ff(&one, "Alice", T_MERGE, &format!("postmortem/{id}"));
+    for (n, day) in ["01", "02", "03"].iter().enumerate() {
+        unrelated_commit(
+            &one,
+            &format!("work{n}.txt"),
+            &format!("2026-12-{day}T10:00:00Z"),
+        );
+    }
+    let url = format!("file://{}", one.display());
+    let clone = |name: &str, depth: &str| {
+        run_git(
+            root.path(),
+            "Bob",
+            T_CLOSE,
+            &["clone", "-q", "--depth", depth, &url, name],
+        );
+        root.path().join(name)
+    };
+
+    // Deep enough: the walk finds the merge before the clone's edge.
+    let deep = clone("deep", "5");
+    assert_eq!(
+        git(&deep, &["rev-parse", "--is-shallow-repository"]).trim(),
+        "true"
+    );
+    let json = show_json(&deep, T_CLOSE, &id);
+    assert_eq!(
+        instant(&json["milestones"]["postmortem_published"]),
+        instant(&T_MERGE.into())
+    );
+
+    // Too shallow: the postmortem is there at the edge (2026-12-02), so
+    // when it came is unknown, and show says how to learn it.
+    let shallow = clone("shallow", "2");
+    let text = inc(&shallow, T_CLOSE, &["show", &id]);
+    assert!(
+        text.contains("at a time this clone cannot tell") && text.contains("git fetch --unshallow"),
+        "{text}"
+    );
+    assert!(!text.contains("2026-12-02"), "{text}");
+    let json = show_json(&shallow, T_CLOSE, &id);
+    assert_eq!(json["postmortem"]["status"], "published");
+    assert!(json["postmortem"]["published_at"].is_null(), "{json}");
+    assert!(
+        json["postmortem"]["published_in_commit"].is_null(),
+        "{json}"
+    );
+    assert!(
+        json["postmortem"]["published_at_unknown"]
+            .as_str()
+            .is_some_and(|why| why.contains("shallow clone")),
+        "{json}"
+    );
+    assert!(json["milestones"].get("postmortem_published").is_none());
+    // Nothing learned from a truncated walk is remembered.
+    assert!(!shallow.join(".git/incident/publications-v1").exists());
+
+    // close refuses rather than record a made-up milestone.
+    let head = git(&shallow, &["rev-parse", "HEAD"]);
+    let refused = fails_with(&shallow, T_CLOSE, &["close", &id]);
+    assert!(
+        refused.contains("this clone cannot tell when its postmortem was published")
+            && refused.contains("git fetch --unshallow"),
+        "{refused}"
+    );
+    assert_eq!(git(&shallow, &["rev-parse", "HEAD"]), head);
+
+    // Forced, it closes without the milestone, and says so.
+    let out = incident_as(
+        &shallow,
+        "Bob",
+        T_CLOSE,
+        &[
+            "close",
+            &id,
+            "--force",
+            "--reason",
+            "closed from a CI checkout",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&ok_output(out)).into_owned();
+    assert!(
+        stderr.contains("postmortem_published was not recorded"),
+        "{stderr}"
+    );
+    let json = show_json(&shallow, T_CLOSE, &id);
+    assert_eq!(json["status"], "closed");
+    assert!(json["milestones"].get("postmortem_published").is_none());
+    let closing = git(&shallow, &["show", "--format=", "-p", "HEAD"]);
+    assert!(!closing.contains("postmortem_published ="), "{closing}");
+
+    // With the whole history, the true time.
+    run_git(&shallow, "Bob", T_CLOSE, &["fetch", "-q", "--unshallow"]);
+    let json = show_json(&shallow, T_CLOSE, &id);
+    assert_eq!(
+        instant(&json["milestones"]["postmortem_published"]),
+        instant(&T_MERGE.into())
+    );
+}
+
+/// Reviewed and pushed, an action item added on main during the review,
+/// then Bob squash-merges the review without a refresh: (one, remote, bob,
+/// id, postmortem path, review branch).
+fn published_without_its_action_item(
+    root: &Path,
+) -> (PathBuf, PathBuf, PathBuf, String, String, String) {
+    let (one, remote, id, folder) = shared_repo(root, "SEV2");
+    let branch = format!("postmortem/{id}");
+    edit_postmortem(&one, "Alice", T_LATER, &id, FILL_IN);
+    inc(&one, T_LATER, &["postmortem", "review", &id, "--push"]);
+    inc(
+        &one,
+        T_LATER,
+        &[
+            "action",
+            "add",
+            &id,
+            "Alert on queue depth",
+            "--owner",
+            "bob",
+            "--due",
+            "2026-12-15",
+        ],
+    );
+    git(&one, &["push", "-q", "origin", "main"]);
+    let bob = clone_as(root, &remote, "bob", "Bob", T_MERGE);
+    run_git(
+        &bob,
+        "Bob",
+        T_MERGE,
+        &["merge", "-q", "--squash", &format!("origin/{branch}")],
+    );
+    run_git(
+        &bob,
+        "Bob",
+        T_MERGE,
+        &["commit", "-q", "-m", "Postmortem (#7)"],
+    );
+    run_git(&bob, "Bob", T_MERGE, &["push", "-q", "origin", "main"]);
+    pull_main(&one, "Alice", T_MERGE);
+    (
+        one,
+        remote,
+        bob,
+        id,
+        format!("{folder}/postmortem.md"),
+        branch,
+    )
+}
+
+#[test]
+fn a_published_postmortem_must_list_its_action_items_and_a_new_review_fixes_it() {
+    let root = TempDir::new().unwrap();
+    let (one, remote, bob, id, pm, branch) = published_without_its_action_item(root.path());
+    assert!(
+        fs::read_to_string(one.join(&pm))
+            .unwrap()
+            .contains("No action items yet")
+    );
+
+    // check on main and close both catch it, and say what fixes it.
+    let block = line_of(&one.join(&pm), "BEGIN GENERATED actions");
+    let checked = fails_with(&one, T_CLOSE, &["postmortem", "check", &id]);
+    assert!(
+        checked.contains(&format!(
+            "{pm}:{block}: error: the published action items block does not list the incident's action items as they stood when this text reached main"
+        )),
+        "{checked}"
+    );
+    assert!(
+        checked.contains(&format!("incident postmortem {id} --refresh")),
+        "{checked}"
+    );
+    let refused = fails_with(&one, T_CLOSE, &["close", &id]);
+    assert!(
+        refused.contains("does not pass `incident postmortem check` (1 error)")
+            && refused.contains("--refresh"),
+        "{refused}"
+    );
+
+    // The refresh starts a new review from main; the old branch (which the
+    // remote still has) is in its history, so the push is a fast-forward.
+    let old_tip = git(&one, &["rev-parse", &format!("origin/{branch}")]);
+    let main_before = git(&one, &["rev-parse", "main"]);
+    inc(&one, T_CLOSE, &["postmortem", &id, "--refresh"]);
+    assert_eq!(git(&one, &["rev-parse", "main"]), main_before);
+    git(
+        &one,
+        &["merge-base", "--is-ancestor", old_tip.trim(), &branch],
+    );
+    git(&one, &["merge-base", "--is-ancestor", "main", &branch]);
+    // The pull request shows the fix and nothing already published.
+    let numstat = git(&one, &["diff", "--numstat", &format!("main...{branch}")]);
+    assert_eq!(numstat, format!("3\t1\t{pm}\n"));
+    let review = inc(&one, T_CLOSE, &["postmortem", "review", &id, "--push"]);
+    assert!(
+        review.contains(&format!("pushed {branch} to origin")),
+        "{review}"
+    );
+    git(&one, &["fetch", "-q", "origin"]);
+    let changed = git(
+        &one,
+        &[
+            "diff",
+            "--name-only",
+            &format!("origin/main...origin/{branch}"),
+        ],
+    );
+    assert_eq!(
+        changed,
+        format!("{pm}\n"),
+        "no status event: the review was before"
+    );
+    assert_eq!(show_json(&one, T_CLOSE, &id)["status"], "postmortem");
+    let again = fails_with(&one, T_CLOSE, &["postmortem", &id]);
+    assert!(again.contains("is published already"), "{again}");
+
+    // Bob squash-merges the new round; the check passes, and an item done
+    // after publication does not make the published list wrong.
+    let t_fix = "2026-11-27T08:00:00Z";
+    run_git(&bob, "Bob", t_fix, &["fetch", "-q", "origin"]);
+    run_git(
+        &bob,
+        "Bob",
+        t_fix,
+        &["pull", "-q", "--no-rebase", "origin", "main"],
+    );
+    run_git(
+        &bob,
+        "Bob",
+        t_fix,
+        &["merge", "-q", "--squash", &format!("origin/{branch}")],
+    );
+    run_git(
+        &bob,
+        "Bob",
+        t_fix,
+        &[
+            "commit",
+            "-q",
+            "-m",
+            "Postmortem: list the action items (#8)",
+        ],
+    );
+    run_git(&bob, "Bob", t_fix, &["push", "-q", "origin", "main"]);
+    pull_main(&one, "Alice", T_CLOSE);
+    let published = fs::read_to_string(one.join(&pm)).unwrap();
+    assert!(
+        published.contains("| Alert on queue depth | bob | 2026-12-15 |"),
+        "{published}"
+    );
+    inc(&one, T_CLOSE, &["postmortem", "check", &id]);
+    inc(&one, T_CLOSE, &["action", "done", &format!("{id}/1")]);
+    inc(&one, T_CLOSE, &["postmortem", "check", &id]);
+    inc(&one, T_CLOSE, &["postmortem", "check", "--all"]);
+    // A second review round published it again: the milestone is the first.
+    let closed = inc(&one, T_CLOSE, &["close", &id]);
+    assert!(closed.contains("postmortem → closed"), "{closed}");
+    assert_eq!(
+        instant(&show_json(&one, T_CLOSE, &id)["milestones"]["postmortem_published"]),
+        instant(&T_MERGE.into())
+    );
+    assert_only_fast_forwards(&remote, &branch);
+    assert_only_fast_forwards(&remote, "main");
+}
+
+#[test]
+fn a_review_branch_with_changes_from_after_the_merge_is_not_built_on() {
+    let root = TempDir::new().unwrap();
+    let (one, _remote, bob, id, pm, branch) = published_without_its_action_item(root.path());
+    // Bob pushes a late review commit to the old branch after the merge.
+    run_git(&bob, "Bob", T_CLOSE, &["switch", "-q", &branch]);
+    let late = fs::read_to_string(bob.join(&pm)).unwrap().replace(
+        "## Trigger\n",
+        "## Trigger\n\nBob, too late: deploy 1.42.\n",
+    );
+    fs::write(bob.join(&pm), late).unwrap();
+    run_git(
+        &bob,
+        "Bob",
+        T_CLOSE,
+        &["commit", "-q", "-am", "Late review"],
+    );
+    run_git(&bob, "Bob", T_CLOSE, &["push", "-q"]);
+
+    let refs = |dir: &Path| git(dir, &["for-each-ref", "refs/heads"]);
+    let before = (refs(&one), one_state(&one));
+    let refused = fails_with(&one, T_CLOSE, &["postmortem", &id, "--refresh"]);
+    for expected in [
+        "holds changes your branch does not have",
+        "nothing was changed",
+        &format!("`git branch -D {branch}`"),
+        &format!("`git push origin --delete {branch}`"),
+    ] {
+        assert!(refused.contains(expected), "{expected} not in {refused}");
+    }
+    assert_eq!((refs(&one), one_state(&one)), before);
+
+    // As the message says: without the old branch, a new review from main.
+    git(&one, &["push", "-q", "origin", "--delete", &branch]);
+    git(&one, &["branch", "-q", "-D", &branch]);
+    inc(&one, T_CLOSE, &["postmortem", &id, "--refresh"]);
+    assert_eq!(
+        git(&one, &["rev-parse", &format!("{branch}^")]),
+        git(&one, &["rev-parse", "main"])
+    );
+    let numstat = git(&one, &["diff", "--numstat", &format!("main...{branch}")]);
+    assert_eq!(numstat, format!("3\t1\t{pm}\n"));
+}
+
+#[test]
+fn a_late_commit_on_a_review_merged_by_a_merge_commit_is_not_built_on() {
+    let root = TempDir::new().unwrap();
+    let (one, remote, id, folder) = shared_repo(root.path(), "SEV2");
+    let (branch, pm) = (
+        format!("postmortem/{id}"),
+        format!("{folder}/postmortem.md"),
+    );
+    edit_postmortem(&one, "Alice", T_LATER, &id, FILL_IN);
+    inc(&one, T_LATER, &["postmortem", "review", &id, "--push"]);
+    merge_no_ff(&one, "Alice", T_MERGE, &format!("origin/{branch}"));
+    git(&one, &["push", "-q", "origin", "main"]);
+    // Bob pushes a review commit to the merged branch afterwards.
+    let bob = clone_as(root.path(), &remote, "bob", "Bob", T_CLOSE);
+    run_git(&bob, "Bob", T_CLOSE, &["switch", "-q", &branch]);
+    let late = fs::read_to_string(bob.join(&pm)).unwrap().replace(
+        "## Trigger\n",
+        "## Trigger\n\nBob, too late: deploy 1.42.\n",
+    );
+    fs::write(bob.join(&pm), late).unwrap();
+    run_git(
+        &bob,
+        "Bob",
+        T_CLOSE,
+        &["commit", "-q", "-am", "Late review"],
+    );
+    run_git(&bob, "Bob", T_CLOSE, &["push", "-q"]);
+
+    let refs = |dir: &Path| git(dir, &["for-each-ref", "refs/heads"]);
+    let before = (refs(&one), one_state(&one));
+    let refused = fails_with(&one, T_CLOSE, &["postmortem", &id, "--refresh"]);
+    assert!(
+        refused.contains("holds changes your branch does not have"),
+        "{refused}"
+    );
+    assert_eq!((refs(&one), one_state(&one)), before);
+}
+
+fn one_state(dir: &Path) -> String {
+    format!(
+        "{}{}",
+        git(dir, &["status", "--porcelain", "--untracked-files=all"]),
+        git(dir, &["rev-parse", "HEAD"])
+    )
+}
+
+#[test]
+fn a_postmortem_nobody_needed_keeps_the_incident_open_until_published_or_forced() {
+    let root = TempDir::new().unwrap();
+    let (one, id, _folder) = resolved_repo(root.path(), "one", "SEV4");
+    let branch = format!("postmortem/{id}");
+    inc(&one, T_LATER, &["postmortem", &id]);
+    let head = git(&one, &["rev-parse", "HEAD"]);
+    let refused = fails_with(&one, T_CLOSE, &["close", &id]);
+    for expected in [
+        format!("its postmortem is a draft on branch {branch} that nobody has reviewed"),
+        "SEV4 incidents need none".to_string(),
+        format!("`git branch -D {branch}`"),
+        "--force --reason".to_string(),
+    ] {
+        assert!(refused.contains(&expected), "{expected} not in {refused}");
+    }
+    assert_eq!(git(&one, &["rev-parse", "HEAD"]), head);
+
+    // Forced, it closes; the review still works for the closed incident,
+    // without a status change, and merging it publishes it.
+    let out = incident_as(
+        &one,
+        "Alice",
+        T_CLOSE,
+        &["close", &id, "--force", "--reason", "review later"],
+    );
+    let stderr = String::from_utf8_lossy(&ok_output(out)).into_owned();
+    assert!(
+        stderr.contains("closed anyway: its postmortem is a draft"),
+        "{stderr}"
+    );
+    edit_postmortem(&one, "Alice", T_CLOSE, &id, FILL_IN);
+    let review = inc(&one, T_CLOSE, &["postmortem", "review", &id]);
+    assert!(
+        review.contains("postmortem in review on branch"),
+        "{review}"
+    );
+    let changed = git(&one, &["diff", "--name-only", &format!("main...{branch}")]);
+    assert!(!changed.contains("-status.toml"), "{changed}");
+    merge_no_ff(&one, "Alice", T_CLOSE, &branch);
+    let json = show_json(&one, T_CLOSE, &id);
+    assert_eq!(json["status"], "closed");
+    assert_eq!(json["postmortem"]["status"], "published");
+
+    // Without a draft, an incident that needs none closes directly.
+    let (two, other, _) = resolved_repo(root.path(), "two", "SEV4");
+    inc(&two, T_CLOSE, &["close", &other]);
+
+    // The way to drop it names the remote the config pushes reviews to.
+    let (four, fourth, _) = resolved_repo(root.path(), "four", "SEV4");
+    let config = four.join("incidents/config.toml");
+    let text = fs::read_to_string(&config).unwrap();
+    assert!(text.contains("\nremote = \"origin\"\n"), "{text}");
+    fs::write(
+        &config,
+        text.replace("\nremote = \"origin\"\n", "\nremote = \"upstream\"\n"),
+    )
+    .unwrap();
+    git(&four, &["commit", "-q", "-am", "Reviews go to upstream"]);
+    inc(&four, T_LATER, &["postmortem", &fourth]);
+    let refused = fails_with(&four, T_CLOSE, &["close", &fourth]);
+    assert!(
+        refused.contains(&format!("`git push upstream --delete postmortem/{fourth}`")),
+        "{refused}"
+    );
+
+    // Reviewed and merged before closing: close works, and records when.
+    let (three, third, _) = resolved_repo(root.path(), "three", "SEV4");
+    inc(&three, T_LATER, &["postmortem", &third]);
+    edit_postmortem(&three, "Alice", T_LATER, &third, FILL_IN);
+    inc(&three, T_LATER, &["postmortem", "review", &third]);
+    merge_no_ff(&three, "Alice", T_MERGE, &format!("postmortem/{third}"));
+    let closed = inc(&three, T_CLOSE, &["close", &third]);
+    assert!(closed.contains("postmortem → closed"), "{closed}");
+    assert_eq!(
+        instant(&show_json(&three, T_CLOSE, &third)["milestones"]["postmortem_published"]),
+        instant(&T_MERGE.into())
+    );
+}
+
+#[test]
+fn the_override_note_names_what_was_overridden_and_quiet_edits_print_nothing() {
+    let root = TempDir::new().unwrap();
+    let (one, id, folder) = resolved_repo(root.path(), "one", "SEV2");
+    let out = edit(
+        &one,
+        "Alice",
+        T_LATER,
+        "sed -i 's/^> TODO: Two or three sentences.*/Checkout was slow./'",
+        &["-q", "postmortem", &id, "--edit"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    let written = file_at(
+        &one,
+        &format!("postmortem/{id}"),
+        &format!("{folder}/postmortem.md"),
+    );
+    assert!(written.unwrap().contains("Checkout was slow."));
+
+    inc(
+        &one,
+        T_CLOSE,
+        &["close", &id, "--force", "--reason", "tracked elsewhere"],
+    );
+    let json = show_json(&one, T_CLOSE, &id);
+    let notes: Vec<&str> = json["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "note")
+        .filter_map(|e| e["text"].as_str())
+        .collect();
+    let note = notes
+        .iter()
+        .find(|n| n.starts_with("closed with --force although"))
+        .unwrap_or_else(|| panic!("no override note in {notes:?}"));
+    assert!(
+        note.contains("its postmortem does not pass `incident postmortem check` (")
+            && note.contains(" errors)"),
+        "{note}"
+    );
+    assert!(!note.trim_end().ends_with(':'), "{note}");
 }

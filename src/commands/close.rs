@@ -34,10 +34,10 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
         context.now()?,
     )?;
     for overridden in &outcome.overridden {
-        context.warn(&format!(
-            "closed anyway: {}",
-            overridden.lines().next().unwrap_or_default()
-        ));
+        context.warn(&format!("closed anyway: {overridden}"));
+    }
+    if let Some(why) = &outcome.milestone_unknown {
+        context.warn(&format!("postmortem_published was not recorded: {why}"));
     }
     super::print_update(context, &outcome.update)
 }

@@ -154,13 +154,13 @@ fn run_write(context: &Context, args: Args) -> Result<()> {
     }
     let id = &outcome.incident.id;
     let Some(commit) = outcome.commit else {
-        return context.print(&format!(
+        return context.confirm(&format!(
             "{id}: {} on branch {} is up to date; nothing to commit\n",
             outcome.path, outcome.branch
         ));
     };
     let verb = if outcome.created { "wrote" } else { "updated" };
-    context.print(&format!(
+    context.confirm(&format!(
         "{id}: {verb} {} (template {}) on branch {} (your current branch is unchanged) in commit {}\n",
         outcome.path,
         outcome.template,
@@ -350,13 +350,16 @@ pub fn add_publication(
 ) -> Result<PostmortemState> {
     let state = incident::ops::publication::state(store, config, tree, folder, incident)?;
     if let PostmortemState::Published { publication, .. } = &state {
-        incident.milestones.insert(
-            "postmortem_published".into(),
-            incident::model::incident::Milestone {
-                at: publication.at,
-                source: incident::model::incident::MilestoneSource::Recorded,
-            },
-        );
+        // Without the publishing commit there is no time: never a guess.
+        if let Some(at) = publication.at() {
+            incident.milestones.insert(
+                "postmortem_published".into(),
+                incident::model::incident::Milestone {
+                    at,
+                    source: incident::model::incident::MilestoneSource::Recorded,
+                },
+            );
+        }
     }
     Ok(state)
 }
@@ -400,8 +403,9 @@ pub fn with_state(
                         "path": path,
                         "review_branch": branch,
                         "published_on": publication.map(|p| p.branch.clone()),
-                        "published_at": publication.map(|p| p.at.to_rfc3339()),
-                        "published_in_commit": publication.and_then(|p| p.commit).map(|c| c.to_string()),
+                        "published_at": publication.and_then(|p| p.at()).map(|at| at.to_rfc3339()),
+                        "published_in_commit": publication.and_then(|p| p.commit()).map(|c| c.to_string()),
+                        "published_at_unknown": publication.and_then(|p| p.unknown_time()),
                     }),
                 );
             }
@@ -420,17 +424,24 @@ pub fn with_state(
                     branch.trim_start_matches("postmortem/")
                 ),
                 (_, Some(branch), _) => format!("{path} in review on branch {branch}"),
-                (_, _, Some(p)) => {
-                    let commit = p
-                        .commit
-                        .map(|c| format!(" (commit {})", &c.to_string()[..10]))
-                        .unwrap_or_default();
-                    format!(
-                        "{path} published on {} at {}{commit}",
+                (_, _, Some(p)) => match (p.at(), p.unknown_time()) {
+                    (Some(at), _) => {
+                        let commit = p
+                            .commit()
+                            .map(|c| format!(" (commit {})", &c.to_string()[..10]))
+                            .unwrap_or_default();
+                        format!(
+                            "{path} published on {} at {}{commit}",
+                            p.branch,
+                            zone.long(&at)
+                        )
+                    }
+                    (None, why) => format!(
+                        "{path} published on {}, at a time this clone cannot tell: {}",
                         p.branch,
-                        zone.long(&p.at)
-                    )
-                }
+                        why.unwrap_or_default()
+                    ),
+                },
                 _ => format!("draft in {path} on this branch (not on the default branch)"),
             };
             Ok(if format == Format::Markdown {

@@ -283,11 +283,21 @@ fn plan(
 ) -> Result<Planned> {
     let path = postmortem_path(&folder.path);
     if existing.is_some() && !request.refresh && !request.edit {
+        let published = trees
+            .first()
+            .is_some_and(|head| head.get_path(std::path::Path::new(&path)).is_ok());
         return Err(Error::InvalidInput {
-            message: format!(
-                "{path} exists already on branch {}; `--refresh` updates its generated parts, `--edit` opens it in your editor",
-                review_branch(&folder.id)
-            ),
+            message: if published {
+                format!(
+                    "{path} is published already (it is on your current branch); `--refresh` updates its generated parts, `--edit` opens it in your editor, each in a new review on branch {}",
+                    review_branch(&folder.id)
+                )
+            } else {
+                format!(
+                    "{path} exists already on branch {}; `--refresh` updates its generated parts, `--edit` opens it in your editor",
+                    review_branch(&folder.id)
+                )
+            },
         });
     }
     let files = IncidentFiles::read(store, trees, folder)?;
@@ -353,12 +363,14 @@ pub fn write(
     let path = postmortem_path(&folder.path);
     let mut warnings = Vec::new();
     branch.fetch_or_warn(transfer, &mut warnings);
-    let tip = branch.tip()?;
+    let start = store.repo.head()?.peel_to_commit()?.id();
+    let tip = branch.tip_from(start, &path)?;
     let read = |tip: &Tip| -> Result<Option<String>> {
         match tip.text(store, &path)? {
             Some(text) => Ok(Some(text)),
             // No draft on the branch: a new round of review of the
-            // published postmortem starts from the current branch's.
+            // published postmortem starts from the current branch's (as
+            // it does once the branch's review is done, see `tip_from`).
             None => read_blob(&store.repo, &head_tree, &path)?
                 .map(|bytes| tomlfile::text(&path, &bytes).map(str::to_string))
                 .transpose(),
@@ -387,7 +399,7 @@ pub fn write(
         // The editor may have been open a long time: build on what the
         // branch holds now, and merge the text if it changed meanwhile.
         branch.fetch_or_warn(transfer, &mut warnings);
-        tip = branch.tip()?;
+        tip = branch.tip_from(start, &path)?;
         at_tip = read(&tip)?;
         content = if at_tip == existing {
             edited
@@ -426,7 +438,6 @@ pub fn write(
     }
     check_size(&path, &content)?;
     let identity = Identity::resolve(&store.repo, now)?;
-    let start = store.repo.head()?.peel_to_commit()?.id();
     let message = postmortem_message(
         verb(created, request),
         &planned.incident,

@@ -2,7 +2,10 @@
 //!
 //! Errors: a required section (one the template gives a prompt) is missing,
 //! still holds its prompt or is empty; template placeholders remain; the
-//! timeline is empty; an action item has no owner or no due date.
+//! timeline is empty; an action item has no owner or no due date; the action
+//! items block does not list the items the merge publishes (before
+//! publication: the repository's; once published: those of the commit that
+//! brought the text to the default branch).
 //! Warnings: phrasing that blames a person. Every problem names file and line.
 
 use git2::Tree;
@@ -13,9 +16,9 @@ use crate::model::action::replay as replay_actions;
 use crate::ops::postmortem::{
     IncidentFiles, folders_with_postmortem, load_template, postmortem_path, render_files,
 };
-use crate::ops::publication::default_tree;
+use crate::ops::publication::{Arrival, default_tree, text_arrival};
 use crate::ops::review_branch::ReviewBranch;
-use crate::render::postmortem::{PROMPT_MARK, blocks, header_template};
+use crate::render::postmortem::{PROMPT_MARK, TemplateSource, blocks, header_template};
 use crate::store::{FolderRef, Store, read_blob};
 use crate::tomlfile;
 
@@ -137,9 +140,10 @@ pub fn check_folder(
     let mut trees = vec![tree];
     trees.extend(default_tree.as_ref().filter(|t| t.id() != tree.id()));
     trees.extend(branch_tree.as_ref());
-    let published = default_tree
-        .as_ref()
-        .is_some_and(|t| read_blob(&store.repo, t, &path).ok().flatten().is_some());
+    let published = match &default_tree {
+        Some(t) => read_blob(&store.repo, t, &path)?,
+        None => None,
+    };
     let mut problems = Vec::new();
     let error = |line: usize, message: String, hint: Option<String>| Problem {
         level: Level::Error,
@@ -156,6 +160,8 @@ pub fn check_folder(
         ));
         return Ok(problems);
     };
+    // The text the default branch publishes, not a revision of it.
+    let is_published = published.as_deref() == Some(bytes.as_slice());
     let text = tomlfile::text(&path, &bytes)?;
     let lines: Vec<&str> = text.lines().collect();
     let found_blocks = match blocks(&path, text) {
@@ -172,29 +178,39 @@ pub fn check_folder(
     let template_name = header_template(text)
         .unwrap_or_else(|| config.postmortem_template(&incident.severity).to_string());
     let (required, template_blocks) = match load_template(store, Some(tree), &template_name)
-        .and_then(|template| render_files(config, folder, &files, &template))
-    {
-        Ok((_, _, rendered)) => {
+        .and_then(|template| {
+            render_files(config, folder, &files, &template).map(|(_, _, text)| (template, text))
+        }) {
+        Ok((template, rendered)) => {
             let fresh = blocks("(rendered template)", &rendered)?;
-            // Until it is published, the action items listed must be the
-            // ones the repository has: the merge publishes the list as it
-            // stands then.
-            if !published
-                && let (Some(mine), Some(theirs)) = (
-                    found_blocks.iter().find(|b| b.name == "actions"),
-                    fresh.iter().find(|b| b.name == "actions"),
-                )
-            {
+            if let (Some(mine), Some(theirs)) = (
+                found_blocks.iter().find(|b| b.name == "actions"),
+                fresh.iter().find(|b| b.name == "actions"),
+            ) {
+                let listed = &lines[mine.begin + 1..mine.end];
                 let rendered_lines: Vec<&str> = rendered.lines().collect();
-                if lines[mine.begin + 1..mine.end] != rendered_lines[theirs.begin + 1..theirs.end] {
-                    problems.push(error(
-                        mine.begin + 1,
-                        "the action items block is out of date: the repository's action items have changed since it was written".into(),
-                        Some(format!(
-                            "run `incident postmortem {} --refresh`, so that the published postmortem lists them as they are",
-                            folder.id
-                        )),
-                    ));
+                if listed != &rendered_lines[theirs.begin + 1..theirs.end] {
+                    let problem = if is_published {
+                        published_actions_problem(store, config, folder, &template, listed)?
+                    } else {
+                        // Until it is published, the action items listed
+                        // must be the ones the repository has: the merge
+                        // publishes the list as it stands then.
+                        Some(Problem {
+                            level: Level::Error,
+                            file: path.clone(),
+                            line: None,
+                            message: "the action items block is out of date: the repository's action items have changed since it was written".into(),
+                            hint: Some(format!(
+                                "run `incident postmortem {} --refresh`, so that the published postmortem lists them as they are",
+                                folder.id
+                            )),
+                        })
+                    };
+                    problems.extend(problem.map(|p| Problem {
+                        line: Some(mine.begin + 1),
+                        ..p
+                    }));
                 }
             }
             let names = fresh.into_iter().map(|b| b.name).collect::<Vec<_>>();
@@ -355,6 +371,60 @@ pub fn check_folder(
     }
     problems.sort_by(|a, b| a.file.cmp(&b.file).then(a.line.cmp(&b.line)));
     Ok(problems)
+}
+
+/// For a published postmortem whose action items block differs from the
+/// items as they are now (items done or added since are fine): the error
+/// when it does not list them as they stood in the commit that brought its
+/// text to the default branch either, or a warning when this clone's
+/// history does not reach that commit.
+fn published_actions_problem(
+    store: &Store,
+    config: &Config,
+    folder: &FolderRef,
+    template: &TemplateSource,
+    listed: &[&str],
+) -> Result<Option<Problem>> {
+    let path = postmortem_path(&folder.path);
+    let Some((branch, arrival)) = text_arrival(store, config, folder)? else {
+        return Ok(None);
+    };
+    let commit = match arrival {
+        Arrival::Commit(commit) => commit,
+        Arrival::Edge(edge) => {
+            return Ok(Some(Problem {
+                level: Level::Warning,
+                file: path,
+                line: None,
+                message: format!(
+                    "cannot check that the action items block lists the items as they stood when it was published: {}",
+                    edge.explain(&branch, "the commit that published this text")
+                ),
+                hint: None,
+            }));
+        }
+    };
+    let then = store.repo.find_commit(commit)?.tree()?;
+    let files = IncidentFiles::read(store, &[&then], folder)?;
+    let (_, _, rendered) = render_files(config, folder, &files, template)?;
+    let rendered_lines: Vec<&str> = rendered.lines().collect();
+    let matches = blocks("(rendered template)", &rendered)?
+        .iter()
+        .find(|b| b.name == "actions")
+        .is_none_or(|b| listed == &rendered_lines[b.begin + 1..b.end]);
+    Ok((!matches).then(|| Problem {
+        level: Level::Error,
+        file: path,
+        line: None,
+        message: format!(
+            "the published action items block does not list the incident's action items as they stood when this text reached {branch} (commit {})",
+            &commit.to_string()[..10]
+        ),
+        hint: Some(format!(
+            "run `incident postmortem {id} --refresh`: it starts a new review of the published postmortem on postmortem/{id}; merging that review publishes the items as they are",
+            id = folder.id
+        )),
+    }))
 }
 
 /// The incident folders that `targets` names, all with a postmortem

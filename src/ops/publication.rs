@@ -12,6 +12,11 @@
 //! answers without history, and otherwise the answer is kept in
 //! `.git/incident/publications-v1` with the tip it was checked at, where the
 //! next walk stops. Deleting that file is always safe.
+//!
+//! A shallow clone may not hold the publishing commit: when the walk reaches
+//! the edge of the clone's history with the postmortem still there, the
+//! publication time is unknown (never the edge commit's time), and nothing
+//! learned from that walk is remembered.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -37,10 +42,79 @@ const CACHE_FILE: &str = "incident/publications-v1";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Publication {
     pub branch: String,
-    /// The commit that brought it, when this clone knows it.
-    pub commit: Option<Oid>,
-    /// The committer time of that commit (or the milestone `close` recorded).
-    pub at: Timestamp,
+    pub published: PublishedAt,
+}
+
+/// When a postmortem reached the default branch, as far as this clone can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublishedAt {
+    /// The commit that brought it (when this clone knows it) and that
+    /// commit's committer time, or the milestone `close` recorded.
+    Known { commit: Option<Oid>, at: Timestamp },
+    /// This clone's history ends before the commit that brought it.
+    Unknown(HistoryEdge),
+}
+
+/// Where a walk back through the default branch ran out of history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryEdge {
+    /// The oldest commit of the branch this clone has on that line.
+    pub commit: Oid,
+    /// A shallow clone (else the parent is missing: a damaged clone).
+    pub shallow: bool,
+}
+
+impl HistoryEdge {
+    /// Why `what` is unknown, and how to learn it.
+    pub fn explain(&self, branch: &str, what: &str) -> String {
+        let commit = &self.commit.to_string()[..10];
+        if self.shallow {
+            format!(
+                "this is a shallow clone whose history of {branch} ends at commit {commit} with the postmortem already there, so {what} is unknown; run `git fetch --unshallow` to fetch the rest of the history"
+            )
+        } else {
+            format!(
+                "the parent of commit {commit} on {branch} is missing from this repository, so {what} is unknown; `git fsck` says what else is missing"
+            )
+        }
+    }
+}
+
+impl Publication {
+    /// The publication time, when this clone knows it.
+    pub fn at(&self) -> Option<Timestamp> {
+        match self.published {
+            PublishedAt::Known { at, .. } => Some(at),
+            PublishedAt::Unknown(_) => None,
+        }
+    }
+
+    /// The publishing commit, when this clone knows it.
+    pub fn commit(&self) -> Option<Oid> {
+        match self.published {
+            PublishedAt::Known { commit, .. } => commit,
+            PublishedAt::Unknown(_) => None,
+        }
+    }
+
+    /// Why the publication time is unknown, when it is.
+    pub fn unknown_time(&self) -> Option<String> {
+        match self.published {
+            PublishedAt::Known { .. } => None,
+            PublishedAt::Unknown(edge) => Some(edge.explain(
+                &self.branch,
+                "the commit that published it (and so its time)",
+            )),
+        }
+    }
+}
+
+/// Where a walk back through the default branch ended: at the commit it
+/// looked for, or at the edge of this clone's history before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrival {
+    Commit(Oid),
+    Edge(HistoryEdge),
 }
 
 /// What a repository knows about an incident's postmortem.
@@ -148,12 +222,13 @@ fn has_path(tree: &Tree<'_>, path: &str) -> bool {
     tree.get_path(Path::new(path)).is_ok()
 }
 
-/// One remembered publication.
+/// One remembered walk: a publication, or the arrival of a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Remembered {
     id: String,
     branch: String,
-    /// The review event's file name, or `-`: what the walk looked for.
+    /// What the walk looked for: the review event's file name, or `-`, for
+    /// the publication; `text:<blob id>` for the arrival of that text.
     marker: String,
     commit: Oid,
     /// The tip at which `commit` was last known to be the publishing one.
@@ -183,11 +258,22 @@ fn read_cache(path: &Path) -> Vec<Remembered> {
         .collect()
 }
 
-/// Remember `entry` (replacing the incident's old one); a cache that
-/// cannot be written is only slower next time.
+const TEXT_MARKER: &str = "text:";
+
+impl Remembered {
+    /// Whether two entries answer the same question (about different tips).
+    fn same_question(&self, id: &str, branch: &str, marker: &str) -> bool {
+        self.id == id
+            && self.branch == branch
+            && self.marker.starts_with(TEXT_MARKER) == marker.starts_with(TEXT_MARKER)
+    }
+}
+
+/// Remember `entry` (replacing the incident's old one of its kind); a
+/// cache that cannot be written is only slower next time.
 fn remember(path: &Path, entry: Remembered) {
     let mut all = read_cache(path);
-    all.retain(|r| !(r.id == entry.id && r.branch == entry.branch));
+    all.retain(|r| !r.same_question(&entry.id, &entry.branch, &entry.marker));
     all.push(entry);
     let text: String = all
         .iter()
@@ -259,14 +345,34 @@ fn incidents_tree(odb: &git2::Odb<'_>, tree: Oid) -> Result<Option<Oid>> {
     Ok(None)
 }
 
-/// Walk first parents back from `tip` while every one of `markers` is
-/// there: the last such commit brought them. Commits whose `incidents`
-/// tree is the one of the commit after them are passed without a look
-/// inside. Stops early at `known` (a tip where the answer was `answer`),
-/// and at the edge of a shallow clone.
-fn walk(store: &Store, tip: Oid, markers: &[String], known: Option<(Oid, Oid)>) -> Result<Oid> {
+/// The commits at the edge of a shallow clone's history: git's list of
+/// them, `shallow` in the repository's git directory (none when absent).
+fn shallow_boundary(repo: &git2::Repository) -> Vec<Oid> {
+    if !repo.is_shallow() {
+        return Vec::new();
+    }
+    fs::read_to_string(repo.commondir().join("shallow"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| Oid::from_str(line.trim()).ok())
+        .collect()
+}
+
+/// Walk first parents back from `tip` while `keep` holds for each commit's
+/// tree: the last such commit is the answer. Commits whose `incidents` tree
+/// is the one of the commit after them are passed without a look inside.
+/// Stops early at `known` (a tip where the answer was `answer`), and says
+/// so when it reaches the edge of this clone's history (a shallow clone)
+/// with `keep` still holding: the answer is older than what is here.
+fn walk(
+    store: &Store,
+    tip: Oid,
+    keep: &dyn Fn(&Tree<'_>) -> bool,
+    known: Option<(Oid, Oid)>,
+) -> Result<Arrival> {
     let repo = &store.repo;
     let odb = repo.odb()?;
+    let boundary = shallow_boundary(repo);
     let (tree, mut parent) = commit_links(repo, &odb, tip)?;
     let mut publishing = tip;
     let mut incidents = incidents_tree(&odb, tree)?;
@@ -274,29 +380,72 @@ fn walk(store: &Store, tip: Oid, markers: &[String], known: Option<(Oid, Oid)>) 
         if let Some((verified_at, answer)) = known
             && publishing == verified_at
         {
-            return Ok(answer);
+            return Ok(Arrival::Commit(answer));
+        }
+        // A shallow clone's boundary commits name parents that git treats
+        // as absent, whether or not their objects happen to be here.
+        if boundary.contains(&publishing) {
+            return Ok(Arrival::Edge(HistoryEdge {
+                commit: publishing,
+                shallow: true,
+            }));
         }
         let Some(candidate) = parent else {
             break;
         };
-        let Ok((tree, next)) = commit_links(repo, &odb, candidate) else {
-            break;
-        };
+        if !odb.exists(candidate) {
+            return Ok(Arrival::Edge(HistoryEdge {
+                commit: publishing,
+                shallow: repo.is_shallow(),
+            }));
+        }
+        let (tree, next) = commit_links(repo, &odb, candidate)?;
         let here = incidents_tree(&odb, tree)?;
         if here.is_none() {
             break;
         }
-        if here != incidents {
-            let tree = repo.find_tree(tree)?;
-            if !markers.iter().all(|m| has_path(&tree, m)) {
-                break;
-            }
+        if here != incidents && !keep(&repo.find_tree(tree)?) {
+            break;
         }
         incidents = here;
         publishing = candidate;
         parent = next;
     }
-    Ok(publishing)
+    Ok(Arrival::Commit(publishing))
+}
+
+/// [`walk`] with the answer kept in the cache for the next time, unless
+/// the walk ran out of history.
+fn remembered_walk(
+    store: &Store,
+    folder: &FolderRef,
+    branch: &str,
+    tip: Oid,
+    marker: String,
+    keep: &dyn Fn(&Tree<'_>) -> bool,
+) -> Result<Arrival> {
+    let cache = cache_path(store);
+    let known = read_cache(&cache)
+        .into_iter()
+        .find(|r| r.same_question(&folder.id, branch, &marker))
+        .filter(|r| r.marker == marker && store.repo.find_commit(r.commit).is_ok())
+        .map(|r| (r.verified_at, r.commit));
+    let arrival = walk(store, tip, keep, known)?;
+    if let Arrival::Commit(commit) = arrival
+        && known != Some((tip, commit))
+    {
+        remember(
+            &cache,
+            Remembered {
+                id: folder.id.clone(),
+                branch: branch.to_string(),
+                marker,
+                commit,
+                verified_at: tip,
+            },
+        );
+    }
+    Ok(arrival)
 }
 
 /// Whether, when and by which commit the postmortem reached the default
@@ -317,48 +466,70 @@ pub fn publication(
     if !has_path(&tip_tree, &path) {
         return Ok(None);
     }
-    let cache = cache_path(store);
-    let remembered = read_cache(&cache)
-        .into_iter()
-        .find(|r| r.id == folder.id && r.branch == branch);
-    if let Some(milestone) = incident.milestones.get(PUBLISHED_MILESTONE)
-        && milestone.is_recorded()
-    {
-        return Ok(Some(Publication {
-            branch,
-            commit: remembered.map(|r| r.commit),
-            at: milestone.at,
-        }));
-    }
     let event = review_event_path(store, &tip_tree, folder)?;
     let marker = event
         .as_deref()
         .and_then(|e| e.rsplit('/').next())
         .unwrap_or("-")
         .to_string();
+    if let Some(milestone) = incident.milestones.get(PUBLISHED_MILESTONE)
+        && milestone.is_recorded()
+    {
+        let commit = read_cache(&cache_path(store))
+            .into_iter()
+            .find(|r| r.same_question(&folder.id, &branch, &marker))
+            .map(|r| r.commit);
+        return Ok(Some(Publication {
+            branch,
+            published: PublishedAt::Known {
+                commit,
+                at: milestone.at,
+            },
+        }));
+    }
     let mut markers = vec![path];
     markers.extend(event);
-    let known = remembered
-        .filter(|r| r.marker == marker && repo.find_commit(r.commit).is_ok())
-        .map(|r| (r.verified_at, r.commit));
-    let commit = walk(store, tip, &markers, known)?;
-    if known != Some((tip, commit)) {
-        remember(
-            &cache,
-            Remembered {
-                id: folder.id.clone(),
-                branch: branch.clone(),
-                marker,
-                commit,
-                verified_at: tip,
-            },
-        );
-    }
-    Ok(Some(Publication {
-        branch,
-        commit: Some(commit),
-        at: commit_time(&repo.find_commit(commit)?),
-    }))
+    let keep = |tree: &Tree<'_>| markers.iter().all(|m| has_path(tree, m));
+    let published = match remembered_walk(store, folder, &branch, tip, marker, &keep)? {
+        Arrival::Commit(commit) => PublishedAt::Known {
+            commit: Some(commit),
+            at: commit_time(&repo.find_commit(commit)?),
+        },
+        Arrival::Edge(edge) => PublishedAt::Unknown(edge),
+    };
+    Ok(Some(Publication { branch, published }))
+}
+
+/// The commit of the default branch that brought the postmortem's text as
+/// it is there now (the first-parent commit since which the file has not
+/// changed): the action items as they stood then are the ones the
+/// published text must list. `None` when the default branch has no
+/// postmortem for the incident.
+pub fn text_arrival(
+    store: &Store,
+    config: &Config,
+    folder: &FolderRef,
+) -> Result<Option<(String, Arrival)>> {
+    let Some((branch, tip)) = default_branch(store, config)? else {
+        return Ok(None);
+    };
+    let path = postmortem_path(&folder.path);
+    let Ok(entry) = store
+        .repo
+        .find_commit(tip)?
+        .tree()?
+        .get_path(Path::new(&path))
+    else {
+        return Ok(None);
+    };
+    let blob = entry.id();
+    let keep = |tree: &Tree<'_>| {
+        tree.get_path(Path::new(&path))
+            .is_ok_and(|found| found.id() == blob)
+    };
+    let marker = format!("{TEXT_MARKER}{blob}");
+    let arrival = remembered_walk(store, folder, &branch, tip, marker, &keep)?;
+    Ok(Some((branch, arrival)))
 }
 
 /// The postmortem's state, for `show` and `close`; `tree` is HEAD's.

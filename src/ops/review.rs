@@ -15,7 +15,8 @@ use crate::error::{Error, Result};
 use crate::model::event::{Change, Event};
 use crate::model::incident::Incident;
 use crate::ops::postmortem::{IncidentFiles, load_template, postmortem_path, render_files};
-use crate::ops::review_branch::{ReviewBranch, no_remote_error};
+use crate::ops::publication::default_tree;
+use crate::ops::review_branch::{Base, ReviewBranch, no_remote_error};
 use crate::render::postmortem::{header_template, refresh};
 use crate::store::Store;
 use crate::store::identity::Identity;
@@ -28,6 +29,8 @@ pub use crate::ops::review_branch::review_branch;
 
 /// The state a reviewed postmortem puts its incident in.
 pub const REVIEW_STATE: &str = "postmortem";
+/// The state `incident close` puts an incident in.
+pub const CLOSED_STATE: &str = "closed";
 
 #[derive(Debug)]
 pub struct ReviewOutcome {
@@ -92,7 +95,8 @@ pub fn review(
     } else {
         branch.fetch_or_warn(transfer, &mut warnings);
     }
-    let tip = branch.tip()?;
+    let start = repo.head()?.peel_to_commit()?.id();
+    let tip = branch.tip_from(start, &path)?;
     let no_draft = || Error::InvalidInput {
         message: format!(
             "incident {} has no draft postmortem on branch {}; write it with `incident postmortem {}`",
@@ -105,7 +109,11 @@ pub fn review(
     let before = files.incident(&config, &folder);
     let mut writes = Vec::new();
     let identity = Identity::resolve(repo, now)?;
-    if before.status != REVIEW_STATE {
+    // A new round of a published postmortem, or a review after the incident
+    // was closed, changes the text only: the incident's review was before.
+    let published = default_tree(store, &config)?
+        .is_some_and(|tree| tree.get_path(std::path::Path::new(&path)).is_ok());
+    if before.status != REVIEW_STATE && before.status != CLOSED_STATE && !published {
         let allowed = config
             .state(&before.status)
             .map(|s| s.next.clone())
@@ -177,7 +185,14 @@ pub fn review(
             ("Incident-At", now.to_rfc3339()),
         ],
     );
-    let start = repo.head()?.peel_to_commit()?.id();
+    if writes.is_empty() && matches!(tip.base, Base::NewRound(_)) {
+        return Err(Error::InvalidInput {
+            message: format!(
+                "the postmortem of incident {} is published, and {} holds nothing new to review: change it with `incident postmortem {} --edit` (or `--refresh`), which starts a new review from your current branch, then run this again",
+                folder.id, branch.name, folder.id
+            ),
+        });
+    }
     let commit = branch.commit(&tip, start, &writes, &message, &identity)?;
     if push {
         branch.push(&identity, transfer)?;

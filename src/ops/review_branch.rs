@@ -8,6 +8,13 @@
 //! reviewer pushed are merged in (a merge commit, as `git pull` makes), and
 //! when both sides changed the same lines nothing changes and the error says
 //! how to combine them. Pushes are never forced.
+//!
+//! Once everything the branch holds is on the current branch (its review
+//! merged: by a merge commit, a squash or a rebase), that review is done.
+//! The next change starts a new round of review from the current branch:
+//! a merge commit whose tree is the current branch's, with the old branch
+//! as a parent, so the pull request shows only the new changes and pushing
+//! stays a fast-forward of whatever the remote still has.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -63,6 +70,9 @@ pub enum Base {
     Commit(Oid),
     /// The two diverged and merge cleanly into this tree (not committed yet).
     Merge(Oid),
+    /// The branch's review is done (the current branch, this commit, holds
+    /// all of it): a change starts a new round from here.
+    NewRound(Oid),
 }
 
 /// Where the branch is checked out.
@@ -81,7 +91,9 @@ impl Tip {
         let repo = &store.repo;
         Ok(match self.base {
             Base::None => None,
-            Base::Commit(commit) => Some(repo.find_commit(commit)?.tree()?),
+            Base::Commit(commit) | Base::NewRound(commit) => {
+                Some(repo.find_commit(commit)?.tree()?)
+            }
             Base::Merge(tree) => Some(repo.find_tree(tree)?),
         })
     }
@@ -230,6 +242,151 @@ impl<'s> ReviewBranch<'s> {
         })
     }
 
+    /// The branch to build a change of `path` on, from `current` (the
+    /// current branch's commit). As [`tip`](Self::tip), except that once
+    /// `current` holds the postmortem and everything the branch holds, the
+    /// branch's review is done and a change starts a new round from
+    /// `current`. A branch that holds changes `current` lacks and was not
+    /// begun from `current`'s line after the postmortem reached it (an old
+    /// review with commits pushed after its merge) is refused: which side
+    /// is newer is for a person to say.
+    pub fn tip_from(&self, current: Oid, path: &str) -> Result<Tip> {
+        let repo = &self.store.repo;
+        let (local, remote) = (self.local()?, self.remote_tip()?);
+        let mut heads: Vec<Oid> = local.into_iter().chain(remote).collect();
+        heads.dedup();
+        let current_tree = repo.find_commit(current)?.tree()?;
+        if heads.is_empty() || current_tree.get_path(Path::new(path)).is_err() {
+            return self.tip();
+        }
+        let mut done = true;
+        for &head in &heads {
+            if self.holds_all_of(current, &current_tree, head)? {
+                continue;
+            }
+            done = false;
+            let begun_after = match repo.merge_base(head, current) {
+                Ok(base) => self.on_published_line(current, base, path)?,
+                Err(e) if e.code() == ErrorCode::NotFound => false,
+                Err(e) => return Err(e.into()),
+            };
+            if !begun_after {
+                return Err(self.stale_error(path));
+            }
+        }
+        if !done {
+            return self.tip();
+        }
+        Ok(Tip {
+            local,
+            remote,
+            base: Base::NewRound(current),
+        })
+    }
+
+    /// Whether `base` is a commit of `current`'s own (first-parent) line
+    /// that holds `path`: a round of review begun from the current branch
+    /// once the postmortem was there. An old review's commits reach the
+    /// current branch only through a merge's second parent, and a branch
+    /// begun before the postmortem reached it forks where there was none.
+    fn on_published_line(&self, current: Oid, base: Oid, path: &str) -> Result<bool> {
+        let repo = &self.store.repo;
+        let mut walk = repo.revwalk()?;
+        walk.push(current)?;
+        walk.simplify_first_parent()?;
+        for commit in walk {
+            let commit = commit?;
+            if repo
+                .find_commit(commit)?
+                .tree()?
+                .get_path(Path::new(path))
+                .is_err()
+            {
+                return Ok(false);
+            }
+            if commit == base {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Whether `current` holds every change `head` made since their merge
+    /// base (merged, squashed or rebased there).
+    fn holds_all_of(&self, current: Oid, current_tree: &Tree<'_>, head: Oid) -> Result<bool> {
+        let repo = &self.store.repo;
+        if head == current || repo.graph_descendant_of(current, head)? {
+            return Ok(true);
+        }
+        let base = match repo.merge_base(head, current) {
+            Ok(base) => Some(repo.find_commit(base)?.tree()?),
+            Err(e) if e.code() == ErrorCode::NotFound => None,
+            Err(e) => return Err(e.into()),
+        };
+        let head_tree = repo.find_commit(head)?.tree()?;
+        let diff = repo.diff_tree_to_tree(base.as_ref(), Some(&head_tree), None)?;
+        for delta in diff.deltas() {
+            let new = delta.new_file();
+            let held = match new.path() {
+                Some(path) if delta.status() != git2::Delta::Deleted => current_tree
+                    .get_path(path)
+                    .is_ok_and(|entry| entry.id() == new.id()),
+                _ => delta
+                    .old_file()
+                    .path()
+                    .is_some_and(|path| current_tree.get_path(path).is_err()),
+            };
+            if !held {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    fn stale_error(&self, path: &str) -> Error {
+        let remote = self.remote.as_deref().unwrap_or("origin");
+        Error::InvalidInput {
+            message: format!(
+                "{branch} is from a review begun before {path} reached your current branch, and it holds changes your branch does not have (commits pushed after the merge, or the text changed on both sides since); nothing was changed. To review a change of the published postmortem, delete that branch (`git branch -D {branch}`, and `git push {remote} --delete {branch}` for the remote's copy) and run the command again: it starts a new review from your current branch. To keep its changes instead, merge your branch into it with git (`git switch {branch}`, `git merge -`, fix, `git commit`, `git push`, `git switch -`)",
+                branch = self.name
+            ),
+        }
+    }
+
+    /// The first commit of a new round from `start`: `start` itself when
+    /// the old branch is in its history, else a merge of the old branch's
+    /// heads with the tree of `start` (it holds all of them).
+    fn new_round(&self, tip: &Tip, start: Oid, identity: &Identity) -> Result<Oid> {
+        let repo = &self.store.repo;
+        let mut heads: Vec<Oid> = Vec::new();
+        for head in tip.local.into_iter().chain(tip.remote) {
+            if head != start && !heads.contains(&head) && !repo.graph_descendant_of(start, head)? {
+                heads.push(head);
+            }
+        }
+        if let [a, b] = heads[..] {
+            if repo.graph_descendant_of(a, b)? {
+                heads.retain(|h| *h != b);
+            } else if repo.graph_descendant_of(b, a)? {
+                heads.retain(|h| *h != a);
+            }
+        }
+        if heads.is_empty() {
+            return Ok(start);
+        }
+        heads.push(start);
+        make_commit(
+            self.store,
+            identity,
+            &format!(
+                "Start a new review on {}\n\nThe earlier review on this branch reached the current branch; this merge takes the current branch's files, so the pull request shows only the new changes.\n",
+                self.name
+            ),
+            repo.find_commit(start)?.tree_id(),
+            &heads,
+        )
+    }
+
     /// The tree that merging the remote's commits into ours gives, or the
     /// files both changed on the same lines.
     fn merge_tree(&self, local: Oid, remote: Oid) -> Result<Oid> {
@@ -327,6 +484,15 @@ impl<'s> ReviewBranch<'s> {
         let parent = match tip.base {
             Base::None => start,
             Base::Commit(commit) => commit,
+            Base::NewRound(from) => {
+                // A new round begins only with a change to review.
+                let from_tree = repo.find_commit(from)?.tree()?;
+                if files.is_empty() || write_tree(repo, Some(&from_tree), files)? == from_tree.id()
+                {
+                    return Ok(None);
+                }
+                self.new_round(tip, from, identity)?
+            }
             Base::Merge(tree) => {
                 let (Some(local), Some(remote)) = (tip.local, tip.remote) else {
                     return Err(Error::InvalidInput {
