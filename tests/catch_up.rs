@@ -448,3 +448,144 @@ fn assumed_milestones_are_never_shown_as_measured() {
     assert!(postmortem.contains("(assumed)"), "{postmortem}");
     assert!(postmortem.contains("unknown"), "{postmortem}");
 }
+
+#[test]
+fn real_times_given_afterwards_time_the_moves_they_were_typed_with() {
+    // Declared at 04:00 after the work began; states typed at 04:05, the
+    // mitigation with its real time, then the other real times.
+    let mut repo = Repo::init();
+    repo.now = "2026-11-24T04:00:00Z".into();
+    let id = repo.declare(&[
+        "Checkout latency",
+        "-s",
+        "SEV2",
+        "--started-at",
+        "02:40",
+        "--detected-at",
+        "02:52",
+    ]);
+    repo.now = "2026-11-24T04:05:00Z".into();
+    repo.ok(&["ack", &id, "-m", "paged, looking"]);
+    repo.ok(&["update", &id, "--status", "identified", "-m", "pool"]);
+    repo.ok(&["update", &id, "--status", "mitigated", "--at", "03:40"]);
+    repo.ok(&[
+        "update",
+        &id,
+        "--milestone",
+        "acknowledged=02:55",
+        "--milestone",
+        "identified=03:20",
+    ]);
+    let shown = repo.show(&id);
+    assert_eq!(
+        states(&shown),
+        [
+            state("triage", "02:52", Some(180), false),
+            state("investigating", "02:55", Some(1500), false),
+            state("identified", "03:20", Some(1200), false),
+            state("mitigated", "03:40", None, false),
+        ]
+    );
+    assert_eq!(shown["assumed_milestones"], serde_json::json!([]));
+    for (name, seconds) in [
+        ("time_to_detect", 720),
+        ("time_to_acknowledge", 180),
+        ("time_to_declare", 4080),
+        ("time_to_mitigate", 3600),
+    ] {
+        assert_eq!(shown["durations"][name], seconds, "{name}: {shown}");
+    }
+    // The timeline agrees with the milestones: what `ack` wrote, its note
+    // included, moved to the stated acknowledgement; nothing is assumed.
+    let lines = timeline(&shown);
+    for text in [
+        "status triage → investigating",
+        "milestone acknowledged",
+        "paged, looking",
+    ] {
+        assert!(
+            lines.contains(&("02:55".to_string(), text.to_string())),
+            "{text}: {lines:?}"
+        );
+    }
+    assert!(
+        shown["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e.get("assumed").is_none_or(Value::is_null)),
+        "{shown}"
+    );
+    let table = repo.ok(&["show", &id]);
+    assert!(
+        !table.contains('≤') && !table.contains("unknown"),
+        "{table}"
+    );
+    repo.ok(&["check"]);
+}
+
+#[test]
+fn the_quick_start_ends_with_every_figure_measured() {
+    // README's quick start, at a fixed "now".
+    let mut repo = Repo::init();
+    repo.now = "2026-11-24T04:30:00Z".into();
+    let id = repo.declare(&[
+        "Checkout latency above 2s",
+        "--severity",
+        "SEV2",
+        "--started-at",
+        "90m ago",
+    ]);
+    repo.ok(&["ack", &id]);
+    repo.ok(&[
+        "update",
+        &id,
+        "--status",
+        "identified",
+        "-m",
+        "pool exhausted",
+    ]);
+    repo.ok(&[
+        "update",
+        &id,
+        "--status",
+        "mitigated",
+        "-m",
+        "rolled back",
+        "--at",
+        "30m ago",
+    ]);
+    repo.ok(&[
+        "update",
+        &id,
+        "--milestone",
+        "detected=88m ago",
+        "--milestone",
+        "acknowledged=85m ago",
+        "--milestone",
+        "identified=50m ago",
+    ]);
+    repo.ok(&[
+        "resolve",
+        &id,
+        "--resolution",
+        "rolled back payments to 1.41",
+    ]);
+    let shown = repo.show(&id);
+    let visits = states(&shown);
+    assert_eq!(visits.len(), 5, "{visits:?}");
+    for visit in &visits[..4] {
+        assert!(visit.2.is_some() && !visit.3, "{visits:?}");
+    }
+    assert_eq!(shown["assumed_milestones"], serde_json::json!([]));
+    for name in [
+        "time_to_detect",
+        "time_to_acknowledge",
+        "time_to_declare",
+        "time_to_mitigate",
+        "time_to_resolve",
+    ] {
+        assert!(shown["durations"][name].is_i64(), "{name}: {shown}");
+    }
+}
+
