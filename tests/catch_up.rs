@@ -589,3 +589,35 @@ fn the_quick_start_ends_with_every_figure_measured() {
     }
 }
 
+#[test]
+fn a_stated_time_on_a_second_ack_corrects_the_acknowledgement() {
+    let mut repo = Repo::init();
+    repo.now = "2026-11-24T04:00:00Z".into();
+    let id = repo.declare(&["Disk full", "-s", "SEV3", "--detected-at", "02:50"]);
+    repo.now = "2026-11-24T04:30:00Z".into();
+    repo.ok(&["ack", &id]);
+    let out = repo.run(&["ack", &id, "--at", "03:07"]);
+    let told = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{told}");
+    assert!(told.contains("acknowledged already, at 04:30"), "{told}");
+    let shown = repo.show(&id);
+    assert_eq!(shown["milestones"]["acknowledged"], at("03:07"));
+    // The move out of triage that the first `ack` recorded moves with it.
+    assert_eq!(
+        states(&shown),
+        [
+            state("triage", "02:50", Some(17 * 60), false),
+            state("investigating", "03:07", None, false),
+        ]
+    );
+    assert_eq!(shown["durations"]["time_to_acknowledge"], 17 * 60);
+    // With a note as well: both recorded.
+    repo.ok(&["ack", &id, "--at", "03:05", "-m", "paged at 03:05"]);
+    let shown = repo.show(&id);
+    assert_eq!(shown["milestones"]["acknowledged"], at("03:05"));
+    assert_eq!(support::notes(&shown), ["paged at 03:05"]);
+    // The same time again, or no time, changes nothing: refused as before.
+    let err = repo.fails(1, &["ack", &id]);
+    assert!(err.contains("acknowledged already"), "{err}");
+}
+

@@ -461,12 +461,24 @@ fn plan_changes(
             m.source == MilestoneSource::Recorded
                 || incident.milestone_timing.contains_key("acknowledged")
         }) {
-            acknowledged_already = Some(when.at);
-            notices.push(format!(
-                "incident {} was acknowledged already, at {}",
-                incident.id,
-                zone.describe(&when.at, &now)
-            ));
+            if request.at.is_some() && when.at != at {
+                // A stated time corrects the acknowledgement (and the move
+                // out of triage recorded with it).
+                milestones.push(("acknowledged".into(), Some(at)));
+                notices.push(format!(
+                    "incident {} was acknowledged already, at {}; the acknowledgement is now at {}",
+                    incident.id,
+                    zone.describe(&when.at, &now),
+                    zone.describe(&at, &now)
+                ));
+            } else {
+                acknowledged_already = Some(when.at);
+                notices.push(format!(
+                    "incident {} was acknowledged already, at {}",
+                    incident.id,
+                    zone.describe(&when.at, &now)
+                ));
+            }
         } else {
             milestones.push(("acknowledged".into(), Some(at)));
             let leaves_triage = incident.status == config.lifecycle.initial;
