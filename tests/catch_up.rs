@@ -589,6 +589,24 @@ fn the_quick_start_ends_with_every_figure_measured() {
     }
 }
 
+/// The backticked command of a hint, as arguments (double quotes group).
+fn hinted_command(err: &str) -> Vec<String> {
+    let start = err.find("`incident ").expect("a command in the hint") + 10;
+    let command = &err[start..start + err[start..].find('`').expect("closing backtick")];
+    let mut args = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for c in command.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ' ' if !quoted => args.push(std::mem::take(&mut current)),
+            c => current.push(c),
+        }
+    }
+    args.push(current);
+    args
+}
+
 #[test]
 fn a_stated_time_on_a_second_ack_corrects_the_acknowledgement() {
     let mut repo = Repo::init();
@@ -621,3 +639,81 @@ fn a_stated_time_on_a_second_ack_corrects_the_acknowledgement() {
     assert!(err.contains("acknowledged already"), "{err}");
 }
 
+#[test]
+fn a_milestone_order_error_gives_the_command_that_fixes_it() {
+    let mut repo = Repo::init();
+    repo.now = "2026-11-24T04:00:00Z".into();
+    let id = repo.declare(&[
+        "Checkout latency",
+        "-s",
+        "SEV2",
+        "--started-at",
+        "02:40",
+        "--detected-at",
+        "02:52",
+    ]);
+    repo.ok(&["ack", &id, "--at", "03:10"]);
+    let before = repo.state();
+    let err = repo.fails(1, &["update", &id[..4], "--milestone", "started=02:57"]);
+    assert_eq!(repo.state(), before);
+    assert!(
+        err.contains("'detected'") && err.contains("'started'"),
+        "{err}"
+    );
+    assert!(!err.contains(" ID "), "a placeholder: {err}");
+    let fix = hinted_command(&err);
+    assert_eq!(
+        fix,
+        [
+            "update",
+            id.as_str(),
+            "--milestone",
+            "started=02:57",
+            "--milestone",
+            "detected=02:57"
+        ]
+    );
+    let fix: Vec<&str> = fix.iter().map(String::as_str).collect();
+    repo.ok(&fix);
+    let shown = repo.show(&id);
+    assert_eq!(shown["milestones"]["started"], at("02:57"));
+    assert_eq!(shown["milestones"]["detected"], at("02:57"));
+
+    // A status change whose time breaks the order: correct the other
+    // milestone first, then the command works as typed.
+    let mitigate = [
+        "update",
+        id.as_str(),
+        "--status",
+        "mitigated",
+        "--at",
+        "02:50",
+    ];
+    let err = repo.fails(1, &mitigate);
+    assert!(err.contains("run this command again"), "{err}");
+    let fix = hinted_command(&err);
+    let fix: Vec<&str> = fix.iter().map(String::as_str).collect();
+    assert!(fix.contains(&"started=02:50"), "{fix:?}");
+    repo.ok(&fix);
+    repo.ok(&mitigate);
+    assert_eq!(repo.show(&id)["milestones"]["mitigated"], at("02:50"));
+
+    // At declaration, the flags to correct.
+    let err = repo.fails(
+        1,
+        &[
+            "declare",
+            "x",
+            "-s",
+            "SEV3",
+            "--started-at",
+            "03:00",
+            "--detected-at",
+            "02:00",
+        ],
+    );
+    assert!(
+        err.contains("--started-at must not be later than --detected-at"),
+        "{err}"
+    );
+}
