@@ -1,5 +1,5 @@
 //! What the responder types reaches the record, or is kept: `-` reads
-//! standard input for every reason, and a command refused
+//! standard input for every reason, `-F` reads pipes, and a command refused
 //! before it starts (identity, git config, repository state) keeps the text
 //! and asks for nothing.
 
@@ -89,6 +89,44 @@ fn a_refused_item_change_keeps_its_reason() {
     assert_eq!(repo.state(), before);
     assert!(err.contains(".git/incident/REJECTED_REASON"), "{err}");
     assert_eq!(kept(&repo, "REJECTED_REASON"), "nobody needs it\n");
+}
+
+#[test]
+fn f_reads_pipes_and_dev_stdin() {
+    let repo = Repo::init();
+    let id = repo.declare(&["Queue backlog", "-s", "SEV3"]);
+    // bash's process substitution hands incident a FIFO.
+    let bin = env!("CARGO_BIN_EXE_incident");
+    let mut bash = Command::new("bash");
+    support::base_env(&mut bash, &repo.home());
+    let out = bash
+        .current_dir(&repo.path)
+        .env("INCIDENT_NOW", &repo.now)
+        .arg("-c")
+        .arg(format!(
+            "'{bin}' update {id} -F <(printf 'from a process\\n')"
+        ))
+        .output()
+        .expect("bash");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut update = repo.command();
+    update.args(["update", &id, "-F", "/dev/stdin"]);
+    let out = with_stdin(update, "from standard input\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        support::notes(&repo.show(&id)),
+        ["from a process", "from standard input"]
+    );
+    let err = repo.fails(1, &["update", &id, "-F", "."]);
+    assert!(err.contains("is a folder"), "{err}");
 }
 
 #[test]

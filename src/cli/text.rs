@@ -65,13 +65,14 @@ pub fn file(path: &Path, stdin_used: &mut bool) -> Result<String> {
     if path == Path::new("-") {
         return Ok(value(Some("-".into()), stdin_used)?.unwrap_or_default());
     }
-    let regular = std::fs::metadata(path).map_err(|source| Error::Io {
+    // Any readable file: `-F <(cmd)` and `-F /dev/stdin` are pipes.
+    let metadata = std::fs::metadata(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    if !regular.is_file() {
+    if metadata.is_dir() {
         return Err(Error::InvalidInput {
-            message: format!("{} is not a regular file", path.display()),
+            message: format!("{} is a folder; -F takes a file", path.display()),
         });
     }
     std::fs::read_to_string(path)
