@@ -717,3 +717,51 @@ fn a_milestone_order_error_gives_the_command_that_fixes_it() {
         "{err}"
     );
 }
+
+#[test]
+fn a_resolve_from_a_clock_ahead_never_blocks_reopening() {
+    let mut repo = Repo::init();
+    repo.now = "2026-11-24T04:00:00Z".into();
+    let id = repo.declare(&["Disk full", "-s", "SEV4", "--started-at", "03:00"]);
+    repo.ok(&["ack", &id, "--at", "03:10"]);
+    // A laptop a day ahead resolves it.
+    repo.now = "2026-11-25T04:00:00Z".into();
+    repo.ok(&["resolve", &id, "-r", "cleaned up"]);
+    repo.now = "2026-11-24T04:20:00Z".into();
+    // A reopen stated before the resolution is refused, with the fix.
+    let err = repo.fails(1, &["reopen", &id, "--reason", "x", "--at", "03:30"]);
+    assert!(err.contains("would be before"), "{err}");
+    // On time again: the disk fills up again. `reopen` works as
+    // `update --status investigating` does, and says what it assumed.
+    repo.now = "2026-11-24T04:20:00Z".into();
+    let out = repo.run(&["reopen", &id, "--reason", "full again"]);
+    let told = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{told}");
+    assert!(
+        told.contains("the change to 'resolved' is placed at 04:20")
+            && told.contains(&format!("incident update {id} --milestone resolved=TIME")),
+        "{told}"
+    );
+    // The real times, typed afterwards: each one is taken.
+    repo.ok(&[
+        "update",
+        &id,
+        "--milestone",
+        "mitigated=03:40",
+        "--milestone",
+        "resolved=03:45",
+    ]);
+    let shown = repo.show(&id);
+    assert_eq!(shown["status"], "investigating");
+    assert_eq!(shown["milestones"]["mitigated"], at("03:40"));
+    assert_eq!(
+        states(&shown),
+        [
+            // Declared after the ack, with no stated detection: assumed.
+            state("triage", "03:10", None, true),
+            state("investigating", "03:10", Some(35 * 60), false),
+            state("resolved", "03:45", Some(35 * 60), false),
+            state("investigating", "04:20", None, false),
+        ]
+    );
+}

@@ -246,6 +246,7 @@ impl Draft<'_> {
             return Err(self.with_order_fix(error, (all, &with_new), request, &before, &after));
         }
         notices.extend(newly_assumed(&zone, &before, &after, &self.now));
+        notices.extend(changes_newly_assumed(config, &before, &after, &self.now));
         Ok(Drafted {
             before,
             after,
@@ -645,6 +646,48 @@ fn newly_assumed(zone: &Zone, before: &Incident, after: &Incident, now: &Timesta
     )]
 }
 
+/// Status changes this update turned from facts into assumptions: one
+/// recorded by a clock ahead of this one is placed no later than the
+/// change this update records. Says so, with the command that records
+/// the real time.
+fn changes_newly_assumed(
+    config: &Config,
+    before: &Incident,
+    after: &Incident,
+    now: &Timestamp,
+) -> Vec<String> {
+    let zone = config.zone();
+    let was_fact = |event: &str| {
+        before
+            .status_changes()
+            .iter()
+            .any(|t| t.event.as_deref() == Some(event) && t.timing.is_fact())
+    };
+    after
+        .status_changes()
+        .iter()
+        .filter(|t| !t.timing.is_fact() && t.event.as_deref().is_some_and(was_fact))
+        .map(|t| {
+            let fix = config
+                .state(&t.to)
+                .and_then(|s| s.milestone.as_deref())
+                .map(|m| {
+                    format!(
+                        "; record its real time with `incident update {} --milestone {m}=TIME`",
+                        after.id
+                    )
+                })
+                .unwrap_or_default();
+            format!(
+                "the change to '{}' is placed at {} ({}){fix}",
+                t.to,
+                zone.describe(&t.at, now),
+                t.timing.explain(&zone)
+            )
+        })
+        .collect()
+}
+
 /// Turn a request into validated changes against the incident as it is.
 #[allow(clippy::too_many_arguments)]
 fn plan_changes(
@@ -757,8 +800,13 @@ fn plan_changes(
         // Whether the lifecycle allows it depends on where its time puts
         // it among the status changes: checked after the replay.
         // (A status stated before the current one is history written
-        // down, not a reopen; `reopen` itself must come after.)
-        if request.reopen && incident.last_status_change.is_some_and(|last| at < last) {
+        // down, not a reopen; `reopen --at` itself must come after. Without
+        // a time, a clock behind the one that resolved it is skew: the
+        // replay places the reopen after the resolution, as assumed.)
+        if request.reopen
+            && request.at.is_some()
+            && incident.last_status_change.is_some_and(|last| at < last)
+        {
             return Err(Error::Contradiction {
                 message: format!(
                     "a reopen at {} would be before the incident became '{}' at {}",
