@@ -245,8 +245,10 @@ impl Draft<'_> {
             }
             return Err(self.with_order_fix(error, (all, &with_new), request, &before, &after));
         }
-        notices.extend(newly_assumed(&zone, &before, &after, &self.now));
-        notices.extend(changes_newly_assumed(config, &before, &after, &self.now));
+        let assumed = newly_assumed(&zone, &before, &after, &self.now);
+        let changes = changes_newly_assumed(config, &before, &after, &self.now, &assumed);
+        notices.extend(assumed);
+        notices.extend(changes);
         Ok(Drafted {
             before,
             after,
@@ -649,12 +651,13 @@ fn newly_assumed(zone: &Zone, before: &Incident, after: &Incident, now: &Timesta
 /// Status changes this update turned from facts into assumptions: one
 /// recorded by a clock ahead of this one is placed no later than the
 /// change this update records. Says so, with the command that records
-/// the real time.
+/// the real time, unless a notice in `told` gives that command already.
 fn changes_newly_assumed(
     config: &Config,
     before: &Incident,
     after: &Incident,
     now: &Timestamp,
+    told: &[String],
 ) -> Vec<String> {
     let zone = config.zone();
     let was_fact = |event: &str| {
@@ -667,23 +670,25 @@ fn changes_newly_assumed(
         .status_changes()
         .iter()
         .filter(|t| !t.timing.is_fact() && t.event.as_deref().is_some_and(was_fact))
-        .map(|t| {
-            let fix = config
+        .filter_map(|t| {
+            let command = config
                 .state(&t.to)
                 .and_then(|s| s.milestone.as_deref())
-                .map(|m| {
-                    format!(
-                        "; record its real time with `incident update {} --milestone {m}=TIME`",
-                        after.id
-                    )
-                })
+                .map(|m| format!("incident update {} --milestone {m}=TIME", after.id));
+            if let Some(command) = &command
+                && told.iter().any(|notice| notice.contains(command.as_str()))
+            {
+                return None;
+            }
+            let fix = command
+                .map(|c| format!("; record its real time with `{c}`"))
                 .unwrap_or_default();
-            format!(
+            Some(format!(
                 "the change to '{}' is placed at {} ({}){fix}",
                 t.to,
                 zone.describe(&t.at, now),
                 t.timing.explain(&zone)
-            )
+            ))
         })
         .collect()
 }
