@@ -765,3 +765,41 @@ fn a_resolve_from_a_clock_ahead_never_blocks_reopening() {
         ]
     );
 }
+
+#[test]
+fn an_incident_declared_with_a_stated_time_after_the_work_began_takes_real_times() {
+    let mut repo = Repo::init();
+    repo.now = "2026-11-24T04:05:00Z".into();
+    let id = repo.declare(&[
+        "Checkout latency",
+        "-s",
+        "SEV2",
+        "--started-at",
+        "02:40",
+        "--detected-at",
+        "02:52",
+        "--at",
+        "04:00",
+    ]);
+    repo.ok(&["ack", &id, "-m", "paged, looking"]);
+    repo.ok(&["update", &id, "--status", "identified", "-m", "pool"]);
+    repo.ok(&["update", &id, "--status", "mitigated", "--at", "03:40"]);
+    repo.ok(&[
+        "update",
+        &id,
+        "--milestone",
+        "acknowledged=02:55",
+        "--milestone",
+        "identified=03:20",
+    ]);
+    assert_eq!(
+        states(&repo.show(&id)),
+        [
+            state("triage", "02:52", Some(180), false),
+            state("investigating", "02:55", Some(1500), false),
+            state("identified", "03:20", Some(1200), false),
+            state("mitigated", "03:40", None, false),
+        ]
+    );
+    repo.ok(&["check"]);
+}

@@ -527,7 +527,12 @@ impl<'a> Chain<'a> {
         entry.timing = Timing::Stated;
         let state = entry.label(declared).to_string();
         self.clamp(time, index, milestone);
-        let out_of_order = self.entries[..index]
+        // The declaration's own time is no bound: an incident declared
+        // after the work began entered its declared state earlier.
+        let out_of_order = self
+            .entries
+            .get(1..index)
+            .unwrap_or_default()
             .iter()
             .filter(|e| e.stated && e.at > time)
             .chain(self.entries[index + 1..].iter().filter(|e| e.at < time))
