@@ -7,7 +7,7 @@ use super::{
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::event::{Change, Event, Person};
-use crate::model::incident::{Incident, MilestoneSource};
+use crate::model::incident::{Incident, MilestoneSource, Timing};
 use crate::ops::check::unsettled_contradictions;
 use crate::store::write::{Committed, FileWrite, Plan};
 use crate::store::{DECLARATION_FILE, EVENTS_DIR, Store};
@@ -648,10 +648,10 @@ fn newly_assumed(zone: &Zone, before: &Incident, after: &Incident, now: &Timesta
     )]
 }
 
-/// Status changes this update turned from facts into assumptions: one
-/// recorded by a clock ahead of this one is placed no later than the
-/// change this update records. Says so, with the command that records
-/// the real time, unless a notice in `told` gives that command already.
+/// Status changes this update turned from facts into assumptions because
+/// they were recorded by a clock ahead of this one: each is placed no
+/// later than the change this update records. Says so, with the command
+/// that records the real time, unless a notice in `told` gives it already.
 fn changes_newly_assumed(
     config: &Config,
     before: &Incident,
@@ -669,7 +669,10 @@ fn changes_newly_assumed(
     after
         .status_changes()
         .iter()
-        .filter(|t| !t.timing.is_fact() && t.event.as_deref().is_some_and(was_fact))
+        .filter(|t| {
+            matches!(t.timing, Timing::NoLaterThan { recorded_at, .. } if recorded_at > *now)
+                && t.event.as_deref().is_some_and(was_fact)
+        })
         .filter_map(|t| {
             let command = config
                 .state(&t.to)
