@@ -525,8 +525,9 @@ fn real_times_given_afterwards_time_the_moves_they_were_typed_with() {
 }
 
 #[test]
-fn the_quick_start_ends_with_every_figure_measured() {
-    // README's quick start, at a fixed "now".
+fn catch_up_with_every_real_time_ends_with_every_figure_measured() {
+    // README's quick start, at a fixed "now", with the time of detection
+    // given as well.
     let mut repo = Repo::init();
     repo.now = "2026-11-24T04:30:00Z".into();
     let id = repo.declare(&[

@@ -109,11 +109,11 @@ fn install_and_quick_start_run_verbatim() {
     // The demo is in its own folder, the responder's repository in another.
     assert!(output("incident list --all").contains("SEV1"));
     assert!(output("incident show image-uploads").contains("Image uploads failing"));
-    let show = output("incident show checkout-latency");
+    let show = output("incident show k3f9");
     assert!(show.contains("resolved"), "{show}");
     // Catch-up: the identification typed without a time is assumed, and
     // the note says how to record its real time.
-    let mitigated = output("incident update checkout-latency --status mitigated");
+    let mitigated = output("incident update k3f9 --status mitigated");
     assert!(
         mitigated.contains("--milestone") && mitigated.contains("identified=TIME"),
         "{mitigated}"
