@@ -133,6 +133,28 @@ impl Zone {
         };
         format!("{when} ({})", self.label(t))
     }
+
+    /// The shortest form a person can type that [`parse_time`] reads back
+    /// as exactly `t` at `now`: `02:57` today, else `2026-11-23 02:57` (with
+    /// seconds when there are some), else RFC 3339. For commands incident
+    /// suggests.
+    pub fn typeable(&self, t: &Timestamp, now: &Timestamp) -> String {
+        let local = self.convert(t);
+        let seconds = if local.format("%S").to_string() == "00" {
+            ""
+        } else {
+            ":%S"
+        };
+        [
+            local.format(&format!("%H:%M{seconds}")).to_string(),
+            local
+                .format(&format!("%Y-%m-%d %H:%M{seconds}"))
+                .to_string(),
+        ]
+        .into_iter()
+        .find(|form| parse_time(form, *now, self).is_ok_and(|back| back == *t))
+        .unwrap_or_else(|| t.to_rfc3339())
+    }
 }
 
 /// The machine's time zone as an IANA name, for configs that every clone

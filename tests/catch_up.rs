@@ -448,3 +448,359 @@ fn assumed_milestones_are_never_shown_as_measured() {
     assert!(postmortem.contains("(assumed)"), "{postmortem}");
     assert!(postmortem.contains("unknown"), "{postmortem}");
 }
+
+#[test]
+fn real_times_given_afterwards_time_the_moves_they_were_typed_with() {
+    // Declared at 04:00 after the work began; states typed at 04:05, the
+    // mitigation with its real time, then the other real times.
+    let mut repo = Repo::init();
+    repo.now = "2026-11-24T04:00:00Z".into();
+    let id = repo.declare(&[
+        "Checkout latency",
+        "-s",
+        "SEV2",
+        "--started-at",
+        "02:40",
+        "--detected-at",
+        "02:52",
+    ]);
+    repo.now = "2026-11-24T04:05:00Z".into();
+    repo.ok(&["ack", &id, "-m", "paged, looking"]);
+    repo.ok(&["update", &id, "--status", "identified", "-m", "pool"]);
+    repo.ok(&["update", &id, "--status", "mitigated", "--at", "03:40"]);
+    repo.ok(&[
+        "update",
+        &id,
+        "--milestone",
+        "acknowledged=02:55",
+        "--milestone",
+        "identified=03:20",
+    ]);
+    let shown = repo.show(&id);
+    assert_eq!(
+        states(&shown),
+        [
+            state("triage", "02:52", Some(180), false),
+            state("investigating", "02:55", Some(1500), false),
+            state("identified", "03:20", Some(1200), false),
+            state("mitigated", "03:40", None, false),
+        ]
+    );
+    assert_eq!(shown["assumed_milestones"], serde_json::json!([]));
+    for (name, seconds) in [
+        ("time_to_detect", 720),
+        ("time_to_acknowledge", 180),
+        ("time_to_declare", 4080),
+        ("time_to_mitigate", 3600),
+    ] {
+        assert_eq!(shown["durations"][name], seconds, "{name}: {shown}");
+    }
+    // The timeline agrees with the milestones: what `ack` wrote, its note
+    // included, moved to the stated acknowledgement; nothing is assumed.
+    let lines = timeline(&shown);
+    for text in [
+        "status triage → investigating",
+        "milestone acknowledged",
+        "paged, looking",
+    ] {
+        assert!(
+            lines.contains(&("02:55".to_string(), text.to_string())),
+            "{text}: {lines:?}"
+        );
+    }
+    assert!(
+        shown["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e.get("assumed").is_none_or(Value::is_null)),
+        "{shown}"
+    );
+    let table = repo.ok(&["show", &id]);
+    assert!(
+        !table.contains('≤') && !table.contains("unknown"),
+        "{table}"
+    );
+    repo.ok(&["check"]);
+}
+
+#[test]
+fn catch_up_with_every_real_time_ends_with_every_figure_measured() {
+    // README's quick start, at a fixed "now", with the time of detection
+    // given as well.
+    let mut repo = Repo::init();
+    repo.now = "2026-11-24T04:30:00Z".into();
+    let id = repo.declare(&[
+        "Checkout latency above 2s",
+        "--severity",
+        "SEV2",
+        "--started-at",
+        "90m ago",
+    ]);
+    repo.ok(&["ack", &id]);
+    repo.ok(&[
+        "update",
+        &id,
+        "--status",
+        "identified",
+        "-m",
+        "pool exhausted",
+    ]);
+    repo.ok(&[
+        "update",
+        &id,
+        "--status",
+        "mitigated",
+        "-m",
+        "rolled back",
+        "--at",
+        "30m ago",
+    ]);
+    repo.ok(&[
+        "update",
+        &id,
+        "--milestone",
+        "detected=88m ago",
+        "--milestone",
+        "acknowledged=85m ago",
+        "--milestone",
+        "identified=50m ago",
+    ]);
+    repo.ok(&[
+        "resolve",
+        &id,
+        "--resolution",
+        "rolled back payments to 1.41",
+    ]);
+    let shown = repo.show(&id);
+    let visits = states(&shown);
+    assert_eq!(visits.len(), 5, "{visits:?}");
+    for visit in &visits[..4] {
+        assert!(visit.2.is_some() && !visit.3, "{visits:?}");
+    }
+    assert_eq!(shown["assumed_milestones"], serde_json::json!([]));
+    for name in [
+        "time_to_detect",
+        "time_to_acknowledge",
+        "time_to_declare",
+        "time_to_mitigate",
+        "time_to_resolve",
+    ] {
+        assert!(shown["durations"][name].is_i64(), "{name}: {shown}");
+    }
+}
+
+/// The backticked command of a hint, as arguments (double quotes group).
+fn hinted_command(err: &str) -> Vec<String> {
+    let start = err.find("`incident ").expect("a command in the hint") + 10;
+    let command = &err[start..start + err[start..].find('`').expect("closing backtick")];
+    let mut args = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for c in command.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ' ' if !quoted => args.push(std::mem::take(&mut current)),
+            c => current.push(c),
+        }
+    }
+    args.push(current);
+    args
+}
+
+#[test]
+fn a_stated_time_on_a_second_ack_corrects_the_acknowledgement() {
+    let mut repo = Repo::init();
+    repo.now = "2026-11-24T04:00:00Z".into();
+    let id = repo.declare(&["Disk full", "-s", "SEV3", "--detected-at", "02:50"]);
+    repo.now = "2026-11-24T04:30:00Z".into();
+    repo.ok(&["ack", &id]);
+    let out = repo.run(&["ack", &id, "--at", "03:07"]);
+    let told = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{told}");
+    assert!(told.contains("acknowledged already, at 04:30"), "{told}");
+    let shown = repo.show(&id);
+    assert_eq!(shown["milestones"]["acknowledged"], at("03:07"));
+    // The move out of triage that the first `ack` recorded moves with it.
+    assert_eq!(
+        states(&shown),
+        [
+            state("triage", "02:50", Some(17 * 60), false),
+            state("investigating", "03:07", None, false),
+        ]
+    );
+    assert_eq!(shown["durations"]["time_to_acknowledge"], 17 * 60);
+    // With a note as well: both recorded.
+    repo.ok(&["ack", &id, "--at", "03:05", "-m", "paged at 03:05"]);
+    let shown = repo.show(&id);
+    assert_eq!(shown["milestones"]["acknowledged"], at("03:05"));
+    assert_eq!(support::notes(&shown), ["paged at 03:05"]);
+    // The same time again, or no time, changes nothing: refused as before.
+    let err = repo.fails(1, &["ack", &id]);
+    assert!(err.contains("acknowledged already"), "{err}");
+}
+
+#[test]
+fn a_milestone_order_error_gives_the_command_that_fixes_it() {
+    let mut repo = Repo::init();
+    repo.now = "2026-11-24T04:00:00Z".into();
+    let id = repo.declare(&[
+        "Checkout latency",
+        "-s",
+        "SEV2",
+        "--started-at",
+        "02:40",
+        "--detected-at",
+        "02:52",
+    ]);
+    repo.ok(&["ack", &id, "--at", "03:10"]);
+    let before = repo.state();
+    let err = repo.fails(1, &["update", &id[..4], "--milestone", "started=02:57"]);
+    assert_eq!(repo.state(), before);
+    assert!(
+        err.contains("'detected'") && err.contains("'started'"),
+        "{err}"
+    );
+    assert!(!err.contains(" ID "), "a placeholder: {err}");
+    let fix = hinted_command(&err);
+    assert_eq!(
+        fix,
+        [
+            "update",
+            id.as_str(),
+            "--milestone",
+            "started=02:57",
+            "--milestone",
+            "detected=02:57"
+        ]
+    );
+    let fix: Vec<&str> = fix.iter().map(String::as_str).collect();
+    repo.ok(&fix);
+    let shown = repo.show(&id);
+    assert_eq!(shown["milestones"]["started"], at("02:57"));
+    assert_eq!(shown["milestones"]["detected"], at("02:57"));
+
+    // A status change whose time breaks the order: correct the other
+    // milestone first, then the command works as typed.
+    let mitigate = [
+        "update",
+        id.as_str(),
+        "--status",
+        "mitigated",
+        "--at",
+        "02:50",
+    ];
+    let err = repo.fails(1, &mitigate);
+    assert!(err.contains("run this command again"), "{err}");
+    let fix = hinted_command(&err);
+    let fix: Vec<&str> = fix.iter().map(String::as_str).collect();
+    assert!(fix.contains(&"started=02:50"), "{fix:?}");
+    repo.ok(&fix);
+    repo.ok(&mitigate);
+    assert_eq!(repo.show(&id)["milestones"]["mitigated"], at("02:50"));
+
+    // At declaration, the flags to correct.
+    let err = repo.fails(
+        1,
+        &[
+            "declare",
+            "x",
+            "-s",
+            "SEV3",
+            "--started-at",
+            "03:00",
+            "--detected-at",
+            "02:00",
+        ],
+    );
+    assert!(
+        err.contains("--started-at must not be later than --detected-at"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_resolve_from_a_clock_ahead_never_blocks_reopening() {
+    let mut repo = Repo::init();
+    repo.now = "2026-11-24T04:00:00Z".into();
+    let id = repo.declare(&["Disk full", "-s", "SEV4", "--started-at", "03:00"]);
+    repo.ok(&["ack", &id, "--at", "03:10"]);
+    // A laptop a day ahead resolves it.
+    repo.now = "2026-11-25T04:00:00Z".into();
+    repo.ok(&["resolve", &id, "-r", "cleaned up"]);
+    repo.now = "2026-11-24T04:20:00Z".into();
+    // A reopen stated before the resolution is refused, with the fix.
+    let err = repo.fails(1, &["reopen", &id, "--reason", "x", "--at", "03:30"]);
+    assert!(err.contains("would be before"), "{err}");
+    // On time again: the disk fills up again. `reopen` works as
+    // `update --status investigating` does, and says what it assumed.
+    repo.now = "2026-11-24T04:20:00Z".into();
+    let out = repo.run(&["reopen", &id, "--reason", "full again"]);
+    let told = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{told}");
+    assert!(
+        told.contains("the change to 'resolved' is placed at 04:20")
+            && told.contains(&format!("incident update {id} --milestone resolved=TIME")),
+        "{told}"
+    );
+    // The real times, typed afterwards: each one is taken.
+    repo.ok(&[
+        "update",
+        &id,
+        "--milestone",
+        "mitigated=03:40",
+        "--milestone",
+        "resolved=03:45",
+    ]);
+    let shown = repo.show(&id);
+    assert_eq!(shown["status"], "investigating");
+    assert_eq!(shown["milestones"]["mitigated"], at("03:40"));
+    assert_eq!(
+        states(&shown),
+        [
+            // Declared after the ack, with no stated detection: assumed.
+            state("triage", "03:10", None, true),
+            state("investigating", "03:10", Some(35 * 60), false),
+            state("resolved", "03:45", Some(35 * 60), false),
+            state("investigating", "04:20", None, false),
+        ]
+    );
+}
+
+#[test]
+fn an_incident_declared_with_a_stated_time_after_the_work_began_takes_real_times() {
+    let mut repo = Repo::init();
+    repo.now = "2026-11-24T04:05:00Z".into();
+    let id = repo.declare(&[
+        "Checkout latency",
+        "-s",
+        "SEV2",
+        "--started-at",
+        "02:40",
+        "--detected-at",
+        "02:52",
+        "--at",
+        "04:00",
+    ]);
+    repo.ok(&["ack", &id, "-m", "paged, looking"]);
+    repo.ok(&["update", &id, "--status", "identified", "-m", "pool"]);
+    repo.ok(&["update", &id, "--status", "mitigated", "--at", "03:40"]);
+    repo.ok(&[
+        "update",
+        &id,
+        "--milestone",
+        "acknowledged=02:55",
+        "--milestone",
+        "identified=03:20",
+    ]);
+    assert_eq!(
+        states(&repo.show(&id)),
+        [
+            state("triage", "02:52", Some(180), false),
+            state("investigating", "02:55", Some(1500), false),
+            state("identified", "03:20", Some(1200), false),
+            state("mitigated", "03:40", None, false),
+        ]
+    );
+    repo.ok(&["check"]);
+}

@@ -20,6 +20,15 @@ pub struct Typed {
     pub flag: &'static str,
 }
 
+impl Typed {
+    /// The text given for one flag, if any, as a list to keep.
+    pub fn given(label: &'static str, flag: &'static str, text: Option<String>) -> Vec<Typed> {
+        text.into_iter()
+            .map(|text| Typed { label, text, flag })
+            .collect()
+    }
+}
+
 /// Read `-` as standard input (once per command); anything else as given.
 pub fn value(given: Option<String>, stdin_used: &mut bool) -> Result<Option<String>> {
     match given {
@@ -56,13 +65,14 @@ pub fn file(path: &Path, stdin_used: &mut bool) -> Result<String> {
     if path == Path::new("-") {
         return Ok(value(Some("-".into()), stdin_used)?.unwrap_or_default());
     }
-    let regular = std::fs::metadata(path).map_err(|source| Error::Io {
+    // Any readable file: `-F <(cmd)` and `-F /dev/stdin` are pipes.
+    let metadata = std::fs::metadata(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    if !regular.is_file() {
+    if metadata.is_dir() {
         return Err(Error::InvalidInput {
-            message: format!("{} is not a regular file", path.display()),
+            message: format!("{} is a folder; -F takes a file", path.display()),
         });
     }
     std::fs::read_to_string(path)
@@ -186,6 +196,27 @@ pub fn edit(
         });
     }
     Ok(text)
+}
+
+/// The git folder of the repository around `dir`, found without git (whose
+/// config may be what is broken): `GIT_DIR`, else the nearest `.git`
+/// folder or `gitdir:` file, or a bare repository, upwards from `dir`.
+pub fn git_dir_near(dir: &Path) -> Option<PathBuf> {
+    if let Some(git_dir) = std::env::var_os("GIT_DIR") {
+        return Some(dir.join(git_dir));
+    }
+    let bare = |d: &Path| d.join("HEAD").is_file() && d.join("objects").is_dir();
+    dir.ancestors().find_map(|folder| {
+        let dot_git = folder.join(".git");
+        if dot_git.is_dir() {
+            return Some(dot_git);
+        }
+        if let Ok(file) = std::fs::read_to_string(&dot_git) {
+            let target = file.strip_prefix("gitdir:")?.trim();
+            return Some(folder.join(target));
+        }
+        bare(folder).then(|| folder.to_path_buf())
+    })
 }
 
 /// Keep a refused text in `.git/incident/REJECTED_<LABEL>`.

@@ -22,13 +22,12 @@ pub struct Args {
 }
 
 pub fn run(context: &Context, args: Args) -> Result<()> {
-    let store = context.store()?;
-    super::check_identity(context, &store)?;
-    let id = prompt::incident(context, &store, args.id, "acknowledge")?;
     let given = UpdateRequest {
         notes: args.note.notes.clone(),
         ..UpdateRequest::default()
     };
+    let store = super::open_for_writing(context, &given, "NOTE")?;
+    let id = prompt::incident(context, &store, args.id, "acknowledge")?;
     super::check_incident(&store, &id, &given, "NOTE")?;
     let mut stdin_used = false;
     let request = UpdateRequest {

@@ -3,6 +3,7 @@ use incident::ops::action::{ActionOutcome, AddRequest, ChangeRequest, EditReques
 use incident::render::Format;
 
 use crate::cli::Context;
+use crate::cli::text::{self, Typed};
 
 /// Action items: follow-up work with an owner and a due date. Name an item
 /// as ID/N: the incident and the item's number (#N in listings) or its id.
@@ -60,7 +61,7 @@ pub struct ItemFields {
 pub struct DoneArgs {
     /// ID/N: incident and item number or id.
     pub item: String,
-    /// A note on how it was done.
+    /// A note on how it was done (`-` reads standard input).
     #[arg(long, value_name = "TEXT")]
     pub note: Option<String>,
 }
@@ -70,7 +71,7 @@ pub struct DoneArgs {
 pub struct DropArgs {
     /// ID/N: incident and item number or id.
     pub item: String,
-    /// Why it will not be done.
+    /// Why it will not be done (`-` reads standard input).
     #[arg(long, value_name = "TEXT", required = true)]
     pub reason: String,
 }
@@ -80,7 +81,7 @@ pub struct DropArgs {
 pub struct ReopenArgs {
     /// ID/N: incident and item number or id.
     pub item: String,
-    /// Why it is open again.
+    /// Why it is open again (`-` reads standard input).
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
 }
@@ -118,28 +119,37 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
                 now,
             )?,
         ),
-        Sub::Done(a) => (
-            "done",
-            change(&store, &a.item, &ChangeRequest::Done { note: a.note }, now)?,
-        ),
-        Sub::Drop(a) => (
-            "dropped",
-            change(
-                &store,
-                &a.item,
-                &ChangeRequest::Drop { reason: a.reason },
-                now,
-            )?,
-        ),
-        Sub::Reopen(a) => (
-            "reopened",
-            change(
-                &store,
-                &a.item,
-                &ChangeRequest::Reopen { reason: a.reason },
-                now,
-            )?,
-        ),
+        Sub::Done(a) => {
+            let note = text::value(a.note, &mut false)?;
+            let request = ChangeRequest::Done { note: note.clone() };
+            let typed = Typed::given("NOTE", "--note", note);
+            (
+                "done",
+                change_keeping(&store, &a.item, &request, typed, now)?,
+            )
+        }
+        Sub::Drop(a) => {
+            let reason = text::value(Some(a.reason), &mut false)?.unwrap_or_default();
+            let request = ChangeRequest::Drop {
+                reason: reason.clone(),
+            };
+            let typed = Typed::given("REASON", "--reason", Some(reason));
+            (
+                "dropped",
+                change_keeping(&store, &a.item, &request, typed, now)?,
+            )
+        }
+        Sub::Reopen(a) => {
+            let reason = text::value(a.reason, &mut false)?;
+            let request = ChangeRequest::Reopen {
+                reason: reason.clone(),
+            };
+            let typed = Typed::given("REASON", "--reason", reason);
+            (
+                "reopened",
+                change_keeping(&store, &a.item, &request, typed, now)?,
+            )
+        }
         Sub::Edit(a) => (
             "edited",
             change(
@@ -158,6 +168,17 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
         ),
     };
     print(context, verb, &outcome)
+}
+
+/// An item change; a refused one keeps what was typed under `.git/incident/`.
+fn change_keeping(
+    store: &incident::store::Store,
+    item: &str,
+    request: &ChangeRequest,
+    typed: Vec<Typed>,
+    now: incident::time::Timestamp,
+) -> Result<ActionOutcome> {
+    change(store, item, request, now).map_err(|e| text::keep_all(store.repo.path(), &typed, e))
 }
 
 fn print(context: &Context, verb: &str, outcome: &ActionOutcome) -> Result<()> {

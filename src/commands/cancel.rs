@@ -37,10 +37,8 @@ pub struct Args {
 }
 
 pub fn run(context: &Context, args: Args) -> Result<()> {
-    let store = context.store()?;
-    let reason = super::reason_for(
+    let (store, reason) = super::reason_for(
         context,
-        &store,
         &args.id,
         (args.reason, args.file, args.edit),
         "why it was no incident",

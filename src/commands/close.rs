@@ -2,6 +2,7 @@ use incident::Result;
 use incident::ops::close::{CloseRequest, close};
 
 use crate::cli::Context;
+use crate::cli::text::{self, Typed};
 
 /// Close an incident. Incidents whose severity needs a postmortem close only
 /// once it is published (merged into the default branch) and passes
@@ -17,22 +18,29 @@ pub struct Args {
     /// Close without a published, passing postmortem.
     #[arg(long, requires = "reason")]
     pub force: bool,
-    /// Why (required with --force).
+    /// Why (required with --force; `-` reads standard input).
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
 }
 
 pub fn run(context: &Context, args: Args) -> Result<()> {
-    let store = context.store()?;
+    let given = incident::ops::update::UpdateRequest {
+        reason: args.reason.clone(),
+        ..Default::default()
+    };
+    let store = super::open_for_writing(context, &given, "REASON")?;
+    let reason = text::value(args.reason, &mut false)?;
+    let typed = Typed::given("REASON", "--reason", reason.clone());
     let outcome = close(
         &store,
         &args.id,
         &CloseRequest {
             force: args.force,
-            reason: args.reason,
+            reason,
         },
         context.now()?,
-    )?;
+    )
+    .map_err(|e| text::keep_all(store.repo.path(), &typed, e))?;
     for overridden in &outcome.overridden {
         context.warn(&format!("closed anyway: {overridden}"));
     }

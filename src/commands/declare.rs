@@ -69,9 +69,12 @@ pub struct Args {
 pub fn run(context: &Context, args: Args) -> Result<()> {
     // Repository, config and identity first: nobody types a title to learn
     // that git does not know who they are.
-    let store = context.store()?;
+    let given = incident::ops::update::UpdateRequest {
+        summary: args.summary.clone(),
+        ..Default::default()
+    };
+    let store = super::open_for_writing(context, &given, "SUMMARY")?;
     let config = store.config()?;
-    super::check_identity(context, &store)?;
     let mut stdin_used = false;
     let title = prompt::text(
         context,

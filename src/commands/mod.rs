@@ -201,6 +201,40 @@ pub fn check_identity(context: &Context, store: &Store) -> Result<()> {
     incident::store::identity::Identity::resolve(&store.repo, context.now()?).map(|_| ())
 }
 
+/// Before anything is asked or typed: a repository incident can record in
+/// (git can read it, HEAD on a branch, no merge or rebase under way) and
+/// an identity git knows. A refusal keeps the texts already given on the
+/// command line (`given`), as every later refusal does.
+pub fn open_for_writing(
+    context: &Context,
+    given: &UpdateRequest,
+    main: &'static str,
+) -> Result<Store> {
+    let typed = typed(&given_on_command_line(given), main);
+    let keep = |git_dir: Option<&std::path::Path>, error: Error| match git_dir {
+        Some(git_dir) => text::keep_all(git_dir, &typed, error),
+        None => error,
+    };
+    let store = context
+        .store()
+        .map_err(|e| keep(text::git_dir_near(&context.dir).as_deref(), e))?;
+    store
+        .ensure_writable()
+        .and_then(|_| check_identity(context, &store))
+        .map_err(|e| keep(Some(store.repo.path()), e))?;
+    Ok(store)
+}
+
+/// The texts of `typed` given on the command line: `-` (standard input,
+/// not read yet) left out.
+fn given_on_command_line(typed: &UpdateRequest) -> UpdateRequest {
+    let mut given = typed.clone();
+    given.notes.retain(|n| n != "-");
+    given.reason = given.reason.filter(|r| r != "-");
+    given.summary = given.summary.filter(|r| r != "-");
+    given
+}
+
 /// Before anything is asked or typed: the incident must exist, once.
 /// Texts already given on the command line (`typed`, with `-` for
 /// standard input left out) are kept if it does not.
@@ -213,10 +247,7 @@ pub fn check_incident(
     let tree = store.head_tree()?.ok_or_else(|| Error::NotFound {
         query: query.into(),
     })?;
-    let mut given = typed.clone();
-    given.notes.retain(|n| n != "-");
-    given.reason = given.reason.filter(|r| r != "-");
-    given.summary = given.summary.filter(|r| r != "-");
+    let given = given_on_command_line(typed);
     store
         .find(&tree, query)
         .map(|_| ())
@@ -249,20 +280,20 @@ pub fn main_text(
     Ok(value)
 }
 
-/// The checks and the reason of `cancel` and `reopen`: identity and
-/// incident first, then the reason (`--reason`, `-F`, `-e`).
+/// The checks and the reason of `cancel` and `reopen`: repository,
+/// identity and incident first, then the reason (`--reason`, `-F`, `-e`).
 pub fn reason_for(
     context: &Context,
-    store: &Store,
     id: &str,
     source: (Option<String>, Option<PathBuf>, bool),
     what: &str,
-) -> Result<Option<String>> {
-    check_identity(context, store)?;
+) -> Result<(Store, Option<String>)> {
     let given = UpdateRequest {
         reason: source.0.clone(),
         ..UpdateRequest::default()
     };
-    check_incident(store, id, &given, "REASON")?;
-    main_text(context, store, source, ("REASON", what), &mut false)
+    let store = open_for_writing(context, &given, "REASON")?;
+    check_incident(&store, id, &given, "REASON")?;
+    let reason = main_text(context, &store, source, ("REASON", what), &mut false)?;
+    Ok((store, reason))
 }

@@ -447,7 +447,9 @@ pub fn with_state(
             Ok(if format == Format::Markdown {
                 format!("{text}\n## Postmortem\n\n{line}\n")
             } else {
-                format!("{text}\nPostmortem   {line}\n")
+                let line =
+                    incident::render::incident::fit_line(&format!("Postmortem   {line}"), 13);
+                format!("{text}\n{line}\n")
             })
         }
     }

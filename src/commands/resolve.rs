@@ -44,15 +44,14 @@ pub struct Args {
 }
 
 pub fn run(context: &Context, args: Args) -> Result<()> {
-    let store = context.store()?;
-    super::check_identity(context, &store)?;
-    let id = prompt::incident(context, &store, args.id, "resolve")?;
     let given = UpdateRequest {
         status: Some("resolved".into()),
         notes: args.notes.clone(),
         reason: args.resolution.clone(),
         ..UpdateRequest::default()
     };
+    let store = super::open_for_writing(context, &given, "RESOLUTION")?;
+    let id = prompt::incident(context, &store, args.id, "resolve")?;
     super::check_incident(&store, &id, &given, "RESOLUTION")?;
     let mut stdin_used = false;
     let resolution = super::main_text(

@@ -70,15 +70,14 @@ pub struct Args {
 }
 
 pub fn run(context: &Context, args: Args) -> Result<()> {
-    let store = context.store()?;
-    super::check_identity(context, &store)?;
-    let id = prompt::incident(context, &store, args.id, "update")?;
     let given = UpdateRequest {
         notes: args.note.notes.clone(),
         reason: args.reason.clone(),
         summary: args.summary.clone(),
         ..UpdateRequest::default()
     };
+    let store = super::open_for_writing(context, &given, "NOTE")?;
+    let id = prompt::incident(context, &store, args.id, "update")?;
     super::check_incident(&store, &id, &given, "NOTE")?;
     let config = store.config()?;
     let status = args.status.map(|s| config.check_state(&s)).transpose()?;

@@ -34,12 +34,26 @@
 //!
 //! A stated milestone of a state (`--milestone identified=03:20`) gives
 //! the last change into that state its time: "record the state now and its
-//! real time later". Milestones a status change sets get its time; when
-//! that time is assumed, so is the milestone, and no duration is measured
-//! from or to it. Other fields take the value of the last event, ordered
+//! real time later". So does a stated time for a milestone that a status
+//! change set or implied and that the same command wrote with it, at its
+//! time (`ack` writes the move to investigating and `acknowledged`
+//! together; `--milestone acknowledged=02:55` afterwards times both). The
+//! same command means the same person, the same recording second and the
+//! same time, nothing recorded in between. The milestone events and notes
+//! of that command move with it.
+//!
+//! Milestones a status change sets get its time; when that time is
+//! assumed, so is the milestone, and no duration is measured from or to
+//! it. Other fields take the value of the last event, ordered
 //! by stated time, that set them. Transitions that the lifecycle does not
 //! allow (possible after two clones merge) are applied anyway and reported
 //! as anomalies, for `incident check` to point out.
+//!
+//! The declared status was entered at the declaration. An incident
+//! declared after work on it had moved it on (its first status change
+//! happened before the declaration) entered it when it was detected, if
+//! somebody stated that time and it came first; otherwise no later than
+//! the first change (assumed).
 //!
 //! The timeline lists every event at its effective time (ties in recording
 //! order, the declaration first).
@@ -105,12 +119,19 @@ pub enum Timing {
     /// Written down without a time at `recorded_at`, by a clock behind the
     /// time stated for `by`, which came before it: taken as no earlier.
     NoEarlierThan { by: String, recorded_at: Timestamp },
+    /// The declared status of an incident declared (at `declared_at`) after
+    /// work on it had moved it on: it was entered when the incident was
+    /// detected, a stated time.
+    Detected { declared_at: Timestamp },
 }
 
 impl Timing {
     /// A time somebody stated or the tool saw happen, not one it assumed.
     pub fn is_fact(&self) -> bool {
-        matches!(self, Timing::Stated | Timing::Recorded)
+        matches!(
+            self,
+            Timing::Stated | Timing::Recorded | Timing::Detected { .. }
+        )
     }
 
     /// The state or milestone an assumed time was taken from.
@@ -125,6 +146,10 @@ impl Timing {
     pub fn explain(&self, zone: &Zone) -> String {
         match self {
             Timing::Stated | Timing::Recorded => String::new(),
+            Timing::Detected { declared_at } => format!(
+                "from detection (declared later, {})",
+                zone.compact(declared_at)
+            ),
             Timing::NoLaterThan { by, recorded_at } => format!(
                 "assumed: no later than {by} (typed {} without a time)",
                 zone.compact(recorded_at)
@@ -260,6 +285,14 @@ impl Entry<'_> {
     }
 }
 
+/// A milestone event written by the same command as a status change.
+#[derive(Debug, Clone, Copy)]
+struct Companion<'a> {
+    milestone_event: &'a str,
+    milestone: &'a str,
+    status_event: &'a str,
+}
+
 /// The status chain being built, in effective order.
 struct Chain<'a> {
     config: &'a Config,
@@ -267,6 +300,9 @@ struct Chain<'a> {
     entries: Vec<Entry<'a>>,
     /// Milestone events that gave a status change its time.
     pins: Vec<&'a str>,
+    /// Milestones written by the command that wrote a status change
+    /// (`ack`: the move to investigating and `acknowledged`).
+    companions: Vec<Companion<'a>>,
     anomalies: Vec<Anomaly>,
 }
 
@@ -287,8 +323,50 @@ impl<'a> Chain<'a> {
                 },
             }],
             pins: Vec::new(),
+            companions: Vec::new(),
             anomalies: Vec::new(),
         }
+    }
+
+    /// Note which milestone events were written by the command of a status
+    /// change, at its time: the status change recorded last before them, by
+    /// the same person at the same moment with the same time, nothing else
+    /// recorded in between, and the milestone set to that time (`ack`, or
+    /// `--milestone NAME` without `=TIME`).
+    fn link_companions(&mut self, by_recording: &[&'a Event]) {
+        let mut current: Option<&'a Event> = None;
+        for &event in by_recording {
+            let same_command = |status: &Event| {
+                status.recorded_at == event.recorded_at
+                    && status.author == event.author
+                    && status.at == event.at
+                    && status.stated == event.stated
+            };
+            match &event.change {
+                Change::Status { .. } => current = Some(event),
+                _ if !current.is_some_and(same_command) => current = None,
+                Change::Milestone {
+                    name,
+                    time: Some(time),
+                } if *time == event.at => {
+                    if let Some(status) = current {
+                        self.companions.push(Companion {
+                            milestone_event: &event.id,
+                            milestone: name,
+                            status_event: &status.id,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Whether milestone `name` was set by the command of status event `status`.
+    fn set_with(&self, status: &str, name: &str) -> bool {
+        self.companions
+            .iter()
+            .any(|c| c.status_event == status && c.milestone == name)
     }
 
     /// The last status link: the current state and when it was entered.
@@ -397,24 +475,64 @@ impl<'a> Chain<'a> {
 
     /// A stated milestone of a state gives the last change into that state
     /// its time. Returns whether it did.
+    ///
+    /// So does a stated time for a milestone that the command of a status
+    /// change set with it, when the state sets or implies that milestone:
+    /// `ack` records the move to investigating and `acknowledged` together,
+    /// and `--milestone acknowledged=02:55` afterwards times both. The
+    /// milestone events of that command move with it.
     fn pin(&mut self, event: &'a Event, milestone: &str, time: Timestamp) -> bool {
         let config = self.config;
         let declared = self.declared;
-        let Some(index) = self.entries.iter().rposition(|e| {
+        let sets = |e: &Entry<'_>| {
             e.state(declared)
                 .and_then(|s| config.state(s))
                 .is_some_and(|s| s.milestone.as_deref() == Some(milestone))
-        }) else {
+        };
+        let set_with = |e: &Entry<'_>| match e.link {
+            Link::Status(status, to) => {
+                self.set_with(&status.id, milestone)
+                    && config
+                        .state(to)
+                        .is_some_and(|s| s.implies.iter().any(|m| m == milestone))
+            }
+            _ => false,
+        };
+        let Some(index) = self.entries.iter().rposition(|e| sets(e) || set_with(e)) else {
             return false;
         };
-        self.pins.push(&event.id);
+        if sets(&self.entries[index]) {
+            self.pins.push(&event.id);
+        }
+        if let Link::Status(status, _) = self.entries[index].link {
+            let companions: Vec<&str> = self
+                .companions
+                .iter()
+                .filter(|c| c.status_event == status.id && c.milestone == milestone)
+                .map(|c| c.milestone_event)
+                .collect();
+            for entry in &mut self.entries {
+                if let Link::Milestone(moved, _) = entry.link
+                    && companions.contains(&moved.id.as_str())
+                {
+                    entry.at = time;
+                    entry.stated = true;
+                    entry.timing = Timing::Stated;
+                }
+            }
+        }
         let entry = &mut self.entries[index];
         entry.at = time;
         entry.stated = true;
         entry.timing = Timing::Stated;
         let state = entry.label(declared).to_string();
         self.clamp(time, index, milestone);
-        let out_of_order = self.entries[..index]
+        // The declaration's own time is no bound: an incident declared
+        // after the work began entered its declared state earlier.
+        let out_of_order = self
+            .entries
+            .get(1..index)
+            .unwrap_or_default()
             .iter()
             .filter(|e| e.stated && e.at > time)
             .chain(self.entries[index + 1..].iter().filter(|e| e.at < time))
@@ -495,6 +613,7 @@ impl Incident {
 
         // The status chain, and milestones that move with it.
         let mut chain = Chain::new(config, declaration);
+        chain.link_companions(&by_recording);
         for event in &by_recording {
             match &event.change {
                 Change::Status { to, .. } => chain.add_status(event, to),
@@ -521,6 +640,18 @@ impl Incident {
             declared.timing = Timing::NoLaterThan {
                 by,
                 recorded_at: declaration.recorded_at,
+            };
+        }
+        // Declared after the work had moved on: the declared status lasted
+        // from detection, when that was stated and came before.
+        let declared = &mut chain.entries[0];
+        if matches!(declared.timing, Timing::NoLaterThan { .. })
+            && let Some(detected) = stated_detection(declaration, &by_recording)
+            && detected <= declared.at
+        {
+            declared.at = detected;
+            declared.timing = Timing::Detected {
+                declared_at: declaration.declared_at,
             };
         }
         incident.anomalies.append(&mut chain.anomalies);
@@ -1091,6 +1222,23 @@ pub fn measure_with(
     Measure::Measured(end.0 - start.0)
 }
 
+/// When the incident was detected, if somebody stated it: at declaration
+/// or by the last `detected` milestone event with a time of its own.
+fn stated_detection(declaration: &Declaration, by_recording: &[&Event]) -> Option<Timestamp> {
+    let mut detected = declaration.detected_at;
+    for event in by_recording {
+        if let Change::Milestone { name, time } = &event.change
+            && name == "detected"
+        {
+            detected = match time {
+                Some(t) if event.time_stated() => Some(*t),
+                _ => None,
+            };
+        }
+    }
+    detected
+}
+
 /// A milestone set at a status change's time: assumed when that time is.
 fn milestone_from(at: Timestamp, timing: &Timing) -> Milestone {
     Milestone {
@@ -1235,11 +1383,13 @@ mod tests {
             e.id = format!("e{n:02}");
         }
         let i = Incident::replay(&config(), "f", &declared("04:00"), &more);
+        // `ack` wrote the move to investigating with `acknowledged`: the
+        // stated acknowledgement times that move too.
         assert_eq!(
             chain(&i),
             [
-                row("triage", "03:20", false),
-                row("investigating", "03:20", false),
+                row("triage", "02:55", false),
+                row("investigating", "02:55", true),
                 row("identified", "03:20", true),
                 row("mitigated", "03:40", true),
                 row("resolved", "04:05", true),
@@ -1251,6 +1401,60 @@ mod tests {
             i.measure("identified", "mitigated"),
             Measure::Measured(1200)
         );
+        let ack = i
+            .timeline
+            .iter()
+            .find(|e| e.event.as_deref() == Some("e01"));
+        assert_eq!(
+            ack.map(|e| (e.at, e.timing.is_fact())),
+            Some((at("02:55"), true))
+        );
+        // Declared at 04:00 after the work began: triage lasted from the
+        // stated detection.
+        let detected = Declaration {
+            detected_at: Some(at("02:52")),
+            ..declared("04:00")
+        };
+        let i = Incident::replay(&config(), "f", &detected, &more);
+        assert_eq!(chain(&i)[0], row("triage", "02:52", true));
+        assert!(
+            i.time_in_states()
+                .iter()
+                .rev()
+                .skip(1)
+                .all(|(_, _, m)| matches!(m, Measure::Measured(_))),
+            "{:?}",
+            i.time_in_states()
+        );
+    }
+
+    #[test]
+    fn a_stated_milestone_times_only_the_status_change_it_was_written_with() {
+        // `ack` at 04:00, then a status change and, by the same clock second,
+        // a stated `acknowledged` in a command of its own.
+        let all = events(&[
+            (status("investigating"), None, "04:00"),
+            (milestone("acknowledged", "04:00"), None, "04:00"),
+            (status("mitigated"), None, "04:05"),
+            (milestone("acknowledged", "03:00"), Some("04:05"), "04:05"),
+        ]);
+        let i = Incident::replay(&config(), "f", &declared("03:50"), &all);
+        assert_eq!(
+            chain(&i)[1..],
+            [
+                row("investigating", "03:00", true),
+                row("mitigated", "04:05", true)
+            ]
+        );
+        // Resolving implies mitigated; a stated mitigation later does not
+        // move the resolution.
+        let all = events(&[
+            (status("resolved"), None, "04:10"),
+            (milestone("mitigated", "03:40"), Some("04:20"), "04:20"),
+        ]);
+        let i = Incident::replay(&config(), "f", &declared("03:50"), &all);
+        assert_eq!(chain(&i)[1], row("resolved", "04:10", true));
+        assert_eq!(i.milestones["mitigated"].at, at("03:40"));
     }
 
     #[test]

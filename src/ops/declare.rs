@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::Datelike;
 
 use super::{commit_message, parse_past_time, require_name, require_text};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::event::{Declaration, FORMAT_VERSION};
 use crate::model::id;
 use crate::model::incident::Incident;
@@ -128,7 +128,9 @@ pub fn declare(store: &Store, request: &DeclareRequest, now: Timestamp) -> Resul
             source: None,
         };
         let incident = Incident::replay(&config, &folder, &declaration, &[]);
-        incident.ensure_milestone_order(&config, None, &zone)?;
+        incident
+            .ensure_milestone_order(&config, None, &zone)
+            .map_err(order_fix)?;
         let path = format!("{folder}/{DECLARATION_FILE}");
         let mut body = vec![format!("Title: {}", super::one_line(&request.title, 500))];
         if !services.is_empty() {
@@ -165,4 +167,25 @@ pub fn declare(store: &Store, request: &DeclareRequest, now: Timestamp) -> Resul
         incident,
         committed,
     })
+}
+
+/// A milestone-order refusal at declaration names the flags to correct.
+fn order_fix(error: Error) -> Error {
+    let Error::MilestoneOrder { earlier, later, .. } = &error else {
+        return error;
+    };
+    let flag = |name: &str| match name {
+        "started" => "--started-at".to_string(),
+        "detected" => "--detected-at".to_string(),
+        "declared" => "--at".to_string(),
+        other => format!("'{other}'"),
+    };
+    Error::Contradiction {
+        fix: format!(
+            "check the times: {} must not be later than {}",
+            flag(earlier),
+            flag(later)
+        ),
+        message: error.to_string(),
+    }
 }

@@ -6,8 +6,8 @@ use super::{
 };
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::model::event::{Change, Event};
-use crate::model::incident::{Incident, MilestoneSource};
+use crate::model::event::{Change, Event, Person};
+use crate::model::incident::{Incident, MilestoneSource, Timing};
 use crate::ops::check::unsettled_contradictions;
 use crate::store::write::{Committed, FileWrite, Plan};
 use crate::store::{DECLARATION_FILE, EVENTS_DIR, Store};
@@ -105,48 +105,22 @@ pub fn update_with(
         let folder = store.find(tree, incident_id.as_deref().unwrap_or(query))?;
         incident_id = Some(folder.id.clone());
         let (declaration, mut all) = store.read_files(tree, &folder)?;
-        let before = Incident::replay(&config, &folder.path, &declaration, &all);
-        ensure_named_in_full(&config, &before, query)?;
-        let author = attempt.identity.author.clone();
-        // After a merge contradiction the current state can be confirmed,
-        // which settles it (see `incident check`).
-        let confirmable = !unsettled_contradictions(&before, &all).is_empty();
-        let (changes, mut notices) =
-            plan_changes(store, tree, &config, &zone, &before, request, at, now)?;
-        let next_seq = all
-            .iter()
-            .map(|e| e.seq)
-            .max()
-            .map_or(0, |s| s.saturating_add(1));
-        let mut events = Vec::new();
-        for (offset, change) in (0u32..).zip(changes) {
-            let position = offset as usize;
-            if prefixes.len() <= position {
-                prefixes.push(new_event_prefix(&now)?);
-            }
-            events.push(Event {
-                id: event_id(&prefixes[position], &change),
-                at,
-                recorded_at: now,
-                stated: request.at.is_some(),
-                seq: next_seq.saturating_add(offset),
-                author: author.clone(),
-                change,
-            });
-        }
-        let mut with_new = all.clone();
-        with_new.extend(events.iter().cloned());
-        let after = Incident::replay(&config, &folder.path, &declaration, &with_new);
-        check_placement(
-            &config,
-            &zone,
-            (&before, &after),
-            &mut events,
-            request,
-            confirmable,
-        )?;
-        after.ensure_milestone_order(&config, Some(&before), &zone)?;
-        notices.extend(newly_assumed(&zone, &before, &after, &now));
+        let draft = Draft {
+            store,
+            tree,
+            config: &config,
+            folder: &folder.path,
+            declaration: &declaration,
+            author: &attempt.identity.author,
+            now,
+            suggest_fix: true,
+        };
+        let Drafted {
+            before,
+            after,
+            events,
+            notices,
+        } = draft.prepare(&all, query, request, at, &mut prefixes)?;
         all.extend(events.iter().cloned());
         let mut files = Vec::new();
         for event in &events {
@@ -185,6 +159,298 @@ pub fn update_with(
         stated: request.at.is_some(),
         notices,
     })
+}
+
+/// What one update is planned against: the incident's files at HEAD.
+#[derive(Clone, Copy)]
+struct Draft<'a> {
+    store: &'a Store,
+    tree: &'a git2::Tree<'a>,
+    config: &'a Config,
+    folder: &'a str,
+    declaration: &'a crate::model::event::Declaration,
+    author: &'a Person,
+    now: Timestamp,
+    /// Whether a refusal looks for the command that fixes it (not while
+    /// trying such a command, so that the search ends).
+    suggest_fix: bool,
+}
+
+/// The incident before and after a planned update, and its new events.
+struct Drafted {
+    before: Incident,
+    after: Incident,
+    events: Vec<Event>,
+    notices: Vec<String>,
+}
+
+impl Draft<'_> {
+    /// Plan `request` on top of `all`, and check that the record it leaves
+    /// is consistent: the lifecycle where the replay puts each new status
+    /// change, and the order of milestones (refused with the command that
+    /// fixes it).
+    fn prepare(
+        &self,
+        all: &[Event],
+        query: &str,
+        request: &UpdateRequest,
+        at: Timestamp,
+        prefixes: &mut Vec<String>,
+    ) -> Result<Drafted> {
+        let config = self.config;
+        let zone = config.zone();
+        let before = Incident::replay(config, self.folder, self.declaration, all);
+        ensure_named_in_full(config, &before, query)?;
+        // After a merge contradiction the current state can be confirmed,
+        // which settles it (see `incident check`).
+        let confirmable = !unsettled_contradictions(&before, all).is_empty();
+        let (changes, mut notices) = plan_changes(
+            self.store, self.tree, config, &zone, &before, request, at, self.now,
+        )?;
+        let next_seq = all
+            .iter()
+            .map(|e| e.seq)
+            .max()
+            .map_or(0, |s| s.saturating_add(1));
+        let mut events = Vec::new();
+        for (offset, change) in (0u32..).zip(changes) {
+            let position = offset as usize;
+            if prefixes.len() <= position {
+                prefixes.push(new_event_prefix(&self.now)?);
+            }
+            events.push(Event {
+                id: event_id(&prefixes[position], &change),
+                at,
+                recorded_at: self.now,
+                stated: request.at.is_some(),
+                seq: next_seq.saturating_add(offset),
+                author: self.author.clone(),
+                change,
+            });
+        }
+        let mut with_new = all.to_vec();
+        with_new.extend(events.iter().cloned());
+        let after = Incident::replay(config, self.folder, self.declaration, &with_new);
+        check_placement(
+            config,
+            &zone,
+            (&before, &after),
+            &mut events,
+            request,
+            confirmable,
+        )?;
+        if let Err(error) = after.ensure_milestone_order(config, Some(&before), &zone) {
+            if !self.suggest_fix {
+                return Err(error);
+            }
+            return Err(self.with_order_fix(error, (all, &with_new), request, &before, &after));
+        }
+        let assumed = newly_assumed(&zone, &before, &after, &self.now);
+        let changes = changes_newly_assumed(config, &before, &after, &self.now, &assumed);
+        notices.extend(assumed);
+        notices.extend(changes);
+        Ok(Drafted {
+            before,
+            after,
+            events,
+            notices,
+        })
+    }
+
+    /// A milestone-order refusal, with the one command that fixes it and
+    /// that was tried: the other milestone moved to the time this command
+    /// gives (and any milestone that move pushes out of order in turn).
+    fn with_order_fix(
+        &self,
+        error: Error,
+        (all, with_new): (&[Event], &[Event]),
+        request: &UpdateRequest,
+        before: &Incident,
+        after: &Incident,
+    ) -> Error {
+        let Error::MilestoneOrder { earlier, later, .. } = &error else {
+            return error;
+        };
+        let (earlier, later) = (earlier.clone(), later.clone());
+        let zone = self.config.zone();
+        let fallback = |error: Error| Error::Contradiction {
+            message: error.to_string(),
+            fix: format!(
+                "check the times: '{earlier}' must not be later than '{later}'; `incident show {id}` lists the milestones, `incident update {id} --milestone {earlier}=TIME` or `--milestone {later}=TIME` corrects one",
+                id = before.id
+            ),
+        };
+        let Some(moves) = self.order_moves(before, after, with_new) else {
+            return fallback(error);
+        };
+        let settings = |list: &[(String, Timestamp)]| {
+            list.iter()
+                .map(|(name, t)| {
+                    let time = zone.typeable(t, &self.now);
+                    if time.contains(' ') {
+                        format!("--milestone {name}=\"{time}\"")
+                    } else {
+                        format!("--milestone {name}={time}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let milestones_only = request.status.is_none() && !request.acknowledge && !request.reopen;
+        let as_request = |list: &[(String, Timestamp)]| UpdateRequest {
+            milestones: list
+                .iter()
+                .map(|(n, t)| (n.clone(), Some(t.to_rfc3339())))
+                .collect(),
+            ..UpdateRequest::default()
+        };
+        let tried = |request: &UpdateRequest, on: &[Event]| {
+            let trial = Draft {
+                suggest_fix: false,
+                ..*self
+            };
+            trial.prepare(on, &before.id, request, self.now, &mut Vec::new())
+        };
+        let message = error.to_string();
+        if milestones_only {
+            // This command's milestones and the moved ones, in one command.
+            let mut all_set: Vec<(String, Timestamp)> = request
+                .milestones
+                .iter()
+                .filter_map(|(name, _)| {
+                    let name = self.config.check_milestone(name).ok()?;
+                    Some((name.clone(), after.milestone(&name)?))
+                })
+                .collect();
+            let mine = all_set.clone();
+            all_set.extend(moves);
+            let bound_source = mine.clone();
+            if tried(&as_request(&all_set), all).is_ok() {
+                return Error::Contradiction {
+                    message,
+                    fix: format!(
+                        "check the times; if they are right, move the other milestone with it: `incident update {} {}`",
+                        before.id,
+                        settings(&all_set)
+                    ),
+                };
+            }
+            // Or the other way round: this command's milestone no later
+            // (or no earlier) than the one it conflicts with.
+            let bound: Vec<(String, Timestamp)> = bound_source
+                .into_iter()
+                .map(|(name, t)| {
+                    let other = if name == earlier { &later } else { &earlier };
+                    match before.milestone(other) {
+                        Some(limit) if name == earlier || name == later => (name, limit),
+                        _ => (name, t),
+                    }
+                })
+                .collect();
+            let changes = bound
+                .iter()
+                .any(|(name, t)| before.milestone(name) != Some(*t));
+            if changes && tried(&as_request(&bound), all).is_ok() {
+                return Error::Contradiction {
+                    message,
+                    fix: format!(
+                        "check the times; the {} time that fits is `incident update {} {}`",
+                        if mine.iter().any(|(n, _)| *n == earlier) {
+                            "latest"
+                        } else {
+                            "earliest"
+                        },
+                        before.id,
+                        settings(&bound)
+                    ),
+                };
+            }
+            return fallback(error);
+        }
+        // A status change: correct the other milestone first, then this
+        // command works as typed.
+        let Ok(first) = tried(&as_request(&moves), all) else {
+            return fallback(error);
+        };
+        let mut then = all.to_vec();
+        then.extend(first.events);
+        let request_at = match &request.at {
+            Some(t) => parse_past_time(t, self.now, &zone),
+            None => Ok(self.now),
+        };
+        match request_at.and_then(|at| {
+            let trial = Draft {
+                suggest_fix: false,
+                ..*self
+            };
+            trial.prepare(&then, &before.id, request, at, &mut Vec::new())
+        }) {
+            Ok(_) => Error::Contradiction {
+                message,
+                fix: format!(
+                    "check the time (--at); if it is right, correct the other milestone first: `incident update {} {}`, then run this command again",
+                    before.id,
+                    settings(&moves)
+                ),
+            },
+            Err(_) => fallback(error),
+        }
+    }
+
+    /// The milestones to move so that the order holds again: each one this
+    /// command did not set, moved to the time of the one it conflicts with.
+    fn order_moves(
+        &self,
+        before: &Incident,
+        after: &Incident,
+        with_new: &[Event],
+    ) -> Option<Vec<(String, Timestamp)>> {
+        let config = self.config;
+        let existing = before.milestone_violations(config);
+        let ours: Vec<String> = after
+            .milestones
+            .iter()
+            .filter(|(name, m)| before.milestones.get(*name).map(|b| b.at) != Some(m.at))
+            .map(|(name, _)| name.clone())
+            .collect();
+        let mut moves: Vec<(String, Timestamp)> = Vec::new();
+        let mut current = after.clone();
+        for _ in 0..config.milestones.len() {
+            let Some((earlier, later)) = current
+                .milestone_violations(config)
+                .into_iter()
+                .find(|v| !existing.contains(v))
+            else {
+                return Some(moves);
+            };
+            let fixed =
+                |name: &str| ours.iter().any(|n| n == name) || moves.iter().any(|(n, _)| n == name);
+            let (target, to) = match (fixed(&earlier), fixed(&later)) {
+                (true, false) => (later, current.milestone(&earlier)?),
+                (false, true) => (earlier, current.milestone(&later)?),
+                _ => return None,
+            };
+            moves.retain(|(n, _)| *n != target);
+            moves.push((target, to));
+            let mut events = with_new.to_vec();
+            for (offset, (name, time)) in (0u32..).zip(&moves) {
+                events.push(Event {
+                    id: format!("order-fix-{offset}"),
+                    at: self.now,
+                    recorded_at: self.now,
+                    stated: false,
+                    seq: u32::MAX - 16 + offset,
+                    author: self.author.clone(),
+                    change: Change::Milestone {
+                        name: name.clone(),
+                        time: Some(*time),
+                    },
+                });
+            }
+            current = Incident::replay(config, self.folder, self.declaration, &events);
+        }
+        None
+    }
 }
 
 /// An incident that can never change state again (closed, cancelled, a
@@ -382,6 +648,54 @@ fn newly_assumed(zone: &Zone, before: &Incident, after: &Incident, now: &Timesta
     )]
 }
 
+/// Status changes this update turned from facts into assumptions because
+/// they were recorded by a clock ahead of this one: each is placed no
+/// later than the change this update records. Says so, with the command
+/// that records the real time, unless a notice in `told` gives it already.
+fn changes_newly_assumed(
+    config: &Config,
+    before: &Incident,
+    after: &Incident,
+    now: &Timestamp,
+    told: &[String],
+) -> Vec<String> {
+    let zone = config.zone();
+    let was_fact = |event: &str| {
+        before
+            .status_changes()
+            .iter()
+            .any(|t| t.event.as_deref() == Some(event) && t.timing.is_fact())
+    };
+    after
+        .status_changes()
+        .iter()
+        .filter(|t| {
+            matches!(t.timing, Timing::NoLaterThan { recorded_at, .. } if recorded_at > *now)
+                && t.event.as_deref().is_some_and(was_fact)
+        })
+        .filter_map(|t| {
+            let command = config
+                .state(&t.to)
+                .and_then(|s| s.milestone.as_deref())
+                .map(|m| format!("incident update {} --milestone {m}=TIME", after.id));
+            if let Some(command) = &command
+                && told.iter().any(|notice| notice.contains(command.as_str()))
+            {
+                return None;
+            }
+            let fix = command
+                .map(|c| format!("; record its real time with `{c}`"))
+                .unwrap_or_default();
+            Some(format!(
+                "the change to '{}' is placed at {} ({}){fix}",
+                t.to,
+                zone.describe(&t.at, now),
+                t.timing.explain(&zone)
+            ))
+        })
+        .collect()
+}
+
 /// Turn a request into validated changes against the incident as it is.
 #[allow(clippy::too_many_arguments)]
 fn plan_changes(
@@ -461,12 +775,24 @@ fn plan_changes(
             m.source == MilestoneSource::Recorded
                 || incident.milestone_timing.contains_key("acknowledged")
         }) {
-            acknowledged_already = Some(when.at);
-            notices.push(format!(
-                "incident {} was acknowledged already, at {}",
-                incident.id,
-                zone.describe(&when.at, &now)
-            ));
+            if request.at.is_some() && when.at != at {
+                // A stated time corrects the acknowledgement (and the move
+                // out of triage recorded with it).
+                milestones.push(("acknowledged".into(), Some(at)));
+                notices.push(format!(
+                    "incident {} was acknowledged already, at {}; the acknowledgement is now at {}",
+                    incident.id,
+                    zone.describe(&when.at, &now),
+                    zone.describe(&at, &now)
+                ));
+            } else {
+                acknowledged_already = Some(when.at);
+                notices.push(format!(
+                    "incident {} was acknowledged already, at {}",
+                    incident.id,
+                    zone.describe(&when.at, &now)
+                ));
+            }
         } else {
             milestones.push(("acknowledged".into(), Some(at)));
             let leaves_triage = incident.status == config.lifecycle.initial;
@@ -482,8 +808,13 @@ fn plan_changes(
         // Whether the lifecycle allows it depends on where its time puts
         // it among the status changes: checked after the replay.
         // (A status stated before the current one is history written
-        // down, not a reopen; `reopen` itself must come after.)
-        if request.reopen && incident.last_status_change.is_some_and(|last| at < last) {
+        // down, not a reopen; `reopen --at` itself must come after. Without
+        // a time, a clock behind the one that resolved it is skew: the
+        // replay places the reopen after the resolution, as assumed.)
+        if request.reopen
+            && request.at.is_some()
+            && incident.last_status_change.is_some_and(|last| at < last)
+        {
             return Err(Error::Contradiction {
                 message: format!(
                     "a reopen at {} would be before the incident became '{}' at {}",

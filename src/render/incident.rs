@@ -482,22 +482,23 @@ fn timeline_rows(incident: &Incident, style: &Style, format: Format) -> Rows {
 }
 
 /// On a terminal, a long line wraps between words, continuing under
-/// column `indent`; elsewhere it stays one line.
-fn fit_line(line: &str, indent: usize) -> String {
-    let Some(width) = comfy_table::Table::new()
-        .width()
-        .map(usize::from)
-        .filter(|w| *w >= 40)
-    else {
+/// column `indent` (a word too long for a line, such as a URL, breaks);
+/// elsewhere it stays one line.
+pub fn fit_line(line: &str, indent: usize) -> String {
+    let Some(width) = super::terminal_width() else {
         return line.to_string();
     };
-    let mut out = String::new();
-    for word in line.split(' ') {
+    let room = width.saturating_sub(indent).max(1);
+    // Leading spaces stay: the first word goes after them.
+    let body = line.trim_start_matches(' ');
+    let mut out = line[..line.len() - body.len()].to_string();
+    let lead = out.len();
+    for word in body.split(' ').flat_map(|word| super::pieces(word, room)) {
         let length = out.lines().last().unwrap_or_default().chars().count();
         if length > indent && length + 1 + word.chars().count() > width {
             out.push('\n');
             out.push_str(&" ".repeat(indent));
-        } else if !out.is_empty() {
+        } else if out.len() > lead {
             out.push(' ');
         }
         out.push_str(word);
@@ -564,13 +565,18 @@ fn show_text(incident: &Incident, config: &Config, style: &Style) -> String {
     if !incident.roles.is_empty() {
         out.push_str("\nRoles\n");
         for (role, person) in &incident.roles {
-            out.push_str(&format!("  {role:<12}{}\n", terminal_safe(person)));
+            out.push_str(&fit_line(
+                &format!("  {role:<12}{}", terminal_safe(person)),
+                14,
+            ));
+            out.push('\n');
         }
     }
     if !incident.links.is_empty() {
         out.push_str("\nLinks\n");
         for link in &incident.links {
-            out.push_str(&format!("  {}\n", terminal_safe(link)));
+            out.push_str(&fit_line(&format!("  {}", terminal_safe(link)), 2));
+            out.push('\n');
         }
     }
     out.push_str(&format!("\nMilestones (times in {})\n", style.zone.name()));

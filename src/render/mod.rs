@@ -107,9 +107,32 @@ impl Rows {
     }
 
     fn table(&self, style: &Style) -> String {
+        let Some(width) = terminal_width() else {
+            return self.draw(style, None, true, &self.rows);
+        };
+        let widths = self.column_widths(width);
+        // A wrapping column squeezed below a readable width goes on lines
+        // of its own, under each row.
+        if let (Some(chosen), Some(narrowed)) = (self.wrap, &widths)
+            && narrowed[chosen] < MIN_WRAPPED.min(self.natural_widths()[chosen])
+        {
+            return self.stacked(style, chosen, width);
+        }
+        self.draw(style, widths.as_deref(), true, &self.rows)
+    }
+
+    /// Lay out `rows` (and the header) with comfy-table, each cell wrapped
+    /// to its column's width here, between words (comfy-table's own
+    /// wrapping splits words), and padded to it, so that tables drawn in
+    /// parts line up.
+    fn draw(
+        &self,
+        style: &Style,
+        widths: Option<&[usize]>,
+        header: bool,
+        rows: &[Vec<Value>],
+    ) -> String {
         let mut table = Table::new();
-        // comfy-table's own wrapping splits words; cells are wrapped here,
-        // between words, and it only lays them out.
         table
             .load_style(TABLE_STYLE)
             .set_content_arrangement(ContentArrangement::Disabled);
@@ -119,23 +142,28 @@ impl Rows {
             // this, crossterm writes empty escape codes when NO_COLOR is set.
             crossterm::style::force_color_output(true);
         }
-        // Wrap to the terminal's width only when it reports a usable one: a
-        // pseudo-terminal of zero columns would squeeze every cell to a letter.
-        let widths = match table.width() {
-            Some(width) if width >= 40 => self.column_widths(usize::from(width)),
-            _ => None,
-        };
-        let fit = |index: usize, text: &str| match &widths {
-            Some(widths) => wrap_words(text, widths[index]),
+        let fit = |index: usize, text: &str| match widths {
+            Some(widths) => {
+                let wrapped = wrap_words(text, widths[index]);
+                let (first, rest) = wrapped.split_once('\n').unwrap_or((&wrapped, ""));
+                let padded = format!("{first:<width$}", width = widths[index]);
+                if rest.is_empty() {
+                    padded
+                } else {
+                    format!("{padded}\n{rest}")
+                }
+            }
             None => text.to_string(),
         };
-        table.set_header(
-            self.headers
-                .iter()
-                .enumerate()
-                .map(|(i, h)| Cell::new(fit(i, h))),
-        );
-        for row in &self.rows {
+        if header {
+            table.set_header(
+                self.headers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, h)| Cell::new(fit(i, h))),
+            );
+        }
+        for row in rows {
             table.add_row(row.iter().enumerate().map(|(i, value)| {
                 let cell = Cell::new(fit(i, &terminal_safe(&value.text)));
                 match (style.color, value.color) {
@@ -156,10 +184,71 @@ impl Rows {
         text
     }
 
+    /// The table without column `chosen`, whose text is written under each
+    /// row, indented, wrapped to `width`.
+    fn stacked(&self, style: &Style, chosen: usize, width: usize) -> String {
+        let without = |cells: &[Value]| {
+            let mut cells = cells.to_vec();
+            if chosen < cells.len() {
+                cells.remove(chosen);
+            }
+            cells
+        };
+        let mut headers = self.headers.clone();
+        let heading = headers.remove(chosen);
+        let rest = Rows {
+            headers,
+            rows: self.rows.iter().map(|r| without(r)).collect(),
+            wrap: None,
+        };
+        let widths = rest
+            .column_widths(width)
+            .unwrap_or_else(|| rest.natural_widths());
+        const INDENT: &str = "     ";
+        let room = width.saturating_sub(INDENT.len() + 1);
+        let under = |text: &str| -> String {
+            wrap_words(&terminal_safe(text), room)
+                .lines()
+                .map(|line| format!("{INDENT}{line}\n"))
+                .collect()
+        };
+        let drawn = rest.draw(style, Some(&widths), true, &[]);
+        let (header, rule) = drawn.split_once('\n').unwrap_or((&drawn, ""));
+        let mut out = format!("{header}\n{}{rule}", under(&heading));
+        for (row, full) in rest.rows.iter().zip(&self.rows) {
+            out.push_str(&rest.draw(style, Some(&widths), false, std::slice::from_ref(row)));
+            if let Some(value) = full.get(chosen).filter(|v| !v.text.is_empty()) {
+                out.push_str(&under(&value.text));
+            }
+        }
+        out
+    }
+
+    /// Each column's width with nothing wrapped: its longest line.
+    fn natural_widths(&self) -> Vec<usize> {
+        (0..self.headers.len())
+            .map(|index| {
+                std::iter::once(self.headers[index].as_str())
+                    .chain(
+                        self.rows
+                            .iter()
+                            .filter_map(|r| r.get(index))
+                            .map(|v| v.text.as_str()),
+                    )
+                    .flat_map(str::lines)
+                    .map(|line| line.chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect()
+    }
+
     /// Column widths that fit `width` terminal columns, narrowing only as
-    /// many columns as needed (the chosen one, then the widest) and none
-    /// below its longest word, so times, ids and item references stay
-    /// whole. `None` when everything fits as it is.
+    /// many columns as needed: the chosen one between words, then breaking
+    /// its longest words (a URL in a note), then the others between words,
+    /// widest first, so that times, ids and item references stay whole as
+    /// long as anything else can give; last, whatever fits. `None` when
+    /// everything fits as it is.
     fn column_widths(&self, width: usize) -> Option<Vec<usize>> {
         let columns = self.headers.len();
         let cells = |index: usize| {
@@ -177,9 +266,7 @@ impl Rows {
                 .max()
                 .unwrap_or(0)
         };
-        let mut widths: Vec<usize> = (0..columns)
-            .map(|i| longest(i, |t| t.lines().collect()))
-            .collect();
+        let mut widths = self.natural_widths();
         let words: Vec<usize> = (0..columns)
             .map(|i| longest(i, |t| t.split_whitespace().collect()))
             .collect();
@@ -191,16 +278,23 @@ impl Rows {
         }
         let mut order: Vec<usize> = (0..columns).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(widths[i]));
-        if let Some(chosen) = self.wrap {
-            order.retain(|&i| i != chosen);
-            order.insert(0, chosen);
-        }
-        for index in order {
+        let chosen = self.wrap.unwrap_or(order[0]);
+        order.retain(|&i| i != chosen);
+        let headers: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
+        // Each step narrows `index` no further than `floor`.
+        let steps = std::iter::once((chosen, words[chosen]))
+            .chain(std::iter::once((chosen, words[chosen].min(MIN_WRAPPED))))
+            .chain(order.iter().map(|&i| (i, words[i])))
+            .chain(std::iter::once((chosen, headers[chosen].max(1))))
+            .chain(order.iter().map(|&i| (i, headers[i].max(1))));
+        for (index, floor) in steps {
             let excess = total(&widths).saturating_sub(width);
             if excess == 0 {
                 break;
             }
-            widths[index] = widths[index].saturating_sub(excess).max(words[index]);
+            widths[index] = widths[index]
+                .saturating_sub(excess)
+                .max(floor.min(widths[index]));
         }
         Some(widths)
     }
@@ -269,13 +363,33 @@ pub fn csv_cell(text: &str) -> String {
     }
 }
 
-/// Text broken into lines of at most `width` characters between words (a
-/// word longer than that stands alone on its line).
-fn wrap_words(text: &str, width: usize) -> String {
+/// The narrowest the wrapping column of a table gets before other columns
+/// are narrowed: a URL breaks into pieces of this many characters.
+const MIN_WRAPPED: usize = 24;
+
+/// The width of the terminal standard output is, when it is one and says
+/// a usable width: `COLUMNS` first, as git reads it, then the terminal's
+/// own. (A pseudo-terminal of zero columns would squeeze every cell to a
+/// letter.)
+pub fn terminal_width() -> Option<usize> {
+    let terminal = comfy_table::Table::new().width()?;
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<u16>().ok());
+    Some(usize::from(columns.unwrap_or(terminal))).filter(|w| *w >= 40)
+}
+
+/// Text broken into lines of at most `width` characters between words; a
+/// word longer than that (a URL) is broken into pieces that fit.
+pub fn wrap_words(text: &str, width: usize) -> String {
+    let width = width.max(1);
     let mut lines = Vec::new();
     for paragraph in text.lines() {
         let mut line = String::new();
-        for word in paragraph.split_whitespace() {
+        for word in paragraph
+            .split_whitespace()
+            .flat_map(|word| pieces(word, width))
+        {
             let length = line.chars().count();
             if length > 0 && length + 1 + word.chars().count() > width {
                 lines.push(std::mem::take(&mut line));
@@ -287,6 +401,28 @@ fn wrap_words(text: &str, width: usize) -> String {
         lines.push(line);
     }
     lines.join("\n")
+}
+
+/// A word in pieces of at most `width` characters, broken after a `-`,
+/// `/`, `&`, `?` or `.` where one lies in the second half of a piece.
+pub(crate) fn pieces(word: &str, width: usize) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut rest = word;
+    while rest.chars().count() > width {
+        let limit = rest
+            .char_indices()
+            .nth(width)
+            .map_or(rest.len(), |(at, _)| at);
+        let split = rest[..limit]
+            .rfind(['-', '/', '&', '?', '.'])
+            .map(|at| at + 1)
+            .filter(|&at| rest[..at].chars().count() * 2 > width)
+            .unwrap_or(limit);
+        pieces.push(&rest[..split]);
+        rest = &rest[split..];
+    }
+    pieces.push(rest);
+    pieces
 }
 
 /// Text safe in a Markdown table cell: no pipe, link, emphasis or tag it

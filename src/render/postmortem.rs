@@ -741,7 +741,8 @@ pub fn actions(list: &[Action], today: NaiveDate, format: Format, style: &Style)
     }
     let mut rows = Rows::new(&[
         "ACTION", "#", "STATUS", "DUE", "OWNER", "PRIORITY", "TYPE", "TEXT",
-    ]);
+    ])
+    .wrap_column("TEXT");
     for action in list {
         let overdue = action.is_overdue(today);
         let red = |text: String| Value {
