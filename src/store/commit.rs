@@ -472,7 +472,7 @@ impl TempIndex {
             .path()
             .join(format!("incident-next-index-{}", std::process::id()));
         let written = gitindex::serialize_full(&mut entries);
-        files::write_regular(&path, &written, 0o666)?;
+        files::write_own(&path, &written, 0o666)?;
         Ok(TempIndex { path, written })
     }
 

@@ -104,6 +104,18 @@ pub fn ensure_regular_or_absent(path: &Path) -> Result<()> {
 /// before the umask) when missing. Opening never blocks and never follows a
 /// symbolic link; anything but a regular file there is refused untouched.
 pub fn write_regular(path: &Path, bytes: &[u8], mode: u32) -> Result<File> {
+    write_checked(path, bytes, mode, false)
+}
+
+/// [`write_regular`] for a file incident owns outright (a temporary file,
+/// a lock's content, a journal): when the write fails after the file was
+/// opened (a full disk), the file is removed, so no empty or half-written
+/// file is left behind. Something else found there is refused untouched.
+pub fn write_own(path: &Path, bytes: &[u8], mode: u32) -> Result<File> {
+    write_checked(path, bytes, mode, true)
+}
+
+fn write_checked(path: &Path, bytes: &[u8], mode: u32, remove_on_failure: bool) -> Result<File> {
     let file = open_checked(
         path,
         OpenOptions::new()
@@ -113,8 +125,13 @@ pub fn write_regular(path: &Path, bytes: &[u8], mode: u32) -> Result<File> {
             .mode(mode),
     )?
     .ok_or_else(|| io_err(path)(std::io::Error::from(std::io::ErrorKind::NotFound)))?;
-    file.set_len(0).map_err(io_err(path))?;
-    (&file).write_all(bytes).map_err(io_err(path))?;
+    let written = file.set_len(0).and_then(|()| (&file).write_all(bytes));
+    if let Err(error) = written {
+        if remove_on_failure {
+            let _ = fs::remove_file(path);
+        }
+        return Err(io_err(path)(error));
+    }
     Ok(file)
 }
 

@@ -73,7 +73,7 @@ pub fn compare_and_swap(
     let prepared = repo
         .path()
         .join(format!("incident-ref-{}.tmp", std::process::id()));
-    files::write_regular(&prepared, format!("{}\n", update.new).as_bytes(), 0o666)?;
+    files::write_own(&prepared, format!("{}\n", update.new).as_bytes(), 0o666)?;
     shared.adjust(&prepared)?;
     let started = std::time::Instant::now();
     let linked = loop {

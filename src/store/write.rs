@@ -176,7 +176,11 @@ impl Store {
         if let Some(lock) = session.index_lock.take() {
             lock.release()?;
         }
-        cleanup?;
+        // When the undo fails too (a full disk), the journal stays for the
+        // next writer to finish it, and the first failure is the one to tell.
+        if let Err(cleanup_error) = cleanup {
+            return Err(outcome.err().unwrap_or(cleanup_error));
+        }
         journal.remove()?;
         let (mut committed, value) = outcome?;
         if committed.made {
@@ -301,6 +305,11 @@ impl Store {
             self.ensure_not_sparse(&index, &paths, &plan.guard)?;
             let ours: Vec<String> = session.staged.keys().cloned().collect();
             self.check_clean(&index, &plan.guard, &ours)?;
+            // Counted as staged before they are written: a write cut short
+            // (a full disk) is then undone like any failed attempt.
+            session
+                .staged
+                .extend(paths.iter().cloned().zip(blobs.iter().copied()));
             let files: Vec<(&str, Oid, &[u8])> = plan
                 .files
                 .iter()
@@ -308,9 +317,6 @@ impl Store {
                 .map(|(f, b)| (f.path.as_str(), *b, f.content.as_slice()))
                 .collect();
             self.stage(&index, &files)?;
-            session
-                .staged
-                .extend(paths.iter().cloned().zip(blobs.iter().copied()));
             let commit = self.create_commit(&CommitRequest {
                 tree: tree_id,
                 parents: head.into_iter().collect(),
@@ -607,9 +613,15 @@ impl Store {
             Some(skip) => skip,
             None => config.bool("feature.manyFiles")?.unwrap_or(false),
         };
-        index.write_with(updates, &temp, skip_hash)?;
-        shared.adjust(&temp)?;
-        fs::rename(&temp, &index_path).map_err(io_err(&index_path))
+        let written = index
+            .write_with(updates, &temp, skip_hash)
+            .and_then(|()| shared.adjust(&temp))
+            .and_then(|()| fs::rename(&temp, &index_path).map_err(io_err(&index_path)));
+        if written.is_err() {
+            // A full disk: no half-written index left in .git.
+            let _ = fs::remove_file(&temp);
+        }
+        written
     }
 
     fn write_split_index(&self, index_path: &Path, temp: &Path, updates: &[Update]) -> Result<()> {
@@ -699,6 +711,15 @@ impl Store {
                 (Some(disk), None) => Some(disk) == found.map(|(id, _)| id),
             };
             match (found, ours) {
+                (Some((id, mode)), true) if disk_id == Some(id) => {
+                    // Already HEAD's content: only the index entry may differ.
+                    if !index_has(&index, path, id) {
+                        let meta = fs::symlink_metadata(&target).map_err(io_err(&target))?;
+                        let mut stat = Stat::from_metadata(&meta);
+                        stat.mode = mode as u32;
+                        updates.push((path.clone(), Some(Entry::new(path, id, stat))));
+                    }
+                }
                 (Some((id, mode)), true) => {
                     let blob = self.repo.find_blob(id)?;
                     if let Some(parent) = target.parent() {
@@ -712,17 +733,38 @@ impl Store {
                 }
                 (None, true) => {
                     files::remove_if_present(&target)?;
-                    updates.push((path.clone(), None));
+                    self.remove_empty_folders(tree.as_ref(), path);
+                    if !index.find(path).is_empty() {
+                        updates.push((path.clone(), None));
+                    }
                 }
                 (found, false) => {
-                    updates.push((
-                        path.clone(),
-                        found.map(|(id, mode)| head_entry(path, id, mode)),
-                    ));
+                    if !found.is_some_and(|(id, _)| index_has(&index, path, id)) {
+                        updates.push((
+                            path.clone(),
+                            found.map(|(id, mode)| head_entry(path, id, mode)),
+                        ));
+                    }
                 }
             }
         }
+        // Nothing to change in the index (the write failed before it was
+        // staged): leave it alone, which also works on a full disk.
         self.write_index(&index, &updates)
+    }
+
+    /// Remove the folders above `path` that are empty now and that HEAD
+    /// does not have (incident made them for a file it took back).
+    fn remove_empty_folders(&self, head: Option<&Tree<'_>>, path: &str) {
+        let mut folder = path;
+        while let Some((parent, _)) = folder.rsplit_once('/') {
+            folder = parent;
+            let in_head = head.is_some_and(|t| t.get_path(Path::new(folder)).is_ok());
+            // `remove_dir` refuses a folder that is not empty.
+            if in_head || fs::remove_dir(self.workdir().join(folder)).is_err() {
+                return;
+            }
+        }
     }
 
     /// Undo what a killed writer left: its paths go back to HEAD's version
@@ -762,6 +804,15 @@ impl Store {
             }
         }
         journal.remove()
+    }
+}
+
+/// Whether the index has `path` at stage 0 with blob `id`, and nothing else.
+fn index_has(index: &IndexFile, path: &str, id: Oid) -> bool {
+    let found = index.find(path);
+    found.len() == 1 && {
+        let entry = index.entry(found.start);
+        entry.stage == 0 && entry.oid == id
     }
 }
 
@@ -967,7 +1018,7 @@ impl IndexLock {
         let prepared = dir.join(INDEX_LOCK_TEMP_FILE);
         let mut content = INDEX_LOCK_MARKER.to_vec();
         content.extend_from_slice(holder_description().as_bytes());
-        files::write_regular(&prepared, &content, 0o666)?;
+        files::write_own(&prepared, &content, 0o666)?;
         let started = Instant::now();
         let mut attempt = 0;
         let outcome = loop {
@@ -1256,7 +1307,7 @@ impl Journal {
         }
         // No fsync, as git does not sync the index or refs by default: the
         // journal guards against a killed process, whose writes the kernel keeps.
-        files::write_regular(&temp, text.as_bytes(), 0o666)?;
+        files::write_own(&temp, text.as_bytes(), 0o666)?;
         fs::rename(&temp, &self.path).map_err(io_err(&self.path))
     }
 

@@ -1,0 +1,99 @@
+//! The write path leaves nothing behind when it fails, and keeps the
+//! repository as git keeps it: a disk that fills up at any step of a write,
+//! the group's permissions, git's ownership check, temporary files of a
+//! killed command, special files where incident keeps its own.
+
+mod support;
+
+use std::process::Command;
+
+use support::Repo;
+
+/// Run `script` with `sh` in a private mount namespace (a user namespace
+/// when not root), where `mount -t tmpfs` works. `None` (with the reason
+/// printed) when this machine allows neither.
+fn in_mount_namespace(repo: &Repo, script: &str) -> Option<String> {
+    let mut cmd = Command::new("unshare");
+    support::base_env(&mut cmd, &repo.home());
+    let out = cmd
+        .args(["-Urm", "sh", "-c", script])
+        .env("DISK", repo.home().join("small-disk"))
+        .env("ERR", repo.home().join("stderr.txt"))
+        .env("BIN", env!("CARGO_BIN_EXE_incident"))
+        .env("INCIDENT_NOW", support::NOW)
+        .output()
+        .expect("unshare (util-linux) runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // unshare itself refused (no user namespaces), or the mount did.
+    if stdout.contains("NO-MOUNT") || stderr.starts_with("unshare:") {
+        println!(
+            "SKIPPED: cannot mount a small tmpfs here (needs root or user namespaces): {stderr}"
+        );
+        return None;
+    }
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    Some(stdout)
+}
+
+/// Every step of `update` and `declare` meets a full disk in turn (the
+/// free space grows by one page from one round to the next): each failure
+/// leaves the working tree, the index and `.git` as they were (no empty
+/// event file or `incident.toml`, no temporary file), and the next command
+/// works.
+#[test]
+fn a_disk_full_at_any_step_leaves_nothing_behind() {
+    let repo = Repo::empty();
+    std::fs::create_dir_all(repo.home().join("small-disk")).unwrap();
+    let script = r#"
+set -u
+mount -t tmpfs -o size=4m tmpfs "$DISK" || { echo "NO-MOUNT"; exit 0; }
+cd "$DISK"
+"$BIN" init repo >/dev/null || exit 10
+cd repo
+id=$("$BIN" --format json declare "Full disk" -s SEV3 | sed -n 's/.*"id": *"\([0-9a-z]*\)".*/\1/p' | head -1)
+state() {
+  git rev-parse HEAD; git ls-files -s
+  git -c core.fsmonitor=false status --porcelain=v1 --untracked-files=all --ignored 2>/dev/null
+  find incidents .git -maxdepth 1 -newer .git/HEAD -name 'incident*' ! -name incident.lock ! -name incident
+  find incidents -type d | sort
+}
+for command in update declare; do
+  for pages in $(seq 0 16); do
+    i=0; while [ $i -lt $pages ]; do i=$((i+1)); dd if=/dev/zero of="$DISK/keep$i" bs=4k count=1 2>/dev/null; done
+    before=$(state)
+    dd if=/dev/zero of="$DISK/filler" bs=4k >/dev/null 2>&1
+    dd if=/dev/zero of="$DISK/filler2" bs=512 >/dev/null 2>&1
+    rm -f "$DISK"/keep*
+    if [ $command = update ]; then "$BIN" update "$id" -m "try $pages" >/dev/null 2>"$ERR"
+    else "$BIN" declare "Try $pages" -s SEV3 >/dev/null 2>"$ERR"; fi
+    rc=$?
+    rm -f "$DISK/filler" "$DISK/filler2"
+    if [ $rc -ne 0 ]; then
+      grep -q "the disk is full" "$ERR" || { echo "MESSAGE $command $pages: $(cat "$ERR")"; }
+      after=$(state)
+      [ "$after" = "$before" ] || { echo "LEFT $command $pages:"; echo "$before"; echo "----"; echo "$after"; }
+    else
+      echo "FITS $command $pages"
+    fi
+    # The incident is never blocked afterwards.
+    "$BIN" update "$id" -m "after $command $pages" >/dev/null 2>"$ERR" || echo "BLOCKED $command $pages: $(cat "$ERR")"
+  done
+done
+git fsck --no-dangling >/dev/null 2>&1 && echo "FSCK-OK"
+"$BIN" check >/dev/null 2>&1 && echo "CHECK-OK"
+"#;
+    let Some(stdout) = in_mount_namespace(&repo, script) else {
+        return;
+    };
+    assert!(!stdout.contains("LEFT"), "{stdout}");
+    assert!(!stdout.contains("BLOCKED"), "{stdout}");
+    assert!(!stdout.contains("MESSAGE"), "{stdout}");
+    // Both commands did fail for lack of room, and then fit.
+    assert!(stdout.contains("FITS update"), "{stdout}");
+    assert!(stdout.contains("FITS declare"), "{stdout}");
+    assert!(
+        stdout.contains("FSCK-OK") && stdout.contains("CHECK-OK"),
+        "{stdout}"
+    );
+}
