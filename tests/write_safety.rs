@@ -97,3 +97,115 @@ git fsck --no-dangling >/dev/null 2>&1 && echo "FSCK-OK"
         "{stdout}"
     );
 }
+
+/// Modes of everything below `.git` made after `marker`, as `MODE PATH` lines.
+const LIST_MODES: &str =
+    r#"find .git -newer "$MARKER" ! -name COMMIT_EDITMSG -printf '%m %y %p\n'"#;
+
+/// With `core.sharedRepository` (`group`, `0640`), and a umask that would
+/// keep everything private, every object, folder and file incident writes
+/// in `.git` (commits, review-branch objects and refs, caches, kept text)
+/// has the mode git gives the same kind of thing in the same repository.
+#[test]
+fn shared_repository_permissions_are_as_git_makes_them() {
+    for shared in ["group", "0640"] {
+        let repo = Repo::empty();
+        let script = format!(
+            r#"
+set -eu
+umask 077
+git init -q --shared={shared} .
+touch "$MARKER"
+sleep 0.01
+"$BIN" init >/dev/null
+id=$("$BIN" --format json declare "Shared" -s SEV3 | sed -n 's/.*"id": *"\([0-9a-z]*\)".*/\1/p' | head -1)
+"$BIN" update "$id" -m "seen by the group" >/dev/null
+"$BIN" resolve "$id" --resolution "restarted" >/dev/null 2>&1
+"$BIN" report >/dev/null
+"$BIN" list >/dev/null
+"$BIN" update nosuchincident -m "typed text" >/dev/null 2>&1 || true
+git rev-parse --verify -q "refs/heads/postmortem/$id" >/dev/null || {{ echo "NO-REVIEW-BRANCH"; exit 1; }}
+{LIST_MODES} > "$MARKER.incident"
+# What git itself makes: an object in a folder of its own, a ref, a ref folder.
+echo "made by git" > gitfile && git add gitfile && git commit -q -m "by git"
+blob=$(git rev-parse HEAD:gitfile)
+git update-ref refs/gitmade/one HEAD
+echo "OBJECT $(stat -c %a .git/objects/$(echo $blob | cut -c1-2)/$(echo $blob | cut -c3-))"
+echo "FILE $(stat -c %a .git/refs/gitmade/one)"
+echo "DIR $(stat -c %a .git/refs/gitmade)"
+cat "$MARKER.incident"
+"#
+        );
+        let mut cmd = Command::new("bash");
+        support::base_env(&mut cmd, &repo.home());
+        let out = cmd
+            .args(["-c", &script])
+            .current_dir(&repo.path)
+            .env("BIN", env!("CARGO_BIN_EXE_incident"))
+            .env("MARKER", repo.home().join("marker"))
+            .env("INCIDENT_NOW", support::NOW)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let reference = |label: &str| {
+            stdout
+                .lines()
+                .find_map(|l| l.strip_prefix(label))
+                .unwrap()
+                .trim()
+                .to_string()
+        };
+        let (object, file, dir) = (reference("OBJECT "), reference("FILE "), reference("DIR "));
+        assert_ne!(file, "600", "git itself did not share: {stdout}");
+        let mut checked = 0;
+        let mut wrong = Vec::new();
+        for line in stdout.lines() {
+            let mut fields = line.splitn(3, ' ');
+            let (Some(mode), Some(kind), Some(path)) =
+                (fields.next(), fields.next(), fields.next())
+            else {
+                continue;
+            };
+            if !path.starts_with(".git/") {
+                continue;
+            }
+            let loose_object =
+                path.starts_with(".git/objects/") && path.len() == ".git/objects/xx/".len() + 38;
+            let expected = match kind {
+                "d" => &dir,
+                "f" if loose_object => &object,
+                "f" if path.starts_with(".git/incident")
+                    || path.starts_with(".git/refs/")
+                    || path.starts_with(".git/logs/refs/") =>
+                {
+                    &file
+                }
+                _ => continue,
+            };
+            checked += 1;
+            if mode != expected {
+                wrong.push(format!("{path}: {mode}, git makes {expected}"));
+            }
+        }
+        for made in [
+            ".git/incident/report-cache-v1",
+            ".git/incident/REJECTED_NOTE",
+            ".git/incident/folders-v1",
+            "refs/heads/postmortem/",
+            ".git/incident.lock",
+        ] {
+            assert!(stdout.contains(made), "{made} not made: {stdout}");
+        }
+        assert!(checked > 30, "{stdout}");
+        assert!(
+            wrong.is_empty(),
+            "core.sharedRepository={shared}:\n{}",
+            wrong.join("\n")
+        );
+    }
+}

@@ -190,14 +190,8 @@ pub fn edit(
 
 /// Keep a refused text in `.git/incident/REJECTED_<LABEL>`.
 pub fn keep(git_dir: &Path, label: &str, text: &str) -> Result<PathBuf> {
-    let dir = git_dir.join("incident");
-    let path = dir.join(format!("REJECTED_{label}"));
-    std::fs::create_dir_all(&dir)
-        .and_then(|()| std::fs::write(&path, format!("{text}\n")))
-        .map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })?;
+    let path = git_dir.join("incident").join(format!("REJECTED_{label}"));
+    incident::store::ownfiles::write(&path, format!("{text}\n").as_bytes())?;
     Ok(path)
 }
 

@@ -13,7 +13,6 @@
 //! `.git/incident/publications-v1` with the tip it was checked at, where the
 //! next walk stops. Deleting that file is always safe.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset};
@@ -165,7 +164,7 @@ fn cache_path(store: &Store) -> PathBuf {
 }
 
 fn read_cache(path: &Path) -> Vec<Remembered> {
-    let Ok(text) = fs::read_to_string(path) else {
+    let Some(text) = crate::store::ownfiles::read_text_lossy(path) else {
         return Vec::new();
     };
     text.lines()
@@ -198,13 +197,8 @@ fn remember(path: &Path, entry: Remembered) {
             )
         })
         .collect();
-    if let Some(dir) = path.parent() {
-        let _ = fs::create_dir_all(dir);
-    }
-    let temp = path.with_extension(format!("tmp{}", std::process::id()));
-    if fs::write(&temp, text).is_ok() && fs::rename(&temp, path).is_err() {
-        let _ = fs::remove_file(&temp);
-    }
+    // A cache: one that cannot be written is only slower next time.
+    let _ = crate::store::ownfiles::write(path, text.as_bytes());
 }
 
 /// A commit's tree and first parent, read from its raw object (cheaper than

@@ -49,7 +49,7 @@ fn open_flags() -> i32 {
 /// Open `path` with `options` plus flags that never block on a FIFO nor
 /// follow a final symbolic link, and refuse anything but a regular file.
 /// `None` when it does not exist (and `options` does not create it).
-fn open_checked(path: &Path, options: &mut OpenOptions) -> Result<Option<File>> {
+pub(crate) fn open_checked(path: &Path, options: &mut OpenOptions) -> Result<Option<File>> {
     let file = match options.custom_flags(open_flags()).open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),

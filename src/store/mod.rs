@@ -20,6 +20,7 @@ pub mod githooks;
 pub mod gitindex;
 pub mod gitrefs;
 pub mod identity;
+pub mod ownfiles;
 pub mod remote;
 pub mod signing;
 pub mod write;
@@ -78,6 +79,7 @@ impl Store {
                 path: repo.path().to_path_buf(),
             })?
             .to_path_buf();
+        ownfiles::register(&[repo.path(), repo.commondir()], &workdir, None);
         Ok(Store {
             repo,
             workdir,
@@ -425,12 +427,7 @@ impl FolderCache {
     fn load(git_dir: &Path) -> FolderCache {
         let path = git_dir.join(FOLDER_CACHE);
         let mut cache = FolderCache::default();
-        // Never open anything but a regular file (a FIFO would hang).
-        let regular = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file());
-        let Some(text) = regular
-            .then(|| std::fs::read_to_string(&path).ok())
-            .flatten()
-        else {
+        let Some(text) = ownfiles::read_text_lossy(&path) else {
             return cache;
         };
         let mut lines = text.lines();
@@ -492,16 +489,7 @@ impl FolderCache {
                 }
             }
         }
-        let path = git_dir.join(FOLDER_CACHE);
-        let temp = git_dir.join(format!("{FOLDER_CACHE}.{}.tmp", std::process::id()));
-        let written = path
-            .parent()
-            .map(std::fs::create_dir_all)
-            .transpose()
-            .and_then(|_| std::fs::write(&temp, text))
-            .and_then(|()| std::fs::rename(&temp, &path));
-        if written.is_err() {
-            let _ = std::fs::remove_file(&temp);
-        }
+        // A cache: one that cannot be written is only slower next time.
+        let _ = ownfiles::write(&git_dir.join(FOLDER_CACHE), text.as_bytes());
     }
 }
