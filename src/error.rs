@@ -12,6 +12,9 @@ pub enum Error {
     #[error("this is not an incident repository: {config} does not exist")]
     NotInitialized { config: String },
 
+    #[error("git refuses the repository at {}: it belongs to another user (git's \"dubious ownership\" check)", path.display())]
+    UnsafeRepository { path: PathBuf, fix: Option<String> },
+
     #[error("the repository at {} is bare; incident needs a working tree", path.display())]
     BareRepository { path: PathBuf },
 
@@ -289,6 +292,13 @@ impl Error {
                 "run `incident init` to make this an incident repository, or pass -C DIR to point at one".into()
             }
             Error::BareRepository { .. } => "run incident in a clone that has a working tree".into(),
+            Error::UnsafeRepository { path, fix } => format!(
+                "if you trust it, mark it safe as git says: `{}` (or through GIT_CONFIG_GLOBAL or GIT_CONFIG_COUNT/KEY/VALUE, which git and incident read alike)",
+                fix.clone().unwrap_or_else(|| format!(
+                    "git config --global --add safe.directory {}",
+                    path.display()
+                ))
+            ),
             Error::DetachedHead => "check out a branch first, for example `git switch main`".into(),
             Error::OperationInProgress { operation } => match operation.as_str() {
                 "bisect" => "end the bisect first (`git bisect reset`)".into(),

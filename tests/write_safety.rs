@@ -209,3 +209,85 @@ cat "$MARKER.incident"
         );
     }
 }
+
+/// Whether this test runs as root (needed to make files another user owns).
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// A repository owned by another user: git refuses it, and so does
+/// incident, naming git's fix; `safe.directory` given the ways git reads it
+/// without a `~/.gitconfig` (GIT_CONFIG_COUNT/KEY/VALUE, GIT_CONFIG_GLOBAL)
+/// makes git accept it, and incident too.
+#[test]
+fn safe_directory_is_read_where_git_reads_it() {
+    if !is_root() {
+        println!("SKIPPED: making a repository another user owns needs root");
+        return;
+    }
+    let repo = Repo::init();
+    repo.declare(&["Owned by another user", "-s", "SEV3"]);
+    let chown = Command::new("chown")
+        .args(["-R", "4321:4321"])
+        .arg(&repo.path)
+        .status()
+        .unwrap();
+    assert!(chown.success());
+    let path = repo.path.to_str().unwrap().to_string();
+    let git = |envs: &[(&str, &str)]| {
+        let mut cmd = Command::new("git");
+        support::base_env(&mut cmd, &repo.home());
+        cmd.current_dir(&repo.path).args(["status", "--porcelain"]);
+        cmd.envs(envs.iter().copied()).output().unwrap()
+    };
+    let incident = |envs: &[(&str, &str)]| {
+        let mut cmd = repo.command();
+        cmd.args(["list", "--all"]);
+        cmd.envs(envs.iter().copied()).output().unwrap()
+    };
+
+    // Refused by both, and incident names the command git names.
+    let refused = git(&[]);
+    assert!(!refused.status.success());
+    let git_says = String::from_utf8_lossy(&refused.stderr);
+    let fix = git_says
+        .lines()
+        .map(str::trim)
+        .find(|l| l.contains("safe.directory"))
+        .unwrap()
+        .to_string();
+    let out = incident(&[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("belongs to another user"), "{stderr}");
+    assert!(stderr.contains(&fix), "{stderr}\ngit: {git_says}");
+    assert!(!stderr.contains("class=Config"), "{stderr}");
+
+    // Accepted by both through GIT_CONFIG_COUNT...
+    let by_env: &[(&str, &str)] = &[
+        ("GIT_CONFIG_COUNT", "1"),
+        ("GIT_CONFIG_KEY_0", "safe.directory"),
+        ("GIT_CONFIG_VALUE_0", &path),
+    ];
+    assert!(git(by_env).status.success());
+    let out = incident(by_env);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Owned by another user"));
+
+    // ... and through GIT_CONFIG_GLOBAL.
+    let global = repo.home().join("global-config");
+    std::fs::write(&global, format!("[safe]\n\tdirectory = {path}\n")).unwrap();
+    let by_file: &[(&str, &str)] = &[("GIT_CONFIG_GLOBAL", global.to_str().unwrap())];
+    assert!(git(by_file).status.success());
+    let out = incident(by_file);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

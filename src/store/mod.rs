@@ -67,11 +67,8 @@ pub struct Store {
 impl Store {
     /// Open the repository that contains `dir` (like git, searching upwards).
     pub fn open(dir: &Path) -> Result<Store> {
-        let repo = Repository::discover(dir).map_err(|e| match e.code() {
-            git2::ErrorCode::NotFound => Error::NotARepository {
-                path: dir.to_path_buf(),
-            },
-            _ => Error::Git(e),
+        let repo = discover(dir)?.ok_or_else(|| Error::NotARepository {
+            path: dir.to_path_buf(),
         })?;
         let workdir = repo
             .workdir()
@@ -292,6 +289,45 @@ impl Store {
             )?;
         }
         Ok((declaration, events))
+    }
+}
+
+/// The repository containing `dir`, searching upwards as git does; `None`
+/// when there is none. Whether a repository another user owns may be used
+/// is git's to say (`safe.directory` from any of the places git reads it,
+/// `GIT_CONFIG_GLOBAL` and `GIT_CONFIG_COUNT` included, which libgit2's own
+/// check does not see): git is asked, and its refusal is the error.
+pub fn discover(dir: &Path) -> Result<Option<Repository>> {
+    match Repository::discover(dir) {
+        Ok(repo) => Ok(Some(repo)),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+        Err(e) if e.code() == git2::ErrorCode::Owner => {
+            let output = std::process::Command::new("git")
+                .args(["rev-parse", "--git-dir"])
+                .current_dir(dir)
+                .stdin(std::process::Stdio::null())
+                .output()
+                .map_err(|source| Error::GitCommand {
+                    command: "git rev-parse".into(),
+                    detail: format!("cannot run git: {source}"),
+                })?;
+            if !output.status.success() {
+                let git_says = String::from_utf8_lossy(&output.stderr).into_owned();
+                return Err(Error::UnsafeRepository {
+                    path: dir.to_path_buf(),
+                    fix: git_says
+                        .lines()
+                        .map(str::trim)
+                        .find(|l| l.starts_with("git config") && l.contains("safe.directory"))
+                        .map(str::to_string),
+                });
+            }
+            // git accepts it: so does this process, for every later open.
+            // SAFETY: changes a libgit2 global before any other thread uses it.
+            unsafe { git2::opts::set_verify_owner_validation(false) }?;
+            Ok(Some(Repository::discover(dir)?))
+        }
+        Err(e) => Err(Error::Git(e)),
     }
 }
 
