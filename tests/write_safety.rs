@@ -291,3 +291,62 @@ fn safe_directory_is_read_where_git_reads_it() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `resolve` killed (SIGKILL) while a pre-commit hook runs for the draft
+/// postmortem's commit on the review branch leaves its temporary index in
+/// `.git`; the next command removes it (its process is gone), and git and
+/// `incident check` find everything in order.
+#[test]
+fn a_killed_draft_commit_leaves_no_temporary_index() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let repo = Repo::init();
+    let id = repo.declare(&["Killed during the draft", "-s", "SEV2"]);
+    let ready = repo.home().join("hook-running");
+    let hook = repo.path.join(".git/hooks/pre-commit");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\n# Only the draft's commit (its index has the postmortem) waits.\ngit ls-files | grep -q postmortem.md || exit 0\ntouch '{}'\nsleep 30\n",
+            ready.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut child = repo
+        .command()
+        .args(["resolve", &id, "--resolution", "rolled back"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !ready.exists() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the draft's pre-commit hook never ran"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let temp_indexes = || -> Vec<String> {
+        std::fs::read_dir(repo.path.join(".git"))
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("incident-next-index-"))
+            .collect()
+    };
+    assert_eq!(temp_indexes().len(), 1, "the hook sees a temporary index");
+    // The command and its hook, as a terminal's kill would.
+    // SAFETY: a signal to the process group this test made.
+    unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+    child.wait().unwrap();
+    assert_eq!(temp_indexes().len(), 1, "left behind by the killed command");
+    std::fs::remove_file(&hook).unwrap();
+
+    repo.ok(&["update", &id, "-m", "after the crash"]);
+    assert!(temp_indexes().is_empty(), "{:?}", temp_indexes());
+    repo.git(&["fsck", "--no-dangling"]);
+    repo.ok(&["check"]);
+}

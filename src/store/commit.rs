@@ -479,6 +479,8 @@ pub(crate) fn run_git(command: &mut Command, what: &str) -> Result<Vec<u8>> {
     Ok(output.stdout)
 }
 
+const TEMP_INDEX_PREFIX: &str = "incident-next-index-";
+
 /// The temporary index the hooks see: exactly the commit's tree.
 struct TempIndex {
     path: PathBuf,
@@ -487,6 +489,9 @@ struct TempIndex {
 
 impl TempIndex {
     fn write(store: &Store, tree: Oid, real: Option<&IndexFile>) -> Result<TempIndex> {
+        // Those of killed commands (this one has a review branch's
+        // commits too, made without the writer lock).
+        files::remove_dead_temp_files(store.repo.path(), &[TEMP_INDEX_PREFIX])?;
         let tree = store.repo.find_tree(tree)?;
         let mut entries = Vec::new();
         tree.walk(TreeWalkMode::PreOrder, |root, entry| {
@@ -526,7 +531,7 @@ impl TempIndex {
         let path = store
             .repo
             .path()
-            .join(format!("incident-next-index-{}", std::process::id()));
+            .join(format!("{TEMP_INDEX_PREFIX}{}", std::process::id()));
         let written = gitindex::serialize_full(&mut entries);
         files::write_own(&path, &written, 0o666)?;
         Ok(TempIndex { path, written })

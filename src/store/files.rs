@@ -270,6 +270,37 @@ pub fn git_write_error(git_dir: &Path) -> impl Fn(git2::Error) -> Error + '_ {
     }
 }
 
+/// Remove the files in `dir` named `<prefix><pid>...` whose process no
+/// longer runs: what a killed command left (a live one's stay).
+pub fn remove_dead_temp_files(dir: &Path, prefixes: &[&str]) -> Result<()> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_err(dir)(e)),
+    };
+    for item in entries {
+        let item = item.map_err(io_err(dir))?;
+        let name = item.file_name();
+        let name = name.to_string_lossy();
+        let pid = prefixes.iter().find_map(|prefix| {
+            let digits: String = name
+                .strip_prefix(prefix)?
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            digits.parse::<u32>().ok()
+        });
+        if let Some(pid) = pid
+            && pid != std::process::id()
+            && !process_alive(pid)
+            && item.file_type().is_ok_and(|t| t.is_file())
+        {
+            remove_if_present(&item.path())?;
+        }
+    }
+    Ok(())
+}
+
 /// Whether a process with this id runs (on this machine).
 pub fn process_alive(pid: u32) -> bool {
     let Ok(pid) = i32::try_from(pid) else {

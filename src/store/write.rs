@@ -51,6 +51,8 @@ use super::identity::Identity;
 use crate::error::{Error, Result, io_err};
 use crate::time::Timestamp;
 
+/// Temporary files in `.git` named after the process that made them.
+const DEAD_WRITERS_TEMP_FILES: &[&str] = &["incident-ref-", "incident-next-index-"];
 /// How often to redo a commit whose branch moved underneath it.
 const MAX_ATTEMPTS: u32 = 50;
 const LOCK_FILE: &str = "incident.lock";
@@ -773,6 +775,8 @@ impl Store {
     /// holds, is removed. Nothing else is: another process's lock (empty or
     /// not) stays.
     fn recover(&self) -> Result<()> {
+        // Temporary files named by the pid of a process that is gone.
+        files::remove_dead_temp_files(self.repo.path(), DEAD_WRITERS_TEMP_FILES)?;
         // A killed `incident sync` keeps its own journal (store/checkout.rs).
         self.recover_sync_checkout()?;
         let journal = Journal::new(self.repo.path());
@@ -795,14 +799,6 @@ impl Store {
         let outcome = self.restore_to_head(&interrupted.paths);
         lock.release()?;
         outcome?;
-        // Its temporary files (named by pid; every writer holds the writer lock).
-        for item in fs::read_dir(self.repo.path()).map_err(io_err(self.repo.path()))? {
-            let item = item.map_err(io_err(self.repo.path()))?;
-            let name = item.file_name().to_string_lossy().into_owned();
-            if name.starts_with("incident-ref-") || name.starts_with("incident-next-index-") {
-                files::remove_if_present(&item.path())?;
-            }
-        }
         journal.remove()
     }
 }
