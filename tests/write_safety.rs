@@ -350,3 +350,74 @@ fn a_killed_draft_commit_leaves_no_temporary_index() {
     repo.git(&["fsck", "--no-dangling"]);
     repo.ok(&["check"]);
 }
+
+/// FIFOs where incident keeps its own files in `.git/incident/` (report
+/// cache and snapshot, kept text, hook log): no command blocks on one;
+/// each says what is there, and typed text is kept beside it.
+#[test]
+fn fifos_in_incidents_own_files_never_block() {
+    let repo = Repo::init();
+    let id = repo.declare(&["Pipes everywhere", "-s", "SEV3"]);
+    let own = repo.path.join(".git/incident");
+    std::fs::create_dir_all(&own).unwrap();
+    for name in [
+        "report-cache-v1",
+        "report-snapshot-v4",
+        "REJECTED_NOTE",
+        "hooks.log",
+    ] {
+        let fifo = std::ffi::CString::new(own.join(name).to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    }
+    std::fs::write(
+        own.join("hooks.toml"),
+        "[[hook]]\nname = \"note\"\non = [\"*\"]\nrun = [\"true\"]\n",
+    )
+    .unwrap();
+    // `timeout` ends a command that blocks (exit 124).
+    let run = |args: &[&str]| {
+        let mut cmd = Command::new("timeout");
+        support::base_env(&mut cmd, &repo.home());
+        cmd.current_dir(&repo.path)
+            .env("INCIDENT_NOW", support::NOW)
+            .arg("20")
+            .arg(env!("CARGO_BIN_EXE_incident"))
+            .args(args);
+        let out = cmd.output().unwrap();
+        assert_ne!(out.status.code(), Some(124), "{args:?} blocked");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = run(&["report"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("report-cache-v1 is a FIFO")
+            && stderr.contains("report-snapshot-v4 is a FIFO"),
+        "{stderr}"
+    );
+    let (code, stderr) = run(&["update", "nosuchincident", "-m", "words worth keeping"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    let kept = stderr
+        .split_whitespace()
+        .find(|w| w.starts_with(".git/incident/REJECTED_NOTE."))
+        .unwrap_or_else(|| panic!("{stderr}"))
+        .trim_end_matches(';');
+    assert_eq!(
+        std::fs::read_to_string(repo.path.join(kept)).unwrap(),
+        "words worth keeping\n"
+    );
+    let (code, stderr) = run(&["update", &id, "-m", "the hook log is a pipe"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("hooks.log is a FIFO"), "{stderr}");
+    // The FIFOs are left as they were: not incident's to remove.
+    for name in ["report-cache-v1", "REJECTED_NOTE", "hooks.log"] {
+        use std::os::unix::fs::FileTypeExt;
+        let kind = std::fs::symlink_metadata(own.join(name))
+            .unwrap()
+            .file_type();
+        assert!(kind.is_fifo(), "{name}");
+    }
+}

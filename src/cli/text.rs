@@ -190,9 +190,18 @@ pub fn edit(
 
 /// Keep a refused text in `.git/incident/REJECTED_<LABEL>`.
 pub fn keep(git_dir: &Path, label: &str, text: &str) -> Result<PathBuf> {
-    let path = git_dir.join("incident").join(format!("REJECTED_{label}"));
-    incident::store::ownfiles::write(&path, format!("{text}\n").as_bytes())?;
-    Ok(path)
+    let dir = git_dir.join("incident");
+    let path = dir.join(format!("REJECTED_{label}"));
+    let bytes = format!("{text}\n");
+    match incident::store::ownfiles::write(&path, bytes.as_bytes()) {
+        Ok(()) => Ok(path),
+        // Something that is no regular file there (a FIFO): beside it.
+        Err(_) => {
+            let beside = dir.join(format!("REJECTED_{label}.{}", std::process::id()));
+            incident::store::ownfiles::write(&beside, bytes.as_bytes())?;
+            Ok(beside)
+        }
+    }
 }
 
 /// Keep every typed text of a refused command and say in the error how

@@ -126,6 +126,8 @@ pub fn write_with(
     path: &Path,
     fill: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
 ) -> Result<()> {
+    // Never replace what someone else put there (a FIFO, a link).
+    files::ensure_regular_or_absent(path)?;
     if let Some(dir) = path.parent() {
         create_dir(dir)?;
     }
