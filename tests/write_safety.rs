@@ -421,3 +421,72 @@ fn fifos_in_incidents_own_files_never_block() {
         assert!(kind.is_fifo(), "{name}");
     }
 }
+
+/// Messages say what is wrong and the way out, and only hints that apply:
+/// a remote folder that is no repository is not a network problem; a new
+/// remote branch says which git command sync does; damage names the object
+/// and `git fsck`; a broken template gets no TOML advice.
+#[test]
+fn messages_name_the_problem_and_the_command() {
+    let repo = Repo::init();
+    let id = repo.declare(&["Messages", "-s", "SEV3"]);
+
+    let plain = repo.sibling("plain-folder");
+    std::fs::create_dir_all(&plain).unwrap();
+    repo.git(&["remote", "add", "origin", plain.to_str().unwrap()]);
+    let stderr = repo.fails(1, &["sync"]);
+    assert!(stderr.contains("is not a git repository"), "{stderr}");
+    assert!(stderr.contains("`git init --bare "), "{stderr}");
+    assert!(!stderr.contains("network"), "{stderr}");
+
+    let bare = repo.sibling("remote.git");
+    support::git_in(
+        &repo.home(),
+        &repo.home(),
+        &["init", "-q", "--bare", bare.to_str().unwrap()],
+    );
+    repo.git(&["remote", "set-url", "origin", bare.to_str().unwrap()]);
+    let out = repo.run(&["sync"]);
+    let shown = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{shown}");
+    assert!(
+        shown.contains(
+            "origin/main does not exist yet; creating it as `git push -u origin main` does"
+        ),
+        "{shown}"
+    );
+
+    std::fs::create_dir_all(repo.path.join("incidents/templates")).unwrap();
+    std::fs::write(
+        repo.path.join("incidents/templates/postmortem-broken.md"),
+        "# {{ title }\n",
+    )
+    .unwrap();
+    let stderr = repo.fails(1, &["postmortem", &id, "--template", "broken"]);
+    assert!(stderr.contains("postmortem-broken.md:1"), "{stderr}");
+    assert!(!stderr.contains("TOML"), "{stderr}");
+    std::fs::remove_dir_all(repo.path.join("incidents/templates")).unwrap();
+
+    // HEAD's tree object goes missing.
+    let tree = repo.git(&["rev-parse", "HEAD^{tree}"]);
+    let tree = tree.trim();
+    let commit = repo.git(&["rev-parse", "HEAD"]);
+    let object = repo
+        .path
+        .join(".git/objects")
+        .join(&tree[..2])
+        .join(&tree[2..]);
+    std::fs::remove_file(&object).unwrap();
+    let stderr = repo.fails(1, &["show", &id]);
+    assert!(stderr.contains("damaged or incomplete"), "{stderr}");
+    assert!(
+        stderr.contains(commit.trim()) || stderr.contains(tree),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`git fsck --full`"), "{stderr}");
+    assert!(!stderr.contains("class="), "{stderr}");
+}
