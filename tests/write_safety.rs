@@ -36,7 +36,8 @@ fn in_mount_namespace(repo: &Repo, script: &str) -> Option<String> {
     Some(stdout)
 }
 
-/// Every step of `update` and `declare` meets a full disk in turn (the
+/// Every step of `update`, `declare` and `resolve` (with its draft on a
+/// review branch) meets a full disk in turn (the
 /// free space grows by one page from one round to the next): each failure
 /// leaves the working tree, the index and `.git` as they were (no empty
 /// event file or `incident.toml`, no temporary file), and the next command
@@ -47,7 +48,7 @@ fn a_disk_full_at_any_step_leaves_nothing_behind() {
     std::fs::create_dir_all(repo.home().join("small-disk")).unwrap();
     let script = r#"
 set -u
-mount -t tmpfs -o size=4m tmpfs "$DISK" || { echo "NO-MOUNT"; exit 0; }
+mount -t tmpfs -o size=6m tmpfs "$DISK" || { echo "NO-MOUNT"; exit 0; }
 cd "$DISK"
 "$BIN" init repo >/dev/null || exit 10
 cd repo
@@ -55,21 +56,27 @@ id=$("$BIN" --format json declare "Full disk" -s SEV3 | sed -n 's/.*"id": *"\([0
 state() {
   git rev-parse HEAD; git ls-files -s
   git -c core.fsmonitor=false status --porcelain=v1 --untracked-files=all --ignored 2>/dev/null
+  git for-each-ref; find .git/logs -type f -empty
   find incidents .git -maxdepth 1 -newer .git/HEAD -name 'incident*' ! -name incident.lock ! -name incident
   find incidents -type d | sort
 }
-for command in update declare; do
-  for pages in $(seq 0 16); do
+for command in update declare resolve; do
+  for pages in $(seq 0 24); do
+    [ $command = resolve ] && rid=$("$BIN" --format json declare "Resolve $pages" -s SEV2 | sed -n 's/.*"id": *"\([0-9a-z]*\)".*/\1/p' | head -1)
     i=0; while [ $i -lt $pages ]; do i=$((i+1)); dd if=/dev/zero of="$DISK/keep$i" bs=4k count=1 2>/dev/null; done
     before=$(state)
     dd if=/dev/zero of="$DISK/filler" bs=4k >/dev/null 2>&1
     dd if=/dev/zero of="$DISK/filler2" bs=512 >/dev/null 2>&1
     rm -f "$DISK"/keep*
-    if [ $command = update ]; then "$BIN" update "$id" -m "try $pages" >/dev/null 2>"$ERR"
-    else "$BIN" declare "Try $pages" -s SEV3 >/dev/null 2>"$ERR"; fi
+    case $command in
+      update) "$BIN" update "$id" -m "try $pages" >/dev/null 2>"$ERR" ;;
+      declare) "$BIN" declare "Try $pages" -s SEV3 >/dev/null 2>"$ERR" ;;
+      resolve) "$BIN" resolve "$rid" --resolution "try $pages" >/dev/null 2>"$ERR" ;;
+    esac
     rc=$?
     rm -f "$DISK/filler" "$DISK/filler2"
     if [ $rc -ne 0 ]; then
+      echo "FULL $command $pages"
       grep -q "the disk is full" "$ERR" || { echo "MESSAGE $command $pages: $(cat "$ERR")"; }
       after=$(state)
       [ "$after" = "$before" ] || { echo "LEFT $command $pages:"; echo "$before"; echo "----"; echo "$after"; }
@@ -92,6 +99,17 @@ git fsck --no-dangling >/dev/null 2>&1 && echo "FSCK-OK"
     // Both commands did fail for lack of room, and then fit.
     assert!(stdout.contains("FITS update"), "{stdout}");
     assert!(stdout.contains("FITS declare"), "{stdout}");
+    assert!(stdout.contains("FITS resolve"), "{stdout}");
+    for command in ["update", "declare", "resolve"] {
+        let failed = stdout
+            .lines()
+            .filter(|l| l.starts_with(&format!("FULL {command} ")))
+            .count();
+        assert!(
+            failed >= 8,
+            "{command} failed only {failed} times: {stdout}"
+        );
+    }
     assert!(
         stdout.contains("FSCK-OK") && stdout.contains("CHECK-OK"),
         "{stdout}"
