@@ -133,6 +133,9 @@ fn shared_repository_permissions_are_as_git_makes_them() {
 set -eu
 umask 077
 git init -q --shared={shared} .
+# What a writer holds while it commits: its journal and git's index.lock.
+printf '#!/bin/sh\nstat -c "%%a f %%n" .git/incident-journal .git/index.lock >> "$MARKER.during"\nexit 0\n' > .git/hooks/pre-commit
+chmod +x .git/hooks/pre-commit
 touch "$MARKER"
 sleep 0.01
 "$BIN" init >/dev/null
@@ -151,7 +154,7 @@ git update-ref refs/gitmade/one HEAD
 echo "OBJECT $(stat -c %a .git/objects/$(echo $blob | cut -c1-2)/$(echo $blob | cut -c3-))"
 echo "FILE $(stat -c %a .git/refs/gitmade/one)"
 echo "DIR $(stat -c %a .git/refs/gitmade)"
-cat "$MARKER.incident"
+cat "$MARKER.incident" "$MARKER.during"
 "#
         );
         let mut cmd = Command::new("bash");
@@ -198,6 +201,7 @@ cat "$MARKER.incident"
                 "d" => &dir,
                 "f" if loose_object => &object,
                 "f" if path.starts_with(".git/incident")
+                    || path == ".git/index.lock"
                     || path.starts_with(".git/refs/")
                     || path.starts_with(".git/logs/refs/") =>
                 {
@@ -216,6 +220,8 @@ cat "$MARKER.incident"
             ".git/incident/folders-v1",
             "refs/heads/postmortem/",
             ".git/incident.lock",
+            "f .git/incident-journal",
+            "f .git/index.lock",
         ] {
             assert!(stdout.contains(made), "{made} not made: {stdout}");
         }

@@ -280,6 +280,7 @@ impl Journal {
         }
         let temp = self.path.with_extension("tmp");
         let file = super::files::write_own(&temp, text.as_bytes(), 0o666)?;
+        super::ownfiles::shared_for(&temp)?.adjust(&temp)?;
         file.sync_all().map_err(io_err(&temp))?;
         fs::rename(&temp, &self.path).map_err(io_err(&self.path))
     }

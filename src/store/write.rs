@@ -1015,6 +1015,7 @@ impl IndexLock {
         let mut content = INDEX_LOCK_MARKER.to_vec();
         content.extend_from_slice(holder_description().as_bytes());
         files::write_own(&prepared, &content, 0o666)?;
+        super::ownfiles::shared_for(&prepared)?.adjust(&prepared)?;
         let started = Instant::now();
         let mut attempt = 0;
         let outcome = loop {
@@ -1304,6 +1305,8 @@ impl Journal {
         // No fsync, as git does not sync the index or refs by default: the
         // journal guards against a killed process, whose writes the kernel keeps.
         files::write_own(&temp, text.as_bytes(), 0o666)?;
+        // Another member of the group may have to finish it.
+        super::ownfiles::shared_for(&temp)?.adjust(&temp)?;
         fs::rename(&temp, &self.path).map_err(io_err(&self.path))
     }
 
