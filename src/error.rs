@@ -226,6 +226,13 @@ pub enum Error {
     #[error("{}", describe_git(.0))]
     Git(#[from] git2::Error),
 
+    #[error("the repository is damaged or incomplete: {path} (object {object}: .git/objects/{}/{}, or in a pack) cannot be read; git said: {detail}", &object[..2.min(object.len())], &object[2.min(object.len())..])]
+    Damaged {
+        object: String,
+        path: String,
+        detail: String,
+    },
+
     /// Reading objects through gitoxide (the report's incident reader).
     #[error("git: {message}")]
     GitRead { message: String },
@@ -295,7 +302,7 @@ impl Error {
                 "run `incident init` to make this an incident repository, or pass -C DIR to point at one".into()
             }
             Error::BareRepository { .. } => "run incident in a clone that has a working tree".into(),
-            Error::Git(error) if is_damage(error) => "`git fsck --full` lists what is damaged or missing; get it back from another clone (`git fetch`, or copy the object file from one), then run the command again".into(),
+            Error::Git(_) | Error::Damaged { .. } | Error::GitRead { .. } if self.is_damage() => "`git fsck --full` lists what is damaged or missing; get it back from another clone (`git fetch`, or copy the object file from one), then run the command again".into(),
             Error::UnsafeRepository { path, fix } => format!(
                 "if you trust it, mark it safe as git says: `{}` (or through GIT_CONFIG_GLOBAL or GIT_CONFIG_COUNT/KEY/VALUE, which git and incident read alike)",
                 fix.clone().unwrap_or_else(|| format!(
@@ -436,6 +443,65 @@ fn file_hint(file: &str, field: Option<&str>) -> Option<String> {
     })
 }
 
+impl Error {
+    /// A damaged object's path, named from the repository's root.
+    pub(crate) fn under(self, folder: &str) -> Error {
+        match self {
+            Error::Damaged {
+                object,
+                path,
+                detail,
+            } => Error::Damaged {
+                object,
+                path: format!("{folder}/{path}"),
+                detail,
+            },
+            other => other,
+        }
+    }
+
+    /// Whether it says the repository's objects are damaged or missing.
+    fn is_damage(&self) -> bool {
+        match self {
+            Error::Git(error) => is_damage(error),
+            Error::Damaged { .. } => true,
+            Error::GitRead { message } => DAMAGE_WORDS
+                .iter()
+                .any(|w| message.to_ascii_lowercase().contains(w)),
+            _ => false,
+        }
+    }
+}
+
+/// For reading object `id`, which holds `path`: a damaged object's error
+/// names both.
+pub(crate) fn object_error(id: git2::Oid, path: &str) -> impl FnOnce(git2::Error) -> Error + '_ {
+    move |error| {
+        if is_damage(&error) {
+            Error::Damaged {
+                object: id.to_string(),
+                path: path.to_string(),
+                detail: error.message().trim_end_matches('.').to_string(),
+            }
+        } else {
+            Error::Git(error)
+        }
+    }
+}
+
+/// What libgit2 and gitoxide say of damaged or missing objects.
+const DAMAGE_WORDS: &[&str] = &[
+    "corrupt",
+    "failed to decompress",
+    "failed to parse",
+    "failed to inflate",
+    "invalid object",
+    "object not found",
+    "bad packfile",
+    "short read",
+    "decompress",
+];
+
 /// Whether libgit2 failed because the repository's objects or index are
 /// damaged or missing (rather than because of what was asked).
 fn is_damage(error: &git2::Error) -> bool {
@@ -443,18 +509,7 @@ fn is_damage(error: &git2::Error) -> bool {
     matches!(
         error.class(),
         git2::ErrorClass::Odb | git2::ErrorClass::Zlib | git2::ErrorClass::Object
-    ) || [
-        "corrupt",
-        "failed to decompress",
-        "failed to parse",
-        "failed to inflate",
-        "invalid object",
-        "object not found",
-        "bad packfile",
-        "short read",
-    ]
-    .iter()
-    .any(|needle| message.contains(needle))
+    ) || DAMAGE_WORDS.iter().any(|needle| message.contains(needle))
 }
 
 /// libgit2's error for a person: damage says so and names the object's

@@ -495,6 +495,39 @@ fn messages_name_the_problem_and_the_command() {
     assert!(!stderr.contains("TOML"), "{stderr}");
     std::fs::remove_dir_all(repo.path.join("incidents/templates")).unwrap();
 
+    // An incident.toml's object is damaged: the error names the file and
+    // the object's file.
+    let listed = repo.git(&["ls-tree", "-r", "HEAD", "--", "incidents"]);
+    let (declaration_blob, declaration_path) = listed
+        .lines()
+        .find(|l| l.ends_with("/incident.toml"))
+        .map(|l| {
+            let (meta, path) = l.split_once('\t').unwrap();
+            (
+                meta.split(' ').nth(2).unwrap().to_string(),
+                path.to_string(),
+            )
+        })
+        .unwrap();
+    let object_file = format!(
+        ".git/objects/{}/{}",
+        &declaration_blob[..2],
+        &declaration_blob[2..]
+    );
+    let saved = std::fs::read(repo.path.join(&object_file)).unwrap();
+    let damaged = repo.path.join(&object_file);
+    let mut permissions = std::fs::metadata(&damaged).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    permissions.set_readonly(false);
+    std::fs::set_permissions(&damaged, permissions).unwrap();
+    std::fs::write(&damaged, b"not zlib at all").unwrap();
+    let stderr = repo.fails(1, &["show", &id]);
+    assert!(stderr.contains("damaged or incomplete"), "{stderr}");
+    assert!(stderr.contains(&declaration_path), "{stderr}");
+    assert!(stderr.contains(&object_file), "{stderr}");
+    assert!(stderr.contains("`git fsck --full`"), "{stderr}");
+    std::fs::write(&damaged, saved).unwrap();
+
     // HEAD's tree object goes missing.
     let tree = repo.git(&["rev-parse", "HEAD^{tree}"]);
     let tree = tree.trim();

@@ -259,7 +259,9 @@ impl Store {
         };
         // Looked up from the root once; its files from the folder's tree.
         let folder_tree = subtree(&self.repo, tree, &folder.path)?.ok_or_else(missing)?;
-        let bytes = read_blob(&self.repo, &folder_tree, DECLARATION_FILE)?.ok_or_else(missing)?;
+        let bytes = read_blob(&self.repo, &folder_tree, DECLARATION_FILE)
+            .map_err(|e| e.under(&folder.path))?
+            .ok_or_else(missing)?;
         let declaration = Declaration::parse(
             &declaration_path,
             tomlfile::text(&declaration_path, &bytes)?,
@@ -277,7 +279,9 @@ impl Store {
         }
         let mut events = Vec::new();
         let events_path = format!("{}/{EVENTS_DIR}", folder.path);
-        if let Some(events_tree) = subtree(&self.repo, &folder_tree, EVENTS_DIR)? {
+        if let Some(events_tree) =
+            subtree(&self.repo, &folder_tree, EVENTS_DIR).map_err(|e| e.under(&folder.path))?
+        {
             for_each_toml(
                 &self.repo,
                 &events_tree,
@@ -356,7 +360,9 @@ pub fn for_each_toml(
             continue;
         };
         let file = format!("{dir_path}/{name}");
-        let blob = repo.find_blob(entry.id())?;
+        let blob = repo
+            .find_blob(entry.id())
+            .map_err(crate::error::object_error(entry.id(), &file))?;
         visit(stem, &file, tomlfile::text(&file, blob.content())?)?;
     }
     Ok(())
@@ -372,7 +378,10 @@ pub fn read_blob(repo: &Repository, tree: &Tree<'_>, path: &str) -> Result<Optio
     if entry.kind() != Some(ObjectType::Blob) {
         return Ok(None);
     }
-    Ok(Some(repo.find_blob(entry.id())?.content().to_vec()))
+    let blob = repo
+        .find_blob(entry.id())
+        .map_err(crate::error::object_error(entry.id(), path))?;
+    Ok(Some(blob.content().to_vec()))
 }
 
 /// The tree at `path` in `tree`, or `None`.
@@ -385,7 +394,10 @@ pub fn subtree<'r>(repo: &'r Repository, tree: &Tree<'_>, path: &str) -> Result<
     if entry.kind() != Some(ObjectType::Tree) {
         return Ok(None);
     }
-    Ok(Some(repo.find_tree(entry.id())?))
+    let tree = repo
+        .find_tree(entry.id())
+        .map_err(crate::error::object_error(entry.id(), path))?;
+    Ok(Some(tree))
 }
 
 /// List `incidents/<yyyy>/<mm>/<id>-<slug>` folders, newest month first.
