@@ -284,7 +284,10 @@ fn safe_directory_is_read_where_git_reads_it() {
     let out = incident(&[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("belongs to another user"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("repository at {path}: it belongs to another user")),
+        "{stderr}"
+    );
     assert!(stderr.contains(&fix), "{stderr}\ngit: {git_says}");
     assert!(!stderr.contains("class=Config"), "{stderr}");
 

@@ -317,8 +317,13 @@ pub fn discover(dir: &Path) -> Result<Option<Repository>> {
                 })?;
             if !output.status.success() {
                 let git_says = String::from_utf8_lossy(&output.stderr).into_owned();
+                // "detected dubious ownership in repository at '/path'"
+                let repository = git_says
+                    .lines()
+                    .find_map(|l| l.split_once("repository at '")?.1.strip_suffix('\''))
+                    .map(PathBuf::from);
                 return Err(Error::UnsafeRepository {
-                    path: dir.to_path_buf(),
+                    path: repository.unwrap_or_else(|| dir.to_path_buf()),
                     fix: git_says
                         .lines()
                         .map(str::trim)
