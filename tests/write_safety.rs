@@ -550,3 +550,39 @@ fn messages_name_the_problem_and_the_command() {
     assert!(stderr.contains("`git fsck --full`"), "{stderr}");
     assert!(!stderr.contains("class="), "{stderr}");
 }
+
+/// The empty event file an older incident left when a full disk cut its
+/// write short no longer blocks the incident: the next write removes it.
+/// A file of any other name, or with any content, is the user's: it stays,
+/// and the write is refused as before.
+#[test]
+fn an_empty_event_file_left_by_a_full_disk_is_cleared() {
+    let repo = Repo::init();
+    let id = repo.declare(&["Left over", "-s", "SEV3"]);
+    repo.ok(&["update", &id, "-m", "first"]);
+    let listed = repo.git(&["ls-files", "incidents"]);
+    let folder = listed
+        .lines()
+        .find_map(|l| l.strip_suffix("/incident.toml"))
+        .unwrap()
+        .to_string();
+    let events = repo.path.join(&folder).join("events");
+    let left = events.join("20261124T095959Z-q7w2e9-note.toml");
+    std::fs::write(&left, b"").unwrap();
+    let typed = events.join("20261124T095958Z-q7w2e8-note.toml");
+    std::fs::write(&typed, b"someone typed this\n").unwrap();
+    let own = events.join("my-notes.toml");
+    std::fs::write(&own, b"").unwrap();
+
+    let stderr = repo.fails(1, &["update", &id, "-m", "blocked by the user's files"]);
+    assert!(stderr.contains("my-notes.toml"), "{stderr}");
+    assert!(stderr.contains("q7w2e8-note.toml"), "{stderr}");
+    assert!(!stderr.contains("q7w2e9"), "{stderr}");
+    std::fs::remove_file(&own).unwrap();
+    std::fs::remove_file(&typed).unwrap();
+
+    std::fs::write(&left, b"").unwrap();
+    repo.ok(&["update", &id, "-m", "after the cleanup"]);
+    assert!(!left.exists());
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+}

@@ -306,6 +306,7 @@ impl Store {
             let index = IndexFile::read(&self.index_path())?;
             self.ensure_not_sparse(&index, &paths, &plan.guard)?;
             let ours: Vec<String> = session.staged.keys().cloned().collect();
+            self.remove_empty_leftovers(&index, &plan.guard)?;
             self.check_clean(&index, &plan.guard, &ours)?;
             // Counted as staged before they are written: a write cut short
             // (a full disk) is then undone like any failed attempt.
@@ -488,6 +489,24 @@ impl Store {
         } else {
             Err(Error::DirtyPaths { paths: dirty })
         }
+    }
+
+    /// Remove the empty, untracked event files and `incident.toml`s below
+    /// `paths` that an older incident left when a full disk cut its write
+    /// short (before it took such writes back): nobody typed into an empty
+    /// file with a name only incident makes, and it blocked the incident as
+    /// an uncommitted change.
+    fn remove_empty_leftovers(&self, index: &IndexFile, paths: &[String]) -> Result<()> {
+        for guard in paths {
+            for path in untracked_files(self.workdir(), guard)? {
+                let file = self.workdir().join(&path);
+                let empty = fs::symlink_metadata(&file).is_ok_and(|m| m.is_file() && m.len() == 0);
+                if empty && index.find(&path).is_empty() && is_tool_file_name(&path) {
+                    files::remove_if_present(&file)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A split index: ask `git status` about exactly these paths.
@@ -800,6 +819,44 @@ impl Store {
         lock.release()?;
         outcome?;
         journal.remove()
+    }
+}
+
+/// `incidents/YYYY/MM/<folder>/incident.toml`, or an event file there
+/// named as incident names them (`events/20261124T100000Z-k3f9x2-note.toml`).
+fn is_tool_file_name(path: &str) -> bool {
+    let parts: Vec<&str> = path.split('/').collect();
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    let in_incident =
+        |p: &[&str]| p.len() >= 4 && p[0] == super::DATA_DIR && digits(p[1], 4) && digits(p[2], 2);
+    match parts.as_slice() {
+        [.., name] if parts.len() == 5 && in_incident(&parts) => *name == super::DECLARATION_FILE,
+        [.., events, name]
+            if parts.len() == 6 && in_incident(&parts) && *events == super::EVENTS_DIR =>
+        {
+            let Some(stem) = name.strip_suffix(".toml") else {
+                return false;
+            };
+            let mut pieces = stem.splitn(3, '-');
+            let (Some(time), Some(random), Some(kind)) =
+                (pieces.next(), pieces.next(), pieces.next())
+            else {
+                return false;
+            };
+            let time_ok = time.len() == 16
+                && digits(&time[..8], 8)
+                && &time[8..9] == "T"
+                && digits(&time[9..15], 6)
+                && time.ends_with('Z');
+            time_ok
+                && random.len() == 6
+                && random
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+                && !kind.is_empty()
+                && kind.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+        }
+        _ => false,
     }
 }
 
