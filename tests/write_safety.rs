@@ -145,6 +145,9 @@ id=$("$BIN" --format json declare "Shared" -s SEV3 | sed -n 's/.*"id": *"\([0-9a
 "$BIN" report >/dev/null
 "$BIN" list >/dev/null
 "$BIN" update nosuchincident -m "typed text" >/dev/null 2>&1 || true
+git init -q --bare "$MARKER.remote.git"
+git remote add origin "$MARKER.remote.git"
+"$BIN" sync >/dev/null
 git rev-parse --verify -q "refs/heads/postmortem/$id" >/dev/null || {{ echo "NO-REVIEW-BRANCH"; exit 1; }}
 {LIST_MODES} > "$MARKER.incident"
 # What git itself makes: an object in a folder of its own, a ref, a ref folder.
@@ -202,6 +205,7 @@ cat "$MARKER.incident" "$MARKER.during"
                 "f" if loose_object => &object,
                 "f" if path.starts_with(".git/incident")
                     || path == ".git/index.lock"
+                    || path == ".git/config"
                     || path.starts_with(".git/refs/")
                     || path.starts_with(".git/logs/refs/") =>
                 {
@@ -222,6 +226,8 @@ cat "$MARKER.incident" "$MARKER.during"
             ".git/incident.lock",
             "f .git/incident-journal",
             "f .git/index.lock",
+            "f .git/config",
+            "refs/remotes/origin/",
         ] {
             assert!(stdout.contains(made), "{made} not made: {stdout}");
         }

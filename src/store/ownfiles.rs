@@ -83,6 +83,11 @@ pub fn shared_for(path: &Path) -> Result<SharedRepository> {
     Ok(shared)
 }
 
+/// Give a file written in `.git` (by libgit2, say) the permissions git would.
+pub fn adjust(path: &Path) -> Result<()> {
+    shared_for(path)?.adjust(path)
+}
+
 /// The bytes of a file of incident's own; `None` when there is none. A
 /// FIFO, device, socket, folder or symbolic link there is an error naming
 /// it, and is never opened for long.
