@@ -306,8 +306,7 @@ impl Store {
             let index = IndexFile::read(&self.index_path())?;
             self.ensure_not_sparse(&index, &paths, &plan.guard)?;
             let ours: Vec<String> = session.staged.keys().cloned().collect();
-            self.remove_empty_leftovers(&index, &plan.guard)?;
-            self.check_clean(&index, &plan.guard, &ours)?;
+            self.check_clean(&index, &plan.guard, &ours, true)?;
             // Counted as staged before they are written: a write cut short
             // (a full disk) is then undone like any failed attempt.
             session
@@ -416,10 +415,18 @@ impl Store {
             return Ok(());
         }
         let index = IndexFile::read(&self.index_path())?;
-        self.check_clean(&index, paths, ours)
+        self.check_clean(&index, paths, ours, false)
     }
 
-    fn check_clean(&self, index: &IndexFile, paths: &[String], ours: &[String]) -> Result<()> {
+    /// With `clear_leftovers` (only under the writer lock, where no other
+    /// incident writer is half-way through a file), see `remove_leftover`.
+    fn check_clean(
+        &self,
+        index: &IndexFile,
+        paths: &[String],
+        ours: &[String],
+        clear_leftovers: bool,
+    ) -> Result<()> {
         if paths.is_empty() {
             return Ok(());
         }
@@ -476,9 +483,10 @@ impl Store {
             }
             // Untracked files, as `git status` lists them (not ignored ones).
             for path in untracked_files(self.workdir(), guard)? {
-                if !staged.contains_key(&path)
-                    && !self.repo.status_should_ignore(Path::new(&path))?
-                {
+                if staged.contains_key(&path) || self.repo.status_should_ignore(Path::new(&path))? {
+                    continue;
+                }
+                if !(clear_leftovers && self.remove_leftover(&path)?) {
                     dirty.insert(path);
                 }
             }
@@ -491,22 +499,19 @@ impl Store {
         }
     }
 
-    /// Remove the empty, untracked event files and `incident.toml`s below
-    /// `paths` that an older incident left when a full disk cut its write
-    /// short (before it took such writes back): nobody typed into an empty
-    /// file with a name only incident makes, and it blocked the incident as
-    /// an uncommitted change.
-    fn remove_empty_leftovers(&self, index: &IndexFile, paths: &[String]) -> Result<()> {
-        for guard in paths {
-            for path in untracked_files(self.workdir(), guard)? {
-                let file = self.workdir().join(&path);
-                let empty = fs::symlink_metadata(&file).is_ok_and(|m| m.is_file() && m.len() == 0);
-                if empty && index.find(&path).is_empty() && is_tool_file_name(&path) {
-                    files::remove_if_present(&file)?;
-                }
-            }
+    /// Remove `path`, untracked, when it is an empty event file or
+    /// `incident.toml` that an older incident left when a full disk cut its
+    /// write short (before it took such writes back): nobody typed into an
+    /// empty file with a name only incident makes, and it blocked the
+    /// incident as an uncommitted change. Whether it was removed.
+    fn remove_leftover(&self, path: &str) -> Result<bool> {
+        let file = self.workdir().join(path);
+        let empty = fs::symlink_metadata(&file).is_ok_and(|m| m.is_file() && m.len() == 0);
+        if !(empty && is_tool_file_name(path)) {
+            return Ok(false);
         }
-        Ok(())
+        files::remove_if_present(&file)?;
+        Ok(true)
     }
 
     /// A split index: ask `git status` about exactly these paths.
