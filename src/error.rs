@@ -451,7 +451,7 @@ impl Error {
                 object,
                 path,
                 detail,
-            } => Error::Damaged {
+            } if !path.starts_with(&format!("{folder}/")) => Error::Damaged {
                 object,
                 path: format!("{folder}/{path}"),
                 detail,

@@ -360,10 +360,13 @@ fn trust_path(store: &Store) -> PathBuf {
 
 fn trust_of(store: &Store, text: &str) -> Result<RepositoryTrust> {
     let path = trust_path(store);
-    let Some(recorded) = crate::store::ownfiles::read(&path)? else {
-        return Ok(RepositoryTrust::NotTrusted);
+    let recorded = match std::fs::read_to_string(&path) {
+        Ok(recorded) => recorded,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(RepositoryTrust::NotTrusted);
+        }
+        Err(e) => return Err(io_err(&path)(e)),
     };
-    let recorded = String::from_utf8_lossy(&recorded);
     let wanted = format!("sha256:{} {REPOSITORY_FILE}", digest(text));
     if recorded.lines().any(|l| l.trim() == wanted) {
         Ok(RepositoryTrust::Trusted)
@@ -393,8 +396,13 @@ pub fn trust(store: &Store) -> Result<Trusted> {
     let already = trust_of(store, &text)? == RepositoryTrust::Trusted;
     let digest = digest(&text);
     if !already {
-        let record = format!("sha256:{digest} {REPOSITORY_FILE}\n");
-        crate::store::ownfiles::write(&trust_path(store), record.as_bytes())?;
+        let dir = state_dir(store);
+        std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        let path = trust_path(store);
+        let temp = path.with_extension("tmp");
+        std::fs::write(&temp, format!("sha256:{digest} {REPOSITORY_FILE}\n"))
+            .map_err(io_err(&temp))?;
+        std::fs::rename(&temp, &path).map_err(io_err(&path))?;
     }
     Ok(Trusted {
         hooks,

@@ -250,6 +250,16 @@ impl Store {
         tree: &Tree<'_>,
         folder: &FolderRef,
     ) -> Result<(Declaration, Vec<Event>)> {
+        // A damaged object is named from the repository's root.
+        self.read_folder_files(tree, folder)
+            .map_err(|e| e.under(&folder.path))
+    }
+
+    fn read_folder_files(
+        &self,
+        tree: &Tree<'_>,
+        folder: &FolderRef,
+    ) -> Result<(Declaration, Vec<Event>)> {
         let declaration_path = format!("{}/{DECLARATION_FILE}", folder.path);
         let missing = || Error::Invalid {
             file: declaration_path.clone(),
@@ -259,9 +269,7 @@ impl Store {
         };
         // Looked up from the root once; its files from the folder's tree.
         let folder_tree = subtree(&self.repo, tree, &folder.path)?.ok_or_else(missing)?;
-        let bytes = read_blob(&self.repo, &folder_tree, DECLARATION_FILE)
-            .map_err(|e| e.under(&folder.path))?
-            .ok_or_else(missing)?;
+        let bytes = read_blob(&self.repo, &folder_tree, DECLARATION_FILE)?.ok_or_else(missing)?;
         let declaration = Declaration::parse(
             &declaration_path,
             tomlfile::text(&declaration_path, &bytes)?,
@@ -279,9 +287,7 @@ impl Store {
         }
         let mut events = Vec::new();
         let events_path = format!("{}/{EVENTS_DIR}", folder.path);
-        if let Some(events_tree) =
-            subtree(&self.repo, &folder_tree, EVENTS_DIR).map_err(|e| e.under(&folder.path))?
-        {
+        if let Some(events_tree) = subtree(&self.repo, &folder_tree, EVENTS_DIR)? {
             for_each_toml(
                 &self.repo,
                 &events_tree,
