@@ -13,6 +13,7 @@
 //! `.git/incident/publications-v1` with the tip it was checked at, where the
 //! next walk stops. Deleting that file is always safe.
 
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset};
@@ -164,7 +165,7 @@ fn cache_path(store: &Store) -> PathBuf {
 }
 
 fn read_cache(path: &Path) -> Vec<Remembered> {
-    let Some(text) = crate::store::ownfiles::read_text_lossy(path) else {
+    let Ok(text) = fs::read_to_string(path) else {
         return Vec::new();
     };
     text.lines()
