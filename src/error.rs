@@ -12,6 +12,9 @@ pub enum Error {
     #[error("this is not an incident repository: {config} does not exist")]
     NotInitialized { config: String },
 
+    #[error("git refuses the repository at {}: it belongs to another user (git's \"dubious ownership\" check)", path.display())]
+    UnsafeRepository { path: PathBuf, fix: Option<String> },
+
     #[error("the repository at {} is bare; incident needs a working tree", path.display())]
     BareRepository { path: PathBuf },
 
@@ -225,8 +228,15 @@ pub enum Error {
         kept: Option<PathBuf>,
     },
 
-    #[error("git: {0}")]
+    #[error("{}", describe_git(.0))]
     Git(#[from] git2::Error),
+
+    #[error("the repository is damaged or incomplete: {path} (object {object}: .git/objects/{}/{}, or in a pack) cannot be read; git said: {detail}", &object[..2.min(object.len())], &object[2.min(object.len())..])]
+    Damaged {
+        object: String,
+        path: String,
+        detail: String,
+    },
 
     /// Reading objects through gitoxide (the report's incident reader).
     #[error("git: {message}")]
@@ -262,6 +272,8 @@ pub enum RemoteFailure {
     AuthRefused,
     /// A local-path remote names a folder that does not exist.
     PathMissing,
+    /// The remote's folder exists but holds no git repository.
+    NotARepository,
     /// A hook (the remote's or the local `pre-push`) refused.
     Rejected,
     /// The branch asked for is not on the remote.
@@ -274,6 +286,7 @@ impl RemoteFailure {
             RemoteFailure::Unreachable => "the remote could not be reached",
             RemoteFailure::AuthRefused => "authentication was refused",
             RemoteFailure::PathMissing => "the remote's path does not exist",
+            RemoteFailure::NotARepository => "the remote is not a git repository",
             RemoteFailure::Rejected => "the push was rejected",
             RemoteFailure::NoSuchBranch => "the remote has no such branch",
         };
@@ -318,6 +331,14 @@ impl Error {
                 "run `incident init` to make this an incident repository, or pass -C DIR to point at one".into()
             }
             Error::BareRepository { .. } => "run incident in a clone that has a working tree".into(),
+            Error::Git(_) | Error::Damaged { .. } | Error::GitRead { .. } if self.is_damage() => "`git fsck --full` lists what is damaged or missing; get it back from another clone (`git fetch`, or copy the object file from one), then run the command again".into(),
+            Error::UnsafeRepository { path, fix } => format!(
+                "if you trust it, mark it safe as git says: `{}` (or through GIT_CONFIG_GLOBAL or GIT_CONFIG_COUNT/KEY/VALUE, which git and incident read alike)",
+                fix.clone().unwrap_or_else(|| format!(
+                    "git config --global --add safe.directory {}",
+                    path.display()
+                ))
+            ),
             Error::DetachedHead => "check out a branch first, for example `git switch main`".into(),
             Error::OperationInProgress { operation } => match operation.as_str() {
                 "bisect" => "end the bisect first (`git bisect reset`)".into(),
@@ -326,9 +347,8 @@ impl Error {
             Error::DirtyPaths { .. } => {
                 "commit those changes (`git commit`) or set them aside (`git stash`) and run the command again".into()
             }
-            Error::Parse { .. } | Error::Invalid { .. } => {
-                "fix the file by hand (it is plain TOML), commit, and run the command again; `git log -p FILE` shows who changed it".into()
-            }
+            Error::Parse { file, .. } => return file_hint(file, None),
+            Error::Invalid { file, field, .. } => return file_hint(file, Some(field)),
             Error::FileTooLarge { .. } => "that file is not one incident wrote; move it out of the incidents folder".into(),
             Error::Unknown { what, .. } if *what == "severity" || *what == "state" || *what == "role" => {
                 "the valid names come from incidents/config.toml; add a new one there if you need it".into()
@@ -369,13 +389,16 @@ impl Error {
             Error::DiskFull { .. } => "free some space on that disk (`df -h` shows how much is left) and run the command again".into(),
             Error::UnsupportedIndex { .. } => "`git status` rewrites the index in a form incident reads (for a newer index format: `git update-index --index-version 4`); then run the command again".into(),
             Error::Contention { .. } => "another program keeps committing; try again in a moment".into(),
-            Error::Remote { remote, failure, .. } => match failure {
+            Error::Remote { remote, failure, url, .. } => match failure {
                 RemoteFailure::Unreachable => format!(
                     "nothing was changed, and everything recorded is safe in this clone; check the network and the remote's URL (`git remote -v`), then try again (`git fetch {remote}` shows git's own view)"
                 ),
                 RemoteFailure::AuthRefused => "nothing was changed; for ssh, check that your key is loaded (`ssh-add -l`) and accepted by the server; for https, that git's credential helper has a valid token".into(),
                 RemoteFailure::PathMissing => format!(
                     "nothing was changed; point the remote at an existing repository: `git remote set-url {remote} PATH` (create one with `git init --bare PATH`)"
+                ),
+                RemoteFailure::NotARepository => format!(
+                    "nothing was changed; make {url} a repository to share through (`git init --bare {url}`), or point the remote at the right one: `git remote set-url {remote} URL`"
                 ),
                 RemoteFailure::Rejected => "nothing was changed on the remote; the lines above say why it refused".into(),
                 RemoteFailure::NoSuchBranch => format!("`git ls-remote {remote}` lists the branches it has"),
@@ -427,6 +450,115 @@ impl Error {
             Error::TextKept { source, .. } => source.root(),
             other => other,
         }
+    }
+}
+
+/// How to fix a file incident could not read: the TOML hint only for
+/// TOML files; a template, a generated block or a file name get their own.
+fn file_hint(file: &str, field: Option<&str>) -> Option<String> {
+    let toml = file.ends_with(".toml");
+    Some(match field {
+        Some("file name") => "`incident check` lists every such file".into(),
+        Some("template") => {
+            format!("fix the template {file} at the place named and run the command again")
+        }
+        Some("generated block") => format!(
+            "put the BEGIN/END GENERATED markers in {file} back as they were (`git diff -- {file}` shows what changed), then run the command again"
+        ),
+        _ if toml && file.starts_with("incidents/") => format!(
+            "fix the file by hand (it is plain TOML), commit, and run the command again; `git log -p -- {file}` shows who changed it"
+        ),
+        _ if toml => "fix the file by hand (it is plain TOML) and run the command again".into(),
+        _ => return None,
+    })
+}
+
+impl Error {
+    /// A damaged object's path, named from the repository's root.
+    pub(crate) fn under(self, folder: &str) -> Error {
+        match self {
+            Error::Damaged {
+                object,
+                path,
+                detail,
+            } if !path.starts_with(&format!("{folder}/")) => Error::Damaged {
+                object,
+                path: format!("{folder}/{path}"),
+                detail,
+            },
+            other => other,
+        }
+    }
+
+    /// Whether it says the repository's objects are damaged or missing.
+    fn is_damage(&self) -> bool {
+        match self {
+            Error::Git(error) => is_damage(error),
+            Error::Damaged { .. } => true,
+            Error::GitRead { message } => DAMAGE_WORDS
+                .iter()
+                .any(|w| message.to_ascii_lowercase().contains(w)),
+            _ => false,
+        }
+    }
+}
+
+/// For reading object `id`, which holds `path`: a damaged object's error
+/// names both.
+pub(crate) fn object_error(id: git2::Oid, path: &str) -> impl FnOnce(git2::Error) -> Error + '_ {
+    move |error| {
+        if is_damage(&error) {
+            Error::Damaged {
+                object: id.to_string(),
+                path: path.to_string(),
+                detail: error.message().trim_end_matches('.').to_string(),
+            }
+        } else {
+            Error::Git(error)
+        }
+    }
+}
+
+/// What libgit2 and gitoxide say of damaged or missing objects.
+const DAMAGE_WORDS: &[&str] = &[
+    "corrupt",
+    "failed to decompress",
+    "failed to parse",
+    "failed to inflate",
+    "invalid object",
+    "object not found",
+    "bad packfile",
+    "short read",
+    "decompress",
+];
+
+/// Whether libgit2 failed because the repository's objects or index are
+/// damaged or missing (rather than because of what was asked).
+fn is_damage(error: &git2::Error) -> bool {
+    let message = error.message().to_ascii_lowercase();
+    matches!(
+        error.class(),
+        git2::ErrorClass::Odb | git2::ErrorClass::Zlib | git2::ErrorClass::Object
+    ) || DAMAGE_WORDS.iter().any(|needle| message.contains(needle))
+}
+
+/// libgit2's error for a person: damage says so and names the object's
+/// file; anything else as libgit2 says it.
+fn describe_git(error: &git2::Error) -> String {
+    if !is_damage(error) {
+        return format!("git: {error}");
+    }
+    let message = error.message().trim_end_matches('.');
+    let object = message
+        .split(|c: char| !c.is_ascii_hexdigit())
+        .find(|word| word.len() == 40);
+    match object {
+        Some(id) => format!(
+            "the repository is damaged or incomplete at object {id}: it (.git/objects/{}/{}, or in a pack) or an object it refers to is missing or corrupt; git said: {message}",
+            &id[..2],
+            &id[2..]
+        ),
+        None => format!("the repository is damaged or incomplete; git said: {message}"),
     }
 }
 

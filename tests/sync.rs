@@ -839,7 +839,7 @@ fn progress_shows_on_a_terminal_only() {
     repo.git(&["remote", "add", "origin", remote.to_str().expect("utf-8")]);
     // The remote has no branch yet: git's "couldn't find remote ref" stays inside.
     let shown = on_terminal(&repo, None);
-    assert!(shown.contains("does not exist yet; create it"), "{shown}");
+    assert!(shown.contains("does not exist yet; creating it"), "{shown}");
     assert!(shown.contains("Writing objects: 100%"), "{shown}");
     assert!(
         !shown.contains("fatal") && !shown.contains("remote ref"),

@@ -223,13 +223,16 @@ pub fn git_dir_near(dir: &Path) -> Option<PathBuf> {
 pub fn keep(git_dir: &Path, label: &str, text: &str) -> Result<PathBuf> {
     let dir = git_dir.join("incident");
     let path = dir.join(format!("REJECTED_{label}"));
-    std::fs::create_dir_all(&dir)
-        .and_then(|()| std::fs::write(&path, format!("{text}\n")))
-        .map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })?;
-    Ok(path)
+    let bytes = format!("{text}\n");
+    match incident::store::ownfiles::write(&path, bytes.as_bytes()) {
+        Ok(()) => Ok(path),
+        // Something that is no regular file there (a FIFO): beside it.
+        Err(_) => {
+            let beside = dir.join(format!("REJECTED_{label}.{}", std::process::id()));
+            incident::store::ownfiles::write(&beside, bytes.as_bytes())?;
+            Ok(beside)
+        }
+    }
 }
 
 /// Keep every typed text of a refused command and say in the error how

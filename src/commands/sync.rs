@@ -80,7 +80,16 @@ fn summary(o: &SyncOutcome) -> String {
             return format!("{} is up to date with {remote} ({head})\n", o.branch);
         }
         Integration::UpToDate => format!("{remote} has nothing new"),
-        Integration::NewBranch => format!("{remote} does not exist yet; {would}create it"),
+        Integration::NewBranch => format!(
+            "{remote} does not exist yet; {} it as `git push -u {} {}` does",
+            if o.dry_run {
+                "would create"
+            } else {
+                "creating"
+            },
+            o.remote,
+            o.branch
+        ),
         Integration::FastForward => format!(
             "{}fast-forward {} to {remote}: {} received, {} updated",
             would,

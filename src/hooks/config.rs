@@ -413,7 +413,9 @@ fn read_plain(path: &Path) -> Result<Option<String>> {
             limit: tomlfile::MAX_FILE_BYTES,
         }),
         Ok(_) => {
-            let bytes = std::fs::read(path).map_err(io_err(path))?;
+            let Some(bytes) = crate::store::ownfiles::read(path)? else {
+                return Ok(None);
+            };
             Ok(Some(
                 tomlfile::text(&path.display().to_string(), &bytes)?.to_string(),
             ))

@@ -5,7 +5,7 @@
 //! secrets); a failed run is queued in `.git/incident/hooks-queue/` for
 //! `incident hooks retry`.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -17,7 +17,7 @@ use super::config::{Hook, HookSet};
 use super::payload::{Delivery, json_error};
 use super::{ENV_DEPTH, state_dir};
 use crate::error::{Error, Result, io_err};
-use crate::store::Store;
+use crate::store::{Store, ownfiles};
 use crate::time::Timestamp;
 
 const LOG_FILE: &str = "hooks.log";
@@ -90,7 +90,7 @@ impl Run {
 pub fn run(store: &Store, hook: &Hook, delivery: &Delivery, launch: &Launch) -> Result<Run> {
     let started = Instant::now();
     let dir = state_dir(store);
-    fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+    ownfiles::create_dir(&dir)?;
     let output_path = dir.join(format!("hook-output-{}.tmp", std::process::id()));
     let output = File::create(&output_path).map_err(io_err(&output_path))?;
     let ending = spawn_and_wait(store, hook, delivery, launch, &output, &output_path);
@@ -221,13 +221,9 @@ fn queue_path(store: &Store, hook: &str, delivery: &str) -> PathBuf {
 }
 
 fn enqueue(store: &Store, entry: &Queued) -> Result<()> {
-    let dir = queue_dir(store);
-    fs::create_dir_all(&dir).map_err(io_err(&dir))?;
     let path = queue_path(store, &entry.hook, &entry.delivery.id);
-    let temp = path.with_extension("tmp");
     let text = serde_json::to_string_pretty(entry).map_err(json_error)?;
-    fs::write(&temp, text).map_err(io_err(&temp))?;
-    fs::rename(&temp, &path).map_err(io_err(&path))
+    ownfiles::write(&path, text.as_bytes())
 }
 
 /// Every queued delivery, oldest file name first.
@@ -244,7 +240,10 @@ pub fn queued(store: &Store) -> Result<Vec<(PathBuf, Queued)>> {
         if path.extension().is_none_or(|e| e != "json") {
             continue;
         }
-        let text = fs::read_to_string(&path).map_err(io_err(&path))?;
+        let Some(text) = ownfiles::read(&path)? else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&text);
         let queued: Queued = serde_json::from_str(&text).map_err(|e| Error::Parse {
             file: path.display().to_string(),
             line: e.line(),
@@ -258,9 +257,7 @@ pub fn queued(store: &Store) -> Result<Vec<(PathBuf, Queued)>> {
 }
 
 fn log(store: &Store, now: Timestamp, run: &Run, commit: &str) -> Result<()> {
-    let dir = state_dir(store);
-    fs::create_dir_all(&dir).map_err(io_err(&dir))?;
-    let path = dir.join(LOG_FILE);
+    let path = state_dir(store).join(LOG_FILE);
     let outcome = match &run.ending {
         Ending::Succeeded => "ok".to_string(),
         Ending::Failed {
@@ -279,12 +276,7 @@ fn log(store: &Store, now: Timestamp, run: &Run, commit: &str) -> Result<()> {
         &commit[..commit.len().min(12)],
         run.elapsed.as_secs_f64()
     );
-    let mut file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .map_err(io_err(&path))?;
-    file.write_all(line.as_bytes()).map_err(io_err(&path))
+    ownfiles::append(&path, line.as_bytes())
 }
 
 /// What firing hooks did.

@@ -8,7 +8,6 @@
 //! rewritten.
 
 use std::collections::HashMap;
-use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -98,9 +97,9 @@ pub fn cache_path(git_common_dir: &Path) -> PathBuf {
 impl Cache {
     /// Read the cache; a missing, old or damaged file gives an empty cache.
     pub fn load(path: &Path) -> Cache {
-        match fs::read(path) {
-            Ok(bytes) => decode(&bytes).unwrap_or_default(),
-            Err(_) => Cache::default(),
+        match crate::store::ownfiles::read(path) {
+            Ok(Some(bytes)) => decode(&bytes).unwrap_or_default(),
+            _ => Cache::default(),
         }
     }
 
@@ -273,9 +272,9 @@ mod tests {
         // Commits cut off by a shallow clone are not kept.
         assert_eq!(loaded.get(&other), None);
         assert_eq!(loaded.len(), 1);
-        let mut bytes = fs::read(&path).unwrap();
+        let mut bytes = std::fs::read(&path).unwrap();
         bytes.pop();
-        fs::write(&path, &bytes).unwrap();
+        std::fs::write(&path, &bytes).unwrap();
         assert!(Cache::load(&path).is_empty());
     }
 }

@@ -533,7 +533,7 @@ pub fn config_key(config: &Config) -> String {
 
 /// The snapshot for this commit and config, if the file holds it.
 pub fn load_snapshot(path: &Path, commit: Oid, config: &str) -> Option<Snapshot> {
-    let bytes = fs::read(path).ok()?;
+    let bytes = crate::store::ownfiles::read(path).ok()??;
     decode_snapshot(&bytes, commit, config)
 }
 

@@ -103,22 +103,7 @@ pub fn write_atomically(
     path: &std::path::Path,
     write: impl FnOnce(&mut io::BufWriter<std::fs::File>) -> io::Result<()>,
 ) -> crate::error::Result<()> {
-    use crate::error::io_err;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-    }
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let written = std::fs::File::create(&tmp).and_then(|file| {
-        let mut out = io::BufWriter::new(file);
-        write(&mut out)?;
-        out.flush()
-    });
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io_err(&tmp)(e));
-    }
-    std::fs::rename(&tmp, path).map_err(io_err(path))?;
-    Ok(())
+    crate::store::ownfiles::write_with(path, write)
 }
 
 #[cfg(test)]

@@ -3,8 +3,6 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use git2::Repository;
-
 use super::commit_message;
 use crate::config::DEFAULT_CONFIG;
 use crate::error::{Error, Result, io_err};
@@ -96,10 +94,8 @@ fn has_config(store: &Store, tree: Option<&git2::Tree<'_>>) -> Result<bool> {
 fn create_repository(path: &Path) -> Result<bool> {
     let folder = std::fs::File::open(path).map_err(io_err(path))?;
     folder.lock().map_err(io_err(path))?;
-    match Repository::discover(path) {
-        Ok(_) => return Ok(false),
-        Err(e) if e.code() == git2::ErrorCode::NotFound => {}
-        Err(e) => return Err(e.into()),
+    if crate::store::discover(path)?.is_some() {
+        return Ok(false);
     }
     let config = GitConfig::load(None, path)?;
     let branch = config

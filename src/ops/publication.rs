@@ -284,13 +284,8 @@ fn remember(path: &Path, entry: Remembered) {
             )
         })
         .collect();
-    if let Some(dir) = path.parent() {
-        let _ = fs::create_dir_all(dir);
-    }
-    let temp = path.with_extension(format!("tmp{}", std::process::id()));
-    if fs::write(&temp, text).is_ok() && fs::rename(&temp, path).is_err() {
-        let _ = fs::remove_file(&temp);
-    }
+    // A cache: one that cannot be written is only slower next time.
+    let _ = crate::store::ownfiles::write(path, text.as_bytes());
 }
 
 /// A commit's tree and first parent, read from its raw object (cheaper than

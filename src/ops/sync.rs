@@ -478,6 +478,8 @@ fn set_upstream(
         &format!("branch.{branch}.merge"),
         &format!("refs/heads/{remote_branch}"),
     )?;
+    // libgit2 rewrote .git/config with the umask's mode; git keeps it shared.
+    crate::store::ownfiles::adjust(&repo.commondir().join("config"))?;
     Ok(Some(format!("{remote}/{remote_branch}")))
 }
 

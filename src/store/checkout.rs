@@ -17,7 +17,6 @@
 //! own, and they are put back through checkout so filters apply.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use git2::build::CheckoutBuilder;
@@ -280,18 +279,17 @@ impl Journal {
             text.push('\n');
         }
         let temp = self.path.with_extension("tmp");
-        let mut file = fs::File::create(&temp).map_err(io_err(&temp))?;
-        file.write_all(text.as_bytes()).map_err(io_err(&temp))?;
+        let file = super::files::write_own(&temp, text.as_bytes(), 0o666)?;
+        super::ownfiles::shared_for(&temp)?.adjust(&temp)?;
         file.sync_all().map_err(io_err(&temp))?;
         fs::rename(&temp, &self.path).map_err(io_err(&self.path))
     }
 
     fn read(&self) -> Result<Option<Interrupted>> {
-        let text = match fs::read_to_string(&self.path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_err(&self.path)(e)),
+        let Some(text) = super::files::read_regular(&self.path)? else {
+            return Ok(None);
         };
+        let text = String::from_utf8_lossy(&text);
         let mut lines = text.lines();
         let unreadable = || Error::InvalidInput {
             message: format!(

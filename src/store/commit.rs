@@ -17,6 +17,7 @@
 //! written and no process is started.
 
 use std::ffi::{OsStr, OsString};
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -30,7 +31,7 @@ use super::gitindex::{self, Entry, IndexFile, Stat};
 use super::gitrefs::{self, RefOutcome, RefUpdate};
 use super::identity::Identity;
 use super::signing::{self, SignMode};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, io_err};
 use crate::time::Timestamp;
 
 /// The command line's say in how commits are made.
@@ -123,7 +124,13 @@ impl Store {
     }
 
     pub fn shared_repository(&self) -> Result<SharedRepository> {
-        SharedRepository::from_config(self.git_config()?)
+        let shared = SharedRepository::from_config(self.git_config()?)?;
+        super::ownfiles::register(
+            &[self.repo.path(), self.repo.commondir()],
+            self.workdir(),
+            Some(shared),
+        );
+        Ok(shared)
     }
 
     /// The index git uses: `GIT_INDEX_FILE` (relative to the top of the
@@ -241,6 +248,7 @@ impl Store {
             }
         };
         self.adjust_object_dirs(&[id])?;
+        self.adjust_new_objects()?;
         Ok(NewCommit {
             id,
             tree,
@@ -358,8 +366,9 @@ impl Store {
         command
     }
 
-    /// Object folders this process created get `core.sharedRepository`'s
-    /// permissions (libgit2 leaves them to the umask).
+    /// Objects (and their folders) written for these ids get
+    /// `core.sharedRepository`'s permissions, as git gives its own (libgit2
+    /// leaves them to the umask).
     pub(crate) fn adjust_object_dirs(&self, ids: &[Oid]) -> Result<()> {
         let shared = self.shared_repository()?;
         if shared == SharedRepository::Umask {
@@ -371,6 +380,53 @@ impl Store {
             let dir = objects.join(&hex[..2]);
             if dir.is_dir() {
                 shared.adjust(&dir)?;
+                let file = dir.join(&hex[2..]);
+                if file.is_file() {
+                    shared.adjust(&file)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every object this process wrote (trees of a merge, blobs and trees
+    /// of a review branch, packs fetched) gets `core.sharedRepository`'s
+    /// permissions: the object folders changed since the process started
+    /// are looked through, and the files this user owns in them adjusted.
+    pub(crate) fn adjust_new_objects(&self) -> Result<()> {
+        let shared = self.shared_repository()?;
+        if shared == SharedRepository::Umask {
+            return Ok(());
+        }
+        let objects = self.repo.commondir().join("objects");
+        let since = super::ownfiles::process_start();
+        let entries = match fs::read_dir(&objects) {
+            Ok(entries) => entries,
+            Err(_) => return Ok(()),
+        };
+        for folder in entries.flatten() {
+            let name = folder.file_name();
+            let name = name.to_string_lossy();
+            let is_fanout = name.len() == 2 && name.bytes().all(|b| b.is_ascii_hexdigit());
+            if !(is_fanout || name == "pack") {
+                continue;
+            }
+            let dir = folder.path();
+            let changed = fs::metadata(&dir)
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t >= since);
+            if !changed {
+                continue;
+            }
+            shared.adjust(&dir)?;
+            for file in fs::read_dir(&dir).map_err(io_err(&dir))?.flatten() {
+                let recent = file
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| t >= since);
+                if recent && file.file_type().is_ok_and(|t| t.is_file()) {
+                    shared.adjust(&file.path())?;
+                }
             }
         }
         Ok(())
@@ -423,6 +479,8 @@ pub(crate) fn run_git(command: &mut Command, what: &str) -> Result<Vec<u8>> {
     Ok(output.stdout)
 }
 
+const TEMP_INDEX_PREFIX: &str = "incident-next-index-";
+
 /// The temporary index the hooks see: exactly the commit's tree.
 struct TempIndex {
     path: PathBuf,
@@ -431,6 +489,9 @@ struct TempIndex {
 
 impl TempIndex {
     fn write(store: &Store, tree: Oid, real: Option<&IndexFile>) -> Result<TempIndex> {
+        // Those of killed commands (this one has a review branch's
+        // commits too, made without the writer lock).
+        files::remove_dead_temp_files(store.repo.path(), &[TEMP_INDEX_PREFIX])?;
         let tree = store.repo.find_tree(tree)?;
         let mut entries = Vec::new();
         tree.walk(TreeWalkMode::PreOrder, |root, entry| {
@@ -470,9 +531,9 @@ impl TempIndex {
         let path = store
             .repo
             .path()
-            .join(format!("incident-next-index-{}", std::process::id()));
+            .join(format!("{TEMP_INDEX_PREFIX}{}", std::process::id()));
         let written = gitindex::serialize_full(&mut entries);
-        files::write_regular(&path, &written, 0o666)?;
+        files::write_own(&path, &written, 0o666)?;
         Ok(TempIndex { path, written })
     }
 

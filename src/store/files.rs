@@ -49,7 +49,7 @@ fn open_flags() -> i32 {
 /// Open `path` with `options` plus flags that never block on a FIFO nor
 /// follow a final symbolic link, and refuse anything but a regular file.
 /// `None` when it does not exist (and `options` does not create it).
-fn open_checked(path: &Path, options: &mut OpenOptions) -> Result<Option<File>> {
+pub(crate) fn open_checked(path: &Path, options: &mut OpenOptions) -> Result<Option<File>> {
     let file = match options.custom_flags(open_flags()).open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -104,6 +104,18 @@ pub fn ensure_regular_or_absent(path: &Path) -> Result<()> {
 /// before the umask) when missing. Opening never blocks and never follows a
 /// symbolic link; anything but a regular file there is refused untouched.
 pub fn write_regular(path: &Path, bytes: &[u8], mode: u32) -> Result<File> {
+    write_checked(path, bytes, mode, false)
+}
+
+/// [`write_regular`] for a file incident owns outright (a temporary file,
+/// a lock's content, a journal): when the write fails after the file was
+/// opened (a full disk), the file is removed, so no empty or half-written
+/// file is left behind. Something else found there is refused untouched.
+pub fn write_own(path: &Path, bytes: &[u8], mode: u32) -> Result<File> {
+    write_checked(path, bytes, mode, true)
+}
+
+fn write_checked(path: &Path, bytes: &[u8], mode: u32, remove_on_failure: bool) -> Result<File> {
     let file = open_checked(
         path,
         OpenOptions::new()
@@ -113,8 +125,13 @@ pub fn write_regular(path: &Path, bytes: &[u8], mode: u32) -> Result<File> {
             .mode(mode),
     )?
     .ok_or_else(|| io_err(path)(std::io::Error::from(std::io::ErrorKind::NotFound)))?;
-    file.set_len(0).map_err(io_err(path))?;
-    (&file).write_all(bytes).map_err(io_err(path))?;
+    let written = file.set_len(0).and_then(|()| (&file).write_all(bytes));
+    if let Err(error) = written {
+        if remove_on_failure {
+            let _ = fs::remove_file(path);
+        }
+        return Err(io_err(path)(error));
+    }
     Ok(file)
 }
 
@@ -251,6 +268,37 @@ pub fn git_write_error(git_dir: &Path) -> impl Fn(git2::Error) -> Error + '_ {
             Error::Git(error)
         }
     }
+}
+
+/// Remove the files in `dir` named `<prefix><pid>...` whose process no
+/// longer runs: what a killed command left (a live one's stay).
+pub fn remove_dead_temp_files(dir: &Path, prefixes: &[&str]) -> Result<()> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_err(dir)(e)),
+    };
+    for item in entries {
+        let item = item.map_err(io_err(dir))?;
+        let name = item.file_name();
+        let name = name.to_string_lossy();
+        let pid = prefixes.iter().find_map(|prefix| {
+            let digits: String = name
+                .strip_prefix(prefix)?
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            digits.parse::<u32>().ok()
+        });
+        if let Some(pid) = pid
+            && pid != std::process::id()
+            && !process_alive(pid)
+            && item.file_type().is_ok_and(|t| t.is_file())
+        {
+            remove_if_present(&item.path())?;
+        }
+    }
+    Ok(())
 }
 
 /// Whether a process with this id runs (on this machine).

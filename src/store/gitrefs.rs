@@ -73,7 +73,7 @@ pub fn compare_and_swap(
     let prepared = repo
         .path()
         .join(format!("incident-ref-{}.tmp", std::process::id()));
-    files::write_regular(&prepared, format!("{}\n", update.new).as_bytes(), 0o666)?;
+    files::write_own(&prepared, format!("{}\n", update.new).as_bytes(), 0o666)?;
     shared.adjust(&prepared)?;
     let started = std::time::Instant::now();
     let linked = loop {
@@ -234,7 +234,16 @@ fn append_reflog(base: &Path, name: &str, line: &str, shared: SharedRepository) 
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
         .open(&path)
         .map_err(io_err(&path))?;
-    file.write_all(line.as_bytes()).map_err(io_err(&path))?;
+    let length = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if let Err(error) = file.write_all(line.as_bytes()) {
+        // A full disk: no new empty log, no half a line in an old one.
+        if existed {
+            let _ = file.set_len(length);
+        } else {
+            let _ = fs::remove_file(&path);
+        }
+        return Err(io_err(&path)(error));
+    }
     if !existed {
         shared.adjust(&path)?;
     }

@@ -20,6 +20,7 @@ pub mod githooks;
 pub mod gitindex;
 pub mod gitrefs;
 pub mod identity;
+pub mod ownfiles;
 pub mod remote;
 pub mod signing;
 pub mod write;
@@ -93,11 +94,8 @@ pub struct Store {
 impl Store {
     /// Open the repository that contains `dir` (like git, searching upwards).
     pub fn open(dir: &Path) -> Result<Store> {
-        let repo = Repository::discover(dir).map_err(|e| match e.code() {
-            git2::ErrorCode::NotFound => Error::NotARepository {
-                path: dir.to_path_buf(),
-            },
-            _ => Error::Git(e),
+        let repo = discover(dir)?.ok_or_else(|| Error::NotARepository {
+            path: dir.to_path_buf(),
         })?;
         let workdir = repo
             .workdir()
@@ -105,6 +103,7 @@ impl Store {
                 path: repo.path().to_path_buf(),
             })?
             .to_path_buf();
+        ownfiles::register(&[repo.path(), repo.commondir()], &workdir, None);
         Ok(Store {
             repo,
             workdir,
@@ -278,6 +277,16 @@ impl Store {
         tree: &Tree<'_>,
         folder: &FolderRef,
     ) -> Result<(Declaration, Vec<Event>)> {
+        // A damaged object is named from the repository's root.
+        self.read_folder_files(tree, folder)
+            .map_err(|e| e.under(&folder.path))
+    }
+
+    fn read_folder_files(
+        &self,
+        tree: &Tree<'_>,
+        folder: &FolderRef,
+    ) -> Result<(Declaration, Vec<Event>)> {
         let declaration_path = format!("{}/{DECLARATION_FILE}", folder.path);
         let missing = || Error::Invalid {
             file: declaration_path.clone(),
@@ -320,6 +329,50 @@ impl Store {
     }
 }
 
+/// The repository containing `dir`, searching upwards as git does; `None`
+/// when there is none. Whether a repository another user owns may be used
+/// is git's to say (`safe.directory` from any of the places git reads it,
+/// `GIT_CONFIG_GLOBAL` and `GIT_CONFIG_COUNT` included, which libgit2's own
+/// check does not see): git is asked, and its refusal is the error.
+pub fn discover(dir: &Path) -> Result<Option<Repository>> {
+    match Repository::discover(dir) {
+        Ok(repo) => Ok(Some(repo)),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+        Err(e) if e.code() == git2::ErrorCode::Owner => {
+            let output = std::process::Command::new("git")
+                .args(["rev-parse", "--git-dir"])
+                .current_dir(dir)
+                .stdin(std::process::Stdio::null())
+                .output()
+                .map_err(|source| Error::GitCommand {
+                    command: "git rev-parse".into(),
+                    detail: format!("cannot run git: {source}"),
+                })?;
+            if !output.status.success() {
+                let git_says = String::from_utf8_lossy(&output.stderr).into_owned();
+                // "detected dubious ownership in repository at '/path'"
+                let repository = git_says
+                    .lines()
+                    .find_map(|l| l.split_once("repository at '")?.1.strip_suffix('\''))
+                    .map(PathBuf::from);
+                return Err(Error::UnsafeRepository {
+                    path: repository.unwrap_or_else(|| dir.to_path_buf()),
+                    fix: git_says
+                        .lines()
+                        .map(str::trim)
+                        .find(|l| l.starts_with("git config") && l.contains("safe.directory"))
+                        .map(str::to_string),
+                });
+            }
+            // git accepts it: so does this process, for every later open.
+            // SAFETY: changes a libgit2 global before any other thread uses it.
+            unsafe { git2::opts::set_verify_owner_validation(false) }?;
+            Ok(Some(Repository::discover(dir)?))
+        }
+        Err(e) => Err(Error::Git(e)),
+    }
+}
+
 /// Call `visit(name without .toml, repository path, text)` for each `.toml`
 /// file directly in `dir` (whose repository path is `dir_path`).
 pub fn for_each_toml(
@@ -345,7 +398,9 @@ pub fn for_each_toml(
             continue;
         };
         let file = format!("{dir_path}/{name}");
-        let blob = repo.find_blob(entry.id())?;
+        let blob = repo
+            .find_blob(entry.id())
+            .map_err(crate::error::object_error(entry.id(), &file))?;
         visit(stem, &file, tomlfile::text(&file, blob.content())?)?;
     }
     Ok(())
@@ -361,7 +416,10 @@ pub fn read_blob(repo: &Repository, tree: &Tree<'_>, path: &str) -> Result<Optio
     if entry.kind() != Some(ObjectType::Blob) {
         return Ok(None);
     }
-    Ok(Some(repo.find_blob(entry.id())?.content().to_vec()))
+    let blob = repo
+        .find_blob(entry.id())
+        .map_err(crate::error::object_error(entry.id(), path))?;
+    Ok(Some(blob.content().to_vec()))
 }
 
 /// The tree at `path` in `tree`, or `None`.
@@ -374,7 +432,10 @@ pub fn subtree<'r>(repo: &'r Repository, tree: &Tree<'_>, path: &str) -> Result<
     if entry.kind() != Some(ObjectType::Tree) {
         return Ok(None);
     }
-    Ok(Some(repo.find_tree(entry.id())?))
+    let tree = repo
+        .find_tree(entry.id())
+        .map_err(crate::error::object_error(entry.id(), path))?;
+    Ok(Some(tree))
 }
 
 /// List `incidents/<yyyy>/<mm>/<id>-<slug>` folders, newest month first.
@@ -451,12 +512,7 @@ impl FolderCache {
     fn load(git_dir: &Path) -> FolderCache {
         let path = git_dir.join(FOLDER_CACHE);
         let mut cache = FolderCache::default();
-        // Never open anything but a regular file (a FIFO would hang).
-        let regular = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file());
-        let Some(text) = regular
-            .then(|| std::fs::read_to_string(&path).ok())
-            .flatten()
-        else {
+        let Some(text) = ownfiles::read_text_lossy(&path) else {
             return cache;
         };
         let mut lines = text.lines();
@@ -522,16 +578,7 @@ impl FolderCache {
                 }
             }
         }
-        let path = git_dir.join(FOLDER_CACHE);
-        let temp = git_dir.join(format!("{FOLDER_CACHE}.{}.tmp", std::process::id()));
-        let written = path
-            .parent()
-            .map(std::fs::create_dir_all)
-            .transpose()
-            .and_then(|_| std::fs::write(&temp, text))
-            .and_then(|()| std::fs::rename(&temp, &path));
-        if written.is_err() {
-            let _ = std::fs::remove_file(&temp);
-        }
+        // A cache: one that cannot be written is only slower next time.
+        let _ = ownfiles::write(&git_dir.join(FOLDER_CACHE), text.as_bytes());
     }
 }

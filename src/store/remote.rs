@@ -452,6 +452,11 @@ fn classify(remote: &str, url: &str, action: &'static str, stderr: &str) -> Erro
         RemoteFailure::Rejected
     } else if lower.contains("couldn't find remote ref") {
         RemoteFailure::NoSuchBranch
+    } else if (lower.contains("does not appear to be a git repository")
+        || lower.contains("not a git repository"))
+        && (url.starts_with("file://") || !(url.contains("://") || is_scp_like(url)))
+    {
+        RemoteFailure::NotARepository
     } else {
         RemoteFailure::Unreachable
     };

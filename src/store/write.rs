@@ -51,6 +51,8 @@ use super::identity::Identity;
 use crate::error::{Error, Result, io_err};
 use crate::time::Timestamp;
 
+/// Temporary files in `.git` named after the process that made them.
+const DEAD_WRITERS_TEMP_FILES: &[&str] = &["incident-ref-", "incident-next-index-"];
 /// How often to redo a commit whose branch moved underneath it.
 const MAX_ATTEMPTS: u32 = 50;
 const LOCK_FILE: &str = "incident.lock";
@@ -176,7 +178,11 @@ impl Store {
         if let Some(lock) = session.index_lock.take() {
             lock.release()?;
         }
-        cleanup?;
+        // When the undo fails too (a full disk), the journal stays for the
+        // next writer to finish it, and the first failure is the one to tell.
+        if let Err(cleanup_error) = cleanup {
+            return Err(outcome.err().unwrap_or(cleanup_error));
+        }
         journal.remove()?;
         let (mut committed, value) = outcome?;
         if committed.made {
@@ -300,7 +306,12 @@ impl Store {
             let index = IndexFile::read(&self.index_path())?;
             self.ensure_not_sparse(&index, &paths, &plan.guard)?;
             let ours: Vec<String> = session.staged.keys().cloned().collect();
-            self.check_clean(&index, &plan.guard, &ours)?;
+            self.check_clean(&index, &plan.guard, &ours, true)?;
+            // Counted as staged before they are written: a write cut short
+            // (a full disk) is then undone like any failed attempt.
+            session
+                .staged
+                .extend(paths.iter().cloned().zip(blobs.iter().copied()));
             let files: Vec<(&str, Oid, &[u8])> = plan
                 .files
                 .iter()
@@ -308,9 +319,6 @@ impl Store {
                 .map(|(f, b)| (f.path.as_str(), *b, f.content.as_slice()))
                 .collect();
             self.stage(&index, &files)?;
-            session
-                .staged
-                .extend(paths.iter().cloned().zip(blobs.iter().copied()));
             let commit = self.create_commit(&CommitRequest {
                 tree: tree_id,
                 parents: head.into_iter().collect(),
@@ -407,10 +415,18 @@ impl Store {
             return Ok(());
         }
         let index = IndexFile::read(&self.index_path())?;
-        self.check_clean(&index, paths, ours)
+        self.check_clean(&index, paths, ours, false)
     }
 
-    fn check_clean(&self, index: &IndexFile, paths: &[String], ours: &[String]) -> Result<()> {
+    /// With `clear_leftovers` (only under the writer lock, where no other
+    /// incident writer is half-way through a file), see `remove_leftover`.
+    fn check_clean(
+        &self,
+        index: &IndexFile,
+        paths: &[String],
+        ours: &[String],
+        clear_leftovers: bool,
+    ) -> Result<()> {
         if paths.is_empty() {
             return Ok(());
         }
@@ -467,9 +483,10 @@ impl Store {
             }
             // Untracked files, as `git status` lists them (not ignored ones).
             for path in untracked_files(self.workdir(), guard)? {
-                if !staged.contains_key(&path)
-                    && !self.repo.status_should_ignore(Path::new(&path))?
-                {
+                if staged.contains_key(&path) || self.repo.status_should_ignore(Path::new(&path))? {
+                    continue;
+                }
+                if !(clear_leftovers && self.remove_leftover(&path)?) {
                     dirty.insert(path);
                 }
             }
@@ -480,6 +497,21 @@ impl Store {
         } else {
             Err(Error::DirtyPaths { paths: dirty })
         }
+    }
+
+    /// Remove `path`, untracked, when it is an empty event file or
+    /// `incident.toml` that an older incident left when a full disk cut its
+    /// write short (before it took such writes back): nobody typed into an
+    /// empty file with a name only incident makes, and it blocked the
+    /// incident as an uncommitted change. Whether it was removed.
+    fn remove_leftover(&self, path: &str) -> Result<bool> {
+        let file = self.workdir().join(path);
+        let empty = fs::symlink_metadata(&file).is_ok_and(|m| m.is_file() && m.len() == 0);
+        if !(empty && is_tool_file_name(path)) {
+            return Ok(false);
+        }
+        files::remove_if_present(&file)?;
+        Ok(true)
     }
 
     /// A split index: ask `git status` about exactly these paths.
@@ -607,9 +639,15 @@ impl Store {
             Some(skip) => skip,
             None => config.bool("feature.manyFiles")?.unwrap_or(false),
         };
-        index.write_with(updates, &temp, skip_hash)?;
-        shared.adjust(&temp)?;
-        fs::rename(&temp, &index_path).map_err(io_err(&index_path))
+        let written = index
+            .write_with(updates, &temp, skip_hash)
+            .and_then(|()| shared.adjust(&temp))
+            .and_then(|()| fs::rename(&temp, &index_path).map_err(io_err(&index_path)));
+        if written.is_err() {
+            // A full disk: no half-written index left in .git.
+            let _ = fs::remove_file(&temp);
+        }
+        written
     }
 
     fn write_split_index(&self, index_path: &Path, temp: &Path, updates: &[Update]) -> Result<()> {
@@ -699,6 +737,15 @@ impl Store {
                 (Some(disk), None) => Some(disk) == found.map(|(id, _)| id),
             };
             match (found, ours) {
+                (Some((id, mode)), true) if disk_id == Some(id) => {
+                    // Already HEAD's content: only the index entry may differ.
+                    if !index_has(&index, path, id) {
+                        let meta = fs::symlink_metadata(&target).map_err(io_err(&target))?;
+                        let mut stat = Stat::from_metadata(&meta);
+                        stat.mode = mode as u32;
+                        updates.push((path.clone(), Some(Entry::new(path, id, stat))));
+                    }
+                }
                 (Some((id, mode)), true) => {
                     let blob = self.repo.find_blob(id)?;
                     if let Some(parent) = target.parent() {
@@ -712,17 +759,38 @@ impl Store {
                 }
                 (None, true) => {
                     files::remove_if_present(&target)?;
-                    updates.push((path.clone(), None));
+                    self.remove_empty_folders(tree.as_ref(), path);
+                    if !index.find(path).is_empty() {
+                        updates.push((path.clone(), None));
+                    }
                 }
                 (found, false) => {
-                    updates.push((
-                        path.clone(),
-                        found.map(|(id, mode)| head_entry(path, id, mode)),
-                    ));
+                    if !found.is_some_and(|(id, _)| index_has(&index, path, id)) {
+                        updates.push((
+                            path.clone(),
+                            found.map(|(id, mode)| head_entry(path, id, mode)),
+                        ));
+                    }
                 }
             }
         }
+        // Nothing to change in the index (the write failed before it was
+        // staged): leave it alone, which also works on a full disk.
         self.write_index(&index, &updates)
+    }
+
+    /// Remove the folders above `path` that are empty now and that HEAD
+    /// does not have (incident made them for a file it took back).
+    fn remove_empty_folders(&self, head: Option<&Tree<'_>>, path: &str) {
+        let mut folder = path;
+        while let Some((parent, _)) = folder.rsplit_once('/') {
+            folder = parent;
+            let in_head = head.is_some_and(|t| t.get_path(Path::new(folder)).is_ok());
+            // `remove_dir` refuses a folder that is not empty.
+            if in_head || fs::remove_dir(self.workdir().join(folder)).is_err() {
+                return;
+            }
+        }
     }
 
     /// Undo what a killed writer left: its paths go back to HEAD's version
@@ -731,6 +799,8 @@ impl Store {
     /// holds, is removed. Nothing else is: another process's lock (empty or
     /// not) stays.
     fn recover(&self) -> Result<()> {
+        // Temporary files named by the pid of a process that is gone.
+        files::remove_dead_temp_files(self.repo.path(), DEAD_WRITERS_TEMP_FILES)?;
         // A killed `incident sync` keeps its own journal (store/checkout.rs).
         self.recover_sync_checkout()?;
         let journal = Journal::new(self.repo.path());
@@ -753,15 +823,54 @@ impl Store {
         let outcome = self.restore_to_head(&interrupted.paths);
         lock.release()?;
         outcome?;
-        // Its temporary files (named by pid; every writer holds the writer lock).
-        for item in fs::read_dir(self.repo.path()).map_err(io_err(self.repo.path()))? {
-            let item = item.map_err(io_err(self.repo.path()))?;
-            let name = item.file_name().to_string_lossy().into_owned();
-            if name.starts_with("incident-ref-") || name.starts_with("incident-next-index-") {
-                files::remove_if_present(&item.path())?;
-            }
-        }
         journal.remove()
+    }
+}
+
+/// `incidents/YYYY/MM/<folder>/incident.toml`, or an event file there
+/// named as incident names them (`events/20261124T100000Z-k3f9x2-note.toml`).
+fn is_tool_file_name(path: &str) -> bool {
+    let parts: Vec<&str> = path.split('/').collect();
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    let in_incident =
+        |p: &[&str]| p.len() >= 4 && p[0] == super::DATA_DIR && digits(p[1], 4) && digits(p[2], 2);
+    match parts.as_slice() {
+        [.., name] if parts.len() == 5 && in_incident(&parts) => *name == super::DECLARATION_FILE,
+        [.., events, name]
+            if parts.len() == 6 && in_incident(&parts) && *events == super::EVENTS_DIR =>
+        {
+            let Some(stem) = name.strip_suffix(".toml") else {
+                return false;
+            };
+            let mut pieces = stem.splitn(3, '-');
+            let (Some(time), Some(random), Some(kind)) =
+                (pieces.next(), pieces.next(), pieces.next())
+            else {
+                return false;
+            };
+            let time_ok = time.len() == 16
+                && digits(&time[..8], 8)
+                && &time[8..9] == "T"
+                && digits(&time[9..15], 6)
+                && time.ends_with('Z');
+            time_ok
+                && random.len() == 6
+                && random
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+                && !kind.is_empty()
+                && kind.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+        }
+        _ => false,
+    }
+}
+
+/// Whether the index has `path` at stage 0 with blob `id`, and nothing else.
+fn index_has(index: &IndexFile, path: &str, id: Oid) -> bool {
+    let found = index.find(path);
+    found.len() == 1 && {
+        let entry = index.entry(found.start);
+        entry.stage == 0 && entry.oid == id
     }
 }
 
@@ -967,7 +1076,8 @@ impl IndexLock {
         let prepared = dir.join(INDEX_LOCK_TEMP_FILE);
         let mut content = INDEX_LOCK_MARKER.to_vec();
         content.extend_from_slice(holder_description().as_bytes());
-        files::write_regular(&prepared, &content, 0o666)?;
+        files::write_own(&prepared, &content, 0o666)?;
+        super::ownfiles::shared_for(&prepared)?.adjust(&prepared)?;
         let started = Instant::now();
         let mut attempt = 0;
         let outcome = loop {
@@ -1256,7 +1366,9 @@ impl Journal {
         }
         // No fsync, as git does not sync the index or refs by default: the
         // journal guards against a killed process, whose writes the kernel keeps.
-        files::write_regular(&temp, text.as_bytes(), 0o666)?;
+        files::write_own(&temp, text.as_bytes(), 0o666)?;
+        // Another member of the group may have to finish it.
+        super::ownfiles::shared_for(&temp)?.adjust(&temp)?;
         fs::rename(&temp, &self.path).map_err(io_err(&self.path))
     }
 
