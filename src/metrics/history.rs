@@ -28,6 +28,10 @@ pub struct Recording {
     pub commit: Oid,
     /// Its commit time, seconds since the epoch.
     pub time: i64,
+    /// `commit` is the oldest of a shallow clone, which seems to add every
+    /// file it holds: the file may have been recorded earlier, so `time`
+    /// is not when it was.
+    pub at_edge: bool,
 }
 
 /// What the walk learned.
@@ -617,10 +621,10 @@ pub fn recordings(cache: Cache, walk: Walk, keep_chain: bool) -> Result<History>
     let mut read = fresh.commits.iter().enumerate().peekable();
     let mut added = fresh.added.into_iter().peekable();
     for (index, id) in walk.line.into_iter().enumerate() {
-        let (time, paths) = match loaded.binary_search_by(|(k, _)| k.cmp(&id)) {
+        let (time, at_edge, paths) = match loaded.binary_search_by(|(k, _)| k.cmp(&id)) {
             Ok(i) => {
                 let delta = &mut loaded[i].1;
-                (delta.time, std::mem::take(&mut delta.added))
+                (delta.time, false, std::mem::take(&mut delta.added))
             }
             Err(_) => match read.next() {
                 Some((n, c)) if c.line_index as usize == index => {
@@ -630,7 +634,8 @@ pub fn recordings(cache: Cache, walk: Walk, keep_chain: bool) -> Result<History>
                         }
                         _ => Vec::new(),
                     };
-                    (c.time, paths)
+                    // Only commits cut off by a shallow clone are not kept.
+                    (c.time, !c.keep, paths)
                 }
                 _ => {
                     return Err(Error::InvalidInput {
@@ -643,9 +648,14 @@ pub fn recordings(cache: Cache, walk: Walk, keep_chain: bool) -> Result<History>
             history.chain.push((id, time));
         }
         for path in paths {
-            history
-                .recorded
-                .insert(path, Recording { commit: id, time });
+            history.recorded.insert(
+                path,
+                Recording {
+                    commit: id,
+                    time,
+                    at_edge,
+                },
+            );
         }
     }
     Ok(history)
