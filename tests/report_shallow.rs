@@ -255,3 +255,65 @@ fn a_shallow_clone_leaves_out_what_its_history_does_not_reach() {
     assert_eq!(lead["n"], 1, "{lead}");
     assert_eq!(lead["median_seconds"], 86_400);
 }
+
+#[test]
+fn a_shallow_clone_that_reaches_the_root_knows_when_the_record_starts() {
+    let root = TempDir::new().unwrap();
+    let dir = root.path().join("origin");
+    fs::create_dir_all(&dir).unwrap();
+    git(&dir, T_INIT, &["init", "-q", "-b", "main"]);
+    inc(&dir, T_INIT, &["init"]);
+    // A long side branch, merged after the incident: a clone of depth 4
+    // cuts it off, while its first-parent line reaches the root.
+    git(&dir, T_INIT, &["switch", "-q", "-c", "side"]);
+    for n in 0..4 {
+        fs::write(dir.join(format!("side{n}.txt")), "side\n").unwrap();
+        git(&dir, T_INIT, &["add", "."]);
+        git(&dir, T_INIT, &["commit", "-q", "-m", "Side work"]);
+    }
+    git(&dir, T_INIT, &["switch", "-q", "main"]);
+    let declared = inc(
+        &dir,
+        T_DECLARE,
+        &[
+            "declare",
+            "Queue stuck",
+            "--severity",
+            "SEV4",
+            "--started-at",
+            T_DECLARE,
+            "--format",
+            "json",
+        ],
+    );
+    let id = serde_json::from_str::<Value>(&declared).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    inc(
+        &dir,
+        T_RESOLVE,
+        &["resolve", &id, "--resolution", "restarted"],
+    );
+    git(
+        &dir,
+        T_MERGE,
+        &["merge", "-q", "--no-ff", "--no-edit", "side"],
+    );
+    let shallow = clone(root.path(), &dir, "shallow", Some("4"));
+    assert!(
+        fs::read_to_string(shallow.join(".git/shallow")).is_ok_and(|s| !s.is_empty()),
+        "the side branch is cut off"
+    );
+    let (r, stderr) = report(&shallow);
+    // Shallow, but nothing this report needs is beyond its history.
+    assert!(
+        stderr.contains("shallow clone") && !stderr.contains("when the record starts"),
+        "{stderr}"
+    );
+    assert_eq!(r["period"]["covered"]["since"], "2026-11-02T00:00:00+00:00");
+    assert_eq!(r["period"]["not_covered"], json!([]));
+    let lag = &r["metrics"]["recording_lag"];
+    assert_eq!(lag["excluded"], 0, "{lag}");
+    assert!(lag["n"].as_u64().unwrap() >= 2, "{lag}");
+}
