@@ -232,6 +232,18 @@ fn a_shallow_clone_leaves_out_what_its_history_does_not_reach() {
             .is_some_and(|r| r.contains("shallow clone") && r.contains("4 Nov 2026")),
         "{cfr}"
     );
+    // --as-of before the clone's history: refused, saying why.
+    let out = command("incident", &shallow, T_REPORT)
+        .args(["report", "--as-of", T_MERGE])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && stderr.contains("in this shallow clone")
+            && stderr.contains("git fetch --unshallow"),
+        "{stderr}"
+    );
     // --strict refuses.
     let out = command("incident", &shallow, T_REPORT)
         .args(["report", "--week", "2026-W45", "--strict"])
