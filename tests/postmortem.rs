@@ -1666,6 +1666,70 @@ fn review_prints_honest_pull_request_addresses() {
     assert_only_fast_forwards(&served, &branch);
 }
 
+/// A bare remote made by plain `git init --bare` (no `-b`, no
+/// `init.defaultBranch`): its HEAD names `master`, which is never pushed.
+fn plain_bare_remote(root: &Path, name: &str) -> PathBuf {
+    let remote = root.join(format!("{name}.git"));
+    git(root, &["init", "-q", "--bare", remote.to_str().unwrap()]);
+    assert_eq!(
+        fs::read_to_string(remote.join("HEAD")).unwrap().trim(),
+        "ref: refs/heads/master"
+    );
+    remote
+}
+
+fn review_target(dir: &Path, id: &str) -> serde_json::Value {
+    let json: serde_json::Value = serde_json::from_str(&inc(
+        dir,
+        T_LATER,
+        &["postmortem", "review", id, "--format", "json"],
+    ))
+    .unwrap();
+    json["target"].clone()
+}
+
+#[test]
+fn review_targets_the_tracked_branch_when_the_remote_head_names_none() {
+    let root = TempDir::new().unwrap();
+
+    // The quick start: `git init --bare`, then `git push -u origin main`.
+    let remote = plain_bare_remote(root.path(), "plain");
+    let (dir, id, _) = resolved_repo(root.path(), "repo", "SEV2");
+    git(&dir, &["remote", "add", "origin", remote.to_str().unwrap()]);
+    git(&dir, &["push", "-q", "-u", "origin", "main"]);
+    let out = inc(&dir, T_LATER, &["postmortem", "review", &id, "--push"]);
+    assert!(
+        out.contains(&format!(
+            "open a pull request from postmortem/{id} into main on origin"
+        )),
+        "{out}"
+    );
+    assert!(!out.contains("no default branch"), "{out}");
+
+    // A branch named neither main nor master: the one it pushes to.
+    let remote = plain_bare_remote(root.path(), "other");
+    let (dir, id, _) = resolved_repo(root.path(), "trunk-repo", "SEV2");
+    git(&dir, &["branch", "-m", "main", "trunk"]);
+    git(&dir, &["remote", "add", "origin", remote.to_str().unwrap()]);
+    git(&dir, &["push", "-q", "-u", "origin", "trunk"]);
+    let out = inc(&dir, T_LATER, &["postmortem", "review", &id, "--push"]);
+    assert!(
+        out.contains(&format!(
+            "open a pull request from postmortem/{id} into trunk on origin"
+        )),
+        "{out}"
+    );
+    assert_eq!(review_target(&dir, &id), "trunk");
+
+    // Tracking a branch of another name there: the tracked one.
+    git(&dir, &["push", "-q", "-u", "origin", "trunk:production"]);
+    assert_eq!(
+        git(&dir, &["rev-parse", "--abbrev-ref", "trunk@{upstream}"]).trim(),
+        "origin/production"
+    );
+    assert_eq!(review_target(&dir, &id), "production");
+}
+
 /// A commit of an unrelated file on the current branch at `now`.
 fn unrelated_commit(dir: &Path, name: &str, now: &str) {
     fs::write(dir.join(name), "work\n").unwrap();

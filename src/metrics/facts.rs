@@ -77,6 +77,9 @@ pub struct Core {
     /// `postmortem_published` is the time of the commit that brought the
     /// reviewed postmortem, not a time somebody stated.
     pub published_from_history: bool,
+    /// The postmortem was published before this shallow clone's history
+    /// begins: when is unknown (no `postmortem_published` milestone).
+    pub published_before_history: bool,
 }
 
 impl Core {
@@ -130,6 +133,10 @@ pub struct Record {
     /// Time of the commit that brought its file onto the branch, if
     /// history has it.
     pub recorded: Option<Secs>,
+    /// Recorded before this shallow clone's history begins: when is
+    /// unknown (`recorded` is `None`). Never in a saved snapshot, since a
+    /// shallow clone's facts are not saved.
+    pub before_history: bool,
     /// What it records: `declared`, or the event's kind (`status resolved`,
     /// `milestone mitigated`, `note`, ...), for the lists behind a figure.
     pub what: Arc<str>,
@@ -167,7 +174,9 @@ pub fn reduce(
         actions,
         ..
     } = raw;
-    let when = |path: &str| recorded.get(path).map(|r| r.time);
+    // The oldest commit of a shallow clone did not record what it holds.
+    let when = |path: &str| recorded.get(path).filter(|r| !r.at_edge).map(|r| r.time);
+    let before_history = |path: &str| recorded.get(path).is_some_and(|r| r.at_edge);
     let incident = Incident::replay(config, folder, declaration, events);
     let actions = action::replay(&declaration.id, actions)
         .into_iter()
@@ -190,18 +199,22 @@ pub fn reduce(
         .filter(|t| t.from.as_deref() != Some(t.to.as_str()))
         .map(|t| (names.get(&t.to), t.at.timestamp(), t.timing.is_fact()))
         .collect();
+    let declaration_path = format!("{folder}/{DECLARATION_FILE}");
     let mut records = vec![Record {
         at: declaration.declared_at.timestamp(),
-        recorded: when(&format!("{folder}/{DECLARATION_FILE}")),
+        recorded: when(&declaration_path),
+        before_history: before_history(&declaration_path),
         what: names.get("declared"),
     }];
     for event in ordered {
         // `postmortem_due` is written by the tool along with the resolution,
         // not stated by a person: it would count the resolution twice.
         if !matches!(event.change, Change::PostmortemDue { .. }) {
+            let path = event_path(folder, &event.id);
             records.push(Record {
                 at: event.at.timestamp(),
-                recorded: when(&event_path(folder, &event.id)),
+                recorded: when(&path),
+                before_history: before_history(&path),
                 what: names.get(&record_kind(&event.change)),
             });
         }
@@ -218,7 +231,12 @@ pub fn reduce(
             },
         })
         .collect();
-    let published = published_by_history(raw, &incident)
+    let publishing = published_by_history(raw, &incident);
+    // All of them there at the edge of a shallow clone: published then or
+    // earlier, nobody here can tell when.
+    let published_before_history =
+        !publishing.is_empty() && publishing.iter().all(|path| before_history(path));
+    let published = publishing
         .iter()
         .filter_map(|path| when(path))
         .max()
@@ -245,6 +263,7 @@ pub fn reduce(
                 .map(|m| m.at),
             milestones,
             published_from_history,
+            published_before_history,
         },
         transitions,
         records,
@@ -516,6 +535,10 @@ pub struct Snapshot {
     /// When the repository started recording incidents: the commit that
     /// added the config file.
     pub set_up: Option<Secs>,
+    /// `set_up` is the oldest commit of a shallow clone, which has the
+    /// config file already: the record starts then or earlier. Never in a
+    /// saved snapshot, since a shallow clone's facts are not saved.
+    pub set_up_before_history: bool,
     pub facts: Vec<Facts>,
 }
 
@@ -591,6 +614,7 @@ fn decode_snapshot(bytes: &[u8], commit: Oid, config: &str) -> Option<Snapshot> 
                 Some(Record {
                     at: r.i64()?,
                     recorded: r.opt_i64()?,
+                    before_history: false,
                     what: name(&mut r)?,
                 })
             })
@@ -629,6 +653,7 @@ fn decode_snapshot(bytes: &[u8], commit: Oid, config: &str) -> Option<Snapshot> 
                     .map(|m| m.at),
                 milestones,
                 published_from_history: flags & 2 != 0,
+                published_before_history: flags & 4 != 0,
             },
             transitions,
             records,
@@ -640,6 +665,7 @@ fn decode_snapshot(bytes: &[u8], commit: Oid, config: &str) -> Option<Snapshot> 
         shallow,
         warnings,
         set_up,
+        set_up_before_history: false,
         facts,
     })
 }
@@ -706,7 +732,9 @@ fn encode_snapshot(
         put_str(out, &core.title)?;
         name(out, &core.severity)?;
         name(out, &core.status)?;
-        out.write_all(&[u8::from(core.historical) | u8::from(core.published_from_history) << 1])?;
+        out.write_all(&[u8::from(core.historical)
+            | u8::from(core.published_from_history) << 1
+            | u8::from(core.published_before_history) << 2])?;
         put_len(out, core.services.len())?;
         for s in &core.services {
             name(out, s)?;

@@ -13,8 +13,8 @@ use git2::Oid;
 use super::facts::{ActionFact, Facts, PUBLISHED, Secs};
 use super::period::Period;
 use super::stats::{
-    HISTORICAL, MILESTONE_ASSUMED, MILESTONE_MISSING, NOT_IN_HISTORY, OUT_OF_ORDER, STILL_OPEN,
-    Sample,
+    HISTORICAL, MILESTONE_ASSUMED, MILESTONE_MISSING, NOT_IN_HISTORY, OUT_OF_ORDER, SHALLOW_CLONE,
+    STILL_OPEN, Sample,
 };
 use super::{ActionItems, ChangeFailureRate, Lag, Metrics};
 use crate::config::Config;
@@ -34,6 +34,9 @@ pub struct Context<'a> {
     pub config: &'a Config,
     pub zone: Zone,
     pub deployments: Result<Vec<Deployment>, String>,
+    /// The deployments repository is a shallow clone whose history starts
+    /// then: it lacks the tags of earlier deployments.
+    pub deployments_since: Option<Secs>,
     /// Incident cause string → commit id in the deployments repository.
     pub causes: HashMap<String, Option<Oid>>,
 }
@@ -183,6 +186,9 @@ pub fn counted<'a>(config: &Config, facts: &[&'a Facts]) -> Vec<&'a Facts> {
 /// The duration between two milestones of one incident, or why it is left out.
 pub fn span_value(config: &Config, f: &Facts, from: &str, to: &str) -> Contribution {
     match f.incident.measure(from, to) {
+        Measure::Missing(name) if name == PUBLISHED && f.incident.published_before_history => {
+            Contribution::LeftOut(SHALLOW_CLONE)
+        }
         Measure::Measured(seconds) if seconds < 0 => Contribution::LeftOut(OUT_OF_ORDER),
         Measure::Measured(seconds) => Contribution::Seconds(seconds),
         Measure::Assumed(_) => Contribution::LeftOut(MILESTONE_ASSUMED),
@@ -327,7 +333,12 @@ pub fn compute(
         };
         let due = resolved + days * 86_400;
         let published = f.incident.milestone(&lead.to);
-        if due < window.until && published.is_none_or(|p| p >= window.until) {
+        // Published before a shallow clone's history: by the end of the
+        // period or not, this clone cannot tell (the report warns).
+        if due < window.until
+            && published.is_none_or(|p| p >= window.until)
+            && !f.incident.published_before_history
+        {
             postmortems_overdue += 1;
             if let Some(trace) = overdue_trace.as_deref_mut() {
                 trace
@@ -574,6 +585,7 @@ fn recording_lag(
             }
             let value = match record.recorded {
                 _ if f.incident.historical => Contribution::LeftOut(HISTORICAL),
+                None if record.before_history => Contribution::LeftOut(SHALLOW_CLONE),
                 None => Contribution::LeftOut(NOT_IN_HISTORY),
                 Some(r) if r < record.at => Contribution::LeftOut(OUT_OF_ORDER),
                 Some(r) => Contribution::Seconds(r - record.at),
@@ -644,6 +656,19 @@ fn change_failure_rate(
         }
         Ok(deployments) => deployments,
     };
+    if let Some(since) = context.deployments_since.filter(|&s| window.since < s) {
+        return ChangeFailureRate {
+            available: false,
+            reason: Some(format!(
+                "the deployments repository is a shallow clone whose history starts on {}, without the tags of earlier deployments: run `git fetch --unshallow` there",
+                context.zone.convert(&instant(since)).format("%-d %b %Y")
+            )),
+            deployments: 0,
+            failed: 0,
+            rate: None,
+            failed_tags: Vec::new(),
+        };
+    }
     let in_window: Vec<&Deployment> = deployments
         .iter()
         .filter(|d| window.contains(d.time))

@@ -28,6 +28,10 @@ pub struct Recording {
     pub commit: Oid,
     /// Its commit time, seconds since the epoch.
     pub time: i64,
+    /// `commit` is the oldest of a shallow clone, which seems to add every
+    /// file it holds: the file may have been recorded earlier, so `time`
+    /// is not when it was.
+    pub at_edge: bool,
 }
 
 /// What the walk learned.
@@ -355,6 +359,9 @@ struct CommitHeader {
     tree: Oid,
     first_parent: Option<Oid>,
     parent_count: usize,
+    /// `parent_count` is what the object says, not what libgit2 makes of
+    /// it (which gives a shallow clone's boundary commits none).
+    parents_as_written: bool,
     time: i64,
     offset_minutes: i32,
 }
@@ -432,6 +439,7 @@ fn parse_commit(data: &[u8]) -> Option<CommitHeader> {
         tree: tree?,
         first_parent,
         parent_count,
+        parents_as_written: true,
         time,
         offset_minutes,
     })
@@ -457,6 +465,7 @@ fn commit_header(repo: &Repository, odb: &Odb<'_>, id: Oid) -> Result<CommitHead
         tree: commit.tree_id(),
         first_parent,
         parent_count: commit.parent_count(),
+        parents_as_written: false,
         time: when.seconds(),
         offset_minutes: when.offset_minutes(),
     })
@@ -482,6 +491,7 @@ pub fn walk(
 ) -> Result<Walk> {
     let mut walk = Walk::default();
     let shallow_repo = repo.is_shallow();
+    let boundary = crate::ops::publication::shallow_boundary(repo);
     let odb = repo.odb()?;
     let graph = Graph::open(repo);
     // Where the commit being looked at is in the commit-graph, when known.
@@ -514,6 +524,7 @@ pub fn walk(
                     tree: commit.tree,
                     first_parent: parent.map(|p| p.id),
                     parent_count: usize::from(commit.has_parents),
+                    parents_as_written: true,
                     time: commit.time,
                     // The graph has no time zones; no figure needs them.
                     offset_minutes: 0,
@@ -530,8 +541,10 @@ pub fn walk(
         };
         // A commit cut off by a shallow clone looks like a root that
         // added everything: true only for this clone, so it is never
-        // cached.
-        let cut_off = parent.is_none() && (header.parent_count > 0 || shallow_repo);
+        // cached. A true root is not, even where git lists it among the
+        // boundary (a clone exactly as deep as the line).
+        let cut_off = parent.is_none()
+            && (header.parent_count > 0 || (!header.parents_as_written && boundary.contains(&id)));
         run.push(Pending {
             index: (walk.line.len() - 1) as u32,
             id,
@@ -617,10 +630,10 @@ pub fn recordings(cache: Cache, walk: Walk, keep_chain: bool) -> Result<History>
     let mut read = fresh.commits.iter().enumerate().peekable();
     let mut added = fresh.added.into_iter().peekable();
     for (index, id) in walk.line.into_iter().enumerate() {
-        let (time, paths) = match loaded.binary_search_by(|(k, _)| k.cmp(&id)) {
+        let (time, at_edge, paths) = match loaded.binary_search_by(|(k, _)| k.cmp(&id)) {
             Ok(i) => {
                 let delta = &mut loaded[i].1;
-                (delta.time, std::mem::take(&mut delta.added))
+                (delta.time, false, std::mem::take(&mut delta.added))
             }
             Err(_) => match read.next() {
                 Some((n, c)) if c.line_index as usize == index => {
@@ -630,7 +643,8 @@ pub fn recordings(cache: Cache, walk: Walk, keep_chain: bool) -> Result<History>
                         }
                         _ => Vec::new(),
                     };
-                    (c.time, paths)
+                    // Only commits cut off by a shallow clone are not kept.
+                    (c.time, !c.keep, paths)
                 }
                 _ => {
                     return Err(Error::InvalidInput {
@@ -643,9 +657,14 @@ pub fn recordings(cache: Cache, walk: Walk, keep_chain: bool) -> Result<History>
             history.chain.push((id, time));
         }
         for path in paths {
-            history
-                .recorded
-                .insert(path, Recording { commit: id, time });
+            history.recorded.insert(
+                path,
+                Recording {
+                    commit: id,
+                    time,
+                    at_edge,
+                },
+            );
         }
     }
     Ok(history)

@@ -109,8 +109,10 @@ pub struct CoveredJson {
 pub struct GapJson {
     pub since: String,
     pub until: String,
-    /// `before_record` (the repository's record starts later) or
-    /// `after_now` (it has not happened yet).
+    /// `before_record` (the repository's record starts later),
+    /// `shallow_clone` (before the history of this shallow clone, which
+    /// starts with the record already there) or `after_now` (it has not
+    /// happened yet).
     pub reason: &'static str,
 }
 
@@ -259,8 +261,50 @@ pub struct Report {
     pub history_walked: usize,
 }
 
-pub const SHALLOW_WARNING: &str = "this is a shallow clone: history-derived figures (recording lag, --as-of) may be wrong; \
-run `git fetch --unshallow` (in GitHub Actions: `fetch-depth: 0` on actions/checkout; in GitLab CI: GIT_DEPTH: 0)";
+/// How to get the history a shallow clone lacks.
+const UNSHALLOW: &str = "run `git fetch --unshallow` for the whole history (in GitHub Actions: `fetch-depth: 0` on actions/checkout; in GitLab CI: GIT_DEPTH: 0)";
+
+/// The shallow-clone warning, naming what this report left out.
+fn shallow_warning(snapshot: &Snapshot) -> String {
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let publications = snapshot
+        .facts
+        .iter()
+        .filter(|f| f.incident.published_before_history)
+        .count();
+    let records = snapshot
+        .facts
+        .iter()
+        .flat_map(|f| &f.records)
+        .filter(|r| r.before_history)
+        .count();
+    let mut left_out = Vec::new();
+    if publications > 0 {
+        left_out.push(format!(
+            "when {publications} postmortem{} {} published (postmortem lead time, overdue postmortems)",
+            plural(publications),
+            if publications == 1 { "was" } else { "were" }
+        ));
+    }
+    if records > 0 {
+        left_out.push(format!(
+            "when {records} record{} {} committed (recording lag)",
+            plural(records),
+            if records == 1 { "was" } else { "were" }
+        ));
+    }
+    if snapshot.set_up_before_history {
+        left_out.push("when the record starts (the period covered)".to_string());
+    }
+    let what = if left_out.is_empty() {
+        "what figures would take from it".to_string()
+    } else {
+        left_out.join(", ")
+    };
+    format!(
+        "this is a shallow clone: history before its oldest commit is not here, so the report leaves out as `shallow_clone` {what}, and --as-of reaches no further back; {UNSHALLOW}"
+    )
+}
 
 /// Build the report.
 ///
@@ -286,10 +330,10 @@ pub fn report(
     if snapshot.shallow || repo.is_shallow() {
         if request.strict {
             return Err(Error::InvalidInput {
-                message: format!("--strict: {SHALLOW_WARNING}"),
+                message: format!("--strict: {}", shallow_warning(&snapshot)),
             });
         }
-        warnings.push(SHALLOW_WARNING.to_string());
+        warnings.push(shallow_warning(&snapshot));
     }
     config.metrics.validate(&config)?;
     let zone = config.zone();
@@ -314,6 +358,9 @@ pub fn report(
         config: &config,
         zone,
         deployments,
+        deployments_since: deployment_repo(store, &config)
+            .ok()
+            .and_then(|r| shallow_since(&r)),
         causes,
     };
     let mut report = assemble(&context, &snapshot, request, now)?;
@@ -436,7 +483,9 @@ fn load(
             history_walked,
         });
     }
-    let set_up = history.recorded.get(CONFIG_PATH).map(|r| r.time);
+    let set_up = history.recorded.get(CONFIG_PATH);
+    let set_up_before_history = set_up.is_some_and(|r| r.at_edge);
+    let set_up = set_up.map(|r| r.time);
     let (facts, read_warnings) = facts::read_facts(
         repo,
         repo.find_commit(tip)?.tree_id(),
@@ -449,6 +498,7 @@ fn load(
         shallow: history.shallow,
         warnings,
         set_up,
+        set_up_before_history,
         facts,
     };
     drop(history);
@@ -506,7 +556,18 @@ fn assemble(
         .map(figures::instant);
     // Up to and including now: an incident declared this second counts.
     let record_end = now + Duration::seconds(1);
-    let coverage = period.coverage(zone, record_start, record_end);
+    let mut coverage = period.coverage(zone, record_start, record_end);
+    // A shallow clone whose oldest commit has the config file already: the
+    // record starts then or earlier, and whether time before the record
+    // start found here was recorded is not here to tell.
+    let history_cut = snapshot.set_up_before_history;
+    if history_cut {
+        for gap in &mut coverage.gaps {
+            if gap.reason == period::GapReason::BeforeRecord {
+                gap.reason = period::GapReason::BeforeHistory;
+            }
+        }
+    }
     let record_day = record_start
         .and_then(|start| period::record_day(zone, start))
         .map(|day| day.timestamp());
@@ -529,6 +590,17 @@ fn assemble(
         0.0
     };
     let not_recorded = match &record_start {
+        Some(start) if history_cut => format!(
+            "the period lies before {}, and this shallow clone cannot tell whether the repository recorded it: its history starts on {}; run `git fetch --unshallow` to fetch the rest",
+            zone.convert(start).format("%-d %b %Y"),
+            snapshot
+                .set_up
+                .map(|s| zone
+                    .convert(&figures::instant(s))
+                    .format("%-d %b %Y")
+                    .to_string())
+                .unwrap_or_default()
+        ),
         Some(start) => format!(
             "the period lies before the repository's record, which starts on {}",
             zone.convert(start).format("%-d %b %Y")
@@ -909,10 +981,25 @@ fn as_of_commit(
         .map(|(id, _)| *id)
         .ok_or_else(|| Error::InvalidInput {
             message: format!(
-                "--as-of {rev}: the branch has no commit at or before {}",
-                zone.long(&when)
+                "--as-of {rev}: the branch has no commit at or before {}{}",
+                zone.long(&when),
+                if history.shallow {
+                    " in this shallow clone; run `git fetch --unshallow` to fetch the rest of its history"
+                } else {
+                    ""
+                }
             ),
         })
+}
+
+/// Where a shallow clone's history starts: the newest of its edge commits
+/// (by commit time). `None` for a complete repository.
+fn shallow_since(repo: &Repository) -> Option<Secs> {
+    crate::ops::publication::shallow_boundary(repo)
+        .into_iter()
+        .filter_map(|id| repo.find_commit(id).ok())
+        .map(|c| c.time().seconds())
+        .max()
 }
 
 fn deployment_repo(store: &Store, config: &Config) -> Result<Repository> {

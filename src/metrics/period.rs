@@ -111,6 +111,9 @@ impl Period {
 pub enum GapReason {
     /// Before the day the repository's record starts: nobody recorded it.
     BeforeRecord,
+    /// Before the history of a shallow clone, which starts with the record
+    /// already there: it may be recorded, but not here.
+    BeforeHistory,
     /// After now: it has not happened yet.
     AfterNow,
 }
@@ -119,6 +122,7 @@ impl GapReason {
     pub fn name(self) -> &'static str {
         match self {
             GapReason::BeforeRecord => "before_record",
+            GapReason::BeforeHistory => "shallow_clone",
             GapReason::AfterNow => "after_now",
         }
     }

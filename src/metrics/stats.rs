@@ -14,6 +14,9 @@ pub const MILESTONE_MISSING: &str = "milestone_missing";
 pub const MILESTONE_ASSUMED: &str = "milestone_assumed";
 pub const OUT_OF_ORDER: &str = "out_of_order";
 pub const NOT_IN_HISTORY: &str = "not_in_history";
+/// Recorded, or published, before the history of this shallow clone
+/// begins: when is not here (`git fetch --unshallow` fetches it).
+pub const SHALLOW_CLONE: &str = "shallow_clone";
 /// Written down after the fact: recording lag and the commit that brought
 /// a postmortem say nothing about the response.
 pub const HISTORICAL: &str = "historical";

@@ -342,7 +342,7 @@ fn incidents_tree(odb: &git2::Odb<'_>, tree: Oid) -> Result<Option<Oid>> {
 
 /// The commits at the edge of a shallow clone's history: git's list of
 /// them, `shallow` in the repository's git directory (none when absent).
-fn shallow_boundary(repo: &git2::Repository) -> Vec<Oid> {
+pub(crate) fn shallow_boundary(repo: &git2::Repository) -> Vec<Oid> {
     if !repo.is_shallow() {
         return Vec::new();
     }

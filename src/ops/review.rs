@@ -46,7 +46,9 @@ pub struct ReviewOutcome {
     pub on_remote: bool,
     /// Commits on the local branch that the remote's lacks.
     pub unpushed: usize,
-    /// The remote's default branch, as the remote names it: what the pull
+    /// The remote's default branch, as the remote names it (else, when its
+    /// HEAD names no branch it has, the one the current branch tracks or
+    /// pushes to there, or the one postmortems publish to): what the pull
     /// request targets. `None` when it could not be asked or has none yet.
     pub target: Option<String>,
     /// The address that opens the pull request, for forges incident knows,
@@ -210,17 +212,7 @@ pub fn review(
     if let (true, Some(remote)) = (on_remote, &branch.remote) {
         match remote::default_branch(store, remote, transfer) {
             Ok(Some(found)) => target = Some(found),
-            // `git init --bare` names `master` in its HEAD even when only
-            // `main` was pushed: then the branch postmortems publish to
-            // is the target, when the remote has it.
-            Ok(None) => {
-                if let Some((name, _)) = default_branch(store, &config)?
-                    && !remote::ls_remote(store, remote, &[format!("refs/heads/{name}")], transfer)?
-                        .is_empty()
-                {
-                    target = Some(name);
-                }
-            }
+            Ok(None) => target = fallback_target(store, &config, remote, transfer)?,
             Err(e) => warnings.push(format!(
                 "could not ask {remote} for its default branch: {}",
                 e.to_string().lines().next().unwrap_or_default()
@@ -242,6 +234,60 @@ pub fn review(
         pull_request_url,
         warnings,
     })
+}
+
+/// The pull request's target when the remote's HEAD names no branch it
+/// has (`git init --bare` names `master` even when only `main` was
+/// pushed): as git pushes, the branch the current branch tracks on that
+/// remote, else its namesake there, else the branch postmortems publish
+/// to; the first of them the remote has.
+fn fallback_target(
+    store: &Store,
+    config: &crate::config::Config,
+    remote: &str,
+    transfer: &mut Transfer<'_>,
+) -> Result<Option<String>> {
+    let repo = &store.repo;
+    let mut candidates = Vec::new();
+    if let Ok(head) = repo.head()
+        && head.is_branch()
+        && let Ok(refname) = head.name()
+    {
+        let tracks_here = repo
+            .branch_upstream_remote(refname)
+            .ok()
+            .is_some_and(|r| r.as_str().is_ok_and(|r| r == remote));
+        if tracks_here
+            && let Ok(merge) = repo.branch_upstream_merge(refname)
+            && let Some(name) = merge
+                .as_str()
+                .ok()
+                .and_then(|m| m.strip_prefix("refs/heads/"))
+        {
+            candidates.push(name.to_string());
+        }
+        if let Some(name) = refname.strip_prefix("refs/heads/") {
+            candidates.push(name.to_string());
+        }
+    }
+    if let Some((name, _)) = default_branch(store, config)? {
+        candidates.push(name);
+    }
+    let mut seen = std::collections::HashSet::new();
+    candidates.retain(|c| seen.insert(c.clone()));
+    if candidates.is_empty() {
+        return Ok(None);
+    }
+    let refs: Vec<String> = candidates
+        .iter()
+        .map(|c| format!("refs/heads/{c}"))
+        .collect();
+    let found = remote::ls_remote(store, remote, &refs, transfer)?;
+    Ok(candidates
+        .into_iter()
+        .zip(refs)
+        .find(|(_, r)| found.iter().any(|(name, _)| name == r))
+        .map(|(c, _)| c))
 }
 
 /// The address from the remote's URL as configured, else as git expands

@@ -553,6 +553,7 @@ fn coverage_line(report: &Report) -> Option<String> {
         .map(|g| {
             let why = match g.reason {
                 "before_record" => "before the repository's record",
+                "shallow_clone" => "before this shallow clone's history",
                 _ => "not happened yet",
             };
             format!("{} ({why})", plain_range(&g.since, &g.until))
