@@ -14,6 +14,7 @@
 
 pub mod checkout;
 pub mod commit;
+mod dropped;
 pub mod files;
 pub mod gitconfig;
 pub mod githooks;

@@ -44,6 +44,7 @@ use git2::{FileMode, ObjectType, Oid, Repository, RepositoryState, Tree};
 
 use super::Store;
 use super::commit::{CommitKind, CommitRequest, retry_object_write, run_git};
+use super::dropped::Restore;
 use super::files::{self, SharedRepository};
 use super::gitindex::{Entry, IndexFile, Stat, Update};
 use super::gitrefs::{self, RefOutcome};
@@ -203,6 +204,7 @@ impl Store {
         let short_branch = branch.trim_start_matches("refs/heads/").to_string();
         let mut previous: Option<(Plan, T)> = None;
         let mut warnings = Vec::new();
+        let mut restored = false;
         for number in 1..=MAX_ATTEMPTS {
             let head = gitrefs::read_ref(&self.repo, branch)?;
             let head_commit = head.map(|h| self.repo.find_commit(h)).transpose()?;
@@ -306,7 +308,27 @@ impl Store {
             let index = IndexFile::read(&self.index_path())?;
             self.ensure_not_sparse(&index, &paths, &plan.guard)?;
             let ours: Vec<String> = session.staged.keys().cloned().collect();
-            self.check_clean(&index, &plan.guard, &ours, true)?;
+            let clean = self.check_clean(&index, &plan.guard, &ours, true);
+            if matches!(clean, Err(Error::DirtyPaths { .. })) && !restored && ours.is_empty() {
+                // Records a racing git command dropped look like
+                // uncommitted changes: put them back, then plan again.
+                match self.restore_dropped(
+                    branch,
+                    head_commit.as_ref(),
+                    &plan.guard,
+                    identity,
+                    &mut warnings,
+                )? {
+                    Restore::Done(warning) => {
+                        warnings.push(warning);
+                        restored = true;
+                        continue;
+                    }
+                    Restore::Raced => continue,
+                    Restore::Nothing => {}
+                }
+            }
+            clean?;
             // Counted as staged before they are written: a write cut short
             // (a full disk) is then undone like any failed attempt.
             session
@@ -604,7 +626,12 @@ impl Store {
     }
 
     /// A pre-commit hook changed some of our files: stage its versions.
-    fn restage_from_tree(&self, tree: &Oid, paths: &[String], staged: &mut Staged) -> Result<()> {
+    pub(super) fn restage_from_tree(
+        &self,
+        tree: &Oid,
+        paths: &[String],
+        staged: &mut Staged,
+    ) -> Result<()> {
         let tree = self.repo.find_tree(*tree)?;
         let index = IndexFile::read(&self.index_path())?;
         let mut files = Vec::new();
@@ -624,7 +651,7 @@ impl Store {
     /// Replace the index with `index` plus `updates`, in one rename (readers
     /// see the old index or the new one, never half of it), while holding
     /// `index.lock`. A split index is written by `git update-index`.
-    fn write_index(&self, index: &IndexFile, updates: &[Update]) -> Result<()> {
+    pub(super) fn write_index(&self, index: &IndexFile, updates: &[Update]) -> Result<()> {
         if updates.is_empty() {
             return Ok(());
         }
@@ -932,7 +959,7 @@ fn taken(repo: &Repository, head: Option<&Tree<'_>>, staged: &Staged) -> Result<
 }
 
 /// Every blob at or below `path` in `tree`.
-fn collect_tree(
+pub(super) fn collect_tree(
     repo: &Repository,
     tree: &Tree<'_>,
     path: &str,
@@ -1019,7 +1046,7 @@ fn worktree_matches(
 
 /// Regular files and symbolic links at or below `path` in the working
 /// tree (FIFOs and such are no files git tracks), repository-relative.
-fn untracked_files(workdir: &Path, path: &str) -> Result<Vec<String>> {
+pub(super) fn untracked_files(workdir: &Path, path: &str) -> Result<Vec<String>> {
     let mut found = Vec::new();
     let start = workdir.join(path);
     let meta = match fs::symlink_metadata(&start) {
@@ -1188,7 +1215,7 @@ pub fn write_tree(repo: &Repository, base: Option<&Tree<'_>>, files: &[FileWrite
 
 /// [`write_tree`], also returning each file's blob id.
 /// (Also the trees written, whose folders may need shared permissions.)
-fn write_tree_with_blobs(
+pub(super) fn write_tree_with_blobs(
     repo: &Repository,
     base: Option<&Tree<'_>>,
     files: &[FileWrite],
