@@ -444,6 +444,14 @@ fn a_period_partly_recorded_covers_and_compares_only_what_is_recorded() {
         "{md}"
     );
     assert!(md.contains("2026-W44 no record\n"), "{md}");
+    // The charts grey the eight weeks before the record: no zero bars.
+    let html = report(&mut repo, "html", &["--week", "2026-W48"]);
+    let bars = html
+        .split("</svg>")
+        .find(|svg| svg.contains("Incidents per week"))
+        .expect("the incidents-per-week chart");
+    assert!(bars.contains("grey: no record"), "{bars}");
+    assert_eq!(bars.matches(r##"fill="#D2D2D2""##).count(), 8, "{bars}");
     let table = report(&mut repo, "table", &["--week", "2026-W48"]);
     let words = table.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(

@@ -1603,16 +1603,18 @@ pub fn charts(report: &Report) -> Result<Vec<Chart>> {
         .iter()
         .map(|w| marked.contains(&w.week))
         .collect();
+    let unrecorded: Vec<bool> = report.trend.iter().map(|w| !w.recorded).collect();
     let mut out = Vec::new();
     let counts: Vec<u64> = report.trend.iter().map(|w| w.incidents).collect();
     out.push(Chart {
         name: "incidents-per-week",
         svg: bar_chart(
-            "Incidents per week (shaded: the period)",
+            &with_no_record_key("Incidents per week (shaded: the period", &unrecorded),
             "incidents",
             &weeks,
             &counts,
             &highlight,
+            &unrecorded,
         )?,
     });
     out.push(Chart {
@@ -1650,13 +1652,14 @@ pub fn charts(report: &Report) -> Result<Vec<Chart>> {
                 &labels,
                 &values,
                 &vec![false; labels.len()],
+                &vec![false; labels.len()],
             )?,
         });
     }
     if !report.trend_by_service.is_empty() {
         out.push(Chart {
             name: "services-by-week",
-            svg: heat_map(report, &weeks, &highlight)?,
+            svg: heat_map(report, &weeks, &highlight, &unrecorded)?,
         });
     }
     Ok(out)
@@ -1675,12 +1678,22 @@ fn segment_label(labels: &[String], x: &SegmentValue<i32>) -> String {
 }
 
 /// A shaded band from `low` to `high` behind each highlighted segment.
-fn bands<Y: Copy + 'static>(
+fn bands<Y: Clone + 'static>(
     highlight: &[bool],
     low: Y,
     high: Y,
 ) -> Vec<Rectangle<(SegmentValue<i32>, Y)>> {
-    highlight
+    bands_of(highlight, low, high, MARK)
+}
+
+/// A band of `colour` from `low` to `high` behind each marked segment.
+fn bands_of<Y: Clone + 'static>(
+    marked: &[bool],
+    low: Y,
+    high: Y,
+    colour: RGBColor,
+) -> Vec<Rectangle<(SegmentValue<i32>, Y)>> {
+    marked
         .iter()
         .enumerate()
         .filter(|(_, h)| **h)
@@ -1688,22 +1701,36 @@ fn bands<Y: Copy + 'static>(
             let x = i as i32;
             Rectangle::new(
                 [
-                    (SegmentValue::Exact(x), low),
-                    (SegmentValue::Exact(x + 1), high),
+                    (SegmentValue::Exact(x), low.clone()),
+                    (SegmentValue::Exact(x + 1), high.clone()),
                 ],
-                MARK.filled(),
+                colour.filled(),
             )
         })
         .collect()
 }
 
-/// Vertical bars, one per label, the highlighted ones on a shaded band.
+/// Weeks with no record are no zeros: they are greyed, with no bar or
+/// cell, and the caption says so. `open` is the caption up to its key.
+fn with_no_record_key(open: &str, unrecorded: &[bool]) -> String {
+    if unrecorded.contains(&true) {
+        format!("{open}; grey: no record)")
+    } else {
+        format!("{open})")
+    }
+}
+
+const NO_RECORD_GREY: RGBColor = RGBColor(210, 210, 210);
+
+/// Vertical bars, one per label, the highlighted ones on a shaded band;
+/// none where `unrecorded`, whose segments are greyed instead.
 fn bar_chart(
     title: &str,
     y_desc: &str,
     labels: &[String],
     values: &[u64],
     highlight: &[bool],
+    unrecorded: &[bool],
 ) -> Result<String> {
     let n = labels.len() as i32;
     let max = values.iter().copied().max().unwrap_or(0).max(1) as u32;
@@ -1723,6 +1750,9 @@ fn bar_chart(
             .draw_series(bands(highlight, 0, max + 1))
             .map_err(chart_error)?;
         chart
+            .draw_series(bands_of(unrecorded, 0, max + 1, NO_RECORD_GREY))
+            .map_err(chart_error)?;
+        chart
             .configure_mesh()
             .disable_x_mesh()
             .x_labels(labels.len())
@@ -1730,19 +1760,26 @@ fn bar_chart(
             .y_desc(y_desc)
             .draw()
             .map_err(chart_error)?;
+        let recorded = |i: &usize| !unrecorded.get(*i).copied().unwrap_or(false);
         chart
-            .draw_series(values.iter().enumerate().map(|(i, v)| {
-                let x = i as i32;
-                let mut bar = Rectangle::new(
-                    [
-                        (SegmentValue::Exact(x), 0),
-                        (SegmentValue::Exact(x + 1), *v as u32),
-                    ],
-                    BLUE.mix(0.6).filled(),
-                );
-                bar.set_margin(0, 0, 4, 4);
-                bar
-            }))
+            .draw_series(
+                values
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| recorded(i))
+                    .map(|(i, v)| {
+                        let x = i as i32;
+                        let mut bar = Rectangle::new(
+                            [
+                                (SegmentValue::Exact(x), 0),
+                                (SegmentValue::Exact(x + 1), *v as u32),
+                            ],
+                            BLUE.mix(0.6).filled(),
+                        );
+                        bar.set_margin(0, 0, 4, 4);
+                        bar
+                    }),
+            )
             .map_err(chart_error)?;
         root.present().map_err(chart_error)?;
     }
@@ -1801,7 +1838,13 @@ fn median_chart(report: &Report, weeks: &[String], highlight: &[bool]) -> Result
 }
 
 /// Services (rows) × weeks (columns), each cell shaded by its count.
-fn heat_map(report: &Report, weeks: &[String], highlight: &[bool]) -> Result<String> {
+/// Weeks with no record get grey columns and no cells.
+fn heat_map(
+    report: &Report,
+    weeks: &[String],
+    highlight: &[bool],
+    unrecorded: &[bool],
+) -> Result<String> {
     let services: Vec<String> = report
         .trend_by_service
         .keys()
@@ -1832,7 +1875,7 @@ fn heat_map(report: &Report, weeks: &[String], highlight: &[bool]) -> Result<Str
         let y_label = |y: &SegmentValue<i32>| segment_label(&services, y);
         let mut chart = ChartBuilder::on(&root)
             .caption(
-                "Incidents per service and week (* the period)",
+                with_no_record_key("Incidents per service and week (* the period", unrecorded),
                 ("sans-serif", 16),
             )
             .margin(10)
@@ -1842,6 +1885,14 @@ fn heat_map(report: &Report, weeks: &[String], highlight: &[bool]) -> Result<Str
                 (0i32..columns.max(1) - 1).into_segmented(),
                 (0i32..rows.max(1) - 1).into_segmented(),
             )
+            .map_err(chart_error)?;
+        chart
+            .draw_series(bands_of(
+                unrecorded,
+                SegmentValue::Exact(0),
+                SegmentValue::Exact(rows.max(1)),
+                NO_RECORD_GREY,
+            ))
             .map_err(chart_error)?;
         chart
             .configure_mesh()
@@ -1860,6 +1911,7 @@ fn heat_map(report: &Report, weeks: &[String], highlight: &[bool]) -> Result<Str
                 counts
                     .iter()
                     .enumerate()
+                    .filter(|(column, _)| !unrecorded.get(*column).copied().unwrap_or(false))
                     .map(move |(column, c)| (column as i32, row as i32, *c))
             })
             .collect();
