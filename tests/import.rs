@@ -224,6 +224,26 @@ fn the_githubstatus_statuspage_history_imports_with_the_durations_its_data_gives
     assert_eq!(report_json["imported"].as_array().unwrap().len(), 1282);
     assert_eq!(report_json["problems"], Value::Array(vec![]));
     check_is_clean(&repo);
+    // 832 updates of history migrated into Statuspage are HTML lists:
+    // recorded as their text, never as tags the status page would show.
+    let tags = std::process::Command::new("git")
+        .args(["grep", "-l", "-E", "<(li|ul|strong)>", "--", "incidents"])
+        .current_dir(&repo.path)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&tags.stdout), "");
+    assert!(
+        repo.git(&[
+            "grep",
+            "-c",
+            "-F",
+            "-e",
+            "- 2010-07-29 02:06:00 - ",
+            "--",
+            "incidents"
+        ])
+        .contains(":1"),
+    );
 
     // What the data gives per incident: resolved_at - started_at, where the
     // stated start is not after the first post (created_at).
@@ -525,6 +545,19 @@ fn an_imported_statuspage_history_is_republished_by_the_status_page() {
         .unwrap();
     assert_eq!(migrated.2, "major");
     assert_eq!(migrated.3[0].0, statuspage_seconds("2010-03-04T00:29:00Z"));
+    // Its body is an HTML list, republished as the text it says (the page
+    // holds plain text and escapes it; tags would show).
+    assert!(
+        migrated.3[0]
+            .2
+            .starts_with("<ul><li><strong>2010-03-04 00:29:00</strong> - ")
+    );
+    let as_text = "- 2010-03-04 00:29:00 - We're investigating why users are getting \"No such file or directory - /data/github/current/config/database.yml\" when pushing\n- 2010-03-04 00:39:00 - database.yml is back, we're investigating the cause";
+    for incident in source.iter_mut() {
+        if incident.0.starts_with("Incident on 2010") {
+            incident.3[0].2 = as_text.to_string();
+        }
+    }
     assert_eq!(republished, source);
 }
 

@@ -20,6 +20,7 @@
 
 pub mod cstate;
 pub mod csv;
+mod html_text;
 pub mod jsonl;
 pub mod mapping;
 pub mod statuspage;

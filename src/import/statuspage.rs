@@ -11,12 +11,14 @@
 //! `display_at` (the time the page showed; `created_at` is when it was
 //! typed, years later for migrated history); the components are its
 //! services, `impact` its severity and the impact its first public update
-//! states, and `postmortem_body` a note.
+//! states, and `postmortem_body` a note. Bodies that hold HTML (history
+//! migrated into Statuspage) are imported as their plain text.
 
 use std::path::Path;
 
 use serde_json::Value;
 
+use super::html_text;
 use super::mapping::Mapping;
 use super::times;
 use super::{Parsed, Problem, Record, Step, input_files, read_text};
@@ -180,10 +182,11 @@ fn record(
         let state = string(update, "status").unwrap_or_default();
         // The incident's impact goes on its first update, as the page's
         // own statement (a later `comms --impact` overrides it).
+        let body = string(update, "body").unwrap_or_default();
         steps.push(public_update(
             *at,
             &state,
-            &string(update, "body").unwrap_or_default(),
+            &html_text::to_text(&body).unwrap_or(body),
             (index == 0).then(|| (title.clone(), published_impact(&impact))),
         ));
         if let Some(to) = mapping.status(&state, STATES) {
@@ -209,6 +212,7 @@ fn record(
         });
     }
     if let Some(body) = string(incident, "postmortem_body").filter(|b| !b.trim().is_empty()) {
+        let body = html_text::to_text(&body).unwrap_or(body);
         let at = time(incident, "postmortem_published_at")?
             .or(time(incident, "updated_at")?)
             .unwrap_or(created_at);
