@@ -677,6 +677,15 @@ fn cstate_resolutions_without_a_time_and_tracks_that_do_not_parse() {
     );
     let metrics = report(&repo);
     assert_eq!(metrics["time_to_resolve"]["n"], 0, "{metrics}");
+    // Nor is the time in triage (the first state) measured to a made-up end.
+    let investigating = &metrics["time_in_state"]["triage"];
+    assert_eq!(investigating["n"], 0, "{investigating}");
+    assert_eq!(
+        investigating["excluded_by_reason"]["milestone_assumed"], 1,
+        "{investigating}"
+    );
+    let shown = repo.ok(&["show", &id]);
+    assert!(shown.contains("resolved unset"), "{shown}");
 }
 
 /// The CSV's status column is the state the incident is in: a PagerDuty

@@ -516,14 +516,16 @@ fn read_action_records(
 /// sources as the model gives them, implied milestones assumed; 4: status
 /// changes in the model's effective order, with whether each time is a
 /// fact; 5: what each record is, action items' numbers and texts, facts
-/// ordered without ids).
-pub const SNAPSHOT_VERSION: u32 = 5;
-pub const SNAPSHOT_FILE: &str = "incident/report-snapshot-v5";
+/// ordered without ids; 6: a change whose milestone was cleared after it
+/// is no fact).
+pub const SNAPSHOT_VERSION: u32 = 6;
+pub const SNAPSHOT_FILE: &str = "incident/report-snapshot-v6";
 /// Snapshots of earlier versions, removed when a new one is written.
 const OLD_SNAPSHOT_FILES: &[&str] = &[
     "incident/report-snapshot-v1.json",
     "incident/report-snapshot-v3",
     "incident/report-snapshot-v4",
+    "incident/report-snapshot-v5",
 ];
 const SNAPSHOT_MAGIC: &[u8] = b"incident report snapshot\n";
 

@@ -123,6 +123,10 @@ pub enum Timing {
     /// work on it had moved it on: it was entered when the incident was
     /// detected, a stated time.
     Detected { declared_at: Timestamp },
+    /// A change whose state's `milestone` was then cleared: the record says
+    /// the state was reached, not when (an import whose source says
+    /// "resolved" without a time places it after its last stated time).
+    Unknown { milestone: String },
 }
 
 impl Timing {
@@ -158,6 +162,9 @@ impl Timing {
                 "assumed: no earlier than {by} (typed {} by a clock behind)",
                 zone.compact(recorded_at)
             ),
+            Timing::Unknown { milestone } => {
+                format!("unknown: the record says it happened, not when ({milestone} unset)")
+            }
         }
     }
 }
@@ -795,6 +802,20 @@ impl Incident {
                 ),
             });
             explicit.push((name.clone(), value));
+        }
+        // A state's milestone cleared after the change into it stands: when
+        // that change happened is unknown, and no time in a state ends there.
+        for (name, _) in explicit.iter().filter(|(_, value)| value.is_none()) {
+            let into = incident.transitions.iter_mut().rev().find(|t| {
+                config
+                    .state(&t.to)
+                    .is_some_and(|s| s.milestone.as_deref() == Some(name.as_str()))
+            });
+            if let Some(transition) = into {
+                transition.timing = Timing::Unknown {
+                    milestone: name.clone(),
+                };
+            }
         }
         for (name, value) in explicit {
             match value {

@@ -427,25 +427,34 @@ fn assumed_hint(incident: &Incident) -> Option<String> {
 
 fn state_rows(incident: &Incident, config: &Config, style: &Style) -> Rows {
     let mut rows = Rows::new(&["STATE", "ENTERED", "TIME IN STATE", "NOTE"]);
-    for ((state, entered, measure), transition) in incident
-        .time_in_states()
-        .into_iter()
-        .zip(&incident.transitions)
+    // `time_in_states` leaves out confirmations of the current status.
+    let changes = incident
+        .transitions
+        .iter()
+        .filter(|t| t.from.as_deref() != Some(t.to.as_str()));
+    for ((state, entered, measure), transition) in
+        incident.time_in_states().into_iter().zip(changes)
     {
+        let mut note = transition.timing.explain(&style.zone);
         let value = match measure {
             Measure::Missing(_) if config.is_open(&state) => format!(
                 "{} so far",
                 human_duration((style.now - entered).num_seconds())
             ),
             Measure::Missing(_) => String::new(),
-            Measure::Assumed(_) => "unknown".into(),
+            Measure::Assumed(next) => {
+                if note.is_empty() {
+                    note = format!("ends when {next} began, whose time is not known");
+                }
+                "unknown".into()
+            }
             other => measure_text(incident, config, other),
         };
         rows.push(vec![
             state.into(),
             style.zone.compact(&entered).into(),
             value.into(),
-            transition.timing.explain(&style.zone).into(),
+            note.into(),
         ]);
     }
     rows
