@@ -138,3 +138,94 @@ fn the_close_refusal_reads_as_one_sentence_per_blocker() {
     );
     assert!(!err.contains(".;"), "{err}");
 }
+
+#[test]
+fn an_unknown_state_keeps_the_note_and_names_the_state_meant() {
+    let repo = Repo::init();
+    let id = repo.declare(&["x", "-s", "SEV4"]);
+    let err = refused_keeping(
+        &repo,
+        1,
+        &[
+            "update",
+            &id,
+            "--status",
+            "mitgated",
+            "-m",
+            "rolled back to 1.41",
+        ],
+        "REJECTED_NOTE",
+        "-F",
+    );
+    assert!(err.contains("unknown state 'mitgated'"), "{err}");
+    assert!(err.contains("did you mean 'mitigated'?"), "{err}");
+    assert_eq!(kept(&repo, "REJECTED_NOTE"), "rolled back to 1.41\n");
+    repo.ok(&[
+        "update",
+        &id,
+        "--status",
+        "mitigated",
+        "-F",
+        ".git/incident/REJECTED_NOTE",
+    ]);
+    assert_eq!(support::notes(&repo.show(&id)), ["rolled back to 1.41"]);
+}
+
+#[test]
+fn resolved_without_a_resolution_keeps_the_note() {
+    let repo = Repo::init();
+    let id = repo.declare(&["x", "-s", "SEV4"]);
+    let err = refused_keeping(
+        &repo,
+        2,
+        &[
+            "update",
+            &id,
+            "--status",
+            "resolved",
+            "-m",
+            "errors are gone",
+        ],
+        "REJECTED_NOTE",
+        "-F",
+    );
+    assert!(err.contains("--reason TEXT"), "{err}");
+    assert_eq!(kept(&repo, "REJECTED_NOTE"), "errors are gone\n");
+}
+
+#[test]
+fn status_closed_in_update_keeps_the_note() {
+    let repo = Repo::init();
+    let id = repo.declare(&["x", "-s", "SEV4"]);
+    let err = refused_keeping(
+        &repo,
+        2,
+        &["update", &id, "--status", "closed", "-m", "all done"],
+        "REJECTED_NOTE",
+        "-F",
+    );
+    assert!(err.contains("incident close"), "{err}");
+    assert_eq!(kept(&repo, "REJECTED_NOTE"), "all done\n");
+}
+
+#[test]
+fn an_unknown_audience_keeps_the_update() {
+    let repo = Repo::init();
+    let id = repo.declare(&["x", "-s", "SEV2"]);
+    let err = refused_keeping(
+        &repo,
+        1,
+        &[
+            "comms",
+            &id,
+            "--audience",
+            "publc",
+            "-m",
+            "We are looking into it.",
+        ],
+        "REJECTED_COMMS",
+        "-F",
+    );
+    assert!(err.contains("did you mean 'public'?"), "{err}");
+    assert_eq!(kept(&repo, "REJECTED_COMMS"), "We are looking into it.\n");
+}

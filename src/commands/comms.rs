@@ -193,7 +193,12 @@ fn run_update(context: &Context, args: Args) -> Result<()> {
             });
         }
     }
-    let config = store.config()?;
+    // A refusal from here on keeps the text given (REJECTED_COMMS).
+    let keep = |e| match &text {
+        Some(t) => text::keep_all(store.repo.path(), &typed(t), e),
+        None => e,
+    };
+    let config = store.config().map_err(keep)?;
     let audiences: Vec<(String, String)> = config
         .comms
         .audiences
@@ -206,9 +211,10 @@ fn run_update(context: &Context, args: Args) -> Result<()> {
         "Audience",
         "--audience NAME",
         &audiences,
-    )?;
-    let audience = config.check_audience(&audience)?;
-    let now = context.now()?;
+    )
+    .map_err(keep)?;
+    let audience = config.check_audience(&audience).map_err(keep)?;
+    let now = context.now().map_err(keep)?;
     let mut status = args.status.clone();
     // The resolved template is the resolving post: it resolves.
     if args.template.as_deref() == Some("resolved") && audience == PUBLIC {
@@ -216,11 +222,11 @@ fn run_update(context: &Context, args: Args) -> Result<()> {
             None => status = Some("resolved".into()),
             Some(s) if s == "resolved" => {}
             Some(other) => {
-                return Err(Error::Usage {
+                return Err(keep(Error::Usage {
                     message: format!(
                         "--template resolved is the resolving post, not a '{other}' update: leave out --status, or choose another template"
                     ),
-                });
+                }));
             }
         }
     }
