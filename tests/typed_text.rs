@@ -6,6 +6,7 @@
 mod support;
 
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
 use support::Repo;
@@ -228,4 +229,57 @@ fn an_unknown_audience_keeps_the_update() {
     );
     assert!(err.contains("did you mean 'public'?"), "{err}");
     assert_eq!(kept(&repo, "REJECTED_COMMS"), "We are looking into it.\n");
+}
+
+#[test]
+fn ctrl_c_in_the_editor_keeps_what_it_wrote() {
+    let repo = Repo::init();
+    let id = repo.declare(&["x", "-s", "SEV4"]);
+    // Ctrl-C on a terminal signals the whole foreground process group:
+    // this command, the shell it starts and the editor.
+    let editor = script(
+        &repo,
+        "interrupted.sh",
+        "printf 'the cache was cold\\n' > \"$1\"\nkill -INT 0\nsleep 5\n",
+    );
+    let before = repo.state();
+    let out = repo
+        .command()
+        .env("GIT_EDITOR", &editor)
+        .args(["update", &id, "-e"])
+        .process_group(0)
+        .output()
+        .expect("run incident");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert_eq!(repo.state(), before);
+    assert!(err.contains("nothing was recorded"), "{err}");
+    assert!(err.contains("-F .git/incident/REJECTED_NOTE"), "{err}");
+    assert_eq!(kept(&repo, "REJECTED_NOTE"), "the cache was cold\n");
+    assert!(!repo.path.join(".git/incident/NOTE_EDITMSG").exists());
+    repo.ok(&["update", &id, "-F", ".git/incident/REJECTED_NOTE"]);
+    assert_eq!(support::notes(&repo.show(&id)), ["the cache was cold"]);
+}
+
+#[test]
+fn a_note_left_in_the_editor_file_is_kept_before_the_next_edit() {
+    let repo = Repo::init();
+    let id = repo.declare(&["x", "-s", "SEV4"]);
+    // A run killed while its editor was open left its text behind.
+    let left = repo.path.join(".git/incident/NOTE_EDITMSG");
+    std::fs::create_dir_all(left.parent().unwrap()).unwrap();
+    std::fs::write(&left, "half a note\n# Write the note above.\n").unwrap();
+    let editor = script(&repo, "write.sh", "printf 'a new note\\n' > \"$1\"\n");
+    let out = with_editor(&repo, &editor, &["update", &id, "-e"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("-F .git/incident/REJECTED_NOTE"), "{err}");
+    assert_eq!(kept(&repo, "REJECTED_NOTE"), "half a note\n");
+    assert_eq!(support::notes(&repo.show(&id)), ["a new note"]);
+    // A left-over template holds nothing: no warning, nothing kept.
+    std::fs::remove_file(repo.path.join(".git/incident/REJECTED_NOTE")).unwrap();
+    std::fs::write(&left, "\n# Write the note above.\n").unwrap();
+    let out = with_editor(&repo, &editor, &["update", &id, "-e"]);
+    assert!(out.status.success());
+    assert!(!repo.path.join(".git/incident/REJECTED_NOTE").exists());
 }

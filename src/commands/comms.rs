@@ -428,6 +428,16 @@ fn edit_from_template(
         .path()
         .join("incident")
         .join(format!("COMMS_EDITMSG-{audience}.md"));
+    // A text an earlier run left there (killed while the editor was open)
+    // is kept before the file is written afresh.
+    let strip = |t: &str| templates::strip_comments(t);
+    if let Some(path) = text::rescue_leftover(store.repo.path(), &file, "COMMS", &prefill, &strip) {
+        let path = text::shown(&path);
+        context.warn(&format!(
+            "{} held an update an earlier run left unrecorded; it is kept in {path} (reuse it with -F {path})",
+            text::shown(&file)
+        ));
+    }
     let editor = text::git_editor(&context.dir);
     context.note(&format!(
         "editing the {audience} update with {editor}; save and quit to post it"
@@ -437,12 +447,7 @@ fn edit_from_template(
     let saved = templates::strip_comments(&edited.text);
     if !edited.status.success() {
         // What was written so far is kept, as for any other refusal.
-        let failed = Error::InvalidInput {
-            message: format!(
-                "the editor '{}' failed ({}); nothing was recorded",
-                edited.editor, edited.status
-            ),
-        };
+        let failed = edited.failure("nothing was recorded");
         return Err(text::keep_all(store.repo.path(), &typed(&saved), failed));
     }
     let unedited = draft.unedited(&saved).map(str::to_string);

@@ -51,7 +51,8 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
         ..UpdateRequest::default()
     };
     let store = super::open_for_writing(context, &given, "RESOLUTION")?;
-    let id = prompt::incident(context, &store, args.id, "resolve")?;
+    let id = prompt::incident(context, &store, args.id, "resolve")
+        .map_err(|e| super::keep_given(&store, &given, "RESOLUTION", e))?;
     super::check_incident(&store, &id, &given, "RESOLUTION")?;
     let mut stdin_used = false;
     let resolution = super::main_text(

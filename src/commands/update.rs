@@ -78,7 +78,8 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
         ..UpdateRequest::default()
     };
     let store = super::open_for_writing(context, &given, "NOTE")?;
-    let id = prompt::incident(context, &store, args.id, "update")?;
+    let id = prompt::incident(context, &store, args.id, "update")
+        .map_err(|e| super::keep_given(&store, &given, "NOTE", e))?;
     super::check_incident(&store, &id, &given, "NOTE")?;
     // Refused before the editor opens; what was typed is kept all the same.
     let keep_given = |e| super::keep_given(&store, &given, "NOTE", e);
