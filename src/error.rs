@@ -53,7 +53,7 @@ pub enum Error {
         limit: usize,
     },
 
-    #[error("unknown {what} '{given}'; choose one of: {}", valid.join(", "))]
+    #[error("unknown {what} '{given}'; choose one of: {}{}", valid.join(", "), crate::model::id::closest_name(given, valid).map(|name| format!("; did you mean '{name}'?")).unwrap_or_default())]
     Unknown {
         what: &'static str,
         given: String,

@@ -20,6 +20,8 @@ fn prompt_failed(e: dialoguer::Error) -> Error {
     restore_terminal();
     let dialoguer::Error::IO(io) = &e;
     if io.kind() == std::io::ErrorKind::Interrupted {
+        // The message goes below the question, not after it.
+        let _ = console::Term::stderr().write_line("");
         return Error::Cancelled;
     }
     Error::InvalidInput {
@@ -27,14 +29,77 @@ fn prompt_failed(e: dialoguer::Error) -> Error {
     }
 }
 
-/// Ctrl-C while a prompt has the terminal in raw mode arrives as a key;
-/// outside raw mode as SIGINT. Either way: show the cursor, exit 130.
+/// Ctrl-C while a prompt has the terminal in raw mode arrives as a key
+/// (and the prompt returns a cancel); outside raw mode as SIGINT: show the
+/// cursor, exit 130. While a prompt or the editor runs, SIGINT is theirs
+/// (see [`ignoring_interrupts`], [`run_editor`]).
 pub fn on_interrupt_restore_cursor() {
     let _ = ctrlc::set_handler(|| {
         restore_terminal();
         eprintln!();
         std::process::exit(i32::from(super::EXIT_CANCELLED));
     });
+}
+
+const INTERRUPTS: [libc::c_int; 2] = [libc::SIGINT, libc::SIGQUIT];
+
+/// Run `work` with SIGINT (and SIGQUIT) ignored by this process: at a
+/// prompt, the Ctrl-C key comes back as a cancel that keeps what was
+/// given (console raises SIGINT too, whose handler would run late, on its
+/// own thread, and race that answer). Returns the dispositions it saved.
+pub fn ignoring_interrupts<T>(work: impl FnOnce(&[libc::sigaction]) -> T) -> T {
+    // SAFETY: sigaction with initialised structs; the dispositions saved
+    // here are put back below, whatever `work` returns.
+    let saved: Vec<libc::sigaction> = INTERRUPTS
+        .iter()
+        .map(|&signal| unsafe {
+            let mut ignore: libc::sigaction = std::mem::zeroed();
+            ignore.sa_sigaction = libc::SIG_IGN;
+            let mut old: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(signal, &ignore, &mut old);
+            old
+        })
+        .collect();
+    let result = work(&saved);
+    for (signal, old) in INTERRUPTS.iter().zip(&saved) {
+        // SAFETY: restores a disposition sigaction gave back above.
+        unsafe {
+            libc::sigaction(*signal, old, std::ptr::null_mut());
+        }
+    }
+    result
+}
+
+/// Run the editor and wait for it, as git does: Ctrl-C goes to the editor
+/// (which gets the signals as this command had them), while this command
+/// ignores it, sees how the editor ended, and keeps what it wrote.
+pub fn run_editor(
+    command: &mut std::process::Command,
+) -> std::io::Result<std::process::ExitStatus> {
+    use std::os::unix::process::CommandExt;
+    ignoring_interrupts(|saved| {
+        let ignored: Vec<bool> = saved
+            .iter()
+            .map(|s| s.sa_sigaction == libc::SIG_IGN)
+            .collect();
+        // SAFETY: between fork and exec only sigaction, which is
+        // async-signal-safe, on a struct prepared in the closure.
+        unsafe {
+            command.pre_exec(move || {
+                for (signal, ignored) in INTERRUPTS.iter().zip(&ignored) {
+                    let mut back: libc::sigaction = std::mem::zeroed();
+                    back.sa_sigaction = if *ignored {
+                        libc::SIG_IGN
+                    } else {
+                        libc::SIG_DFL
+                    };
+                    libc::sigaction(*signal, &back, std::ptr::null_mut());
+                }
+                Ok(())
+            });
+        }
+        command.status()
+    })
 }
 
 /// A value the user must give: asked for on a terminal, else an error that
@@ -49,13 +114,13 @@ pub fn text(context: &Context, given: Option<String>, what: &str, flag: &str) ->
             flag: flag.into(),
         });
     }
-    read_line(what)
+    ignoring_interrupts(|_| read_line(what))
         .map_err(|e| prompt_failed(dialoguer::Error::IO(e)))?
         .ok_or(Error::Cancelled)
 }
 
 /// One line typed at `what: `, with backspace; Enter ends it, Esc cancels
-/// (`None`), Ctrl-C exits (see [`on_interrupt_restore_cursor`]).
+/// or Ctrl-C cancels (`None`).
 fn read_line(what: &str) -> std::io::Result<Option<String>> {
     use console::{Key, Term, style};
     let term = Term::stderr();
@@ -66,9 +131,11 @@ fn read_line(what: &str) -> std::io::Result<Option<String>> {
     ))?;
     let mut line = String::new();
     loop {
-        match term.read_key()? {
+        match term.read_key_raw()? {
             Key::Enter if !line.trim().is_empty() => break,
-            Key::Escape => {
+            // Ctrl-C as a key: cancelled like Esc, so what the command
+            // was given is kept on the way out.
+            Key::Escape | Key::CtrlC => {
                 term.write_line("")?;
                 return Ok(None);
             }
@@ -128,12 +195,14 @@ fn select(what: &str, items: &[String]) -> Result<usize> {
         .iter()
         .map(|item| console::truncate_str(item, columns.saturating_sub(3), "…").into_owned())
         .collect();
-    let picked = Select::with_theme(&ColorfulTheme::default())
-        .with_prompt(what)
-        .items(&fitted)
-        .default(0)
-        .interact_opt()
-        .map_err(prompt_failed)?;
+    let picked = ignoring_interrupts(|_| {
+        Select::with_theme(&ColorfulTheme::default())
+            .with_prompt(what)
+            .items(&fitted)
+            .default(0)
+            .interact_opt()
+    })
+    .map_err(prompt_failed)?;
     restore_terminal();
     picked.ok_or(Error::Cancelled)
 }
@@ -143,11 +212,13 @@ pub fn confirm(context: &Context, question: &str) -> Result<bool> {
     if !context.interactive {
         return Ok(false);
     }
-    let answer = Confirm::with_theme(&ColorfulTheme::default())
-        .with_prompt(question)
-        .default(false)
-        .interact_opt()
-        .map_err(prompt_failed)?;
+    let answer = ignoring_interrupts(|_| {
+        Confirm::with_theme(&ColorfulTheme::default())
+            .with_prompt(question)
+            .default(false)
+            .interact_opt()
+    })
+    .map_err(prompt_failed)?;
     restore_terminal();
     Ok(answer.unwrap_or(false))
 }

@@ -2,7 +2,8 @@
 //! their editor (`-e`), chosen as git chooses it; and kept in a file under
 //! `.git/incident/` when a command refuses it, so nothing typed is lost.
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
@@ -131,13 +132,18 @@ pub fn open_in_editor(editor: &str, file: &Path, initial: &str) -> Result<Edited
         std::fs::create_dir_all(dir).map_err(io)?;
     }
     std::fs::write(file, initial).map_err(io)?;
-    let status = Process::new("sh")
-        .arg("-c")
-        .arg(format!("{editor} \"$@\""))
-        .arg(editor)
-        .arg(file)
-        .status()
-        .map_err(io)?;
+    let status = super::prompt::run_editor(
+        Process::new("sh")
+            .arg("-c")
+            .arg(format!("{editor} \"$@\""))
+            .arg(editor)
+            .arg(file),
+    )
+    .map_err(io)?;
+    if status.signal() == Some(libc::SIGINT) && std::io::stderr().is_terminal() {
+        // What follows goes below the terminal's "^C".
+        eprintln!();
+    }
     let text = std::fs::read_to_string(file).map_err(io)?;
     Ok(Edited {
         editor: editor.to_string(),
@@ -146,13 +152,81 @@ pub fn open_in_editor(editor: &str, file: &Path, initial: &str) -> Result<Edited
     })
 }
 
+impl Edited {
+    /// Ctrl-C (SIGINT) ended the editor: the person cancelled.
+    pub fn interrupted(&self) -> bool {
+        self.status.signal() == Some(libc::SIGINT) || self.status.code() == Some(130)
+    }
+
+    /// Why nothing was recorded: the editor was interrupted (exit 130, as
+    /// for any cancel) or failed.
+    pub fn failure(&self, nothing: &str) -> Error {
+        if self.interrupted() {
+            return Error::Cancelled;
+        }
+        Error::InvalidInput {
+            message: format!(
+                "the editor '{}' failed ({}); {nothing}",
+                self.editor, self.status
+            ),
+        }
+    }
+}
+
+/// Texts moved out of the way by [`rescue_leftover`] in this run, which a
+/// later [`keep`] must not overwrite.
+static RESCUED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Before an editor file is written afresh: a text an earlier run left in
+/// it (killed while the editor was open, or the terminal closed) is kept
+/// as `REJECTED_<LABEL>`, never overwritten; returns where, if anywhere.
+/// `strip` takes a file's text to what counts (comments left out); a file
+/// that says no more than `initial` holds nothing to keep.
+pub fn rescue_leftover(
+    git_dir: &Path,
+    file: &Path,
+    label: &str,
+    initial: &str,
+    strip: &dyn Fn(&str) -> String,
+) -> Option<PathBuf> {
+    let left = std::fs::read_to_string(file).ok()?;
+    let text = strip(&left);
+    if text.trim().is_empty() || text.trim() == strip(initial).trim() {
+        return None;
+    }
+    let dir = git_dir.join("incident");
+    let mut path = dir.join(format!("REJECTED_{label}"));
+    if path.exists() {
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        path = dir.join(format!("REJECTED_{label}.{stamp}"));
+    }
+    incident::store::ownfiles::write(&path, format!("{}\n", text.trim()).as_bytes()).ok()?;
+    let _ = std::fs::remove_file(file);
+    if let Ok(mut rescued) = RESCUED.lock() {
+        rescued.push(path.clone());
+    }
+    Some(path)
+}
+
+/// Lines starting with `#` left out, as git does, and the rest trimmed.
+fn without_comments(text: &str) -> String {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_string()
+}
+
 /// Let a person write `what` in their editor, starting from `initial`.
 /// Lines starting with `#` are dropped, as git does. An editor that fails
 /// leaves the text in a file the error names; an empty text is refused.
 pub fn edit(
     context: &Context,
     git_dir: &Path,
-    label: &str,
+    label: &'static str,
     what: &str,
     initial: &str,
 ) -> Result<String> {
@@ -160,34 +234,31 @@ pub fn edit(
     let template = format!(
         "{initial}\n# Write {what} above. Lines starting with '#' are left out;\n# an empty text records nothing.\n"
     );
-    let Edited {
-        editor,
-        status,
-        text: written,
-    } = open_in_editor(&git_editor(&context.dir), &file, &template)?;
-    let text: String = written
-        .lines()
-        .filter(|line| !line.starts_with('#'))
-        .collect::<Vec<_>>()
-        .join("\n")
-        .trim()
-        .to_string();
-    if !status.success() {
-        let kept = if text.is_empty() {
-            None
-        } else {
-            keep(git_dir, label, &text).ok()
-        };
-        return Err(Error::InvalidInput {
-            message: match kept {
-                Some(path) => format!(
-                    "the editor '{editor}' failed ({status}); nothing was recorded. What you wrote is kept in {}: reuse it with -F {}",
-                    shown(&path),
-                    shown(&path)
-                ),
-                None => format!("the editor '{editor}' failed ({status}); nothing was recorded"),
-            },
-        });
+    if let Some(path) = rescue_leftover(git_dir, &file, label, &template, &without_comments) {
+        let path = shown(&path);
+        context.warn(&format!(
+            "{} held text an earlier run left unrecorded; it is kept in {path} (reuse it with -F {path})",
+            shown(&file)
+        ));
+    }
+    let edited = open_in_editor(&git_editor(&context.dir), &file, &template)?;
+    let text = without_comments(&edited.text);
+    if !edited.status.success() {
+        let failed = edited.failure("nothing was recorded");
+        if text.is_empty() {
+            let _ = std::fs::remove_file(&file);
+            return Err(failed);
+        }
+        let typed = [Typed {
+            label,
+            text,
+            flag: "-F",
+        }];
+        let error = keep_all(git_dir, &typed, failed);
+        if matches!(error, Error::TextKept { .. }) {
+            let _ = std::fs::remove_file(&file);
+        }
+        return Err(error);
     }
     let _ = std::fs::remove_file(&file);
     if text.is_empty() {
@@ -219,12 +290,21 @@ pub fn git_dir_near(dir: &Path) -> Option<PathBuf> {
     })
 }
 
-/// Keep a refused text in `.git/incident/REJECTED_<LABEL>`.
+/// Keep a refused text in `.git/incident/REJECTED_<LABEL>` (beside it
+/// when that holds a text rescued in this run).
 pub fn keep(git_dir: &Path, label: &str, text: &str) -> Result<PathBuf> {
     let dir = git_dir.join("incident");
     let path = dir.join(format!("REJECTED_{label}"));
     let bytes = format!("{text}\n");
-    match incident::store::ownfiles::write(&path, bytes.as_bytes()) {
+    let rescued = RESCUED.lock().is_ok_and(|r| r.contains(&path));
+    let written = if rescued {
+        Err(Error::InvalidInput {
+            message: "holds a rescued text".into(),
+        })
+    } else {
+        incident::store::ownfiles::write(&path, bytes.as_bytes())
+    };
+    match written {
         Ok(()) => Ok(path),
         // Something that is no regular file there (a FIFO): beside it.
         Err(_) => {

@@ -193,7 +193,12 @@ fn run_update(context: &Context, args: Args) -> Result<()> {
             });
         }
     }
-    let config = store.config()?;
+    // A refusal from here on keeps the text given (REJECTED_COMMS).
+    let keep = |e| match &text {
+        Some(t) => text::keep_all(store.repo.path(), &typed(t), e),
+        None => e,
+    };
+    let config = store.config().map_err(keep)?;
     let audiences: Vec<(String, String)> = config
         .comms
         .audiences
@@ -206,9 +211,10 @@ fn run_update(context: &Context, args: Args) -> Result<()> {
         "Audience",
         "--audience NAME",
         &audiences,
-    )?;
-    let audience = config.check_audience(&audience)?;
-    let now = context.now()?;
+    )
+    .map_err(keep)?;
+    let audience = config.check_audience(&audience).map_err(keep)?;
+    let now = context.now().map_err(keep)?;
     let mut status = args.status.clone();
     // The resolved template is the resolving post: it resolves.
     if args.template.as_deref() == Some("resolved") && audience == PUBLIC {
@@ -216,11 +222,11 @@ fn run_update(context: &Context, args: Args) -> Result<()> {
             None => status = Some("resolved".into()),
             Some(s) if s == "resolved" => {}
             Some(other) => {
-                return Err(Error::Usage {
+                return Err(keep(Error::Usage {
                     message: format!(
                         "--template resolved is the resolving post, not a '{other}' update: leave out --status, or choose another template"
                     ),
-                });
+                }));
             }
         }
     }
@@ -422,6 +428,16 @@ fn edit_from_template(
         .path()
         .join("incident")
         .join(format!("COMMS_EDITMSG-{audience}.md"));
+    // A text an earlier run left there (killed while the editor was open)
+    // is kept before the file is written afresh.
+    let strip = |t: &str| templates::strip_comments(t);
+    if let Some(path) = text::rescue_leftover(store.repo.path(), &file, "COMMS", &prefill, &strip) {
+        let path = text::shown(&path);
+        context.warn(&format!(
+            "{} held an update an earlier run left unrecorded; it is kept in {path} (reuse it with -F {path})",
+            text::shown(&file)
+        ));
+    }
     let editor = text::git_editor(&context.dir);
     context.note(&format!(
         "editing the {audience} update with {editor}; save and quit to post it"
@@ -431,12 +447,7 @@ fn edit_from_template(
     let saved = templates::strip_comments(&edited.text);
     if !edited.status.success() {
         // What was written so far is kept, as for any other refusal.
-        let failed = Error::InvalidInput {
-            message: format!(
-                "the editor '{}' failed ({}); nothing was recorded",
-                edited.editor, edited.status
-            ),
-        };
+        let failed = edited.failure("nothing was recorded");
         return Err(text::keep_all(store.repo.path(), &typed(&saved), failed));
     }
     let unedited = draft.unedited(&saved).map(str::to_string);

@@ -247,11 +247,17 @@ pub fn check_incident(
     let tree = store.head_tree()?.ok_or_else(|| Error::NotFound {
         query: query.into(),
     })?;
-    let given = given_on_command_line(typed);
     store
         .find(&tree, query)
         .map(|_| ())
-        .map_err(|e| text::keep_all(store.repo.path(), &self::typed(&given, main), e))
+        .map_err(|e| keep_given(store, typed, main, e))
+}
+
+/// A refusal before the texts are read: keep those given on the command
+/// line (`-` for standard input left out) and say how to reuse them.
+pub fn keep_given(store: &Store, given: &UpdateRequest, main: &'static str, error: Error) -> Error {
+    let given = given_on_command_line(given);
+    text::keep_all(store.repo.path(), &typed(&given, main), error)
 }
 
 /// A command's main text: `--flag TEXT` (`-` reads standard input),

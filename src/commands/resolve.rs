@@ -51,7 +51,8 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
         ..UpdateRequest::default()
     };
     let store = super::open_for_writing(context, &given, "RESOLUTION")?;
-    let id = prompt::incident(context, &store, args.id, "resolve")?;
+    let id = prompt::incident(context, &store, args.id, "resolve")
+        .map_err(|e| super::keep_given(&store, &given, "RESOLUTION", e))?;
     super::check_incident(&store, &id, &given, "RESOLUTION")?;
     let mut stdin_used = false;
     let resolution = super::main_text(
@@ -74,7 +75,7 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
         ..UpdateRequest::default()
     };
     let postmortem = ResolutionPostmortem::default();
-    let outcome = record_resolution(context, &store, &id, request, &postmortem)?;
+    let outcome = record_resolution(context, &store, &id, request, "RESOLUTION", &postmortem)?;
     super::print_update(context, &outcome)?;
     after_resolution(context, &store, &postmortem, &outcome)
 }
@@ -82,35 +83,50 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
 /// The one way into `resolved`, for `resolve` and `update --status
 /// resolved` alike: the resolution is required (asked for on a terminal),
 /// and where the severity needs a postmortem, the resolution's commit
-/// records it as due (issue 9); [`after_resolution`] writes its draft.
+/// records it as due (issue 9); [`after_resolution`] writes its draft. A
+/// refusal keeps what was typed; `main` names the text `-F` gives back.
 pub fn record_resolution(
     context: &Context,
     store: &Store,
     id: &str,
     mut request: UpdateRequest,
+    main: &'static str,
     postmortem: &ResolutionPostmortem,
 ) -> Result<UpdateOutcome> {
     request.status = Some("resolved".into());
+    let keep = |request: &UpdateRequest, e| {
+        crate::cli::text::keep_all(store.repo.path(), &super::typed(request, main), e)
+    };
     if request.reason.is_none() && request.at.is_none() {
         // Asking for a resolution of a resolved incident helps nobody.
-        if let Some(tree) = store.head_tree()? {
+        let current = || -> Result<Option<(String, String)>> {
+            let Some(tree) = store.head_tree()? else {
+                return Ok(None);
+            };
             let incident = store.load(&store.config()?, &tree, &store.find(&tree, id)?)?;
-            if incident.status == "resolved" {
-                return Err(incident::Error::InvalidInput {
-                    message: format!("incident {} is already 'resolved'", incident.id),
-                });
+            Ok(Some((incident.id, incident.status)))
+        };
+        match current() {
+            Ok(Some((id, status))) if status == "resolved" => {
+                let refused = incident::Error::InvalidInput {
+                    message: format!("incident {id} is already 'resolved'"),
+                };
+                return Err(keep(&request, refused));
             }
+            Ok(_) => {}
+            Err(e) => return Err(keep(&request, e)),
         }
     }
     if request.reason.is_none() {
-        request.reason = Some(prompt::text(
-            context,
-            None,
-            "Resolution (what fixed it)",
-            "--resolution TEXT (update: --reason TEXT)",
-        )?);
+        let flag = if main == "RESOLUTION" {
+            "--resolution TEXT"
+        } else {
+            "--reason TEXT"
+        };
+        let asked = prompt::text(context, None, "Resolution (what fixed it)", flag);
+        request.reason = Some(asked.map_err(|e| keep(&request, e))?);
     }
-    super::record(context, store, id, &request, "RESOLUTION", &|c| {
+    super::record(context, store, id, &request, main, &|c| {
         postmortem.files(store, c)
     })
 }

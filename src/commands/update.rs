@@ -71,23 +71,31 @@ pub struct Args {
 
 pub fn run(context: &Context, args: Args) -> Result<()> {
     let given = UpdateRequest {
+        status: args.status.clone(),
         notes: args.note.notes.clone(),
         reason: args.reason.clone(),
         summary: args.summary.clone(),
         ..UpdateRequest::default()
     };
     let store = super::open_for_writing(context, &given, "NOTE")?;
-    let id = prompt::incident(context, &store, args.id, "update")?;
+    let id = prompt::incident(context, &store, args.id, "update")
+        .map_err(|e| super::keep_given(&store, &given, "NOTE", e))?;
     super::check_incident(&store, &id, &given, "NOTE")?;
-    let config = store.config()?;
-    let status = args.status.map(|s| config.check_state(&s)).transpose()?;
+    // Refused before the editor opens; what was typed is kept all the same.
+    let keep_given = |e| super::keep_given(&store, &given, "NOTE", e);
+    let config = store.config().map_err(keep_given)?;
+    let status = args
+        .status
+        .map(|s| config.check_state(&s))
+        .transpose()
+        .map_err(keep_given)?;
     // Each state has one way in, with its rules.
     if status.as_deref() == Some("closed") {
-        return Err(Error::Usage {
+        return Err(keep_given(Error::Usage {
             message: format!(
                 "closing checks that the postmortem is published: run `incident close {id}`"
             ),
-        });
+        }));
     }
     let mut roles = args.roles;
     if let Some(commander) = args.commander {
@@ -115,7 +123,7 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
     if status.as_deref() == Some("resolved") {
         let postmortem = incident::ops::postmortem::ResolutionPostmortem::default();
         let outcome =
-            super::resolve::record_resolution(context, &store, &id, request, &postmortem)?;
+            super::resolve::record_resolution(context, &store, &id, request, "NOTE", &postmortem)?;
         super::print_update(context, &outcome)?;
         return super::resolve::after_resolution(context, &store, &postmortem, &outcome);
     }

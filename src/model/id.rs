@@ -132,6 +132,35 @@ fn distance(a: &[char], b: &[char]) -> usize {
     rows[a.len()][b.len()]
 }
 
+/// The one name of `valid` that `given` is a typo of, if exactly one is
+/// closest: one edit away (two for names of six or more characters),
+/// letter case aside. `mitgated` finds `mitigated`; `SEV9`, one edit from
+/// every severity, finds none.
+pub fn closest_name<'a>(given: &str, valid: &'a [String]) -> Option<&'a str> {
+    let wanted: Vec<char> = given.trim().to_lowercase().chars().collect();
+    if wanted.len() < 3 {
+        return None;
+    }
+    let allowed = if wanted.len() >= 6 { 2 } else { 1 };
+    let scored: Vec<(usize, &str)> = valid
+        .iter()
+        .map(|v| {
+            let name: Vec<char> = v.to_lowercase().chars().collect();
+            (distance(&wanted, &name), v.as_str())
+        })
+        .filter(|(d, _)| *d <= allowed)
+        .collect();
+    let best = scored.iter().map(|(d, _)| *d).min()?;
+    match scored
+        .iter()
+        .filter(|(d, _)| *d == best)
+        .collect::<Vec<_>>()[..]
+    {
+        [(_, name)] => Some(name),
+        _ => None,
+    }
+}
+
 /// The incidents (indexes into `names`, as (id, slug)) a query that
 /// matched nothing may be a typo of, closest first, at most three: an id
 /// or id prefix one edit away (two for queries of six or more characters),
@@ -170,6 +199,20 @@ pub fn closest<'a>(query: &str, names: impl Iterator<Item = (&'a str, &'a str)>)
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn typos_find_their_name() {
+        let states: Vec<String> = ["triage", "investigating", "mitigated", "resolved"]
+            .map(String::from)
+            .into();
+        assert_eq!(closest_name("mitgated", &states), Some("mitigated"));
+        assert_eq!(closest_name("Resolvd", &states), Some("resolved"));
+        assert_eq!(closest_name("panicking", &states), None);
+        let severities: Vec<String> = ["SEV1", "SEV2", "SEV3"].map(String::from).into();
+        assert_eq!(closest_name("SEV9", &severities), None);
+        let audiences: Vec<String> = ["internal", "public"].map(String::from).into();
+        assert_eq!(closest_name("publc", &audiences), Some("public"));
+    }
+
     #[test]
     fn typos_find_their_incident() {
         let names = [

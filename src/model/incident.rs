@@ -674,6 +674,12 @@ impl Incident {
         // Walk the status chain: state, milestones it sets, resolution.
         let mut from: Option<String> = None;
         let mut status_lines: BTreeMap<&str, String> = BTreeMap::new();
+        // The state the incident entered on leaving the open states: only
+        // that step's text (or a confirmation of that state) says what fixed
+        // it. Texts of later steps between closed states (`close`, its
+        // `--force --reason`) are comments, as they always were in the
+        // timeline; old records read the same way.
+        let mut resolved_in: Option<String> = None;
         for entry in &chain.entries {
             let (to, event, text, duplicate_of) = match entry.link {
                 Link::Declared => (declaration.status.as_str(), None, None, None),
@@ -702,8 +708,9 @@ impl Incident {
             // milestones stay as they are.
             let confirming = event.is_some() && from.as_deref() == Some(to);
             if confirming && let Some(event) = event {
+                // Confirming the state that set the resolution corrects it.
                 if let Some(reason) = text
-                    && !config.is_open(to)
+                    && resolved_in.as_deref() == Some(to)
                 {
                     incident.resolution = Some(reason.clone());
                 }
@@ -728,10 +735,16 @@ impl Incident {
                 .as_deref()
                 .is_some_and(|f| !config.is_open(f) && config.is_open(to));
             incident.enter_state(config, to, entry.at, &entry.timing, reopening);
-            // The text of a closing transition is its resolution (or the
-            // reason for cancelling); on other transitions it is a comment.
+            // The text of the transition out of the open states is the
+            // resolution (or the reason for cancelling); on other
+            // transitions, `close` among them, it is a comment.
+            if config.is_open(to) {
+                resolved_in = None;
+            } else if from.as_deref().is_none_or(|f| config.is_open(f)) {
+                resolved_in = Some(to.to_string());
+            }
             if let Some(reason) = text
-                && !config.is_open(to)
+                && resolved_in.as_deref() == Some(to)
             {
                 incident.resolution = Some(reason.clone());
             }
@@ -1476,6 +1489,44 @@ mod tests {
         let i = Incident::replay(&config(), "f", &declared("03:50"), &all);
         assert_eq!(chain(&i)[1], row("resolved", "04:10", true));
         assert_eq!(i.milestones["mitigated"].at, at("03:40"));
+    }
+
+    #[test]
+    fn closing_texts_do_not_replace_the_resolution() {
+        let with_text = |to: &str, text: &str| Change::Status {
+            to: to.into(),
+            from: None,
+            text: Some(text.into()),
+            duplicate_of: None,
+        };
+        let all = events(&[
+            (with_text("resolved", "rolled back to 1.41"), None, "04:10"),
+            (with_text("postmortem", "in review"), None, "05:00"),
+            (with_text("closed", "postmortem published"), None, "06:00"),
+        ]);
+        let i = Incident::replay(&config(), "f", &declared("03:50"), &all);
+        assert_eq!(i.status, "closed");
+        assert_eq!(i.resolution.as_deref(), Some("rolled back to 1.41"));
+        // Confirming `resolved` corrects it; a reopen clears it, and the
+        // next resolution is the new one.
+        let all = events(&[
+            (with_text("resolved", "rolled back"), None, "04:10"),
+            (with_text("resolved", "rolled back to 1.41"), None, "04:20"),
+        ]);
+        let i = Incident::replay(&config(), "f", &declared("03:50"), &all);
+        assert_eq!(i.resolution.as_deref(), Some("rolled back to 1.41"));
+        let all = events(&[
+            (with_text("resolved", "rolled back"), None, "04:10"),
+            (with_text("investigating", "errors again"), None, "04:20"),
+            (with_text("resolved", "fixed the pool"), None, "04:30"),
+            (with_text("closed", "done in a doc"), None, "05:00"),
+        ]);
+        let i = Incident::replay(&config(), "f", &declared("03:50"), &all);
+        assert_eq!(i.resolution.as_deref(), Some("fixed the pool"));
+        // Straight from an open state to closed: that text says what fixed it.
+        let all = events(&[(with_text("closed", "fixed upstream"), None, "05:00")]);
+        let i = Incident::replay(&config(), "f", &declared("03:50"), &all);
+        assert_eq!(i.resolution.as_deref(), Some("fixed upstream"));
     }
 
     #[test]

@@ -89,7 +89,7 @@ fn postmortem_blockers(
     let or_drop = |branch: &str| {
         (!needed).then(|| {
             format!(
-                " If nobody wants it, delete its branch first: `git branch -D {branch}` (and `git push {remote} --delete {branch}` when the remote has it)."
+                "; if nobody wants it, delete its branch first: `git branch -D {branch}` (and `git push {remote} --delete {branch}` when the remote has it)"
             )
         })
     };
@@ -129,7 +129,7 @@ fn postmortem_blockers(
                 "its postmortem is a draft on branch {branch} that nobody has reviewed{unneeded}"
             ),
             Some(format!(
-                "run `incident postmortem review {id} --push` and merge the pull request.{}",
+                "run `incident postmortem review {id} --push` and merge the pull request{}",
                 or_drop(branch).unwrap_or_default()
             )),
         )],
@@ -138,7 +138,7 @@ fn postmortem_blockers(
                 "its postmortem is in review on branch {branch} and has not reached the default branch yet{unneeded}"
             ),
             Some(format!(
-                "merge the pull request (and pull) first.{}",
+                "merge the pull request (and pull) first{}",
                 or_drop(branch).unwrap_or_default()
             )),
         )],
