@@ -268,7 +268,8 @@ pub fn list(
         "COMMANDER",
         "TITLE",
     ])
-    .wrap_column("TITLE");
+    .wrap_column("TITLE")
+    .keep_whole(&["ID", "SEV", "STARTED", "AGE"]);
     for incident in incidents {
         rows.push(vec![
             incident.id.as_str().into(),
@@ -697,7 +698,11 @@ pub fn log(entries: &[LogEntry], format: Format, style: &Style) -> Result<String
             .collect();
         return json(&records);
     }
-    let mut rows = Rows::new(&["COMMIT", "COMMITTED", "AUTHOR", "SUBJECT", "FILES"]);
+    // On a narrow terminal the files go under each commit, one a line.
+    let mut rows = Rows::new(&["COMMIT", "COMMITTED", "AUTHOR", "SUBJECT", "FILES"])
+        .wrap_column("FILES")
+        .under_before_breaking()
+        .keep_whole(&["COMMIT", "COMMITTED"]);
     for entry in entries {
         let files = entry
             .files
@@ -707,7 +712,12 @@ pub fn log(entries: &[LogEntry], format: Format, style: &Style) -> Result<String
             .join("\n");
         rows.push(vec![
             entry.commit[..10.min(entry.commit.len())].into(),
-            style.zone.long(&entry.time).into(),
+            match format {
+                // The zone's offset is the config's: tables leave it out.
+                Format::Table => style.zone.compact(&entry.time),
+                _ => style.zone.long(&entry.time),
+            }
+            .into(),
             entry.author.name.as_str().into(),
             entry.subject.as_str().into(),
             files.into(),

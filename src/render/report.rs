@@ -804,6 +804,8 @@ fn to_rows((headers, rows): (Vec<String>, Vec<Vec<String>>)) -> Rows {
             .map(|r| r.into_iter().map(Value::from).collect())
             .collect(),
         wrap: None,
+        whole: Vec::new(),
+        under_before_breaking: false,
     }
 }
 

@@ -1,0 +1,121 @@
+//! Fixes for what a QA walk found: tables that did not fit 80 columns,
+//! CSV export without formula escaping, and messages that said too little
+//! or the wrong thing.
+
+mod support;
+
+use support::{Repo, on_a_terminal};
+
+fn assert_fits(drawn: &str, command: &str) {
+    for line in drawn.lines() {
+        assert!(
+            line.chars().count() <= 80,
+            "{command}: {} columns: {line:?}\n{drawn}",
+            line.chars().count()
+        );
+    }
+}
+
+/// Whether `text` stands whole on one of the lines drawn.
+fn on_one_line(drawn: &str, text: &str) -> bool {
+    drawn.lines().any(|line| line.contains(text))
+}
+
+/// Three incidents with long titles and a long commander name, one of them
+/// resolved after 1h 30m, one with a public update due.
+fn busy_repo() -> (Repo, String, String) {
+    let mut repo = Repo::init();
+    repo.now = "2026-12-01T21:00:00Z".into();
+    let open = repo.declare(&[
+        "Checkout latency above 2s for the payments and checkout services in EU",
+        "-s",
+        "SEV2",
+        "--started-at",
+        "19:25",
+        "--commander",
+        "alice-the-incident-commander",
+    ]);
+    let resolved = repo.declare(&[
+        "Database replication lag on the primary cluster after the failover",
+        "-s",
+        "SEV1",
+        "--started-at",
+        "18:00",
+        "--commander",
+        "bob",
+    ]);
+    repo.ok(&["resolve", &resolved, "-r", "failed back", "--at", "19:30"]);
+    repo.ok(&[
+        "update",
+        &open,
+        "--status",
+        "investigating",
+        "-m",
+        "looking",
+    ]);
+    repo.ok(&[
+        "comms",
+        &open,
+        "--audience",
+        "public",
+        "--public-title",
+        "Slow checkout",
+        "-m",
+        "We are looking into slow checkouts",
+        "--at",
+        "20:56",
+    ]);
+    (repo, open, resolved)
+}
+
+#[test]
+fn list_fits_80_columns_with_times_and_durations_whole() {
+    let (repo, _, _) = busy_repo();
+    for command in ["list --all", "list --all -P", "list"] {
+        let drawn = on_a_terminal(&repo, 80, &[], command);
+        assert_fits(&drawn, command);
+        assert!(on_one_line(&drawn, "Dec 01 19:25"), "{command}\n{drawn}");
+        assert!(on_one_line(&drawn, "1h 35m open"), "{command}\n{drawn}");
+        if command.contains("--all") {
+            assert!(on_one_line(&drawn, "lasted 1h 30m"), "{command}\n{drawn}");
+        }
+        assert!(
+            drawn
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .contains("Checkout latency above 2s for the payments and checkout services in EU"),
+            "{drawn}"
+        );
+    }
+}
+
+#[test]
+fn log_fits_80_columns_with_commit_times_and_paths_whole() {
+    let (repo, open, _) = busy_repo();
+    let drawn = on_a_terminal(&repo, 80, &[], &format!("log {open}"));
+    assert_fits(&drawn, "log");
+    assert!(on_one_line(&drawn, "2026-12-01 21:00"), "{drawn}");
+    assert!(on_one_line(&drawn, "+ incident.toml"), "{drawn}");
+    // Each event file's path stands whole on a line of its own.
+    let events = drawn
+        .lines()
+        .filter(|l| l.trim_start().starts_with("+ events/") && l.trim_end().ends_with(".toml"))
+        .count();
+    assert_eq!(events, 3, "{drawn}");
+}
+
+#[test]
+fn comms_due_fits_the_terminal_with_times_whole() {
+    let (repo, _, _) = busy_repo();
+    for columns in [80, 64] {
+        let drawn = on_a_terminal(&repo, columns, &[], "comms due --all");
+        for line in drawn.lines() {
+            assert!(line.chars().count() <= usize::from(columns), "{drawn}");
+        }
+        assert!(
+            on_one_line(&drawn, "21:01 UTC   in 1m"),
+            "{columns}\n{drawn}"
+        );
+    }
+}
