@@ -119,3 +119,23 @@ fn comms_due_fits_the_terminal_with_times_whole() {
         );
     }
 }
+
+#[test]
+fn export_csv_escapes_formulas_as_list_does() {
+    let repo = Repo::init();
+    repo.declare(&["=HYPERLINK(\"x\")", "-s", "SEV3"]);
+    let file = repo.sibling("export.csv");
+    repo.ok(&[
+        "--format",
+        "csv",
+        "export",
+        "--output",
+        file.to_str().expect("path"),
+    ]);
+    let exported = std::fs::read_to_string(&file).expect("export written");
+    let listed = repo.ok(&["list", "--all", "--format", "csv"]);
+    let cell = "\"'=HYPERLINK(\"\"x\"\")\"";
+    assert!(listed.contains(cell), "{listed}");
+    assert!(exported.contains(cell), "{exported}");
+    assert!(!exported.contains(",\"=HYPERLINK"), "{exported}");
+}

@@ -391,8 +391,9 @@ impl Rows {
 }
 
 /// One CSV record (RFC 4180) with a final newline, every cell made safe to
-/// open in a spreadsheet (see `csv_cell`).
-fn csv_line<'a>(cells: impl Iterator<Item = &'a str>) -> String {
+/// open in a spreadsheet (see `csv_cell`). Every CSV the tool writes is
+/// made of these.
+pub fn csv_line<'a>(cells: impl Iterator<Item = &'a str>) -> String {
     let mut line = cells.map(csv_cell).collect::<Vec<_>>().join(",");
     line.push('\n');
     line
