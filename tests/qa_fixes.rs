@@ -139,3 +139,34 @@ fn export_csv_escapes_formulas_as_list_does() {
     assert!(exported.contains(cell), "{exported}");
     assert!(!exported.contains(",\"=HYPERLINK"), "{exported}");
 }
+
+#[test]
+fn actions_with_no_items_says_so() {
+    let repo = Repo::init();
+    let all = repo.ok(&["actions", "--all"]);
+    assert_eq!(
+        all,
+        "No action items: `incident action add ID TEXT` records one.\n"
+    );
+    let open = repo.ok(&["actions"]);
+    assert!(open.starts_with("No open action items"), "{open}");
+    // Data formats stay data.
+    let json = repo.ok(&["--format", "json", "actions", "--all"]);
+    assert_eq!(json.trim(), "[]");
+}
+
+#[test]
+fn list_counts_what_is_over_by_state() {
+    let repo = Repo::init();
+    let first = repo.declare(&["False alarm on checkout", "-s", "SEV4"]);
+    let second = repo.declare(&["Checkout again", "-s", "SEV4"]);
+    let third = repo.declare(&["Checkout once more", "-s", "SEV4"]);
+    repo.ok(&["cancel", &first, "--reason", "no impact"]);
+    repo.ok(&["cancel", &second, "--duplicate-of", &first]);
+    repo.ok(&["cancel", &third, "--duplicate-of", &first]);
+    let listed = repo.ok(&["list"]);
+    assert_eq!(
+        listed,
+        "No open incidents; 1 cancelled, 2 duplicate: `incident list --all`.\n"
+    );
+}
