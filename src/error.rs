@@ -353,6 +353,9 @@ impl Error {
             Error::Unknown { what, .. } if *what == "severity" || *what == "state" || *what == "role" => {
                 "the valid names come from incidents/config.toml; add a new one there if you need it".into()
             }
+            Error::Unknown { what, .. } if *what == "component" => {
+                "components are the [[component]] entries of incidents/config.toml; add one there if you need it".into()
+            }
             Error::IllegalTransition { .. } => {
                 "allowed transitions are listed under [[state]] in incidents/config.toml".into()
             }

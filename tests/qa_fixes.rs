@@ -170,3 +170,60 @@ fn list_counts_what_is_over_by_state() {
         "No open incidents; 1 cancelled, 2 duplicate: `incident list --all`.\n"
     );
 }
+
+#[test]
+fn a_component_without_any_configured_says_how_to_add_one() {
+    let mut repo = Repo::init();
+    repo.now = "2026-11-24T10:00:00Z".into();
+    let schedule = [
+        "maintenance",
+        "schedule",
+        "Database upgrade",
+        "--from",
+        "2026-11-25 02:00",
+        "--until",
+        "2026-11-25 03:00",
+        "--component",
+        "api",
+        "-m",
+        "The API may be slow.",
+    ];
+    let refused = repo.fails(1, &schedule);
+    assert!(
+        refused.contains("no components are configured"),
+        "{refused}"
+    );
+    assert!(!refused.contains("choose one of: \n"), "{refused}");
+    let id = repo.declare(&["Checkout errors", "-s", "SEV2"]);
+    let comms = repo.fails(
+        1,
+        &[
+            "comms",
+            &id,
+            "--audience",
+            "public",
+            "--public-title",
+            "Checkout errors",
+            "--component",
+            "api=partial_outage",
+            "-m",
+            "We are investigating.",
+        ],
+    );
+    assert!(comms.contains("no components are configured"), "{comms}");
+    // The snippet the message shows is a config that works as it stands.
+    let snippet: String = refused
+        .lines()
+        .skip_while(|l| *l != "[[component]]")
+        .take_while(|l| !l.starts_with("hint:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(snippet.contains("id = \"api\""), "{refused}");
+    let config = repo.path.join("incidents/config.toml");
+    let mut text = std::fs::read_to_string(&config).expect("config");
+    text.push('\n');
+    text.push_str(&snippet);
+    std::fs::write(&config, text).expect("write config");
+    repo.git(&["commit", "-q", "-am", "Add the api component"]);
+    repo.ok(&schedule);
+}
