@@ -118,8 +118,10 @@ pub enum Error {
     NoMatch { query: String, closest: Vec<String> },
 
     /// Each candidate described: id, severity, status, date, title.
-    #[error("'{query}' matches {} incidents:\n{}", candidates.len(), candidates.iter().map(|c| format!("  {c}")).collect::<Vec<_>>().join("\n"))]
+    #[error("'{query}' matches {} {what}:\n{}", candidates.len(), candidates.iter().map(|c| format!("  {c}")).collect::<Vec<_>>().join("\n"))]
     Ambiguous {
+        /// What was looked for, in the plural: `incidents`, `maintenances`.
+        what: &'static str,
         query: String,
         candidates: Vec<String>,
     },

@@ -227,3 +227,53 @@ fn a_component_without_any_configured_says_how_to_add_one() {
     repo.git(&["commit", "-q", "-am", "Add the api component"]);
     repo.ok(&schedule);
 }
+
+/// A repository with the `api` component, for maintenances.
+fn with_api_component() -> Repo {
+    let repo = Repo::init();
+    let config = repo.path.join("incidents/config.toml");
+    let mut text = std::fs::read_to_string(&config).expect("config");
+    text.push_str("\n[[component]]\nid = \"api\"\nname = \"API\"\n");
+    std::fs::write(&config, text).expect("write config");
+    repo.git(&["commit", "-q", "-am", "Add the api component"]);
+    repo
+}
+
+fn schedule(repo: &Repo, day: &str) -> String {
+    let out = repo.ok(&[
+        "-q",
+        "maintenance",
+        "schedule",
+        "Database upgrade",
+        "--from",
+        &format!("{day} 02:00"),
+        "--until",
+        &format!("{day} 03:00"),
+        "--component",
+        "api",
+        "-m",
+        "The API may be slow.",
+    ]);
+    out.trim().to_string()
+}
+
+#[test]
+fn maintenance_start_by_title_skips_the_completed_one_and_says_maintenances() {
+    let mut repo = with_api_component();
+    repo.now = "2026-11-24T10:00:00Z".into();
+    let first = schedule(&repo, "2026-11-25");
+    let second = schedule(&repo, "2026-11-26");
+    let third = schedule(&repo, "2026-11-27");
+    let ambiguous = repo.fails(1, &["maintenance", "start", "database-upgrade"]);
+    assert!(
+        ambiguous.contains("'database-upgrade' matches 3 maintenances:"),
+        "{ambiguous}"
+    );
+    assert!(!ambiguous.contains("incidents"), "{ambiguous}");
+    repo.now = "2026-11-25T02:30:00Z".into();
+    repo.ok(&["maintenance", "complete", &first, "-m", "Done."]);
+    repo.ok(&["maintenance", "cancel", &third, "-m", "Not needed."]);
+    // Only the second can still start: the title names it.
+    let started = repo.ok(&["maintenance", "start", "database-upgrade"]);
+    assert!(started.contains(&second), "{started}");
+}
