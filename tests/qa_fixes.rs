@@ -277,3 +277,64 @@ fn maintenance_start_by_title_skips_the_completed_one_and_says_maintenances() {
     let started = repo.ok(&["maintenance", "start", "database-upgrade"]);
     assert!(started.contains(&second), "{started}");
 }
+
+#[test]
+fn readme_bare_remotes_name_main_so_clones_check_it_out() {
+    let readme = include_str!("../README.md");
+    let bare: Vec<&str> = readme
+        .lines()
+        .filter(|l| l.contains("git init") && l.contains("--bare") && !l.contains('`'))
+        .collect();
+    assert!(!bare.is_empty());
+    for line in &bare {
+        assert!(line.contains("-b main"), "{line}");
+    }
+    // As the quick start does it: a teammate's clone checks out main, with
+    // no warning about the remote's HEAD.
+    let repo = Repo::init();
+    let remote = repo.sibling("ops-incidents.git");
+    let remote = remote.to_str().expect("path");
+    support::git_in(
+        &repo.home(),
+        &repo.home(),
+        &["init", "-q", "--bare", "-b", "main", remote],
+    );
+    repo.git(&["remote", "add", "origin", remote]);
+    repo.git(&["push", "-q", "-u", "origin", "HEAD"]);
+    let clone = support::git_status(&repo.home(), &repo.home(), &["clone", remote, "teammate"]);
+    assert!(clone.status.success());
+    let said = String::from_utf8_lossy(&clone.stderr);
+    assert!(!said.contains("nonexistent ref"), "{said}");
+    assert!(repo.sibling("teammate/incidents/config.toml").exists());
+}
+
+#[test]
+fn every_ci_example_installs_incident_from_its_git_url() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let recipes = [
+        "github/postmortem-check.yml",
+        "gitlab/.gitlab-ci.yml",
+        "ci/github-weekly-report.yml",
+        "ci/gitlab-weekly-report.yml",
+        "status-page/github-pages.yml",
+        "status-page/gitlab-pages.yml",
+    ];
+    for recipe in recipes {
+        let text = std::fs::read_to_string(root.join(recipe)).expect(recipe);
+        let installs: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("cargo install"))
+            .collect();
+        assert_eq!(installs.len(), 1, "{recipe}");
+        let expected = if recipe.contains("gitlab") {
+            "cargo install --locked --git \"$INCIDENT_TOOL_GIT\" incident"
+        } else {
+            "cargo install --locked --git \"${{ vars.INCIDENT_TOOL_GIT }}\" incident"
+        };
+        assert!(
+            installs[0].trim_end().ends_with(expected),
+            "{recipe}: {}",
+            installs[0]
+        );
+    }
+}
