@@ -338,3 +338,17 @@ fn every_ci_example_installs_incident_from_its_git_url() {
         );
     }
 }
+
+#[test]
+fn maintenance_list_fits_80_columns_with_windows_whole() {
+    let mut repo = with_api_component();
+    repo.now = "2026-11-24T10:00:00Z".into();
+    for day in ["2026-11-25", "2026-11-26"] {
+        schedule(&repo, day);
+    }
+    let drawn = on_a_terminal(&repo, 80, &[], "maintenance list");
+    assert_fits(&drawn, "maintenance list");
+    assert!(on_one_line(&drawn, "2026-11-25 02:00"), "{drawn}");
+    assert!(on_one_line(&drawn, "2026-11-26 03:00"), "{drawn}");
+    assert!(on_one_line(&drawn, "Database upgrade"), "{drawn}");
+}
