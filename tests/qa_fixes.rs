@@ -352,3 +352,56 @@ fn maintenance_list_fits_80_columns_with_windows_whole() {
     assert!(on_one_line(&drawn, "2026-11-26 03:00"), "{drawn}");
     assert!(on_one_line(&drawn, "Database upgrade"), "{drawn}");
 }
+
+#[test]
+fn report_weeks_line_fits_80_columns_without_splitting_a_week() {
+    let mut repo = Repo::init();
+    repo.now = "2026-11-24T10:00:00Z".into();
+    for day in [
+        "2026-10-06",
+        "2026-10-13",
+        "2026-10-20",
+        "2026-10-27",
+        "2026-11-03",
+    ] {
+        let id = repo.declare(&[
+            "Checkout errors",
+            "-s",
+            "SEV3",
+            "--started-at",
+            &format!("{day} 09:00"),
+        ]);
+        repo.ok(&[
+            "resolve",
+            &id,
+            "-r",
+            "fixed",
+            "--at",
+            &format!("{day} 10:00"),
+        ]);
+    }
+    let report = repo.ok(&["report", "--since", "2026-09-28", "--until", "2026-11-23"]);
+    let weeks: String = report
+        .lines()
+        .skip_while(|l| !l.starts_with("Incidents per week: "))
+        .take_while(|l| l.starts_with("Incidents per week: ") || l.starts_with("  "))
+        .map(|l| format!("{}\n", l))
+        .collect();
+    assert!(!weeks.is_empty(), "{report}");
+    assert_fits(&weeks, "report");
+    for line in weeks.lines() {
+        assert!(!line.trim_end().ends_with(char::is_alphabetic), "{weeks}");
+        assert!(!line.trim_end().ends_with("W"), "{weeks}");
+    }
+    // Seven weeks, each '2026-Wnn N' whole on one line.
+    let whole = weeks
+        .split([',', '\n'])
+        .filter(|w| {
+            w.trim()
+                .trim_start_matches("Incidents per week: ")
+                .starts_with("2026-W")
+        })
+        .filter(|w| w.trim().split(' ').count() >= 2)
+        .count();
+    assert_eq!(whole, 7, "{weeks}");
+}

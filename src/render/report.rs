@@ -663,7 +663,28 @@ fn table(report: &Report, style: &Style) -> Result<String> {
         .collect();
     match weeks.is_empty() {
         true => text.push_str(NO_RECORD),
-        false => text.push_str(&weeks.join(", ")),
+        // Within 80 columns, as the notes are, and never inside a week.
+        false => {
+            let mut column = "Incidents per week: ".len();
+            for (i, week) in weeks.iter().enumerate() {
+                let last = i + 1 == weeks.len();
+                let item = if last {
+                    week.clone()
+                } else {
+                    format!("{week},")
+                };
+                if i > 0 {
+                    if column + 1 + item.chars().count() > 80 {
+                        text.push_str("\n ");
+                        column = 1;
+                    }
+                    text.push(' ');
+                    column += 1;
+                }
+                text.push_str(&item);
+                column += item.chars().count();
+            }
+        }
     }
     text.push('\n');
     if let Some(note) = after_note(report) {
