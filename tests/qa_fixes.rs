@@ -405,3 +405,30 @@ fn report_weeks_line_fits_80_columns_without_splitting_a_week() {
         .count();
     assert_eq!(whole, 7, "{weeks}");
 }
+
+#[test]
+fn timeline_keeps_its_times_whole_beside_a_long_author() {
+    let mut repo = Repo::init();
+    repo.now = "2026-11-24T10:00:00Z".into();
+    let id = repo.declare(&["Checkout errors", "-s", "SEV2", "--started-at", "09:00"]);
+    let out = repo
+        .command()
+        .env(
+            "GIT_AUTHOR_NAME",
+            "Maximiliane-Alexandra-von-Hohenzollern-Sigmaringen",
+        )
+        .args([
+            "update",
+            &id,
+            "-m",
+            "restarted the connection pool on every payments node in the region",
+            "--at",
+            "09:30",
+        ])
+        .output()
+        .expect("update");
+    assert!(out.status.success());
+    let drawn = on_a_terminal(&repo, 80, &[], &format!("timeline {id}"));
+    assert_fits(&drawn, "timeline");
+    assert!(on_one_line(&drawn, "2026-11-24 09:30"), "{drawn}");
+}

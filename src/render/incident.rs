@@ -332,7 +332,8 @@ pub fn show(incident: &Incident, config: &Config, format: Format, style: &Style)
 }
 
 fn milestone_rows(incident: &Incident, config: &Config, style: &Style) -> Rows {
-    let mut rows = Rows::new(&["MILESTONE", "TIME", "AFTER PREVIOUS", "NOTE"]);
+    let mut rows = Rows::new(&["MILESTONE", "TIME", "AFTER PREVIOUS", "NOTE"])
+        .keep_whole(&["TIME", "AFTER PREVIOUS"]);
     let mut previous: Option<&crate::model::incident::Milestone> = None;
     for (name, milestone) in incident.milestones_in_order(config) {
         // No gap is measured from or to an assumed time.
@@ -382,7 +383,7 @@ fn measure_text(incident: &Incident, config: &Config, measure: Measure) -> Strin
 }
 
 fn duration_rows(incident: &Incident, config: &Config) -> Rows {
-    let mut rows = Rows::new(&["DURATION", "FROM → TO", "VALUE"]);
+    let mut rows = Rows::new(&["DURATION", "FROM → TO", "VALUE"]).keep_whole(&["VALUE"]);
     for (name, span) in config.metrics.incident_spans() {
         let (from, to) = (&span.from, &span.to);
         let value = measure_text(incident, config, incident.measure(from, to));
@@ -427,7 +428,8 @@ fn assumed_hint(incident: &Incident) -> Option<String> {
 }
 
 fn state_rows(incident: &Incident, config: &Config, style: &Style) -> Rows {
-    let mut rows = Rows::new(&["STATE", "ENTERED", "TIME IN STATE", "NOTE"]);
+    let mut rows = Rows::new(&["STATE", "ENTERED", "TIME IN STATE", "NOTE"])
+        .keep_whole(&["ENTERED", "TIME IN STATE"]);
     for ((state, entered, measure), transition) in incident
         .time_in_states()
         .into_iter()
@@ -459,7 +461,9 @@ const ASSUMED_LEGEND: &str =
 /// in the zone without the offset (the heading names the zone), marked
 /// `≤` or `≥` when it is assumed; CSV gives RFC 3339 in the zone.
 fn timeline_rows(incident: &Incident, style: &Style, format: Format) -> Rows {
-    let mut rows = Rows::new(&["TIME", "KIND", "AUTHOR", "WHAT"]).wrap_column("WHAT");
+    let mut rows = Rows::new(&["TIME", "KIND", "AUTHOR", "WHAT"])
+        .wrap_column("WHAT")
+        .keep_whole(&["TIME"]);
     for entry in &incident.timeline {
         let time = match format {
             Format::Csv => style.zone.convert(&entry.at).to_rfc3339(),
