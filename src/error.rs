@@ -118,8 +118,10 @@ pub enum Error {
     NoMatch { query: String, closest: Vec<String> },
 
     /// Each candidate described: id, severity, status, date, title.
-    #[error("'{query}' matches {} incidents:\n{}", candidates.len(), candidates.iter().map(|c| format!("  {c}")).collect::<Vec<_>>().join("\n"))]
+    #[error("'{query}' matches {} {what}:\n{}", candidates.len(), candidates.iter().map(|c| format!("  {c}")).collect::<Vec<_>>().join("\n"))]
     Ambiguous {
+        /// What was looked for, in the plural: `incidents`, `maintenances`.
+        what: &'static str,
         query: String,
         candidates: Vec<String>,
     },
@@ -352,6 +354,9 @@ impl Error {
             Error::FileTooLarge { .. } => "that file is not one incident wrote; move it out of the incidents folder".into(),
             Error::Unknown { what, .. } if *what == "severity" || *what == "state" || *what == "role" => {
                 "the valid names come from incidents/config.toml; add a new one there if you need it".into()
+            }
+            Error::Unknown { what, .. } if *what == "component" => {
+                "components are the [[component]] entries of incidents/config.toml; add one there if you need it".into()
             }
             Error::IllegalTransition { .. } => {
                 "allowed transitions are listed under [[state]] in incidents/config.toml".into()

@@ -1,5 +1,6 @@
 use incident::Result;
 use incident::ops::action::{Filter, list, today};
+use incident::render::Format;
 use incident::render::postmortem::actions;
 
 use crate::cli::Context;
@@ -39,6 +40,24 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
     let (items, warnings) = list(&store, filter, args.owner.as_deref(), style.now)?;
     for warning in warnings {
         context.warn(&warning);
+    }
+    if items.is_empty() && context.format == Format::Table {
+        // As `list` does: say so, rather than print a header alone.
+        let which = match filter {
+            Filter::All => "",
+            Filter::Overdue => "overdue ",
+            Filter::Open => "open ",
+        };
+        let whose = match &args.owner {
+            Some(owner) => format!(" owned by {owner}"),
+            None => String::new(),
+        };
+        let next = match filter {
+            Filter::All if args.owner.is_none() => ": `incident action add ID TEXT` records one",
+            Filter::All => "",
+            _ => ": `incident actions --all` lists every item",
+        };
+        return context.print(&format!("No {which}action items{whose}{next}.\n"));
     }
     context.print(&actions(
         &items,

@@ -66,7 +66,25 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
         }
     }
     let everything = incidents.len();
-    let closed = incidents.iter().filter(|i| !i.is_open(&config)).count();
+    // Incidents over, by state in the config's order: `2 resolved, 1 cancelled`.
+    let mut over: Vec<String> = config
+        .states
+        .iter()
+        .filter_map(|state| {
+            let n = incidents
+                .iter()
+                .filter(|i| !i.is_open(&config) && i.status == state.name)
+                .count();
+            (n > 0).then(|| format!("{n} {}", state.name))
+        })
+        .collect();
+    let elsewhere = incidents
+        .iter()
+        .filter(|i| !i.is_open(&config) && !config.states.iter().any(|s| s.name == i.status))
+        .count();
+    if elsewhere > 0 {
+        over.push(format!("{elsewhere} in states the config does not name"));
+    }
     let filtered = !statuses.is_empty()
         || !severities.is_empty()
         || !args.services.is_empty()
@@ -106,7 +124,10 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
         } else if args.all || everything == 0 {
             "No incidents yet: `incident declare TITLE --severity SEV` records one.".to_string()
         } else {
-            format!("No open incidents; {closed} resolved or closed: `incident list --all`.")
+            format!(
+                "No open incidents; {}: `incident list --all`.",
+                over.join(", ")
+            )
         };
         return context.print(&format!("{message}\n"));
     }

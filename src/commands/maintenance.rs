@@ -167,7 +167,9 @@ fn list(context: &Context, store: &incident::store::Store) -> Result<()> {
             .collect();
         return context.print(&incident::render::json(&records)?);
     }
-    let mut rows = Rows::new(&["ID", "STATUS", "FROM", "UNTIL", "COMPONENTS", "TITLE"]);
+    let mut rows = Rows::new(&["ID", "STATUS", "FROM", "UNTIL", "COMPONENTS", "TITLE"])
+        .wrap_column("TITLE")
+        .keep_whole(&["ID", "FROM", "UNTIL"]);
     for m in &all {
         rows.push(vec![
             m.record.id.as_str().into(),

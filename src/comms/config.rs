@@ -180,6 +180,23 @@ impl Config {
     }
 
     pub fn check_component(&self, given: &str) -> Result<String> {
+        if self.components.is_empty() {
+            // "choose one of: " with nothing after it helps nobody.
+            let id: String = given
+                .trim()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+                .collect();
+            let id = if id.is_empty() { "api".into() } else { id };
+            return Err(Error::InvalidInput {
+                message: format!(
+                    "unknown component '{given}': no components are configured; add one to \
+                     incidents/config.toml and commit it, then run this again:\n\n\
+                     [[component]]\nid = \"{id}\"\nname = \"{id}\"   # as the status page shows it\n\
+                     services = []   # optional: incidents on these services affect it"
+                ),
+            });
+        }
         Config::canonical(
             "component",
             given,

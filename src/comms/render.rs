@@ -161,7 +161,9 @@ pub fn due_list(
             .collect();
         return crate::render::json(&records);
     }
-    let mut rows = Rows::new(&["ID", "SEV", "AUDIENCE", "DUE", "", "LAST UPDATE", "TITLE"]);
+    let mut rows = Rows::new(&["ID", "SEV", "AUDIENCE", "DUE", "", "LAST UPDATE", "TITLE"])
+        .wrap_column("TITLE")
+        .keep_whole(&["ID", "DUE", "", "LAST UPDATE"]);
     for (incident, due) in dues {
         let seconds = (style.now - due.due).num_seconds();
         let state = if seconds > 0 {

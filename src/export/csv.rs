@@ -3,7 +3,7 @@
 //! that was only assumed is left empty and named in `assumed_milestones`,
 //! so a duration computed in the sheet is always between stated times.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::incident::Incident;
 use crate::store::Store;
 
@@ -61,11 +61,9 @@ pub fn export(store: &Store, as_of: Option<&str>) -> Result<String> {
         .iter()
         .map(|s| s.to_string()),
     );
-    let mut writer = ::csv::Writer::from_writer(Vec::new());
-    let csv_error = |e: ::csv::Error| Error::InvalidInput {
-        message: format!("internal error: cannot write CSV: {e}"),
-    };
-    writer.write_record(&header).map_err(csv_error)?;
+    // The same cells as every other CSV: a leading `'` keeps a title such
+    // as `=HYPERLINK(...)` from running as a formula.
+    let mut text = crate::render::csv_line(header.iter().map(String::as_str));
     for (incident, source) in &incidents {
         let mut row: Vec<String> = vec![
             incident.id.clone(),
@@ -110,12 +108,7 @@ pub fn export(store: &Store, as_of: Option<&str>) -> Result<String> {
         );
         row.push(source.as_ref().map(|s| s.id.clone()).unwrap_or_default());
         row.push(incident.folder.clone());
-        writer.write_record(&row).map_err(csv_error)?;
+        text.push_str(&crate::render::csv_line(row.iter().map(String::as_str)));
     }
-    let bytes = writer.into_inner().map_err(|e| Error::InvalidInput {
-        message: format!("internal error: cannot write CSV: {e}"),
-    })?;
-    String::from_utf8(bytes).map_err(|e| Error::InvalidInput {
-        message: format!("internal error: CSV is not UTF-8: {e}"),
-    })
+    Ok(text)
 }

@@ -339,6 +339,19 @@ pub fn load(repo: &Repository, tree: &Tree<'_>, folder: &str) -> Result<Maintena
 /// The one maintenance a query names: an id, a unique id prefix, or a
 /// fragment of its folder's slug.
 pub fn find<'a>(all: &'a [Maintenance], query: &str) -> Result<&'a Maintenance> {
+    find_for(all, query, |_| true)
+}
+
+/// The maintenance `query` names, as [`find`], preferring among several
+/// that match the ones `usable` accepts (those a step can apply to: a
+/// completed maintenance is not one to start). Several usable ones are
+/// ambiguous; a single match is returned even when unusable, so that the
+/// step can say why it cannot apply.
+pub fn find_for<'a>(
+    all: &'a [Maintenance],
+    query: &str,
+    usable: impl Fn(&Maintenance) -> bool,
+) -> Result<&'a Maintenance> {
     let wanted = query.trim().to_ascii_lowercase();
     let not_found = || Error::InvalidInput {
         message: format!(
@@ -367,14 +380,27 @@ pub fn find<'a>(all: &'a [Maintenance], query: &str) -> Result<&'a Maintenance> 
             })
             .collect();
     }
+    if matches.len() > 1 && matches.iter().any(|m| usable(m)) {
+        matches.retain(|m| usable(m));
+    }
     match matches.as_slice() {
         [] => Err(not_found()),
         [one] => Ok(one),
         many => Err(Error::Ambiguous {
+            what: "maintenances",
             query: query.into(),
             candidates: many
                 .iter()
-                .map(|m| format!("{}  {}", m.record.id, m.record.title))
+                .map(|m| {
+                    format!(
+                        "{}  {}  {}",
+                        m.record.id,
+                        // The window as it was scheduled, to tell apart
+                        // maintenances of one title.
+                        m.record.scheduled_for.format("%Y-%m-%d %H:%M %:z"),
+                        m.record.title
+                    )
+                })
                 .collect(),
         }),
     }

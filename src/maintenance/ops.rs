@@ -3,7 +3,7 @@
 use chrono::Datelike;
 
 use super::{
-    MAINTENANCE_DIR, Maintenance, MaintenanceEvent, Phase, RECORD_FILE, Record, Step, find,
+    MAINTENANCE_DIR, Maintenance, MaintenanceEvent, Phase, RECORD_FILE, Record, Step, find_for,
     load_all,
 };
 use crate::error::{Error, Result};
@@ -161,6 +161,22 @@ pub fn schedule(
     })
 }
 
+/// Whether `step` can apply to `maintenance` at `at`.
+fn allowed(maintenance: &Maintenance, step: Step, at: Timestamp) -> bool {
+    let phase = maintenance.phase(at);
+    match step {
+        // Its window may have opened already: recording when the work
+        // really began is still right, once.
+        Step::Start => {
+            phase == Phase::Scheduled
+                || (phase == Phase::InProgress
+                    && !maintenance.events.iter().any(|e| e.step == Step::Start))
+        }
+        Step::Complete => phase == Phase::InProgress,
+        Step::Cancel => matches!(phase, Phase::Scheduled | Phase::InProgress),
+    }
+}
+
 /// Start, complete or cancel a maintenance.
 pub fn step(
     store: &Store,
@@ -186,21 +202,12 @@ pub fn step(
             message: "no maintenance is scheduled yet".into(),
         })?;
         let all = load_all(&store.repo, tree)?;
-        let found = find(&all, wanted.as_deref().unwrap_or(query))?;
+        let found = find_for(&all, wanted.as_deref().unwrap_or(query), |m| {
+            allowed(m, step, at)
+        })?;
         wanted = Some(found.record.id.clone());
         let phase = found.phase(at);
-        let allowed = match step {
-            // Its window may have opened already: recording when the work
-            // really began is still right, once.
-            Step::Start => {
-                phase == Phase::Scheduled
-                    || (phase == Phase::InProgress
-                        && !found.events.iter().any(|e| e.step == Step::Start))
-            }
-            Step::Complete => phase == Phase::InProgress,
-            Step::Cancel => matches!(phase, Phase::Scheduled | Phase::InProgress),
-        };
-        if !allowed {
+        if !allowed(found, step, at) {
             return Err(Error::InvalidInput {
                 message: format!(
                     "maintenance {} is {} at {}; cannot {} it",

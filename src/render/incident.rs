@@ -268,7 +268,8 @@ pub fn list(
         "COMMANDER",
         "TITLE",
     ])
-    .wrap_column("TITLE");
+    .wrap_column("TITLE")
+    .keep_whole(&["ID", "SEV", "STARTED", "AGE"]);
     for incident in incidents {
         rows.push(vec![
             incident.id.as_str().into(),
@@ -331,7 +332,8 @@ pub fn show(incident: &Incident, config: &Config, format: Format, style: &Style)
 }
 
 fn milestone_rows(incident: &Incident, config: &Config, style: &Style) -> Rows {
-    let mut rows = Rows::new(&["MILESTONE", "TIME", "AFTER PREVIOUS", "NOTE"]);
+    let mut rows = Rows::new(&["MILESTONE", "TIME", "AFTER PREVIOUS", "NOTE"])
+        .keep_whole(&["TIME", "AFTER PREVIOUS"]);
     let mut previous: Option<&crate::model::incident::Milestone> = None;
     for (name, milestone) in incident.milestones_in_order(config) {
         // No gap is measured from or to an assumed time.
@@ -381,7 +383,7 @@ fn measure_text(incident: &Incident, config: &Config, measure: Measure) -> Strin
 }
 
 fn duration_rows(incident: &Incident, config: &Config) -> Rows {
-    let mut rows = Rows::new(&["DURATION", "FROM → TO", "VALUE"]);
+    let mut rows = Rows::new(&["DURATION", "FROM → TO", "VALUE"]).keep_whole(&["VALUE"]);
     for (name, span) in config.metrics.incident_spans() {
         let (from, to) = (&span.from, &span.to);
         let value = measure_text(incident, config, incident.measure(from, to));
@@ -426,7 +428,8 @@ fn assumed_hint(incident: &Incident) -> Option<String> {
 }
 
 fn state_rows(incident: &Incident, config: &Config, style: &Style) -> Rows {
-    let mut rows = Rows::new(&["STATE", "ENTERED", "TIME IN STATE", "NOTE"]);
+    let mut rows = Rows::new(&["STATE", "ENTERED", "TIME IN STATE", "NOTE"])
+        .keep_whole(&["ENTERED", "TIME IN STATE"]);
     // `time_in_states` leaves out confirmations of the current status.
     let changes = incident
         .transitions
@@ -467,7 +470,9 @@ const ASSUMED_LEGEND: &str =
 /// in the zone without the offset (the heading names the zone), marked
 /// `≤` or `≥` when it is assumed; CSV gives RFC 3339 in the zone.
 fn timeline_rows(incident: &Incident, style: &Style, format: Format) -> Rows {
-    let mut rows = Rows::new(&["TIME", "KIND", "AUTHOR", "WHAT"]).wrap_column("WHAT");
+    let mut rows = Rows::new(&["TIME", "KIND", "AUTHOR", "WHAT"])
+        .wrap_column("WHAT")
+        .keep_whole(&["TIME"]);
     for entry in &incident.timeline {
         let time = match format {
             Format::Csv => style.zone.convert(&entry.at).to_rfc3339(),
@@ -706,7 +711,11 @@ pub fn log(entries: &[LogEntry], format: Format, style: &Style) -> Result<String
             .collect();
         return json(&records);
     }
-    let mut rows = Rows::new(&["COMMIT", "COMMITTED", "AUTHOR", "SUBJECT", "FILES"]);
+    // On a narrow terminal the files go under each commit, one a line.
+    let mut rows = Rows::new(&["COMMIT", "COMMITTED", "AUTHOR", "SUBJECT", "FILES"])
+        .wrap_column("FILES")
+        .under_before_breaking()
+        .keep_whole(&["COMMIT", "COMMITTED"]);
     for entry in entries {
         let files = entry
             .files
@@ -716,7 +725,12 @@ pub fn log(entries: &[LogEntry], format: Format, style: &Style) -> Result<String
             .join("\n");
         rows.push(vec![
             entry.commit[..10.min(entry.commit.len())].into(),
-            style.zone.long(&entry.time).into(),
+            match format {
+                // The zone's offset is the config's: tables leave it out.
+                Format::Table => style.zone.compact(&entry.time),
+                _ => style.zone.long(&entry.time),
+            }
+            .into(),
             entry.author.name.as_str().into(),
             entry.subject.as_str().into(),
             files.into(),

@@ -74,6 +74,11 @@ pub struct Rows {
     pub rows: Vec<Vec<Value>>,
     /// The column that may wrap on a narrow terminal; default the widest.
     pub wrap: Option<usize>,
+    /// Columns (by header) whose cells never break: times, durations, ids.
+    pub whole: Vec<String>,
+    /// The wrapping column goes under each row as soon as its words would
+    /// break (file paths), not only when it has no readable room left.
+    pub under_before_breaking: bool,
 }
 
 impl Rows {
@@ -82,6 +87,8 @@ impl Rows {
             headers: headers.iter().map(|h| h.to_string()).collect(),
             rows: Vec::new(),
             wrap: None,
+            whole: Vec::new(),
+            under_before_breaking: false,
         }
     }
 
@@ -89,6 +96,26 @@ impl Rows {
     pub fn wrap_column(mut self, header: &str) -> Rows {
         self.wrap = self.headers.iter().position(|h| h == header);
         self
+    }
+
+    /// Put the wrapping column under each row, rather than break its
+    /// words, when the terminal is too narrow for it.
+    pub fn under_before_breaking(mut self) -> Rows {
+        self.under_before_breaking = true;
+        self
+    }
+
+    /// Never break a cell of these columns (by header), however narrow the
+    /// terminal: a time, a duration or a reference is read whole.
+    pub fn keep_whole(mut self, headers: &[&str]) -> Rows {
+        self.whole = headers.iter().map(|h| h.to_string()).collect();
+        self
+    }
+
+    fn is_whole(&self, index: usize) -> bool {
+        self.headers
+            .get(index)
+            .is_some_and(|h| self.whole.contains(h))
     }
 
     pub fn push(&mut self, row: Vec<Value>) {
@@ -114,7 +141,7 @@ impl Rows {
         // A wrapping column squeezed below a readable width goes on lines
         // of its own, under each row.
         if let (Some(chosen), Some(narrowed)) = (self.wrap, &widths)
-            && narrowed[chosen] < MIN_WRAPPED.min(self.natural_widths()[chosen])
+            && narrowed[chosen] < self.readable_width(chosen)
         {
             return self.stacked(style, chosen, width);
         }
@@ -144,7 +171,11 @@ impl Rows {
         }
         let fit = |index: usize, text: &str| match widths {
             Some(widths) => {
-                let wrapped = wrap_words(text, widths[index]);
+                let wrapped = if self.is_whole(index) {
+                    text.to_string()
+                } else {
+                    wrap_words(text, widths[index])
+                };
                 let (first, rest) = wrapped.split_once('\n').unwrap_or((&wrapped, ""));
                 let padded = format!("{first:<width$}", width = widths[index]);
                 if rest.is_empty() {
@@ -200,6 +231,8 @@ impl Rows {
             headers,
             rows: self.rows.iter().map(|r| without(r)).collect(),
             wrap: None,
+            whole: self.whole.clone(),
+            under_before_breaking: false,
         };
         let widths = rest
             .column_widths(width)
@@ -222,6 +255,25 @@ impl Rows {
             }
         }
         out
+    }
+
+    /// The narrowest column `index` may be before it goes under each row.
+    fn readable_width(&self, index: usize) -> usize {
+        let natural = self.natural_widths()[index];
+        if !self.under_before_breaking {
+            return MIN_WRAPPED.min(natural);
+        }
+        std::iter::once(self.headers[index].as_str())
+            .chain(
+                self.rows
+                    .iter()
+                    .filter_map(|r| r.get(index))
+                    .map(|v| v.text.as_str()),
+            )
+            .flat_map(str::split_whitespace)
+            .map(|word| word.chars().count())
+            .max()
+            .unwrap_or(0)
     }
 
     /// Each column's width with nothing wrapped: its longest line.
@@ -267,8 +319,15 @@ impl Rows {
                 .unwrap_or(0)
         };
         let mut widths = self.natural_widths();
+        // A column kept whole gives nothing: its floor is its width.
         let words: Vec<usize> = (0..columns)
-            .map(|i| longest(i, |t| t.split_whitespace().collect()))
+            .map(|i| {
+                if self.is_whole(i) {
+                    widths[i]
+                } else {
+                    longest(i, |t| t.split_whitespace().collect())
+                }
+            })
             .collect();
         // One space before the table and two after, three between columns.
         let total =
@@ -278,9 +337,20 @@ impl Rows {
         }
         let mut order: Vec<usize> = (0..columns).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(widths[i]));
-        let chosen = self.wrap.unwrap_or(order[0]);
+        let chosen = self
+            .wrap
+            .or_else(|| order.iter().copied().find(|&i| !self.is_whole(i)))
+            .unwrap_or(order[0]);
         order.retain(|&i| i != chosen);
-        let headers: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
+        let headers: Vec<usize> = (0..columns)
+            .map(|i| {
+                if self.is_whole(i) {
+                    widths[i]
+                } else {
+                    self.headers[i].chars().count()
+                }
+            })
+            .collect();
         // Each step narrows `index` no further than `floor`.
         let steps = std::iter::once((chosen, words[chosen]))
             .chain(std::iter::once((chosen, words[chosen].min(MIN_WRAPPED))))
@@ -321,8 +391,9 @@ impl Rows {
 }
 
 /// One CSV record (RFC 4180) with a final newline, every cell made safe to
-/// open in a spreadsheet (see `csv_cell`).
-fn csv_line<'a>(cells: impl Iterator<Item = &'a str>) -> String {
+/// open in a spreadsheet (see `csv_cell`). Every CSV the tool writes is
+/// made of these.
+pub fn csv_line<'a>(cells: impl Iterator<Item = &'a str>) -> String {
     let mut line = cells.map(csv_cell).collect::<Vec<_>>().join(",");
     line.push('\n');
     line

@@ -742,7 +742,8 @@ pub fn actions(list: &[Action], today: NaiveDate, format: Format, style: &Style)
     let mut rows = Rows::new(&[
         "ACTION", "#", "STATUS", "DUE", "OWNER", "PRIORITY", "TYPE", "TEXT",
     ])
-    .wrap_column("TEXT");
+    .wrap_column("TEXT")
+    .keep_whole(&["ACTION", "#", "DUE"]);
     for action in list {
         let overdue = action.is_overdue(today);
         let red = |text: String| Value {

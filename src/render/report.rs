@@ -44,21 +44,6 @@ impl ReportFormat {
 
 // --- Escaping, one function per context.
 
-/// A CSV cell a spreadsheet will not run: text starting with `=`, `+`,
-/// `-`, `@`, a tab or a carriage return gets a leading `'` (OWASP's advice
-/// against formula injection); numbers stay numbers.
-pub fn csv_safe(text: &str) -> String {
-    let risky = text
-        .chars()
-        .next()
-        .is_some_and(|c| matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r'));
-    if risky && text.parse::<f64>().is_err() {
-        format!("'{text}")
-    } else {
-        text.to_string()
-    }
-}
-
 /// A label inside a chart or a fenced text block: no control characters
 /// (not even escaped, XML forbids most), no backticks (they would end a
 /// fence), at most `max` characters.
@@ -663,7 +648,28 @@ fn table(report: &Report, style: &Style) -> Result<String> {
         .collect();
     match weeks.is_empty() {
         true => text.push_str(NO_RECORD),
-        false => text.push_str(&weeks.join(", ")),
+        // Within 80 columns, as the notes are, and never inside a week.
+        false => {
+            let mut column = "Incidents per week: ".len();
+            for (i, week) in weeks.iter().enumerate() {
+                let last = i + 1 == weeks.len();
+                let item = if last {
+                    week.clone()
+                } else {
+                    format!("{week},")
+                };
+                if i > 0 {
+                    if column + 1 + item.chars().count() > 80 {
+                        text.push_str("\n ");
+                        column = 1;
+                    }
+                    text.push(' ');
+                    column += 1;
+                }
+                text.push_str(&item);
+                column += item.chars().count();
+            }
+        }
     }
     text.push('\n');
     if let Some(note) = after_note(report) {
@@ -804,6 +810,8 @@ fn to_rows((headers, rows): (Vec<String>, Vec<Vec<String>>)) -> Rows {
             .map(|r| r.into_iter().map(Value::from).collect())
             .collect(),
         wrap: None,
+        whole: Vec::new(),
+        under_before_breaking: false,
     }
 }
 
@@ -858,7 +866,8 @@ fn csv(report: &Report) -> Result<String> {
                     row.push(NO_RECORD.into());
                 }
             }
-            rows.push(row.iter().map(|c| Value::from(csv_safe(c))).collect());
+            // Rows::render escapes each cell (render::csv_cell), as every CSV.
+            rows.push(row.iter().map(|c| Value::from(c.as_str())).collect());
         }
     };
     add("all", &report.metrics);
@@ -1972,10 +1981,6 @@ mod tests {
             escape::html("<a href='x'>&</a>"),
             "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;"
         );
-        assert_eq!(csv_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(csv_safe("-5"), "-5");
-        assert_eq!(csv_safe("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(csv_safe("api"), "api");
         assert_eq!(chart_label("a`\u{1b}b", 10), "a  b");
         assert_eq!(anchor("Time in investigating"), "time-in-investigating");
         assert_eq!(html_definition("`started` → x"), "<code>started</code> → x");

@@ -227,6 +227,7 @@ impl Store {
                 })
             }
             many => Err(Error::Ambiguous {
+                what: "incidents",
                 query: query.into(),
                 candidates: many.iter().map(|f| self.describe(tree, f, false)).collect(),
             }),

@@ -186,3 +186,37 @@ pub fn notes(shown: &serde_json::Value) -> Vec<String> {
         .map(|e| e["text"].as_str().expect("text").to_string())
         .collect()
 }
+
+/// What a command drew on a terminal of `columns` columns, with `env`.
+pub fn on_a_terminal(repo: &Repo, columns: u16, env: &[(&str, &str)], args: &str) -> String {
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_incident"));
+    let mut bash = std::process::Command::new("bash");
+    base_env(&mut bash, &repo.home());
+    bash.env("INCIDENT_NOW", &repo.now)
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1")
+        .current_dir(&repo.path)
+        .args([
+            "-c",
+            &format!(
+                "stty cols {columns} rows 60; {} '{}' --no-pager {args}",
+                // After stty, bash sets COLUMNS from the terminal: given here.
+                env.iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                bin.display()
+            ),
+        ]);
+    let mut session = rexpect::session::spawn_command(bash, Some(20_000)).expect("pty");
+    let drawn = session.exp_eof().expect("exits");
+    // The pty's bytes may come back one char each: decode them as UTF-8.
+    let bytes: Option<Vec<u8>> = drawn
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).ok())
+        .collect();
+    bytes
+        .and_then(|b| String::from_utf8(b).ok())
+        .unwrap_or(drawn)
+        .replace('\r', "")
+}
