@@ -58,8 +58,8 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     let mut incidents = Vec::new();
     if let Some(tree) = store.head_tree()? {
-        for folder in store.folders(&tree)? {
-            match store.load(&config, &tree, &folder) {
+        for (folder, loaded) in store.summaries(&config, &tree)? {
+            match loaded {
                 Ok(incident) => incidents.push(incident),
                 Err(e) => context.warn(&format!("skipping {}: {e}", folder.path)),
             }

@@ -14,6 +14,7 @@
 
 pub mod checkout;
 pub mod commit;
+pub mod derived;
 pub mod files;
 pub mod gitconfig;
 pub mod githooks;
@@ -65,6 +66,13 @@ impl PartialEq for FolderRef {
 impl Eq for FolderRef {}
 
 impl FolderRef {
+    /// The folder's tree id, when it was listed in `root`.
+    pub fn tree_id(&self, root: &Tree<'_>) -> Option<git2::Oid> {
+        self.listed_in
+            .filter(|(listed_root, _)| *listed_root == root.id())
+            .map(|(_, folder)| folder)
+    }
+
     /// The folder's tree in `root`.
     pub fn tree_in<'r>(&self, repo: &'r Repository, root: &Tree<'_>) -> Result<Option<Tree<'r>>> {
         match self.listed_in {
@@ -269,6 +277,36 @@ impl Store {
             &declaration,
             &events,
         ))
+    }
+
+    /// Every incident in a tree as `incident list` shows it (see
+    /// [`derived::Summary`]: no timeline, status changes, anomalies or
+    /// comms updates), each with the error that kept it from loading. The
+    /// summaries of folders read before come from `.git/incident/`.
+    pub fn summaries(
+        &self,
+        config: &Config,
+        tree: &Tree<'_>,
+    ) -> Result<Vec<(FolderRef, Result<Incident>)>> {
+        let folders = self.folders(tree)?;
+        let key = crate::metrics::facts::config_key(config);
+        let mut cache = derived::DerivedCache::load(self.repo.path(), "list", &key);
+        let loaded = folders
+            .into_iter()
+            .map(|folder| {
+                let incident = match folder.tree_id(tree) {
+                    Some(id) => cache
+                        .get_or_derive(&folder.path, id, || {
+                            Ok(derived::Summary::of(&self.load(config, tree, &folder)?))
+                        })
+                        .map(derived::Summary::incident),
+                    None => self.load(config, tree, &folder),
+                };
+                (folder, incident)
+            })
+            .collect();
+        cache.save();
+        Ok(loaded)
     }
 
     /// The declaration and the events of one incident, unreplayed.
