@@ -410,3 +410,65 @@ fn a_config_change_is_seen_by_check() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("unknown severity 'SEV5'"), "{stdout}");
 }
+
+/// Enough folders that a cold run reads them on several threads: what
+/// each folder gives is still its own, in the same order, cold and warm.
+#[test]
+fn many_folders_read_on_threads_give_the_same_output() {
+    let repo = Repo::init();
+    let first = repo.declare(&["Template", "-s", "SEV3", "--no-input"]);
+    let dir = folder(&repo, &first);
+    let declaration =
+        std::fs::read_to_string(repo.path.join(&dir).join("incident.toml")).expect("declaration");
+    let month = Path::new(&dir).parent().expect("month");
+    let alphabet = b"0123456789abcdefghjkmnpqrstvwxyz";
+    let mut ids = Vec::new();
+    for n in 0..300usize {
+        let id = format!(
+            "zzzz{}{}",
+            alphabet[n / 32 % 32] as char,
+            alphabet[n % 32] as char
+        );
+        let mut text = declaration
+            .replace(&format!("\"{first}\""), &format!("\"{id}\""))
+            .replace("\"Template\"", &format!("\"Copy {n}\""));
+        // Every seventh an unknown severity, for check to find.
+        if n % 7 == 0 {
+            text = text.replace("\"SEV3\"", "\"SEV8\"");
+        }
+        let path = month.join(format!("{id}-copy-{n}")).join("incident.toml");
+        let full = repo.path.join(&path);
+        std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&full, text).expect("write");
+        ids.push(id);
+    }
+    repo.git(&["add", "-f", "--", "incidents"]);
+    repo.git(&["commit", "-q", "-m", "many copies"]);
+    remove_caches(&repo);
+    let cold = reads(&repo);
+    let warm = reads(&repo);
+    assert_eq!(cold, warm);
+    let listed = json_of(&repo, &repo.now, READS[0]);
+    let listed = listed.as_array().expect("list");
+    assert_eq!(listed.len(), 301);
+    for (n, id) in ids.iter().enumerate() {
+        let found = listed.iter().find(|i| i["id"] == id.as_str()).expect(id);
+        assert_eq!(found["title"], format!("Copy {n}"));
+        let severity = if n % 7 == 0 { "SEV8" } else { "SEV3" };
+        assert_eq!(found["severity"], severity, "{found}");
+    }
+    let (code, stdout, stderr) = &cold[3];
+    assert_eq!(*code, Some(1), "{stderr}");
+    assert_eq!(
+        stdout.matches("unknown severity 'SEV8'").count(),
+        300usize.div_ceil(7),
+        "{stdout}"
+    );
+    for (n, id) in ids.iter().enumerate().filter(|(n, _)| n % 7 == 0) {
+        assert!(
+            stdout.contains(&format!("/{id}-copy-{n}/incident.toml:")),
+            "{stdout}"
+        );
+    }
+    assert!(stderr.contains("checked 301 incidents"), "{stderr}");
+}

@@ -121,6 +121,14 @@ enum Target {
     Cause(String),
 }
 
+/// A folder whose findings are not in the cache: its place among the
+/// folders checked, its tree, and the year and month of its path.
+struct Unread {
+    at: usize,
+    tree: git2::Oid,
+    shard: (String, String),
+}
+
 /// A folder checked, with its id from the folder name.
 struct Checked {
     path: String,
@@ -284,6 +292,7 @@ impl<'r> Checker<'r> {
         cache: &mut DerivedCache<Findings>,
         incidents: &mut Vec<Checked>,
     ) -> Result<()> {
+        let mut unread: Vec<Unread> = Vec::new();
         for entry in data.iter() {
             let name = entry_name(&entry);
             let path = format!("{DATA_DIR}/{name}");
@@ -335,23 +344,19 @@ impl<'r> Checker<'r> {
                             let folder_path = format!("{month_path}/{folder_name}");
                             match id::split_folder_name(&folder_name) {
                                 Some((incident_id, _)) if is_tree(&folder_entry) => {
-                                    let repo = self.repo;
-                                    let findings = cache
-                                        .get_or_derive(&folder_path, folder_entry.id(), || {
-                                            Checker::folder_findings(
-                                                repo,
-                                                config,
-                                                folder_entry.id(),
-                                                &folder_path,
-                                                incident_id,
-                                                (name.clone(), month.clone()),
-                                            )
-                                        })?
-                                        .clone();
+                                    let tree = folder_entry.id();
+                                    let findings = cache.get(&folder_path, tree).cloned();
+                                    if findings.is_none() {
+                                        unread.push(Unread {
+                                            at: incidents.len(),
+                                            tree,
+                                            shard: (name.clone(), month.clone()),
+                                        });
+                                    }
                                     incidents.push(Checked {
                                         path: folder_path,
                                         id: incident_id.to_string(),
-                                        findings,
+                                        findings: findings.unwrap_or_default(),
                                     });
                                 }
                                 _ => self.stray(&folder_entry, &folder_path, None)?,
@@ -364,6 +369,36 @@ impl<'r> Checker<'r> {
             } else {
                 self.stray(&entry, &path, None)?;
             }
+        }
+        // Folders not checked before, on every core.
+        let found = crate::store::derived::map_in_threads(self.repo, &unread, |repo, unread| {
+            let folder = &incidents[unread.at];
+            Checker::folder_findings(
+                repo,
+                config,
+                unread.tree,
+                &folder.path,
+                &folder.id,
+                unread.shard.clone(),
+            )
+            .map_err(|e| e.to_string())
+        });
+        for (unread, findings) in unread.iter().zip(found) {
+            let folder = &mut incidents[unread.at];
+            // An error (a damaged object) is found again here, as it was.
+            let findings = match findings {
+                Ok(findings) => findings,
+                Err(_) => Checker::folder_findings(
+                    self.repo,
+                    config,
+                    unread.tree,
+                    &folder.path,
+                    &folder.id,
+                    unread.shard.clone(),
+                )?,
+            };
+            cache.insert(&folder.path, unread.tree, findings.clone());
+            folder.findings = findings;
         }
         Ok(())
     }

@@ -291,6 +291,25 @@ impl Store {
         let folders = self.folders(tree)?;
         let key = crate::metrics::facts::config_key(config);
         let mut cache = derived::DerivedCache::load(self.repo.path(), "list", &key);
+        // Folders not read before, read on every core.
+        let root = tree.id();
+        let unread: Vec<(&FolderRef, git2::Oid)> = folders
+            .iter()
+            .filter_map(|folder| Some((folder, folder.tree_id(tree)?)))
+            .filter(|(folder, id)| !cache.has(&folder.path, *id))
+            .collect();
+        let read = derived::map_in_threads(&self.repo, &unread, |repo, (folder, _)| {
+            let tree = repo.find_tree(root).ok()?;
+            let (declaration, events) = read_folder_files(repo, &tree, folder).ok()?;
+            let incident = Incident::replay(config, &folder.path, &declaration, &events);
+            Some(derived::Summary::of(&incident))
+        });
+        for ((folder, id), summary) in unread.iter().zip(read) {
+            if let Some(summary) = summary {
+                cache.insert(&folder.path, *id, summary);
+            }
+        }
+        // What failed is read again here, for its error.
         let loaded = folders
             .into_iter()
             .map(|folder| {
@@ -316,15 +335,17 @@ impl Store {
         folder: &FolderRef,
     ) -> Result<(Declaration, Vec<Event>)> {
         // A damaged object is named from the repository's root.
-        self.read_folder_files(tree, folder)
-            .map_err(|e| e.under(&folder.path))
+        read_folder_files(&self.repo, tree, folder).map_err(|e| e.under(&folder.path))
     }
+}
 
-    fn read_folder_files(
-        &self,
-        tree: &Tree<'_>,
-        folder: &FolderRef,
-    ) -> Result<(Declaration, Vec<Event>)> {
+/// [`Store::read_files`] in `repo` (one of a thread's own, say).
+fn read_folder_files(
+    repo: &Repository,
+    tree: &Tree<'_>,
+    folder: &FolderRef,
+) -> Result<(Declaration, Vec<Event>)> {
+    {
         let declaration_path = format!("{}/{DECLARATION_FILE}", folder.path);
         let missing = || Error::Invalid {
             file: declaration_path.clone(),
@@ -333,8 +354,8 @@ impl Store {
             message: "the incident folder has no incident.toml".into(),
         };
         // Looked up from the root once; its files from the folder's tree.
-        let folder_tree = folder.tree_in(&self.repo, tree)?.ok_or_else(missing)?;
-        let bytes = read_blob(&self.repo, &folder_tree, DECLARATION_FILE)?.ok_or_else(missing)?;
+        let folder_tree = folder.tree_in(repo, tree)?.ok_or_else(missing)?;
+        let bytes = read_blob(repo, &folder_tree, DECLARATION_FILE)?.ok_or_else(missing)?;
         let declaration = Declaration::parse(
             &declaration_path,
             tomlfile::text(&declaration_path, &bytes)?,
@@ -352,16 +373,11 @@ impl Store {
         }
         let mut events = Vec::new();
         let events_path = format!("{}/{EVENTS_DIR}", folder.path);
-        if let Some(events_tree) = subtree(&self.repo, &folder_tree, EVENTS_DIR)? {
-            for_each_toml(
-                &self.repo,
-                &events_tree,
-                &events_path,
-                |event_id, file, text| {
-                    events.push(Event::parse(file, event_id, text)?);
-                    Ok(())
-                },
-            )?;
+        if let Some(events_tree) = subtree(repo, &folder_tree, EVENTS_DIR)? {
+            for_each_toml(repo, &events_tree, &events_path, |event_id, file, text| {
+                events.push(Event::parse(file, event_id, text)?);
+                Ok(())
+            })?;
         }
         Ok((declaration, events))
     }
