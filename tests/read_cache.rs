@@ -472,3 +472,45 @@ fn many_folders_read_on_threads_give_the_same_output() {
     }
     assert!(stderr.contains("checked 301 incidents"), "{stderr}");
 }
+
+/// With `timezone = "local"`, check's messages show times in the machine's
+/// zone: a cache filled under one `TZ` is not used under another.
+#[test]
+fn the_local_zone_is_part_of_the_stamp() {
+    let repo = Repo::init();
+    let id = repo.declare(&["Clock skew", "-s", "SEV3", "--no-input"]);
+    repo.ok(&[
+        "update",
+        &id,
+        "--milestone",
+        "started=2026-11-24T09:00:00Z",
+        "-m",
+        "x",
+    ]);
+    let dir = folder(&repo, &id);
+    commit_file(
+        &repo,
+        &format!("{dir}/events/20261124T093000Z-abcdef-milestone.toml"),
+        "version = 1\nkind = \"milestone\"\nat = 2026-11-24T09:30:00Z\nrecorded_at = 2026-11-24T09:30:00Z\nauthor = \"Bob\"\nmilestone = \"detected\"\ntime = 2026-11-24T05:00:00Z\n",
+    );
+    let config = std::fs::read_to_string(repo.path.join("incidents/config.toml")).expect("config");
+    commit_file(
+        &repo,
+        "incidents/config.toml",
+        &config.replace("timezone = \"UTC\"", "timezone = \"local\""),
+    );
+    let check_in = |tz: &str| {
+        let out = repo
+            .command()
+            .env("TZ", tz)
+            .arg("check")
+            .output()
+            .expect("check");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let utc = check_in("UTC");
+    assert!(utc.contains("(2026-11-24 05:00:00 +00:00)"), "{utc}");
+    let tokyo = check_in("Asia/Tokyo");
+    assert!(tokyo.contains("(2026-11-24 14:00:00 +09:00)"), "{tokyo}");
+    assert_eq!(check_in("UTC"), utc);
+}

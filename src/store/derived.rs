@@ -54,9 +54,9 @@ impl<T: Serialize + DeserializeOwned> DerivedCache<T> {
         let stamp = build_identity().map(|build| {
             // Times shown in the local zone (`timezone = "local"`) follow these.
             let zone = format!(
-                "{} {:?}",
+                "{} {}",
                 std::env::var("TZ").unwrap_or_default(),
-                std::fs::read_link("/etc/localtime").ok()
+                local_zone_file()
             );
             hash(format!("{name}\n{FORMAT}\n{build}\n{zone}\n{depends_on}").as_bytes())
         });
@@ -199,6 +199,25 @@ fn read_entries<T: DeserializeOwned>(
 fn hash(bytes: &[u8]) -> String {
     Oid::hash_object(ObjectType::Blob, bytes)
         .map(|oid| oid.to_string())
+        .unwrap_or_default()
+}
+
+/// What names the machine's zone when `TZ` does not: the target of
+/// `/etc/localtime`, or, when it is a copied file, its size and time.
+fn local_zone_file() -> String {
+    let path = Path::new("/etc/localtime");
+    if let Ok(target) = std::fs::read_link(path) {
+        return format!("-> {}", target.display());
+    }
+    std::fs::metadata(path)
+        .map(|meta| {
+            let modified = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            format!("{} {modified}", meta.len())
+        })
         .unwrap_or_default()
 }
 
