@@ -58,8 +58,8 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     let mut incidents = Vec::new();
     if let Some(tree) = store.head_tree()? {
-        for folder in store.folders(&tree)? {
-            match store.load(&config, &tree, &folder) {
+        for (folder, loaded) in store.summaries(&config, &tree)? {
+            match loaded {
                 Ok(incident) => incidents.push(incident),
                 Err(e) => context.warn(&format!("skipping {}: {e}", folder.path)),
             }
@@ -102,11 +102,8 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
     let (mut open, mut rest): (Vec<_>, Vec<_>) =
         incidents.into_iter().partition(|i| i.is_open(&config));
     prompt::by_severity_then_age(&mut open, &config);
-    rest.sort_by(|a, b| {
-        b.milestone("started")
-            .cmp(&a.milestone("started"))
-            .then(a.id.cmp(&b.id))
-    });
+    // Newest first: each start looked up once, not at every comparison.
+    rest.sort_by_cached_key(|i| (std::cmp::Reverse(i.milestone("started")), i.id.clone()));
     let mut incidents = open;
     incidents.append(&mut rest);
     if let Some(limit) = args.limit

@@ -1,7 +1,9 @@
 //! Problems that checks find in the repository's files.
 
 /// How bad a problem is: errors make a check fail, warnings do not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Error,
@@ -18,7 +20,7 @@ impl Level {
 }
 
 /// One problem, tied to a file and, where known, a line.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Problem {
     pub level: Level,
     /// Repository-relative path with `/` separators.

@@ -14,6 +14,7 @@ use crate::model::action::{
 use crate::model::event::FORMAT_VERSION;
 use crate::model::id;
 use crate::model::incident::Incident;
+use crate::store::derived::{CachedAction, DerivedCache};
 use crate::store::write::{Committed, FileWrite, Plan};
 use crate::store::{FolderRef, Store, for_each_toml, subtree};
 use crate::time::Timestamp;
@@ -77,16 +78,29 @@ fn replayed(incident: &str, records: &[ActionRecord], id: &str) -> Result<Action
 }
 
 /// Every action item in a tree, with problems in unreadable incidents
-/// returned as warnings.
+/// returned as warnings. The items of folders read before come from
+/// `.git/incident/` (see [`DerivedCache`]): most incidents have none, and
+/// knowing that spares reading their trees.
 pub fn all_actions(store: &Store, tree: &Tree<'_>) -> Result<(Vec<Action>, Vec<String>)> {
     let mut actions = Vec::new();
     let mut warnings = Vec::new();
+    let mut cache = DerivedCache::<Vec<CachedAction>>::load(store.repo.path(), "actions", "");
     for folder in store.folders(tree)? {
-        match read_actions(store, tree, &folder) {
+        let found = match folder.tree_id(tree) {
+            Some(id) => cache
+                .get_or_derive(&folder.path, id, || {
+                    let found = read_actions(store, tree, &folder)?;
+                    Ok(found.iter().map(CachedAction::of).collect())
+                })
+                .map(|cached| cached.iter().map(CachedAction::action).collect()),
+            None => read_actions(store, tree, &folder),
+        };
+        match found {
             Ok(found) => actions.extend(found),
             Err(e) => warnings.push(format!("skipping action items of {}: {e}", folder.path)),
         }
     }
+    cache.save();
     Ok((actions, warnings))
 }
 

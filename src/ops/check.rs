@@ -16,6 +16,7 @@ use crate::model::id;
 use crate::model::incident::Incident;
 pub use crate::model::problem::{Level, Problem};
 use crate::ops::postmortem::TEMPLATES_DIR;
+use crate::store::derived::DerivedCache;
 use crate::store::{CONFIG_PATH, DATA_DIR, DECLARATION_FILE, EVENTS_DIR, Store};
 use crate::tomlfile;
 
@@ -58,17 +59,17 @@ pub fn check(store: &Store) -> Result<CheckReport> {
         });
     };
     let tree = head.tree()?;
-    let mut checker = Checker {
-        repo: &store.repo,
-        problems: Vec::new(),
-    };
+    let mut checker = Checker::new(&store.repo);
     let config = checker.config(&tree)?;
     let mut incidents = Vec::new();
     if let Some(data) = crate::store::subtree(&store.repo, &tree, DATA_DIR)? {
-        checker.walk_data(&data, &mut incidents)?;
+        let key = crate::metrics::facts::config_key(&config);
+        let mut cache = DerivedCache::load(store.repo.path(), "check", &key);
+        checker.walk_data(&data, &config, &mut cache, &mut incidents)?;
+        cache.save();
     }
-    let events = incidents.iter().map(|i| i.events.len()).sum();
-    checker.validate(&config, &incidents);
+    let events = incidents.iter().map(|i| i.findings.events).sum();
+    checker.validate(&incidents);
     let mut problems = checker.problems;
     problems.sort_by(|a, b| {
         (&a.file, a.line, a.level, &a.message).cmp(&(&b.file, b.line, b.level, &b.message))
@@ -93,12 +94,82 @@ struct Folder {
     events: Vec<(Event, String)>,
 }
 
+/// What checking one incident folder found on its own: a function of the
+/// folder's path, its tree and the config, so it is cached by tree id.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+struct Findings {
+    /// Events that parsed.
+    events: usize,
+    problems: Vec<Problem>,
+    /// References that other folders and objects must satisfy.
+    references: Vec<Reference>,
+}
+
+/// Something an event names outside its own folder, checked on every run.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Reference {
+    file: String,
+    line: Option<usize>,
+    target: Target,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+enum Target {
+    /// `duplicate_of`: another incident's id, which must exist.
+    Incident(String),
+    /// `caused_by`: a commit (when it looks like one) in this repository.
+    Cause(String),
+}
+
+/// A folder whose findings are not in the cache: its place among the
+/// folders checked, its tree, and the year and month of its path.
+struct Unread {
+    at: usize,
+    tree: git2::Oid,
+    shard: (String, String),
+}
+
+/// A folder checked, with its id from the folder name.
+struct Checked {
+    path: String,
+    id: String,
+    findings: Findings,
+}
+
 struct Checker<'r> {
     repo: &'r Repository,
     problems: Vec<Problem>,
+    references: Vec<Reference>,
 }
 
 impl<'r> Checker<'r> {
+    fn new(repo: &'r Repository) -> Checker<'r> {
+        Checker {
+            repo,
+            problems: Vec::new(),
+            references: Vec::new(),
+        }
+    }
+
+    /// Check one incident folder on its own (see [`Findings`]).
+    fn folder_findings(
+        repo: &'r Repository,
+        config: &Config,
+        tree: git2::Oid,
+        path: &str,
+        incident_id: &str,
+        shard: (String, String),
+    ) -> Result<Findings> {
+        let mut checker = Checker::new(repo);
+        let folder = checker.read_folder(&repo.find_tree(tree)?, path, incident_id, shard)?;
+        checker.validate_folder(config, &folder);
+        Ok(Findings {
+            events: folder.events.len(),
+            problems: checker.problems,
+            references: checker.references,
+        })
+    }
+
     fn push(&mut self, level: Level, file: &str, line: Option<usize>, message: impl Into<String>) {
         self.problems.push(Problem {
             level,
@@ -214,7 +285,14 @@ impl<'r> Checker<'r> {
     }
 
     /// `incidents/`: the config, year folders, nothing else.
-    fn walk_data(&mut self, data: &Tree<'_>, incidents: &mut Vec<Folder>) -> Result<()> {
+    fn walk_data(
+        &mut self,
+        data: &Tree<'_>,
+        config: &Config,
+        cache: &mut DerivedCache<Findings>,
+        incidents: &mut Vec<Checked>,
+    ) -> Result<()> {
+        let mut unread: Vec<Unread> = Vec::new();
         for entry in data.iter() {
             let name = entry_name(&entry);
             let path = format!("{DATA_DIR}/{name}");
@@ -266,14 +344,20 @@ impl<'r> Checker<'r> {
                             let folder_path = format!("{month_path}/{folder_name}");
                             match id::split_folder_name(&folder_name) {
                                 Some((incident_id, _)) if is_tree(&folder_entry) => {
-                                    let folder_tree = self.repo.find_tree(folder_entry.id())?;
-                                    let folder = self.read_folder(
-                                        &folder_tree,
-                                        &folder_path,
-                                        incident_id,
-                                        (name.clone(), month.clone()),
-                                    )?;
-                                    incidents.push(folder);
+                                    let tree = folder_entry.id();
+                                    let findings = cache.get(&folder_path, tree).cloned();
+                                    if findings.is_none() {
+                                        unread.push(Unread {
+                                            at: incidents.len(),
+                                            tree,
+                                            shard: (name.clone(), month.clone()),
+                                        });
+                                    }
+                                    incidents.push(Checked {
+                                        path: folder_path,
+                                        id: incident_id.to_string(),
+                                        findings: findings.unwrap_or_default(),
+                                    });
                                 }
                                 _ => self.stray(&folder_entry, &folder_path, None)?,
                             }
@@ -285,6 +369,36 @@ impl<'r> Checker<'r> {
             } else {
                 self.stray(&entry, &path, None)?;
             }
+        }
+        // Folders not checked before, on every core.
+        let found = crate::store::derived::map_in_threads(self.repo, &unread, |repo, unread| {
+            let folder = &incidents[unread.at];
+            Checker::folder_findings(
+                repo,
+                config,
+                unread.tree,
+                &folder.path,
+                &folder.id,
+                unread.shard.clone(),
+            )
+            .map_err(|e| e.to_string())
+        });
+        for (unread, findings) in unread.iter().zip(found) {
+            let folder = &mut incidents[unread.at];
+            // An error (a damaged object) is found again here, as it was.
+            let findings = match findings {
+                Ok(findings) => findings,
+                Err(_) => Checker::folder_findings(
+                    self.repo,
+                    config,
+                    unread.tree,
+                    &folder.path,
+                    &folder.id,
+                    unread.shard.clone(),
+                )?,
+            };
+            cache.insert(&folder.path, unread.tree, findings.clone());
+            folder.findings = findings;
         }
         Ok(())
     }
@@ -501,9 +615,8 @@ impl<'r> Checker<'r> {
             .is_some_and(|text| Event::parse(path, stem, text).is_ok()))
     }
 
-    /// Cross-file rules: ids, names known to the config, references,
-    /// milestone order and contradictions left by merges.
-    fn validate(&mut self, config: &Config, incidents: &[Folder]) {
+    /// Rules across folders: unique ids, and what events name elsewhere.
+    fn validate(&mut self, incidents: &[Checked]) {
         let mut by_id: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for folder in incidents {
             by_id
@@ -527,11 +640,30 @@ impl<'r> Checker<'r> {
         }
         let ids: BTreeSet<&str> = by_id.keys().copied().collect();
         for folder in incidents {
-            self.validate_folder(config, folder, &ids);
+            self.problems
+                .extend(folder.findings.problems.iter().cloned());
+            for reference in &folder.findings.references {
+                let (file, line) = (reference.file.as_str(), reference.line);
+                match &reference.target {
+                    Target::Incident(original) if !ids.contains(original.as_str()) => {
+                        self.push(
+                            Level::Error,
+                            file,
+                            line,
+                            format!("duplicate_of: no incident has the id '{original}'"),
+                        );
+                    }
+                    Target::Incident(_) => {}
+                    Target::Cause(rev) => self.cause(file, line, rev),
+                }
+            }
         }
     }
 
-    fn validate_folder(&mut self, config: &Config, folder: &Folder, ids: &BTreeSet<&str>) {
+    /// The rules within one folder: names known to the config, milestone
+    /// order and contradictions left by merges; references elsewhere are
+    /// noted for [`Checker::validate`].
+    fn validate_folder(&mut self, config: &Config, folder: &Folder) {
         let Some((declaration, text)) = &folder.declaration else {
             return;
         };
@@ -596,20 +728,19 @@ impl<'r> Checker<'r> {
                         &config.state_names(),
                     );
                     if let Some(original) = duplicate_of {
-                        if !ids.contains(original.as_str()) {
-                            self.push(
-                                Level::Error,
-                                &event_file,
-                                line("duplicate_of"),
-                                format!("duplicate_of: no incident has the id '{original}'"),
-                            );
-                        } else if *original == folder.id {
+                        if *original == folder.id {
                             self.push(
                                 Level::Error,
                                 &event_file,
                                 line("duplicate_of"),
                                 "duplicate_of: an incident cannot be a duplicate of itself",
                             );
+                        } else {
+                            self.references.push(Reference {
+                                file: event_file.clone(),
+                                line: line("duplicate_of"),
+                                target: Target::Incident(original.clone()),
+                            });
                         }
                     }
                 }
@@ -634,7 +765,11 @@ impl<'r> Checker<'r> {
                     name,
                     &config.milestone_names(),
                 ),
-                Change::Cause { rev } => self.cause(&event_file, line("caused_by"), rev),
+                Change::Cause { rev } => self.references.push(Reference {
+                    file: event_file.clone(),
+                    line: line("caused_by"),
+                    target: Target::Cause(rev.clone()),
+                }),
                 Change::Comms(update) => {
                     self.known(
                         &event_file,

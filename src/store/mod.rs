@@ -14,6 +14,7 @@
 
 pub mod checkout;
 pub mod commit;
+pub mod derived;
 mod dropped;
 pub mod files;
 pub mod gitconfig;
@@ -66,6 +67,13 @@ impl PartialEq for FolderRef {
 impl Eq for FolderRef {}
 
 impl FolderRef {
+    /// The folder's tree id, when it was listed in `root`.
+    pub fn tree_id(&self, root: &Tree<'_>) -> Option<git2::Oid> {
+        self.listed_in
+            .filter(|(listed_root, _)| *listed_root == root.id())
+            .map(|(_, folder)| folder)
+    }
+
     /// The folder's tree in `root`.
     pub fn tree_in<'r>(&self, repo: &'r Repository, root: &Tree<'_>) -> Result<Option<Tree<'r>>> {
         match self.listed_in {
@@ -273,6 +281,55 @@ impl Store {
         ))
     }
 
+    /// Every incident in a tree as `incident list` shows it (see
+    /// [`derived::Summary`]: no timeline, status changes, anomalies or
+    /// comms updates), each with the error that kept it from loading. The
+    /// summaries of folders read before come from `.git/incident/`.
+    pub fn summaries(
+        &self,
+        config: &Config,
+        tree: &Tree<'_>,
+    ) -> Result<Vec<(FolderRef, Result<Incident>)>> {
+        let folders = self.folders(tree)?;
+        let key = crate::metrics::facts::config_key(config);
+        let mut cache = derived::DerivedCache::load(self.repo.path(), "list", &key);
+        // Folders not read before, read on every core.
+        let root = tree.id();
+        let unread: Vec<(&FolderRef, git2::Oid)> = folders
+            .iter()
+            .filter_map(|folder| Some((folder, folder.tree_id(tree)?)))
+            .filter(|(folder, id)| !cache.has(&folder.path, *id))
+            .collect();
+        let read = derived::map_in_threads(&self.repo, &unread, |repo, (folder, _)| {
+            let tree = repo.find_tree(root).ok()?;
+            let (declaration, events) = read_folder_files(repo, &tree, folder).ok()?;
+            let incident = Incident::replay(config, &folder.path, &declaration, &events);
+            Some(derived::Summary::of(&incident))
+        });
+        for ((folder, id), summary) in unread.iter().zip(read) {
+            if let Some(summary) = summary {
+                cache.insert(&folder.path, *id, summary);
+            }
+        }
+        // What failed is read again here, for its error.
+        let loaded = folders
+            .into_iter()
+            .map(|folder| {
+                let incident = match folder.tree_id(tree) {
+                    Some(id) => cache
+                        .get_or_derive(&folder.path, id, || {
+                            Ok(derived::Summary::of(&self.load(config, tree, &folder)?))
+                        })
+                        .map(derived::Summary::incident),
+                    None => self.load(config, tree, &folder),
+                };
+                (folder, incident)
+            })
+            .collect();
+        cache.save();
+        Ok(loaded)
+    }
+
     /// The declaration and the events of one incident, unreplayed.
     pub fn read_files(
         &self,
@@ -280,15 +337,17 @@ impl Store {
         folder: &FolderRef,
     ) -> Result<(Declaration, Vec<Event>)> {
         // A damaged object is named from the repository's root.
-        self.read_folder_files(tree, folder)
-            .map_err(|e| e.under(&folder.path))
+        read_folder_files(&self.repo, tree, folder).map_err(|e| e.under(&folder.path))
     }
+}
 
-    fn read_folder_files(
-        &self,
-        tree: &Tree<'_>,
-        folder: &FolderRef,
-    ) -> Result<(Declaration, Vec<Event>)> {
+/// [`Store::read_files`] in `repo` (one of a thread's own, say).
+fn read_folder_files(
+    repo: &Repository,
+    tree: &Tree<'_>,
+    folder: &FolderRef,
+) -> Result<(Declaration, Vec<Event>)> {
+    {
         let declaration_path = format!("{}/{DECLARATION_FILE}", folder.path);
         let missing = || Error::Invalid {
             file: declaration_path.clone(),
@@ -297,8 +356,8 @@ impl Store {
             message: "the incident folder has no incident.toml".into(),
         };
         // Looked up from the root once; its files from the folder's tree.
-        let folder_tree = folder.tree_in(&self.repo, tree)?.ok_or_else(missing)?;
-        let bytes = read_blob(&self.repo, &folder_tree, DECLARATION_FILE)?.ok_or_else(missing)?;
+        let folder_tree = folder.tree_in(repo, tree)?.ok_or_else(missing)?;
+        let bytes = read_blob(repo, &folder_tree, DECLARATION_FILE)?.ok_or_else(missing)?;
         let declaration = Declaration::parse(
             &declaration_path,
             tomlfile::text(&declaration_path, &bytes)?,
@@ -316,16 +375,11 @@ impl Store {
         }
         let mut events = Vec::new();
         let events_path = format!("{}/{EVENTS_DIR}", folder.path);
-        if let Some(events_tree) = subtree(&self.repo, &folder_tree, EVENTS_DIR)? {
-            for_each_toml(
-                &self.repo,
-                &events_tree,
-                &events_path,
-                |event_id, file, text| {
-                    events.push(Event::parse(file, event_id, text)?);
-                    Ok(())
-                },
-            )?;
+        if let Some(events_tree) = subtree(repo, &folder_tree, EVENTS_DIR)? {
+            for_each_toml(repo, &events_tree, &events_path, |event_id, file, text| {
+                events.push(Event::parse(file, event_id, text)?);
+                Ok(())
+            })?;
         }
         Ok((declaration, events))
     }
