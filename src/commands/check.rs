@@ -21,6 +21,9 @@ pub fn run(context: &Context, _args: Args) -> Result<()> {
     let github = context.github_annotations;
     let store = context.store()?;
     let report = check(&store)?;
+    for warning in &report.warnings {
+        context.warn(warning);
+    }
     if context.format == Format::Json && !github {
         context.print(&incident::render::json(&report)?)?;
     } else {

@@ -58,7 +58,11 @@ pub fn run(context: &Context, args: Args) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     let mut incidents = Vec::new();
     if let Some(tree) = store.head_tree()? {
-        for (folder, loaded) in store.summaries(&config, &tree)? {
+        let (summaries, warning) = store.summaries(&config, &tree)?;
+        if let Some(warning) = warning {
+            context.warn(&warning);
+        }
+        for (folder, loaded) in summaries {
             match loaded {
                 Ok(incident) => incidents.push(incident),
                 Err(e) => context.warn(&format!("skipping {}: {e}", folder.path)),

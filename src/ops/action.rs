@@ -100,7 +100,7 @@ pub fn all_actions(store: &Store, tree: &Tree<'_>) -> Result<(Vec<Action>, Vec<S
             Err(e) => warnings.push(format!("skipping action items of {}: {e}", folder.path)),
         }
     }
-    cache.save();
+    warnings.extend(cache.save());
     Ok((actions, warnings))
 }
 

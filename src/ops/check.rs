@@ -28,6 +28,10 @@ pub struct CheckReport {
     pub incidents: usize,
     pub events: usize,
     pub problems: Vec<Problem>,
+    /// About incident's own files (a FIFO where its cache is), not the
+    /// repository's: shown, never counted as problems.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 impl CheckReport {
@@ -62,11 +66,12 @@ pub fn check(store: &Store) -> Result<CheckReport> {
     let mut checker = Checker::new(&store.repo);
     let config = checker.config(&tree)?;
     let mut incidents = Vec::new();
+    let mut warnings = Vec::new();
     if let Some(data) = crate::store::subtree(&store.repo, &tree, DATA_DIR)? {
         let key = crate::metrics::facts::config_key(&config);
         let mut cache = DerivedCache::load(store.repo.path(), "check", &key);
         checker.walk_data(&data, &config, &mut cache, &mut incidents)?;
-        cache.save();
+        warnings.extend(cache.save());
     }
     let events = incidents.iter().map(|i| i.findings.events).sum();
     checker.validate(&incidents);
@@ -80,6 +85,7 @@ pub fn check(store: &Store) -> Result<CheckReport> {
         incidents: incidents.len(),
         events,
         problems,
+        warnings,
     })
 }
 

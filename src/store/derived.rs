@@ -38,6 +38,8 @@ pub struct DerivedCache<T> {
     stamp: Option<String>,
     entries: HashMap<String, Entry<T>>,
     changed: bool,
+    /// Why the file could not be read (a FIFO in its place), for a warning.
+    unreadable: Option<String>,
 }
 
 struct Entry<T> {
@@ -60,15 +62,23 @@ impl<T: Serialize + DeserializeOwned> DerivedCache<T> {
             );
             hash(format!("{name}\n{FORMAT}\n{build}\n{zone}\n{depends_on}").as_bytes())
         });
+        let mut unreadable = None;
         let entries = stamp
             .as_deref()
-            .and_then(|stamp| read_entries(&file, stamp))
+            .and_then(|stamp| match ownfiles::read(&file) {
+                Ok(bytes) => read_entries(bytes?, stamp),
+                Err(e) => {
+                    unreadable = Some(format!("the {name} cache was skipped: {e}"));
+                    None
+                }
+            })
             .unwrap_or_default();
         DerivedCache {
             file,
             stamp,
             entries,
             changed: false,
+            unreadable,
         }
     }
 
@@ -134,13 +144,15 @@ impl<T: Serialize + DeserializeOwned> DerivedCache<T> {
 
     /// Write the entries used in this run, when anything changed. A cache
     /// that cannot be written is left alone: the next run derives again.
-    pub fn save(self) {
-        let Some(stamp) = &self.stamp else {
-            return;
-        };
+    /// The warning to show when the file was no cache file (a FIFO).
+    pub fn save(self) -> Option<String> {
+        if self.unreadable.is_some() {
+            return self.unreadable;
+        }
+        let stamp = self.stamp.as_ref()?;
         let unused = self.entries.values().any(|e| !e.used);
         if !self.changed && !unused {
-            return;
+            return None;
         }
         let mut kept: Vec<(&String, String, &T)> = self
             .entries
@@ -150,7 +162,7 @@ impl<T: Serialize + DeserializeOwned> DerivedCache<T> {
             .collect();
         kept.sort_by(|a, b| a.0.cmp(b.0));
         let Ok(body) = serde_json::to_vec(&kept) else {
-            return;
+            return None;
         };
         // A cache: one that cannot be written (a FIFO or a link in its
         // place, a full disk) is only slower next time.
@@ -158,18 +170,18 @@ impl<T: Serialize + DeserializeOwned> DerivedCache<T> {
             write!(out, "{HEADER}\n{stamp}\n{}\n", checksum(&body))?;
             out.write_all(&body)
         });
+        None
     }
 }
 
 const HEADER: &str = "incident derived cache";
 
-/// The entries of the file at `path`, if it is a regular file of this
-/// stamp whose body matches its checksum.
+/// The entries of a cache file's `bytes`, if it is of this stamp and its
+/// body matches its checksum.
 fn read_entries<T: DeserializeOwned>(
-    path: &Path,
+    bytes: Vec<u8>,
     stamp: &str,
 ) -> Option<HashMap<String, Entry<T>>> {
-    let bytes = ownfiles::read(path).ok().flatten()?;
     let mut lines = bytes.splitn(4, |b| *b == b'\n');
     let (header, file_stamp, checksum, body) =
         (lines.next()?, lines.next()?, lines.next()?, lines.next()?);

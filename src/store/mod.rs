@@ -66,6 +66,9 @@ impl PartialEq for FolderRef {
 
 impl Eq for FolderRef {}
 
+/// An incident folder with the incident read from it, or why it could not be.
+pub type LoadedFolder = (FolderRef, Result<Incident>);
+
 impl FolderRef {
     /// The folder's tree id, when it was listed in `root`.
     pub fn tree_id(&self, root: &Tree<'_>) -> Option<git2::Oid> {
@@ -285,11 +288,12 @@ impl Store {
     /// [`derived::Summary`]: no timeline, status changes, anomalies or
     /// comms updates), each with the error that kept it from loading. The
     /// summaries of folders read before come from `.git/incident/`.
+    /// Also a warning when the cache file is no cache file (a FIFO).
     pub fn summaries(
         &self,
         config: &Config,
         tree: &Tree<'_>,
-    ) -> Result<Vec<(FolderRef, Result<Incident>)>> {
+    ) -> Result<(Vec<LoadedFolder>, Option<String>)> {
         let folders = self.folders(tree)?;
         let key = crate::metrics::facts::config_key(config);
         let mut cache = derived::DerivedCache::load(self.repo.path(), "list", &key);
@@ -326,8 +330,8 @@ impl Store {
                 (folder, incident)
             })
             .collect();
-        cache.save();
-        Ok(loaded)
+        let warning = cache.save();
+        Ok((loaded, warning))
     }
 
     /// The declaration and the events of one incident, unreplayed.
