@@ -33,8 +33,9 @@ pub fn to_text(body: &str) -> Option<String> {
             }
             ("a", false) => link = tag.href.map(|href| (href, out.len())),
             ("a", true) => {
+                // A break inside the link may have trimmed below `start`.
                 if let Some((href, start)) = link.take()
-                    && out[start..].trim() != href
+                    && out.get(start..).unwrap_or_default().trim() != href
                 {
                     out.push_str(&format!(" ({href})"));
                 }
@@ -182,6 +183,14 @@ mod tests {
         assert_eq!(
             to_text("See <a href='https://x.test/a'>https://x.test/a</a><br>Thanks").unwrap(),
             "See https://x.test/a\nThanks"
+        );
+    }
+
+    #[test]
+    fn breaks_inside_a_link_never_cut_below_it() {
+        assert_eq!(
+            to_text("  <a href=\"https://x.test\"><p></a>").unwrap(),
+            "(https://x.test)"
         );
     }
 

@@ -108,8 +108,9 @@ impl Store {
                 let Some((id, content)) = self.working_blob(&file)? else {
                     continue;
                 };
-                // Staged as it is on disk: put back by an earlier try of
-                // this very restore whose commit lost a race.
+                // Staged with other content is the user's work. Staged as it
+                // is on disk, it was put back by an earlier try of this very
+                // restore whose commit lost a race: taken again.
                 if staged.get(&file).is_some_and(|staged| *staged != id) {
                     continue;
                 }
