@@ -496,7 +496,7 @@ impl Error {
     }
 
     /// Whether it says the repository's objects are damaged or missing.
-    fn is_damage(&self) -> bool {
+    pub(crate) fn is_damage(&self) -> bool {
         match self {
             Error::Git(error) => is_damage(error),
             Error::Damaged { .. } => true,

@@ -130,16 +130,20 @@ impl Store {
 
     /// Put back, in a commit of its own, the records under `guard` that a
     /// racing git command dropped, while the caller holds `index.lock`.
+    /// Compared with the branch as it is now: a `git commit` may have moved
+    /// it while the caller waited for the lock.
     pub(crate) fn restore_dropped(
         &self,
         branch: &str,
-        head: Option<&Commit<'_>>,
         guard: &[String],
         identity: &Identity,
         warnings: &mut Vec<String>,
     ) -> Result<Restore> {
+        let head = gitrefs::read_ref(&self.repo, branch)?
+            .map(|id| self.repo.find_commit(id))
+            .transpose()?;
         let index = IndexFile::read(&self.index_path())?;
-        let dropped = self.dropped_records(&index, head, guard)?;
+        let dropped = self.dropped_records(&index, head.as_ref(), guard)?;
         let Some(head) = head.filter(|_| !dropped.is_empty()) else {
             return Ok(Restore::Nothing);
         };

@@ -458,8 +458,7 @@ pub fn for_each_toml(
             continue;
         };
         let file = format!("{dir_path}/{name}");
-        let blob = repo
-            .find_blob(entry.id())
+        let blob = find_named(repo, || repo.find_blob(entry.id()))
             .map_err(crate::error::object_error(entry.id(), &file))?;
         visit(stem, &file, tomlfile::text(&file, blob.content())?)?;
     }
@@ -476,8 +475,7 @@ pub fn read_blob(repo: &Repository, tree: &Tree<'_>, path: &str) -> Result<Optio
     if entry.kind() != Some(ObjectType::Blob) {
         return Ok(None);
     }
-    let blob = repo
-        .find_blob(entry.id())
+    let blob = find_named(repo, || repo.find_blob(entry.id()))
         .map_err(crate::error::object_error(entry.id(), path))?;
     Ok(Some(blob.content().to_vec()))
 }
@@ -492,10 +490,37 @@ pub fn subtree<'r>(repo: &'r Repository, tree: &Tree<'_>, path: &str) -> Result<
     if entry.kind() != Some(ObjectType::Tree) {
         return Ok(None);
     }
-    let tree = repo
-        .find_tree(entry.id())
+    let tree = find_named(repo, || repo.find_tree(entry.id()))
         .map_err(crate::error::object_error(entry.id(), path))?;
     Ok(Some(tree))
+}
+
+/// How often an object a tree names is looked for again before its absence
+/// is called damage (see [`find_named`]).
+pub(crate) const OBJECT_RETRIES: u32 = 5;
+
+/// Read an object that a tree in hand names. Not finding it can be a `git
+/// repack -ad` in a loop beside us: the pack libgit2 knew was deleted, and
+/// the one its own refresh found was replaced again before it was opened.
+/// So look again, with the pack folder read anew, a few times over some
+/// 300 ms, before the caller calls it damage.
+pub(crate) fn find_named<T>(
+    repo: &Repository,
+    find: impl Fn() -> std::result::Result<T, git2::Error>,
+) -> std::result::Result<T, git2::Error> {
+    let mut tries = 0;
+    loop {
+        match find() {
+            Err(e) if e.code() == git2::ErrorCode::NotFound && tries < OBJECT_RETRIES => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(5 << tries));
+                if let Ok(odb) = repo.odb() {
+                    let _ = odb.refresh();
+                }
+            }
+            outcome => return outcome,
+        }
+    }
 }
 
 /// List `incidents/<yyyy>/<mm>/<id>-<slug>` folders, newest month first.

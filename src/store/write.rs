@@ -204,7 +204,8 @@ impl Store {
         let short_branch = branch.trim_start_matches("refs/heads/").to_string();
         let mut previous: Option<(Plan, T)> = None;
         let mut warnings = Vec::new();
-        let mut restored = false;
+        // Restores made by this command; a bound, as git may keep racing.
+        let mut restored = 0;
         for number in 1..=MAX_ATTEMPTS {
             let head = gitrefs::read_ref(&self.repo, branch)?;
             let head_commit = head.map(|h| self.repo.find_commit(h)).transpose()?;
@@ -250,12 +251,28 @@ impl Store {
                         ),
                     });
                 }
-                _ => plan(&Attempt {
-                    tree: base.as_ref(),
-                    identity,
-                    now,
-                    number,
-                })?,
+                _ => {
+                    let attempt = Attempt {
+                        tree: base.as_ref(),
+                        identity,
+                        now,
+                        number,
+                    };
+                    // An object missing while `git repack -ad` runs is
+                    // mostly a pack replaced under libgit2: look again
+                    // (see `find_named`) before calling it damage.
+                    let mut tries = 0;
+                    loop {
+                        match plan(&attempt) {
+                            Err(e) if e.is_damage() && tries < 2 => {
+                                tries += 1;
+                                std::thread::sleep(Duration::from_millis(5 << tries));
+                                self.repo.odb()?.refresh()?;
+                            }
+                            outcome => break outcome?,
+                        }
+                    }
+                }
             };
             if plan.files.is_empty() {
                 if !session.staged.is_empty() {
@@ -309,19 +326,13 @@ impl Store {
             self.ensure_not_sparse(&index, &paths, &plan.guard)?;
             let ours: Vec<String> = session.staged.keys().cloned().collect();
             let clean = self.check_clean(&index, &plan.guard, &ours, true);
-            if matches!(clean, Err(Error::DirtyPaths { .. })) && !restored && ours.is_empty() {
+            if matches!(clean, Err(Error::DirtyPaths { .. })) && restored < 3 && ours.is_empty() {
                 // Records a racing git command dropped look like
                 // uncommitted changes: put them back, then plan again.
-                match self.restore_dropped(
-                    branch,
-                    head_commit.as_ref(),
-                    &plan.guard,
-                    identity,
-                    &mut warnings,
-                )? {
+                match self.restore_dropped(branch, &plan.guard, identity, &mut warnings)? {
                     Restore::Done(warning) => {
                         warnings.push(warning);
-                        restored = true;
+                        restored += 1;
                         continue;
                     }
                     Restore::Raced => continue,
