@@ -18,11 +18,11 @@ use git2::{Commit, ObjectType, Oid, Tree};
 
 use super::Store;
 use super::commit::{CommitKind, CommitRequest};
-use super::gitindex::{Entry, IndexFile, Stat, Update};
+use super::gitindex::{IndexFile, Update};
 use super::gitrefs::{self, RefOutcome};
 use super::identity::Identity;
 use super::write::{self, FileWrite};
-use crate::error::{Error, Result, io_err};
+use crate::error::{Error, Result};
 
 /// How far back a dropped record is looked for, in first-parent commits.
 const SEARCH_DEPTH: usize = 500;
@@ -214,16 +214,6 @@ impl Store {
             }),
             RefOutcome::Moved => Ok(Restore::Raced),
         }
-    }
-
-    /// An index entry for a working-tree file whose content is `oid`.
-    fn entry_for(&self, path: &str, oid: Oid) -> Result<Update> {
-        let full = self.workdir().join(path);
-        let meta = fs::symlink_metadata(&full).map_err(io_err(&full))?;
-        Ok((
-            path.to_string(),
-            Some(Entry::new(path, oid, Stat::from_metadata(&meta))),
-        ))
     }
 
     /// The blob id and content of a regular file in the working tree.

@@ -513,13 +513,20 @@ pub(crate) fn find_named<T>(
         match find() {
             Err(e) if e.code() == git2::ErrorCode::NotFound && tries < OBJECT_RETRIES => {
                 tries += 1;
-                std::thread::sleep(std::time::Duration::from_millis(5 << tries));
-                if let Ok(odb) = repo.odb() {
-                    let _ = odb.refresh();
-                }
+                look_again(repo, tries);
             }
             outcome => return outcome,
         }
+    }
+}
+
+/// Wait a little longer for each try (10, 20, 40… ms), then have libgit2
+/// read the pack folder anew (see [`find_named`]).
+pub(crate) fn look_again(repo: &Repository, tries: u32) {
+    std::thread::sleep(std::time::Duration::from_millis(5 << tries));
+    if let Ok(odb) = repo.odb() {
+        // Failing to refresh leaves the next read to say what is wrong.
+        let _ = odb.refresh();
     }
 }
 

@@ -266,8 +266,7 @@ impl Store {
                         match plan(&attempt) {
                             Err(e) if e.is_damage() && tries < 2 => {
                                 tries += 1;
-                                std::thread::sleep(Duration::from_millis(5 << tries));
-                                self.repo.odb()?.refresh()?;
+                                super::look_again(&self.repo, tries);
                             }
                             outcome => break outcome?,
                         }
@@ -325,7 +324,7 @@ impl Store {
             let index = IndexFile::read(&self.index_path())?;
             self.ensure_not_sparse(&index, &paths, &plan.guard)?;
             let ours: Vec<String> = session.staged.keys().cloned().collect();
-            let clean = self.check_clean(&index, &plan.guard, &ours, true);
+            let clean = self.check_clean(&index, &plan.guard, &ours);
             if matches!(clean, Err(Error::DirtyPaths { .. })) && restored < 3 && ours.is_empty() {
                 // Records a racing git command dropped look like
                 // uncommitted changes: put them back, then plan again.
@@ -442,24 +441,9 @@ impl Store {
     /// Refuse when any of `paths` (files or folders) differs between HEAD,
     /// the index and the working tree, except the files in `ours` (staged by
     /// an earlier attempt of this very command). Reads only those paths'
-    /// entries of the index.
-    pub fn ensure_clean(&self, paths: &[String], ours: &[String]) -> Result<()> {
-        if paths.is_empty() {
-            return Ok(());
-        }
-        let index = IndexFile::read(&self.index_path())?;
-        self.check_clean(&index, paths, ours, false)
-    }
-
-    /// With `clear_leftovers` (only under the writer lock, where no other
-    /// incident writer is half-way through a file), see `remove_leftover`.
-    fn check_clean(
-        &self,
-        index: &IndexFile,
-        paths: &[String],
-        ours: &[String],
-        clear_leftovers: bool,
-    ) -> Result<()> {
+    /// entries of the index. Only under the writer lock (no other incident
+    /// writer is half-way through a file): leftovers go (`remove_leftover`).
+    fn check_clean(&self, index: &IndexFile, paths: &[String], ours: &[String]) -> Result<()> {
         if paths.is_empty() {
             return Ok(());
         }
@@ -519,7 +503,7 @@ impl Store {
                 if staged.contains_key(&path) || self.repo.status_should_ignore(Path::new(&path))? {
                     continue;
                 }
-                if !(clear_leftovers && self.remove_leftover(&path)?) {
+                if !self.remove_leftover(&path)? {
                     dirty.insert(path);
                 }
             }
@@ -627,13 +611,20 @@ impl Store {
                 fs::create_dir_all(parent).map_err(io_err(parent))?;
             }
             files::write_regular(&target, content, 0o666)?;
-            let meta = fs::symlink_metadata(&target).map_err(io_err(&target))?;
-            updates.push((
-                path.to_string(),
-                Some(Entry::new(path, *oid, Stat::from_metadata(&meta))),
-            ));
+            updates.push(self.entry_for(path, *oid)?);
         }
         self.write_index(index, &updates)
+    }
+
+    /// An index entry for the working-tree file at `path`, whose content is
+    /// `oid`, with its stat data as it is now.
+    pub(super) fn entry_for(&self, path: &str, oid: Oid) -> Result<Update> {
+        let full = self.workdir().join(path);
+        let meta = fs::symlink_metadata(&full).map_err(io_err(&full))?;
+        Ok((
+            path.to_string(),
+            Some(Entry::new(path, oid, Stat::from_metadata(&meta))),
+        ))
     }
 
     /// A pre-commit hook changed some of our files: stage its versions.
