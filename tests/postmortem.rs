@@ -678,6 +678,31 @@ fn publish_by(kind: Merge) {
         instant(&json["milestones"]["postmortem_published"]),
         instant(&T_MERGE.into())
     );
+    // The same answer from git's commit-graph (which `git gc` writes), under
+    // commits newer than the graph, with and without the cache.
+    let unrelated = |n: usize| {
+        fs::write(one.join("notes.txt"), format!("{n}\n")).unwrap();
+        run_git(&one, "Alice", T_CLOSE, &["add", "notes.txt"]);
+        run_git(&one, "Alice", T_CLOSE, &["commit", "-q", "-m", "Notes"]);
+    };
+    (0..5).for_each(unrelated);
+    run_git(
+        &one,
+        "Alice",
+        T_CLOSE,
+        &["commit-graph", "write", "--reachable"],
+    );
+    assert!(one.join(".git/objects/info/commit-graph").is_file());
+    (5..7).for_each(unrelated);
+    fs::remove_file(one.join(".git/incident/publications-v1")).unwrap();
+    for _ in 0..2 {
+        let again = show_json(&one, T_CLOSE, &id);
+        assert_eq!(again["postmortem"]["published_in_commit"], commit.as_str());
+        assert_eq!(
+            again["milestones"]["postmortem_published"],
+            json["milestones"]["postmortem_published"]
+        );
+    }
     // The report: resolved 11-24 12:00 → published 11-26 15:30, before and
     // after close records the milestone.
     let lead = |dir: &Path| {

@@ -22,9 +22,26 @@ const CDAT: u32 = u32::from_be_bytes(*b"CDAT");
 const NO_PARENT: u32 = 0x7000_0000;
 const CDAT_WIDTH: usize = 36;
 
+/// A graph file's bytes: mapped (git replaces a graph by renaming a new
+/// file over it, never by rewriting it in place), or read when mapping fails.
+enum Bytes {
+    Mapped(memmap2::Mmap),
+    Owned(Vec<u8>),
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Mapped(map) => map,
+            Bytes::Owned(bytes) => bytes,
+        }
+    }
+}
+
 /// One graph file, parsed enough to find its tables.
 struct Layer {
-    data: Vec<u8>,
+    data: Bytes,
     count: u32,
     fanout: usize,
     oids: usize,
@@ -58,7 +75,7 @@ fn be64(data: &[u8], at: usize) -> Option<u64> {
 }
 
 impl Layer {
-    fn parse(data: Vec<u8>) -> Option<Layer> {
+    fn parse(data: Bytes) -> Option<Layer> {
         // Header: signature, version 1, hash version 1 (SHA-1), chunks, bases.
         if data.get(..4)? != SIGNATURE || data[4] != 1 || data[5] != 1 {
             return None;
@@ -170,8 +187,24 @@ impl Graph {
         None
     }
 
-    /// The commit at a position.
-    pub fn commit(&self, position: u32) -> Option<GraphCommit> {
+    /// How many commits the graph holds.
+    pub fn len(&self) -> usize {
+        self.layers.iter().map(|l| l.count as usize).sum()
+    }
+
+    /// The position of the first parent of the commit at `position`
+    /// (`Some(None)` for a root), reading only the graph's parent column.
+    pub fn first_parent(&self, position: u32) -> Option<Option<u32>> {
+        let (layer, local) = self.layer(position)?;
+        let first = be32(
+            &layer.data,
+            layer.commits + CDAT_WIDTH * local as usize + 20,
+        )?;
+        Some((first != NO_PARENT).then_some(first))
+    }
+
+    /// The layer that holds a position, and the position in it.
+    fn layer(&self, position: u32) -> Option<(&Layer, u32)> {
         let mut local = position;
         let layer = self.layers.iter().find(|layer| {
             if local < layer.count {
@@ -181,6 +214,12 @@ impl Graph {
                 false
             }
         })?;
+        Some((layer, local))
+    }
+
+    /// The commit at a position.
+    pub fn commit(&self, position: u32) -> Option<GraphCommit> {
+        let (layer, local) = self.layer(position)?;
         let at = layer.commits + CDAT_WIDTH * local as usize;
         let row = layer.data.get(at..at + CDAT_WIDTH)?;
         let tree = Oid::from_bytes(&row[..20]).ok()?;
@@ -200,7 +239,13 @@ impl Graph {
 }
 
 fn read_layer(path: &Path) -> Option<Layer> {
-    Layer::parse(std::fs::read(path).ok()?)
+    let file = std::fs::File::open(path).ok()?;
+    // SAFETY: see `Bytes`; a graph file is never written in place.
+    let data = match unsafe { memmap2::Mmap::map(&file) } {
+        Ok(map) => Bytes::Mapped(map),
+        Err(_) => Bytes::Owned(std::fs::read(path).ok()?),
+    };
+    Layer::parse(data)
 }
 
 #[cfg(test)]

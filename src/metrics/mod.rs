@@ -11,7 +11,7 @@ pub mod cache;
 pub mod config;
 pub mod facts;
 pub mod figures;
-mod graph;
+pub(crate) mod graph;
 pub mod history;
 mod objects;
 pub mod period;

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod declare;
+pub mod first_parents;
 pub mod history;
 pub mod init;
 pub mod sync;

@@ -6,12 +6,16 @@
 //! review merges). The publishing commit is the first-parent commit of the
 //! default branch that brought it there: a merge commit, a squash commit, or
 //! the last of the commits a rebase merge put there. Finding it means
-//! walking back from the branch's tip while the postmortem (and, when there
-//! is one, the review's status event) is there, which `show` must not pay
-//! every time: a `postmortem_published` milestone that `close` recorded
-//! answers without history, and otherwise the answer is kept in
-//! `.git/incident/publications-v1` with the tip it was checked at, where the
-//! next walk stops. Deleting that file is always safe.
+//! finding the oldest first-parent commit since which the postmortem (and,
+//! when there is one, the review's status event) has been there, which
+//! `show` must not pay for in reading every commit: a `postmortem_published`
+//! milestone that `close` recorded answers without history; otherwise the
+//! line is bisected (see [`first_parents`]: listed from git's commit-graph
+//! where there is one, about 2·log₂(n) trees read), and the answer is kept
+//! in `.git/incident/publications-v1` with the tip it was checked at, where
+//! the next search stops. Deleting that file is always safe. Bisection
+//! rests on a publication staying published: a postmortem taken off the
+//! branch and put back counts from one of its arrivals.
 //!
 //! A shallow clone may not hold the publishing commit: when the walk reaches
 //! the edge of the clone's history with the postmortem still there, the
@@ -28,6 +32,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::event::{Change, Event};
 use crate::model::incident::Incident;
+use crate::ops::first_parents::{self, LineEnd};
 use crate::ops::postmortem::postmortem_path;
 use crate::ops::review::REVIEW_STATE;
 use crate::ops::review_branch::ReviewBranch;
@@ -290,7 +295,7 @@ fn remember(path: &Path, entry: Remembered) {
 
 /// A commit's tree and first parent, read from its raw object (cheaper than
 /// libgit2's parsed commits, which a long walk pays for every commit).
-fn commit_links(
+pub(crate) fn commit_links(
     repo: &git2::Repository,
     odb: &git2::Odb<'_>,
     id: Oid,
@@ -409,15 +414,16 @@ fn walk(
     Ok(Arrival::Commit(publishing))
 }
 
-/// [`walk`] with the answer kept in the cache for the next time, unless
-/// the walk ran out of history.
-fn remembered_walk(
+/// A search back from `tip` (given what the cache knows: a tip where the
+/// answer was known, and that answer) with its answer kept in the cache for
+/// the next time, unless the search ran out of history.
+fn remembered(
     store: &Store,
     folder: &FolderRef,
     branch: &str,
     tip: Oid,
     marker: String,
-    keep: &dyn Fn(&Tree<'_>) -> bool,
+    search: impl FnOnce(Option<(Oid, Oid)>) -> Result<Arrival>,
 ) -> Result<Arrival> {
     let cache = cache_path(store);
     let known = read_cache(&cache)
@@ -425,7 +431,7 @@ fn remembered_walk(
         .find(|r| r.same_question(&folder.id, branch, &marker))
         .filter(|r| r.marker == marker && store.repo.find_commit(r.commit).is_ok())
         .map(|r| (r.verified_at, r.commit));
-    let arrival = walk(store, tip, keep, known)?;
+    let arrival = search(known)?;
     if let Arrival::Commit(commit) = arrival
         && known != Some((tip, commit))
     {
@@ -441,6 +447,27 @@ fn remembered_walk(
         );
     }
     Ok(arrival)
+}
+
+/// The oldest first-parent commit from which `keep` has held up to `tip`,
+/// found by bisecting the line (see [`first_parents`]): a publication
+/// stays on the branch, so `keep` holds on one stretch back from the tip.
+/// Reaching `known`'s tip, where the answer was known, answers at once.
+fn bisected(
+    store: &Store,
+    tip: Oid,
+    keep: &dyn Fn(&Tree<'_>) -> bool,
+    known: Option<(Oid, Oid)>,
+) -> Result<Arrival> {
+    let repo = &store.repo;
+    let line = first_parents::line(repo, tip, known.map(|(verified_at, _)| verified_at))?;
+    let oldest = first_parents::oldest_holding(repo, &line, keep)?;
+    let at_end = oldest + 1 == line.len();
+    Ok(match (at_end, line.end, known) {
+        (true, LineEnd::Stopped, Some((_, answer))) => Arrival::Commit(answer),
+        (true, LineEnd::Edge(edge), _) => Arrival::Edge(edge),
+        _ => Arrival::Commit(line.ids(oldest)?.0),
+    })
 }
 
 /// Whether, when and by which commit the postmortem reached the default
@@ -485,7 +512,8 @@ pub fn publication(
     let mut markers = vec![path];
     markers.extend(event);
     let keep = |tree: &Tree<'_>| markers.iter().all(|m| has_path(tree, m));
-    let published = match remembered_walk(store, folder, &branch, tip, marker, &keep)? {
+    let search = |known| bisected(store, tip, &keep, known);
+    let published = match remembered(store, folder, &branch, tip, marker, search)? {
         Arrival::Commit(commit) => PublishedAt::Known {
             commit: Some(commit),
             at: commit_time(&repo.find_commit(commit)?),
@@ -523,7 +551,9 @@ pub fn text_arrival(
             .is_ok_and(|found| found.id() == blob)
     };
     let marker = format!("{TEXT_MARKER}{blob}");
-    let arrival = remembered_walk(store, folder, &branch, tip, marker, &keep)?;
+    // A text can come back (a revert of an edit): walked commit by commit.
+    let search = |known| walk(store, tip, &keep, known);
+    let arrival = remembered(store, folder, &branch, tip, marker, search)?;
     Ok(Some((branch, arrival)))
 }
 
