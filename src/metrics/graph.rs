@@ -22,22 +22,7 @@ const CDAT: u32 = u32::from_be_bytes(*b"CDAT");
 const NO_PARENT: u32 = 0x7000_0000;
 const CDAT_WIDTH: usize = 36;
 
-/// A graph file's bytes: mapped (git replaces a graph by renaming a new
-/// file over it, never by rewriting it in place), or read when mapping fails.
-enum Bytes {
-    Mapped(memmap2::Mmap),
-    Owned(Vec<u8>),
-}
-
-impl std::ops::Deref for Bytes {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            Bytes::Mapped(map) => map,
-            Bytes::Owned(bytes) => bytes,
-        }
-    }
-}
+use crate::store::files::FileBytes as Bytes;
 
 /// One graph file, parsed enough to find its tables.
 struct Layer {
@@ -239,13 +224,9 @@ impl Graph {
 }
 
 fn read_layer(path: &Path) -> Option<Layer> {
-    let file = std::fs::File::open(path).ok()?;
-    // SAFETY: see `Bytes`; a graph file is never written in place.
-    let data = match unsafe { memmap2::Mmap::map(&file) } {
-        Ok(map) => Bytes::Mapped(map),
-        Err(_) => Bytes::Owned(std::fs::read(path).ok()?),
-    };
-    Layer::parse(data)
+    // Never blocks on a FIFO; git replaces a graph file, never rewrites it.
+    let file = crate::store::files::open_regular(path).ok()??;
+    Layer::parse(crate::store::files::map_or_read(&file, path).ok()?)
 }
 
 #[cfg(test)]

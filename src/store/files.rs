@@ -90,6 +90,34 @@ pub fn read_regular(path: &Path) -> Result<Option<Vec<u8>>> {
     Ok(Some(bytes))
 }
 
+/// A file's bytes: mapped, or read into memory where mapping fails. Only
+/// for files git replaces by renaming a new file over them, never by
+/// rewriting them in place (the index, commit-graph files).
+pub enum FileBytes {
+    Mapped(memmap2::Mmap),
+    Owned(Vec<u8>),
+}
+
+impl std::ops::Deref for FileBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            FileBytes::Mapped(map) => map,
+            FileBytes::Owned(bytes) => bytes,
+        }
+    }
+}
+
+/// The bytes of `file` (opened from `path`), mapped where it can be.
+pub fn map_or_read(file: &File, path: &Path) -> Result<FileBytes> {
+    // SAFETY: see `FileBytes`: such a file is replaced, never changed, so
+    // the mapped pages stay what was read.
+    match unsafe { memmap2::Mmap::map(file) } {
+        Ok(map) => Ok(FileBytes::Mapped(map)),
+        Err(_) => Ok(FileBytes::Owned(read_regular(path)?.unwrap_or_default())),
+    }
+}
+
 /// Refuse anything at `path` that is not a regular file (a missing file is fine).
 pub fn ensure_regular_or_absent(path: &Path) -> Result<()> {
     match fs::symlink_metadata(path) {

@@ -120,21 +120,8 @@ struct Located {
 /// A change to one path: `Some` puts that stage-0 entry, `None` removes every stage.
 pub type Update = (String, Option<Entry>);
 
-/// The bytes of an index: mapped (as git maps it), or in memory.
-enum Bytes {
-    Mapped(memmap2::Mmap),
-    Owned(Vec<u8>),
-}
-
-impl std::ops::Deref for Bytes {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            Bytes::Mapped(map) => map,
-            Bytes::Owned(bytes) => bytes,
-        }
-    }
-}
+// The bytes of an index: mapped (as git maps it), or in memory.
+use super::files::FileBytes as Bytes;
 
 /// An index file, read once.
 pub struct IndexFile {
@@ -181,11 +168,8 @@ impl IndexFile {
             return Ok(IndexFile::empty(path));
         };
         let meta = file.metadata().map_err(crate::error::io_err(path))?;
-        // SAFETY: see above; the caller holds index.lock while it writes.
-        let bytes = match unsafe { memmap2::Mmap::map(&file) } {
-            Ok(map) => Bytes::Mapped(map),
-            Err(_) => Bytes::Owned(super::files::read_regular(path)?.unwrap_or_default()),
-        };
+        // Mapped: see above; the caller holds index.lock while it writes.
+        let bytes = super::files::map_or_read(&file, path)?;
         let mut index = IndexFile::parse(path, bytes)?;
         index.mtime = Some((meta.mtime(), meta.mtime_nsec()));
         Ok(index)
