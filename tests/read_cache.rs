@@ -479,6 +479,28 @@ fn many_folders_read_on_threads_give_the_same_output() {
         );
     }
     assert!(stderr.contains("checked 301 incidents"), "{stderr}");
+
+    // Every other copy renamed by hand: the cache entries of the rest must
+    // be their own, or a folder shows twice and another not at all.
+    for n in (0..300usize).step_by(2) {
+        let path = month
+            .join(format!("{}-copy-{n}", ids[n]))
+            .join("incident.toml");
+        let full = repo.path.join(&path);
+        let text = std::fs::read_to_string(&full).expect("read");
+        let renamed = text.replace(&format!("\"Copy {n}\""), &format!("\"Renamed {n}\""));
+        std::fs::write(&full, renamed).expect("write");
+    }
+    repo.git(&["commit", "-q", "-a", "-m", "rename half"]);
+    let listed = json_of(&repo, &repo.now, READS[0]);
+    let listed = listed.as_array().expect("list");
+    assert_eq!(listed.len(), 301);
+    for (n, id) in ids.iter().enumerate() {
+        let found: Vec<_> = listed.iter().filter(|i| i["id"] == id.as_str()).collect();
+        assert_eq!(found.len(), 1, "{id}: {found:?}");
+        let title = if n % 2 == 0 { "Renamed" } else { "Copy" };
+        assert_eq!(found[0]["title"], format!("{title} {n}"));
+    }
 }
 
 /// With `timezone = "local"`, check's messages show times in the machine's

@@ -272,6 +272,60 @@ fn build_identity() -> Option<&'static str> {
 /// Folders derived in one run below which threads are not worth starting.
 const THREAD_MIN_ITEMS: usize = 64;
 
+/// `finish(read(item))` for each of `items`, in order, with the reading on
+/// the calling thread (the only one that uses `repo`) and the finishing on
+/// another, so that parsing one folder overlaps reading the next. libgit2
+/// serialises pack reads across threads, so readers on every core measured
+/// no faster than one; a reader and a parser side by side are.
+pub fn pipelined<I: Sync, R: Send, T: Send>(
+    repo: &Repository,
+    items: &[I],
+    read: impl Fn(&Repository, &I) -> R,
+    finish: impl Fn(R, &I) -> T + Sync,
+) -> Vec<T> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores < 2 || items.len() < THREAD_MIN_ITEMS {
+        return items
+            .iter()
+            .map(|item| finish(read(repo, item), item))
+            .collect();
+    }
+    let finish = &finish;
+    std::thread::scope(|scope| {
+        // Bounded: a reader far ahead of the parser would only hold memory.
+        let (send, receive) = std::sync::mpsc::sync_channel::<(usize, R)>(256);
+        let parser = scope.spawn(move || {
+            receive
+                .into_iter()
+                .map(|(at, raw)| finish(raw, &items[at]))
+                .collect::<Vec<T>>()
+        });
+        let mut handed = 0;
+        for (at, item) in items.iter().enumerate() {
+            if send.send((at, read(repo, item))).is_err() {
+                break;
+            }
+            handed += 1;
+        }
+        drop(send);
+        match parser.join() {
+            Ok(mut done) if done.len() == handed => {
+                // Anything the parser did not take (it stopped) is done here.
+                done.extend(
+                    items[handed..]
+                        .iter()
+                        .map(|item| finish(read(repo, item), item)),
+                );
+                done
+            }
+            Ok(_) | Err(_) => items
+                .iter()
+                .map(|item| finish(read(repo, item), item))
+                .collect(),
+        }
+    })
+}
+
 /// `derive` applied to each of `items`, in order. Many items are split
 /// over the machine's cores (at most 4), each thread with its own handle on
 /// the repository in `git_dir` (a [`Repository`] is not shared between

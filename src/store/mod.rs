@@ -297,19 +297,26 @@ impl Store {
         let folders = self.folders(tree)?;
         let key = crate::metrics::facts::config_key(config);
         let mut cache = derived::DerivedCache::load(self.repo.path(), "list", &key);
-        // Folders not read before, read on every core.
+        // Folders not read before: read here, parsed on a second thread.
         let root = tree.id();
         let unread: Vec<(&FolderRef, git2::Oid)> = folders
             .iter()
             .filter_map(|folder| Some((folder, folder.tree_id(tree)?)))
             .filter(|(folder, id)| !cache.has(&folder.path, *id))
             .collect();
-        let read = derived::map_in_threads(&self.repo, &unread, |repo, (folder, _)| {
-            let tree = repo.find_tree(root).ok()?;
-            let (declaration, events) = read_folder_files(repo, &tree, folder).ok()?;
-            let incident = Incident::replay(config, &folder.path, &declaration, &events);
-            Some(derived::Summary::of(&incident))
-        });
+        let read = derived::pipelined(
+            &self.repo,
+            &unread,
+            |repo, (folder, _)| {
+                let tree = repo.find_tree(root).ok()?;
+                read_folder_bytes(repo, &tree, folder).ok()
+            },
+            |bytes, (folder, _)| {
+                let (declaration, events) = parse_folder_bytes(folder, bytes?).ok()?;
+                let incident = Incident::replay(config, &folder.path, &declaration, &events);
+                Some(derived::Summary::of(&incident))
+            },
+        );
         for ((folder, id), summary) in unread.iter().zip(read) {
             if let Some(summary) = summary {
                 cache.insert(&folder.path, *id, summary);
@@ -351,41 +358,84 @@ fn read_folder_files(
     tree: &Tree<'_>,
     folder: &FolderRef,
 ) -> Result<(Declaration, Vec<Event>)> {
-    {
-        let declaration_path = format!("{}/{DECLARATION_FILE}", folder.path);
-        let missing = || Error::Invalid {
-            file: declaration_path.clone(),
-            line: None,
-            field: DECLARATION_FILE.into(),
-            message: "the incident folder has no incident.toml".into(),
-        };
-        // Looked up from the root once; its files from the folder's tree.
-        let folder_tree = folder.tree_in(repo, tree)?.ok_or_else(missing)?;
-        let bytes = read_blob(repo, &folder_tree, DECLARATION_FILE)?.ok_or_else(missing)?;
-        let declaration = Declaration::parse(
-            &declaration_path,
-            tomlfile::text(&declaration_path, &bytes)?,
-        )?;
-        if declaration.id != folder.id {
-            return Err(Error::Invalid {
-                file: declaration_path.clone(),
-                line: tomlfile::line_of_key(tomlfile::text(&declaration_path, &bytes)?, "id"),
-                field: "id".into(),
-                message: format!(
-                    "id '{}' does not match the folder's id '{}'",
-                    declaration.id, folder.id
-                ),
-            });
-        }
-        let mut events = Vec::new();
-        let events_path = format!("{}/{EVENTS_DIR}", folder.path);
-        if let Some(events_tree) = subtree(repo, &folder_tree, EVENTS_DIR)? {
-            for_each_toml(repo, &events_tree, &events_path, |event_id, file, text| {
-                events.push(Event::parse(file, event_id, text)?);
+    parse_folder_bytes(folder, read_folder_bytes(repo, tree, folder)?)
+}
+
+/// The files of an incident folder as read from git, not yet parsed.
+pub struct FolderBytes {
+    declaration: Vec<u8>,
+    /// (event id, repository path, text) of each event file, in tree order.
+    events: Vec<(String, String, String)>,
+    /// What stopped the reading after the files above: reported after any
+    /// error parsing them would be, as a reader that parses as it goes would.
+    failed: Option<Error>,
+}
+
+fn missing_declaration(folder: &FolderRef) -> Error {
+    Error::Invalid {
+        file: format!("{}/{DECLARATION_FILE}", folder.path),
+        line: None,
+        field: DECLARATION_FILE.into(),
+        message: "the incident folder has no incident.toml".into(),
+    }
+}
+
+/// Read (not parse) the declaration and the event files of `folder`.
+fn read_folder_bytes(
+    repo: &Repository,
+    tree: &Tree<'_>,
+    folder: &FolderRef,
+) -> Result<FolderBytes> {
+    // Looked up from the root once; its files from the folder's tree.
+    let folder_tree = folder
+        .tree_in(repo, tree)?
+        .ok_or_else(|| missing_declaration(folder))?;
+    let declaration = read_blob(repo, &folder_tree, DECLARATION_FILE)?
+        .ok_or_else(|| missing_declaration(folder))?;
+    let mut events = Vec::new();
+    let events_path = format!("{}/{EVENTS_DIR}", folder.path);
+    let failed = match subtree(repo, &folder_tree, EVENTS_DIR) {
+        Ok(Some(events_tree)) => {
+            for_each_toml(repo, &events_tree, &events_path, |id, file, text| {
+                events.push((id.to_string(), file.to_string(), text.to_string()));
                 Ok(())
-            })?;
+            })
+            .err()
         }
-        Ok((declaration, events))
+        Ok(None) => None,
+        Err(e) => Some(e),
+    };
+    Ok(FolderBytes {
+        declaration,
+        events,
+        failed,
+    })
+}
+
+/// Parse what [`read_folder_bytes`] read; the first error in file order.
+fn parse_folder_bytes(folder: &FolderRef, bytes: FolderBytes) -> Result<(Declaration, Vec<Event>)> {
+    let declaration_path = format!("{}/{DECLARATION_FILE}", folder.path);
+    let text = tomlfile::text(&declaration_path, &bytes.declaration)?;
+    let declaration = Declaration::parse(&declaration_path, text)?;
+    if declaration.id != folder.id {
+        return Err(Error::Invalid {
+            file: declaration_path.clone(),
+            line: tomlfile::line_of_key(text, "id"),
+            field: "id".into(),
+            message: format!(
+                "id '{}' does not match the folder's id '{}'",
+                declaration.id, folder.id
+            ),
+        });
+    }
+    let events = bytes
+        .events
+        .iter()
+        .map(|(id, file, text)| Event::parse(file, id, text))
+        .collect::<Result<Vec<Event>>>()?;
+    match bytes.failed {
+        Some(e) => Err(e),
+        None => Ok((declaration, events)),
     }
 }
 
