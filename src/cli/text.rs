@@ -7,6 +7,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
+use incident::comms::templates::strip_comments;
 use incident::{Error, Result};
 
 use super::Context;
@@ -210,16 +211,6 @@ pub fn rescue_leftover(
     Some(path)
 }
 
-/// Lines starting with `#` left out, as git does, and the rest trimmed.
-fn without_comments(text: &str) -> String {
-    text.lines()
-        .filter(|line| !line.starts_with('#'))
-        .collect::<Vec<_>>()
-        .join("\n")
-        .trim()
-        .to_string()
-}
-
 /// Let a person write `what` in their editor, starting from `initial`.
 /// Lines starting with `#` are dropped, as git does. An editor that fails
 /// leaves the text in a file the error names; an empty text is refused.
@@ -234,7 +225,7 @@ pub fn edit(
     let template = format!(
         "{initial}\n# Write {what} above. Lines starting with '#' are left out;\n# an empty text records nothing.\n"
     );
-    if let Some(path) = rescue_leftover(git_dir, &file, label, &template, &without_comments) {
+    if let Some(path) = rescue_leftover(git_dir, &file, label, &template, &strip_comments) {
         let path = shown(&path);
         context.warn(&format!(
             "{} held text an earlier run left unrecorded; it is kept in {path} (reuse it with -F {path})",
@@ -242,7 +233,7 @@ pub fn edit(
         ));
     }
     let edited = open_in_editor(&git_editor(&context.dir), &file, &template)?;
-    let text = without_comments(&edited.text);
+    let text = strip_comments(&edited.text);
     if !edited.status.success() {
         let failed = edited.failure("nothing was recorded");
         if text.is_empty() {

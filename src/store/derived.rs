@@ -96,15 +96,7 @@ impl<T: Serialize + DeserializeOwned> DerivedCache<T> {
             _ => Some(derive()?),
         };
         if let Some(value) = fresh {
-            self.changed = true;
-            self.entries.insert(
-                path.to_string(),
-                Entry {
-                    tree,
-                    value,
-                    used: true,
-                },
-            );
+            self.insert(path, tree, value);
         }
         let entry =
             self.entries

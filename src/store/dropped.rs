@@ -178,7 +178,7 @@ impl Store {
         self.write_index(&index, &updates)?;
         let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
         let index = IndexFile::read(&self.index_path())?;
-        let commit = self.create_commit(&CommitRequest {
+        let request = CommitRequest {
             tree,
             parents: vec![head.id()],
             message: restore_message(&dropped.deleted),
@@ -186,12 +186,8 @@ impl Store {
             kind: CommitKind::Commit,
             own_paths: &paths,
             index: Some(&index),
-        })?;
-        warnings.extend(commit.warnings.iter().cloned());
-        if commit.tree != tree {
-            let mut staged = BTreeMap::new();
-            self.restage_from_tree(&commit.tree, &paths, &mut staged)?;
-        }
+        };
+        let commit = self.commit_own(&request, warnings, &mut BTreeMap::new())?;
         let subject = commit.message.lines().next().unwrap_or_default();
         match self.move_ref(
             branch,

@@ -43,7 +43,7 @@ use std::time::{Duration, Instant, SystemTime};
 use git2::{FileMode, ObjectType, Oid, Repository, RepositoryState, Tree};
 
 use super::Store;
-use super::commit::{CommitKind, CommitRequest, retry_object_write, run_git};
+use super::commit::{CommitKind, CommitRequest, NewCommit, retry_object_write, run_git};
 use super::dropped::Restore;
 use super::files::{self, SharedRepository};
 use super::gitindex::{Entry, IndexFile, Stat, Update};
@@ -351,7 +351,7 @@ impl Store {
                 .map(|(f, b)| (f.path.as_str(), *b, f.content.as_slice()))
                 .collect();
             self.stage(&index, &files)?;
-            let commit = self.create_commit(&CommitRequest {
+            let request = CommitRequest {
                 tree: tree_id,
                 parents: head.into_iter().collect(),
                 message: plan.message.clone(),
@@ -359,11 +359,8 @@ impl Store {
                 kind: CommitKind::Commit,
                 own_paths: &paths,
                 index: Some(&index),
-            })?;
-            warnings.extend(commit.warnings.iter().cloned());
-            if commit.tree != tree_id {
-                self.restage_from_tree(&commit.tree, &paths, &mut session.staged)?;
-            }
+            };
+            let commit = self.commit_own(&request, &mut warnings, &mut session.staged)?;
             journal.write(&session.staged, branch, Some(commit.id))?;
             let subject = commit.message.lines().next().unwrap_or_default();
             let reflog = match head {
@@ -625,6 +622,22 @@ impl Store {
             path.to_string(),
             Some(Entry::new(path, oid, Stat::from_metadata(&meta))),
         ))
+    }
+
+    /// Make the commit of `request`, with the hooks' warnings; when a
+    /// pre-commit hook changed the tool's own files, stage its versions.
+    pub(super) fn commit_own(
+        &self,
+        request: &CommitRequest<'_>,
+        warnings: &mut Vec<String>,
+        staged: &mut Staged,
+    ) -> Result<NewCommit> {
+        let commit = self.create_commit(request)?;
+        warnings.extend(commit.warnings.iter().cloned());
+        if commit.tree != request.tree {
+            self.restage_from_tree(&commit.tree, request.own_paths, staged)?;
+        }
+        Ok(commit)
     }
 
     /// A pre-commit hook changed some of our files: stage its versions.
