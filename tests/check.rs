@@ -269,3 +269,28 @@ fn postmortems_action_items_and_templates_are_known_files() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_file_larger_than_incident_reads_is_one_error_naming_it() {
+    let repo = Repo::init();
+    let id = repo.declare(&["DB down", "--severity", "SEV2", "--no-input"]);
+    let event = format!(
+        "{}/events/20261124T093000Z-aaaaaa-note.toml",
+        folder(&repo, &id)
+    );
+    // A valid note padded with a comment past the 1 MiB limit.
+    let mut big = NOTE.as_bytes().to_vec();
+    big.extend_from_slice(b"# ");
+    big.resize(1024 * 1024 + 10, b'x');
+    big.push(b'\n');
+    commit_file(&repo, &event, &big);
+    let (code, stdout, stderr) = check(&repo, &[]);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    assert!(
+        lines[0].starts_with(&format!("{event}: error:")),
+        "{stdout}"
+    );
+    assert!(lines[0].contains("1048587 bytes"), "{stdout}");
+}
