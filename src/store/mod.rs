@@ -17,6 +17,7 @@ pub mod commit;
 pub mod derived;
 mod dropped;
 pub mod files;
+mod folder_cache;
 pub mod gitconfig;
 pub mod githooks;
 pub mod gitindex;
@@ -37,6 +38,7 @@ use crate::model::event::{Declaration, Event};
 use crate::model::id;
 use crate::model::incident::Incident;
 use crate::tomlfile;
+use folder_cache::FolderCache;
 
 /// The folder that holds everything incident writes.
 pub const DATA_DIR: &str = "incidents";
@@ -99,6 +101,8 @@ pub struct Store {
     opened_from: PathBuf,
     /// git's effective config, read on first use (see `commit.rs`).
     git_config: std::cell::OnceCell<gitconfig::GitConfig>,
+    /// The month listing cache, read on first use.
+    folder_cache: std::cell::RefCell<Option<FolderCache>>,
     /// `--no-verify`, `-S`, `--no-gpg-sign`.
     commit_options: commit::CommitOptions,
 }
@@ -121,6 +125,7 @@ impl Store {
             workdir,
             opened_from: dir.to_path_buf(),
             git_config: std::cell::OnceCell::new(),
+            folder_cache: std::cell::RefCell::new(None),
             commit_options: commit::CommitOptions::default(),
         })
     }
@@ -187,7 +192,7 @@ impl Store {
     /// Every incident folder in a tree, newest month first. Month folders
     /// seen before come from the listing cache (see [`FolderCache`]).
     pub fn folders(&self, tree: &Tree<'_>) -> Result<Vec<FolderRef>> {
-        self.folders_where(tree, |_, _| true)
+        self.folders_where(tree, "", |_, _| true)
     }
 
     /// The incident folders whose (id, slug) pass `keep`: paths are built
@@ -195,10 +200,13 @@ impl Store {
     fn folders_where(
         &self,
         tree: &Tree<'_>,
+        containing: &str,
         keep: impl Fn(&str, &str) -> bool,
     ) -> Result<Vec<FolderRef>> {
-        let mut cache = FolderCache::load(self.repo.path());
-        let found = list_folders_cached(&self.repo, tree, &mut cache, keep)?;
+        // Loaded once per command: a write names its incident more than once.
+        let mut cache = self.folder_cache.borrow_mut();
+        let cache = cache.get_or_insert_with(|| FolderCache::load(self.repo.path()));
+        let found = list_folders_cached(&self.repo, tree, cache, containing, keep)?;
         cache.save(self.repo.path());
         Ok(found)
     }
@@ -215,7 +223,8 @@ impl Store {
                 query: query.into(),
             });
         }
-        let matching = self.folders_where(tree, |id, slug| {
+        // An id prefix or a slug fragment: either way in the folder's name.
+        let matching = self.folders_where(tree, &wanted, |id, slug| {
             id.starts_with(&wanted) || slug.contains(&wanted)
         })?;
         if let Some(exact) = matching.iter().find(|f| f.id == wanted) {
@@ -582,16 +591,18 @@ pub(crate) fn look_again(repo: &Repository, tries: u32) {
 
 /// List `incidents/<yyyy>/<mm>/<id>-<slug>` folders, newest month first.
 pub fn list_folders(repo: &Repository, tree: &Tree<'_>) -> Result<Vec<FolderRef>> {
-    list_folders_cached(repo, tree, &mut FolderCache::default(), |_, _| true)
+    list_folders_cached(repo, tree, &mut FolderCache::default(), "", |_, _| true)
 }
 
 fn list_folders_cached(
     repo: &Repository,
     tree: &Tree<'_>,
     cache: &mut FolderCache,
+    containing: &str,
     keep: impl Fn(&str, &str) -> bool,
 ) -> Result<Vec<FolderRef>> {
     let mut found = Vec::new();
+    cache.start_listing();
     let Some(data) = subtree(repo, tree, DATA_DIR)? else {
         return Ok(found);
     };
@@ -616,7 +627,7 @@ fn list_folders_cached(
                 let names = trees(&repo.find_tree(month_id)?);
                 cache.put(month_id, names);
             }
-            for (name, folder_id) in cache.get(month_id) {
+            for (name, folder_id) in cache.get(month_id, containing) {
                 if let Some((id, slug)) = id::split_folder_name(name)
                     && keep(id, slug)
                 {
@@ -624,103 +635,13 @@ fn list_folders_cached(
                         id: id.to_string(),
                         slug: slug.to_string(),
                         path: format!("{DATA_DIR}/{year}/{month}/{name}"),
-                        listed_in: Some((tree.id(), *folder_id)),
+                        // (A line damaged by hand: found by its path.)
+                        listed_in: folder_id.oid().map(|folder| (tree.id(), folder)),
                     });
                 }
             }
         }
     }
-    cache.keep_only_used();
+    cache.finish_listing();
     Ok(found)
-}
-
-/// The names and tree ids of the subfolders of month trees, by the month
-/// tree's id, in `.git/incident/folders-v2`: naming an incident then reads
-/// one small file and the year trees instead of every month's tree, and
-/// reading an incident starts at its folder's tree. A tree id names
-/// its content, so an entry is never stale; months not seen in the last
-/// listing are dropped. Deleting the file is always safe, and a file that
-/// cannot be read or written is ignored.
-#[derive(Debug, Default)]
-pub struct FolderCache {
-    months: std::collections::HashMap<git2::Oid, (Vec<(String, git2::Oid)>, bool)>,
-    changed: bool,
-}
-
-const FOLDER_CACHE: &str = "incident/folders-v2";
-const FOLDER_CACHE_HEADER: &str = "incident folder listing v2";
-
-impl FolderCache {
-    fn load(git_dir: &Path) -> FolderCache {
-        let path = git_dir.join(FOLDER_CACHE);
-        let mut cache = FolderCache::default();
-        let Some(text) = ownfiles::read_text_lossy(&path) else {
-            return cache;
-        };
-        let mut lines = text.lines();
-        if lines.next() != Some(FOLDER_CACHE_HEADER) {
-            return cache;
-        }
-        let mut current: Option<git2::Oid> = None;
-        for line in lines {
-            if let Some(oid) = line.strip_prefix("tree ") {
-                current = git2::Oid::from_str(oid).ok();
-                if let Some(oid) = current {
-                    cache.months.insert(oid, (Vec::new(), false));
-                }
-            } else if let Some(entry) = current.and_then(|oid| cache.months.get_mut(&oid)) {
-                // "<folder tree id> <name>"
-                if let Some((folder, name)) = line.split_once(' ')
-                    && let Ok(folder) = git2::Oid::from_str(folder)
-                {
-                    entry.0.push((name.to_string(), folder));
-                }
-            }
-        }
-        cache
-    }
-
-    fn has(&self, month: git2::Oid) -> bool {
-        self.months.contains_key(&month)
-    }
-
-    /// The names of a month (none if unknown), marking it as still used.
-    fn get(&mut self, month: git2::Oid) -> &[(String, git2::Oid)] {
-        match self.months.get_mut(&month) {
-            Some(entry) => {
-                entry.1 = true;
-                &entry.0
-            }
-            None => &[],
-        }
-    }
-
-    fn put(&mut self, month: git2::Oid, names: Vec<(String, git2::Oid)>) {
-        self.changed = true;
-        self.months.insert(month, (names, true));
-    }
-
-    fn keep_only_used(&mut self) {
-        let before = self.months.len();
-        self.months.retain(|_, (_, used)| *used);
-        self.changed |= self.months.len() != before;
-    }
-
-    fn save(&self, git_dir: &Path) {
-        if !self.changed {
-            return;
-        }
-        let mut text = format!("{FOLDER_CACHE_HEADER}\n");
-        for (oid, (names, _)) in &self.months {
-            text.push_str(&format!("tree {oid}\n"));
-            for (name, folder) in names {
-                // Names with a line break cannot be incident folders.
-                if !name.contains('\n') {
-                    text.push_str(&format!("{folder} {name}\n"));
-                }
-            }
-        }
-        // A cache: one that cannot be written is only slower next time.
-        let _ = ownfiles::write(&git_dir.join(FOLDER_CACHE), text.as_bytes());
-    }
 }
