@@ -132,3 +132,32 @@ fn finding_an_incident_reads_few_month_listings_from_the_cache() {
     repo.ok(&["show", &second]);
     assert!(std::fs::read_to_string(&cache).unwrap().contains(&second));
 }
+
+#[test]
+fn an_id_already_taken_is_never_handed_out_again() {
+    let repo = Repo::init();
+    with_ids(&repo, "k3f9x2", &["declare", "First", "-s", "SEV3"]);
+    // "m7q2ab" occurs in this one's slug, not as its id: still free.
+    with_ids(
+        &repo,
+        "abc123",
+        &["declare", "Cache m7q2ab down", "-s", "SEV3"],
+    );
+    let third = with_ids(&repo, "k3f9x2 m7q2ab", &["declare", "Third", "-s", "SEV3"]);
+    assert!(third.contains("incident m7q2ab"), "{third}");
+    // Every listed id taken: a random one, unlike all of them.
+    let fourth = with_ids(
+        &repo,
+        "k3f9x2,m7q2ab,abc123",
+        &["declare", "Fourth", "-s", "SEV3", "--format", "json"],
+    );
+    let id = serde_json::from_str::<serde_json::Value>(&fourth).expect("json")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    assert!(
+        !["k3f9x2", "m7q2ab", "abc123"].contains(&id.as_str()),
+        "{id}"
+    );
+    assert_eq!(repo.show(&id)["title"], "Fourth");
+}

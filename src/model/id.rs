@@ -27,7 +27,7 @@ pub fn random_id(length: usize) -> Result<String> {
 pub const IDS_VARIABLE: &str = "INCIDENT_IDS";
 
 /// The first id of `INCIDENT_IDS` that `taken` says is free, if any.
-pub fn handed_out(taken: impl Fn(&str) -> bool) -> Result<Option<String>> {
+pub fn handed_out(taken: impl Fn(&str) -> Result<bool>) -> Result<Option<String>> {
     let Ok(list) = std::env::var(IDS_VARIABLE) else {
         return Ok(None);
     };
@@ -39,7 +39,7 @@ pub fn handed_out(taken: impl Fn(&str) -> bool) -> Result<Option<String>> {
                 ),
             });
         }
-        if !taken(candidate) {
+        if !taken(candidate)? {
             return Ok(Some(candidate.to_string()));
         }
     }

@@ -82,19 +82,21 @@ pub fn declare(store: &Store, request: &DeclareRequest, now: Timestamp) -> Resul
     // The id stays the same from one attempt to the next (see commit_with).
     let mut chosen: Option<String> = None;
     let (committed, incident) = store.commit_with(now, |attempt| {
-        let taken = match attempt.tree {
-            Some(tree) => store.folders(tree)?,
-            None => Vec::new(),
+        // One scan of the listing cache per candidate, not 10,000 folders
+        // listed to test one id.
+        let taken = |candidate: &str| match attempt.tree {
+            Some(tree) => store.has_id(tree, candidate),
+            None => Ok(false),
         };
         // On a retry the id may be at HEAD already: a racing git commit took
         // our staged files, which commit_with then notices.
         let incident_id = match chosen.take() {
             Some(id) => id,
-            None => match id::handed_out(|candidate| taken.iter().any(|f| f.id == candidate))? {
+            None => match id::handed_out(taken)? {
                 Some(given) => given,
                 None => loop {
                     let candidate = id::random_id(config.ids.length)?;
-                    if !taken.iter().any(|f| f.id == candidate) {
+                    if !taken(&candidate)? {
                         break candidate;
                     }
                 },

@@ -195,6 +195,13 @@ impl Store {
         self.folders_where(tree, "", |_, _| true)
     }
 
+    /// Whether an incident folder in `tree` has the id `id`.
+    pub fn has_id(&self, tree: &Tree<'_>, id: &str) -> Result<bool> {
+        Ok(!self
+            .folders_where(tree, id, |found, _| found == id)?
+            .is_empty())
+    }
+
     /// The incident folders whose (id, slug) pass `keep`: paths are built
     /// only for those, so naming one incident stays cheap among thousands.
     fn folders_where(
