@@ -69,6 +69,10 @@ fn damaged_graph() -> Error {
     }
 }
 
+/// Steps along the graph's table before its parent column is copied out
+/// (fewer in unit tests, whose lines are short, so both ways are tested).
+const STEPS_BEFORE_COLUMN: usize = if cfg!(test) { 64 } else { 4096 };
+
 /// List the first-parent line from `tip`, up to and including `stop` when
 /// the line reaches it.
 pub fn line(repo: &Repository, tip: Oid, stop: Option<Oid>) -> Result<Line> {
@@ -84,13 +88,24 @@ pub fn line(repo: &Repository, tip: Oid, stop: Option<Oid>) -> Result<Line> {
             && let Some(mut at) = g.find(&current)
         {
             // From here on, every parent is in the graph (git writes it from
-            // its objects; none is used in a shallow clone).
+            // its objects; none is used in a shallow clone). A long walk
+            // goes on in the parent column copied out of the table: 0.4 MB
+            // per 100,000 commits that stay in cache, where the table's
+            // rows made each step a cache miss (15 ms for 70,000 steps).
+            let mut column = None;
             loop {
                 positions.push(at);
                 if Some(at) == stop_at {
                     break 'listing LineEnd::Stopped;
                 }
-                match g.first_parent(at) {
+                if column.is_none() && positions.len() == STEPS_BEFORE_COLUMN {
+                    column = Some(g.first_parent_column().ok_or_else(damaged_graph)?);
+                }
+                let parent = match &column {
+                    Some(column) => column.first_parent(at),
+                    None => g.first_parent(at),
+                };
+                match parent {
                     Some(Some(parent)) => at = parent,
                     Some(None) => break 'listing LineEnd::Root,
                     None => return Err(damaged_graph()),
