@@ -274,7 +274,7 @@ mod tests {
     }
 
     #[test]
-    fn damaged_lines_name_no_folder() {
+    fn damaged_lines_are_skipped_or_give_no_tree_id() {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir(dir.path().join("incident")).expect("mkdir");
         let mut text = format!(
