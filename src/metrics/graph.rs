@@ -20,6 +20,11 @@ const OIDL: u32 = u32::from_be_bytes(*b"OIDL");
 const CDAT: u32 = u32::from_be_bytes(*b"CDAT");
 /// A parent slot that holds no parent.
 const NO_PARENT: u32 = 0x7000_0000;
+
+/// A parent slot's position, `None` when it holds no parent.
+fn parent_in(slot: u32) -> Option<u32> {
+    (slot != NO_PARENT).then_some(slot)
+}
 const CDAT_WIDTH: usize = 36;
 
 use crate::store::files::FileBytes as Bytes;
@@ -185,7 +190,7 @@ impl Graph {
             &layer.data,
             layer.commits + CDAT_WIDTH * local as usize + 20,
         )?;
-        Some((first != NO_PARENT).then_some(first))
+        Some(parent_in(first))
     }
 
     /// Every commit's first-parent position (`NO_PARENT` for a root), by
@@ -234,7 +239,7 @@ impl Graph {
         Some(GraphCommit {
             id: layer.oid(local)?,
             tree,
-            first_parent: (first != NO_PARENT).then_some(first),
+            first_parent: parent_in(first),
             has_parents: first != NO_PARENT,
             time,
         })
@@ -248,7 +253,7 @@ impl FirstParents {
     /// As [`Graph::first_parent`].
     pub fn first_parent(&self, position: u32) -> Option<Option<u32>> {
         let first = *self.0.get(position as usize)?;
-        Some((first != NO_PARENT).then_some(first))
+        Some(parent_in(first))
     }
 }
 
