@@ -19,7 +19,11 @@
 #   list --all      cat of every file of the incident record (git ls-files incidents)
 #   check           the same cat
 # `list --all` and `check` are measured warm (their cache filled by one run
-# before) and cold (the cache removed before each run).
+# before) and cold (the cache removed before each run). `log ID` is measured
+# cold (.git/incident/log-v1 removed before each run: git's whole walk),
+# warm (HEAD where the last run left it) and after one more commit on HEAD
+# (an empty one, as `update` adds one: git is asked about it alone); the
+# empty commits are taken off the branch again at the end.
 # Not a test: run it by hand and read the ratios.
 set -euo pipefail
 
@@ -74,7 +78,13 @@ PY
 
 catall='xargs -0 cat < .git/bench-record-files > /dev/null'
 printf '%-22s %11s %11s %6s\n' command incident baseline ratio
-printf '%-22s %s\n' "log ID" "$(pair "" "$bin log $id" "git log --oneline -- $folder")"
+log_cache="$repo/.git/incident/log-v1"
+printf '%-22s %s\n' "log ID (cold)" "$(pair "rm -rf $log_cache" "$bin log $id" "git log --oneline -- $folder")"
+"$bin" log "$id" > /dev/null
+printf '%-22s %s\n' "log ID (warm)" "$(pair "" "$bin log $id" "git log --oneline -- $folder")"
+tip="$(git rev-parse HEAD)"
+printf '%-22s %s\n' "log ID (new commit)" "$(pair "GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com git commit -q --allow-empty -m 'bench: one more commit'" "$bin log $id" "git log --oneline -- $folder")"
+git reset -q --soft "$tip"
 printf '%-22s %s\n' "actions" "$(pair "" "$bin actions" 'xargs -0 cat < .git/bench-action-files > /dev/null')"
 "$bin" list --all > /dev/null
 printf '%-22s %s\n' "list --all (warm)" "$(pair "" "$bin list --all" "$catall")"
@@ -83,6 +93,7 @@ printf '%-22s %s\n' "list --all (cold)" "$(pair "rm -f $cache_glob" "$bin list -
 printf '%-22s %s\n' "check (warm)" "$(pair "" "$bin check" "$catall")"
 printf '%-22s %s\n' "check (cold)" "$(pair "rm -f $cache_glob" "$bin check" "$catall")"
 if command -v /usr/bin/time > /dev/null; then
+  rm -rf "$log_cache"
   for cmd in "log $id" "actions" "list --all" "check"; do
     kb="$( { /usr/bin/time -f %M "$bin" $cmd > /dev/null; } 2>&1 | tail -1)"
     printf 'peak memory %-12s %6d MB\n' "$cmd" $((kb / 1024))

@@ -5,6 +5,7 @@ pub mod declare;
 pub mod first_parents;
 pub mod history;
 pub mod init;
+mod log_cache;
 pub mod sync;
 pub mod update;
 

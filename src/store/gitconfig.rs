@@ -162,6 +162,31 @@ impl GitConfig {
         }
     }
 
+    /// Every setting with its scope and origin, as bytes: what a cache of
+    /// git's output keys on, so that any change of config misses it.
+    pub fn settings_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for entry in &self.entries {
+            for field in [
+                entry.origin.scope.as_str(),
+                entry.origin.origin.as_str(),
+                entry.key.as_str(),
+            ] {
+                out.extend_from_slice(field.as_bytes());
+                out.push(0);
+            }
+            match &entry.value {
+                Some(value) => {
+                    out.push(b'=');
+                    out.extend_from_slice(value.as_bytes());
+                }
+                None => out.push(b'-'),
+            }
+            out.push(0);
+        }
+        out
+    }
+
     /// A path value: `~/` expands to the home folder, as `git config --type=path` does.
     pub fn path(&self, key: &str) -> Option<PathBuf> {
         let value = self.get(key)?;
