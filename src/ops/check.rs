@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use git2::{ObjectType, Repository, Tree, TreeEntry};
+use git2::{ObjectType, Repository, Tree};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -15,6 +15,7 @@ use crate::model::event::{Change, Declaration, Event};
 use crate::model::id;
 use crate::model::incident::Incident;
 pub use crate::model::problem::{Level, Problem};
+use crate::ops::check_objects::{Entry, Objects, ReadAhead};
 use crate::ops::postmortem::TEMPLATES_DIR;
 use crate::store::derived::DerivedCache;
 use crate::store::{CONFIG_PATH, DATA_DIR, DECLARATION_FILE, EVENTS_DIR, Store};
@@ -70,11 +71,11 @@ pub fn check(store: &Store) -> Result<CheckReport> {
     if let Some(data) = crate::store::subtree(&store.repo, &tree, DATA_DIR)? {
         let key = crate::metrics::facts::config_key(&config);
         let mut cache = DerivedCache::load(store.repo.path(), "check", &key);
-        checker.walk_data(&data, &config, &mut cache, &mut incidents)?;
+        checker.walk_data(&store.repo, &data, &config, &mut cache, &mut incidents)?;
         warnings.extend(cache.save());
     }
     let events = incidents.iter().map(|i| i.findings.events).sum();
-    checker.validate(&incidents);
+    checker.validate(&store.repo, &incidents);
     let mut problems = checker.problems;
     problems.sort_by(|a, b| {
         (&a.file, a.line, a.level, &a.message).cmp(&(&b.file, b.line, b.level, &b.message))
@@ -143,15 +144,16 @@ struct Checked {
 }
 
 struct Checker<'r> {
-    repo: &'r Repository,
+    /// Where the trees and blobs checked come from.
+    objects: &'r dyn Objects,
     problems: Vec<Problem>,
     references: Vec<Reference>,
 }
 
 impl<'r> Checker<'r> {
-    fn new(repo: &'r Repository) -> Checker<'r> {
+    fn new(objects: &'r dyn Objects) -> Checker<'r> {
         Checker {
-            repo,
+            objects,
             problems: Vec::new(),
             references: Vec::new(),
         }
@@ -159,15 +161,15 @@ impl<'r> Checker<'r> {
 
     /// Check one incident folder on its own (see [`Findings`]).
     fn folder_findings(
-        repo: &'r Repository,
+        objects: &'r dyn Objects,
         config: &Config,
         tree: git2::Oid,
         path: &str,
         incident_id: &str,
         shard: (String, String),
     ) -> Result<Findings> {
-        let mut checker = Checker::new(repo);
-        let folder = checker.read_folder(&repo.find_tree(tree)?, path, incident_id, shard)?;
+        let mut checker = Checker::new(objects);
+        let folder = checker.read_folder(&objects.tree(tree)?, path, incident_id, shard)?;
         checker.validate_folder(config, &folder);
         Ok(Findings {
             events: folder.events.len(),
@@ -210,8 +212,8 @@ impl<'r> Checker<'r> {
     /// is read whole, as `list` and every other reader read it: asking for
     /// its size first costs a second pack lookup per file, about a tenth of
     /// a cold `check`.
-    fn text(&mut self, entry: &TreeEntry<'_>, path: &str) -> Result<Option<String>> {
-        if entry.filemode() == MODE_LINK {
+    fn text(&mut self, entry: &Entry, path: &str) -> Result<Option<String>> {
+        if entry.filemode == MODE_LINK {
             self.push(
                 Level::Error,
                 path,
@@ -220,7 +222,7 @@ impl<'r> Checker<'r> {
             );
             return Ok(None);
         }
-        if entry.kind() != Some(ObjectType::Blob) {
+        if entry.kind != Some(ObjectType::Blob) {
             self.push(
                 Level::Error,
                 path,
@@ -229,8 +231,8 @@ impl<'r> Checker<'r> {
             );
             return Ok(None);
         }
-        let blob = self.repo.find_blob(entry.id())?;
-        match tomlfile::text(path, blob.content()) {
+        let blob = self.objects.blob(entry.id)?;
+        match tomlfile::text(path, &blob) {
             Ok(text) => Ok(Some(text.to_string())),
             Err(e) => {
                 self.push_error(path, e);
@@ -258,7 +260,7 @@ impl<'r> Checker<'r> {
             );
             Config::parse("(built-in config)", crate::config::DEFAULT_CONFIG)
         };
-        let Some(text) = self.text(&entry, CONFIG_PATH)? else {
+        let Some(text) = self.text(&Entry::of(&entry), CONFIG_PATH)? else {
             return fallback(self);
         };
         match Config::parse(CONFIG_PATH, &text) {
@@ -283,16 +285,17 @@ impl<'r> Checker<'r> {
     /// `incidents/`: the config, year folders, nothing else.
     fn walk_data(
         &mut self,
+        repo: &Repository,
         data: &Tree<'_>,
         config: &Config,
         cache: &mut DerivedCache<Findings>,
         incidents: &mut Vec<Checked>,
     ) -> Result<()> {
         let mut unread: Vec<Unread> = Vec::new();
-        for entry in data.iter() {
-            let name = entry_name(&entry);
+        for entry in data.iter().map(|e| Entry::of(&e)) {
+            let name = entry.name.clone();
             let path = format!("{DATA_DIR}/{name}");
-            if name == "config.toml" && entry.kind() == Some(ObjectType::Blob) {
+            if name == "config.toml" && entry.kind == Some(ObjectType::Blob) {
                 continue;
             }
             if path == crate::hooks::config::REPOSITORY_FILE {
@@ -305,14 +308,14 @@ impl<'r> Checker<'r> {
                 }
                 continue;
             }
-            if format!("{DATA_DIR}/{name}") == TEMPLATES_DIR && is_tree(&entry) {
+            if format!("{DATA_DIR}/{name}") == TEMPLATES_DIR && entry.is_tree() {
                 // Postmortem templates: Markdown only.
-                for template in self.repo.find_tree(entry.id())?.iter() {
-                    let template_name = entry_name(&template);
+                for template in self.objects.tree(entry.id)? {
+                    let template_name = template.name.clone();
                     let template_path = format!("{path}/{template_name}");
                     let markdown = template_name.ends_with(".md")
-                        && template.kind() == Some(ObjectType::Blob)
-                        && template.filemode() != MODE_LINK;
+                        && template.kind == Some(ObjectType::Blob)
+                        && template.filemode != MODE_LINK;
                     if markdown {
                         check_name(self, &template_name, &template_path);
                     } else {
@@ -321,26 +324,24 @@ impl<'r> Checker<'r> {
                 }
                 continue;
             }
-            if path == crate::maintenance::MAINTENANCE_DIR && is_tree(&entry) {
+            if path == crate::maintenance::MAINTENANCE_DIR && entry.is_tree() {
                 // Scheduled maintenance (issue 14).
-                self.read_maintenance(&self.repo.find_tree(entry.id())?, &path)?;
+                self.read_maintenance(repo, entry.id, &path)?;
                 continue;
             }
-            if is_digits(&name, 4) && is_tree(&entry) {
-                let year = self.repo.find_tree(entry.id())?;
-                for month_entry in year.iter() {
-                    let month = entry_name(&month_entry);
+            if is_digits(&name, 4) && entry.is_tree() {
+                for month_entry in self.objects.tree(entry.id)? {
+                    let month = month_entry.name.clone();
                     let month_path = format!("{path}/{month}");
                     let valid_month =
                         is_digits(&month, 2) && matches!(month.parse::<u32>(), Ok(1..=12));
-                    if valid_month && is_tree(&month_entry) {
-                        let month_tree = self.repo.find_tree(month_entry.id())?;
-                        for folder_entry in month_tree.iter() {
-                            let folder_name = entry_name(&folder_entry);
+                    if valid_month && month_entry.is_tree() {
+                        for folder_entry in self.objects.tree(month_entry.id)? {
+                            let folder_name = folder_entry.name.clone();
                             let folder_path = format!("{month_path}/{folder_name}");
                             match id::split_folder_name(&folder_name) {
-                                Some((incident_id, _)) if is_tree(&folder_entry) => {
-                                    let tree = folder_entry.id();
+                                Some((incident_id, _)) if folder_entry.is_tree() => {
+                                    let tree = folder_entry.id;
                                     let findings = cache.get(&folder_path, tree).cloned();
                                     if findings.is_none() {
                                         unread.push(Unread {
@@ -366,18 +367,19 @@ impl<'r> Checker<'r> {
                 self.stray(&entry, &path, None)?;
             }
         }
-        // Folders not checked before, on every core.
-        let found = crate::store::derived::map_in_threads(self.repo, &unread, |repo, unread| {
+        // Folders not checked before: each folder's objects are read on
+        // this thread while another checks the folder read before it.
+        let read = |repo: &Repository, unread: &Unread| ReadAhead::read(repo, unread.tree);
+        let found = crate::store::derived::pipelined(repo, &unread, read, |ahead, unread| {
             let folder = &incidents[unread.at];
             Checker::folder_findings(
-                repo,
+                &ahead?,
                 config,
                 unread.tree,
                 &folder.path,
                 &folder.id,
                 unread.shard.clone(),
             )
-            .map_err(|e| e.to_string())
         });
         for (unread, findings) in unread.iter().zip(found) {
             let folder = &mut incidents[unread.at];
@@ -385,7 +387,7 @@ impl<'r> Checker<'r> {
             let findings = match findings {
                 Ok(findings) => findings,
                 Err(_) => Checker::folder_findings(
-                    self.repo,
+                    repo,
                     config,
                     unread.tree,
                     &folder.path,
@@ -401,7 +403,7 @@ impl<'r> Checker<'r> {
 
     fn read_folder(
         &mut self,
-        tree: &Tree<'_>,
+        tree: &[Entry],
         path: &str,
         incident_id: &str,
         shard: (String, String),
@@ -414,29 +416,28 @@ impl<'r> Checker<'r> {
             events: Vec::new(),
         };
         let mut has_declaration = false;
-        for entry in tree.iter() {
-            let name = entry_name(&entry);
+        for entry in tree {
+            let name = entry.name.as_str();
             let file = format!("{path}/{name}");
             if name == DECLARATION_FILE {
                 has_declaration = true;
-                if let Some(text) = self.text(&entry, &file)? {
+                if let Some(text) = self.text(entry, &file)? {
                     match Declaration::parse(&file, &text) {
                         Ok(declaration) => folder.declaration = Some((declaration, text)),
                         Err(e) => self.push_error(&file, e),
                     }
                 }
-            } else if name == EVENTS_DIR && is_tree(&entry) {
-                let events = self.repo.find_tree(entry.id())?;
-                for event_entry in events.iter() {
-                    let event_name = entry_name(&event_entry);
+            } else if name == EVENTS_DIR && entry.is_tree() {
+                for event_entry in self.objects.tree(entry.id)? {
+                    let event_name = event_entry.name.as_str();
                     let event_file = format!("{file}/{event_name}");
                     let stem = event_name.strip_suffix(".toml");
                     match stem {
                         Some(stem)
-                            if event_entry.kind() == Some(ObjectType::Blob)
-                                || event_entry.filemode() == MODE_LINK =>
+                            if event_entry.kind == Some(ObjectType::Blob)
+                                || event_entry.filemode == MODE_LINK =>
                         {
-                            check_name(self, &event_name, &event_file);
+                            check_name(self, event_name, &event_file);
                             if let Some(text) = self.text(&event_entry, &event_file)? {
                                 match Event::parse(&event_file, stem, &text) {
                                     Ok(event) => folder.events.push((event, text)),
@@ -447,17 +448,17 @@ impl<'r> Checker<'r> {
                         _ => self.stray(&event_entry, &event_file, Some(path))?,
                     }
                 }
-            } else if name == ACTIONS_DIR && is_tree(&entry) {
-                let actions = self.repo.find_tree(entry.id())?;
+            } else if name == ACTIONS_DIR && entry.is_tree() {
+                let actions = self.objects.tree(entry.id)?;
                 self.read_actions(&actions, &file, path)?;
             } else if name.ends_with(".md")
-                && entry.kind() == Some(ObjectType::Blob)
-                && entry.filemode() != MODE_LINK
+                && entry.kind == Some(ObjectType::Blob)
+                && entry.filemode != MODE_LINK
             {
                 // Notes and postmortems written by people.
-                check_name(self, &name, &file);
+                check_name(self, name, &file);
             } else {
-                self.stray(&entry, &file, Some(path))?;
+                self.stray(entry, &file, Some(path))?;
             }
         }
         if !has_declaration {
@@ -472,28 +473,27 @@ impl<'r> Checker<'r> {
     }
 
     /// `maintenance/<year>/<month>/<id>-<slug>/`: each maintenance parses.
-    fn read_maintenance(&mut self, tree: &Tree<'_>, path: &str) -> Result<()> {
-        for year in tree.iter() {
-            let year_path = format!("{path}/{}", entry_name(&year));
-            if !is_tree(&year) {
+    fn read_maintenance(&mut self, repo: &Repository, tree: git2::Oid, path: &str) -> Result<()> {
+        for year in self.objects.tree(tree)? {
+            let year_path = format!("{path}/{}", year.name);
+            if !year.is_tree() {
                 self.stray(&year, &year_path, None)?;
                 continue;
             }
-            for month in self.repo.find_tree(year.id())?.iter() {
-                let month_path = format!("{year_path}/{}", entry_name(&month));
-                if !is_tree(&month) {
+            for month in self.objects.tree(year.id)? {
+                let month_path = format!("{year_path}/{}", month.name);
+                if !month.is_tree() {
                     self.stray(&month, &month_path, None)?;
                     continue;
                 }
-                for folder in self.repo.find_tree(month.id())?.iter() {
-                    let folder_path = format!("{month_path}/{}", entry_name(&folder));
-                    if !is_tree(&folder) || id::split_folder_name(&entry_name(&folder)).is_none() {
+                for folder in self.objects.tree(month.id)? {
+                    let folder_path = format!("{month_path}/{}", folder.name);
+                    if !folder.is_tree() || id::split_folder_name(&folder.name).is_none() {
                         self.stray(&folder, &folder_path, None)?;
                         continue;
                     }
-                    let folder_tree = self.repo.find_tree(folder.id())?;
-                    if let Err(e) = crate::maintenance::load(self.repo, &folder_tree, &folder_path)
-                    {
+                    let folder_tree = repo.find_tree(folder.id)?;
+                    if let Err(e) = crate::maintenance::load(repo, &folder_tree, &folder_path) {
                         self.push_error(&folder_path, e);
                     }
                 }
@@ -503,27 +503,27 @@ impl<'r> Checker<'r> {
     }
 
     /// `actions/<item>.toml` and `actions/<item>/<change>.toml`: each parses.
-    fn read_actions(&mut self, tree: &Tree<'_>, dir: &str, incident_folder: &str) -> Result<()> {
-        for entry in tree.iter() {
-            let name = entry_name(&entry);
+    fn read_actions(&mut self, tree: &[Entry], dir: &str, incident_folder: &str) -> Result<()> {
+        for entry in tree {
+            let name = entry.name.as_str();
             let file = format!("{dir}/{name}");
             if name.ends_with(".toml")
-                && (entry.kind() == Some(ObjectType::Blob) || entry.filemode() == MODE_LINK)
+                && (entry.kind == Some(ObjectType::Blob) || entry.filemode == MODE_LINK)
             {
-                check_name(self, &name, &file);
-                if let Some(text) = self.text(&entry, &file)?
+                check_name(self, name, &file);
+                if let Some(text) = self.text(entry, &file)?
                     && let Err(e) = ActionFile::parse(&file, &text)
                 {
                     self.push_error(&file, e);
                 }
-            } else if is_tree(&entry) && tree.get_name(&format!("{name}.toml")).is_some() {
-                for change in self.repo.find_tree(entry.id())?.iter() {
-                    let change_name = entry_name(&change);
+            } else if entry.is_tree() && tree.iter().any(|e| e.name == format!("{name}.toml")) {
+                for change in self.objects.tree(entry.id)? {
+                    let change_name = change.name.as_str();
                     let change_file = format!("{file}/{change_name}");
                     let is_file =
-                        change.kind() == Some(ObjectType::Blob) || change.filemode() == MODE_LINK;
+                        change.kind == Some(ObjectType::Blob) || change.filemode == MODE_LINK;
                     if change_name.ends_with(".toml") && is_file {
-                        check_name(self, &change_name, &change_file);
+                        check_name(self, change_name, &change_file);
                         if let Some(text) = self.text(&change, &change_file)?
                             && let Err(e) = ActionChange::parse(&change_file, &text)
                         {
@@ -534,24 +534,19 @@ impl<'r> Checker<'r> {
                     }
                 }
             } else {
-                self.stray(&entry, &file, Some(incident_folder))?;
+                self.stray(entry, &file, Some(incident_folder))?;
             }
         }
         Ok(())
     }
 
     /// Something that is not where incident puts things.
-    fn stray(
-        &mut self,
-        entry: &TreeEntry<'_>,
-        path: &str,
-        incident_folder: Option<&str>,
-    ) -> Result<()> {
-        let name = entry_name(entry);
-        if !check_name(self, &name, path) {
+    fn stray(&mut self, entry: &Entry, path: &str, incident_folder: Option<&str>) -> Result<()> {
+        let name = entry.name.as_str();
+        if !check_name(self, name, path) {
             return Ok(());
         }
-        if entry.filemode() == MODE_LINK {
+        if entry.filemode == MODE_LINK {
             self.push(
                 Level::Error,
                 path,
@@ -560,7 +555,7 @@ impl<'r> Checker<'r> {
             );
             return Ok(());
         }
-        if entry.filemode() == MODE_COMMIT {
+        if entry.filemode == MODE_COMMIT {
             self.push(
                 Level::Warning,
                 path,
@@ -569,7 +564,7 @@ impl<'r> Checker<'r> {
             );
             return Ok(());
         }
-        if entry.kind() == Some(ObjectType::Blob)
+        if entry.kind == Some(ObjectType::Blob)
             && let Some(stem) = name.strip_suffix(".toml")
             && self.looks_like_event(entry, path, stem)?
         {
@@ -587,7 +582,7 @@ impl<'r> Checker<'r> {
             );
             return Ok(());
         }
-        let what = if is_tree(entry) { "folder" } else { "file" };
+        let what = if entry.is_tree() { "folder" } else { "file" };
         self.push(
             Level::Warning,
             path,
@@ -597,22 +592,21 @@ impl<'r> Checker<'r> {
         Ok(())
     }
 
-    fn looks_like_event(&mut self, entry: &TreeEntry<'_>, path: &str, stem: &str) -> Result<bool> {
+    fn looks_like_event(&mut self, entry: &Entry, path: &str, stem: &str) -> Result<bool> {
         if is_event_name(stem) {
             return Ok(true);
         }
-        let (size, _) = self.repo.odb()?.read_header(entry.id())?;
-        if size > tomlfile::MAX_FILE_BYTES {
+        let blob = self.objects.blob(entry.id)?;
+        if blob.len() > tomlfile::MAX_FILE_BYTES {
             return Ok(false);
         }
-        let blob = self.repo.find_blob(entry.id())?;
-        Ok(std::str::from_utf8(blob.content())
+        Ok(std::str::from_utf8(&blob)
             .ok()
             .is_some_and(|text| Event::parse(path, stem, text).is_ok()))
     }
 
     /// Rules across folders: unique ids, and what events name elsewhere.
-    fn validate(&mut self, incidents: &[Checked]) {
+    fn validate(&mut self, repo: &Repository, incidents: &[Checked]) {
         let mut by_id: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for folder in incidents {
             by_id
@@ -650,7 +644,7 @@ impl<'r> Checker<'r> {
                         );
                     }
                     Target::Incident(_) => {}
-                    Target::Cause(rev) => self.cause(file, line, rev),
+                    Target::Cause(rev) => self.cause(repo, file, line, rev),
                 }
             }
         }
@@ -831,10 +825,10 @@ impl<'r> Checker<'r> {
 
     /// A cause that looks like a commit id should name a commit here
     /// (deployments and tags from elsewhere are fine).
-    fn cause(&mut self, file: &str, line: Option<usize>, rev: &str) {
+    fn cause(&mut self, repo: &Repository, file: &str, line: Option<usize>, rev: &str) {
         let looks_like_commit =
             (7..=40).contains(&rev.len()) && rev.bytes().all(|b| b.is_ascii_hexdigit());
-        if looks_like_commit && self.repo.revparse_single(rev).is_err() {
+        if looks_like_commit && repo.revparse_single(rev).is_err() {
             self.push(
                 Level::Warning,
                 file,
@@ -936,14 +930,6 @@ fn check_name(checker: &mut Checker<'_>, name: &str, path: &str) -> bool {
         );
     }
     true
-}
-
-fn entry_name(entry: &TreeEntry<'_>) -> String {
-    String::from_utf8_lossy(entry.name_bytes()).into_owned()
-}
-
-fn is_tree(entry: &TreeEntry<'_>) -> bool {
-    entry.kind() == Some(ObjectType::Tree)
 }
 
 fn is_digits(name: &str, len: usize) -> bool {

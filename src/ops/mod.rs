@@ -1,6 +1,7 @@
 //! What the commands do, as library calls that return data and never print.
 
 pub mod check;
+mod check_objects;
 pub mod declare;
 pub mod first_parents;
 pub mod history;
