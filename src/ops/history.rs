@@ -185,8 +185,12 @@ fn run_git(
     }
     let mut child = command.spawn().map_err(cannot_run)?;
     if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
-        // git reads all of its standard input before it writes anything.
-        stdin.write_all(input).map_err(cannot_run)?;
+        // git reads all of its standard input before it writes anything;
+        // one that stopped early says why in its exit status and stderr.
+        match stdin.write_all(input) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(cannot_run(e)),
+            _ => {}
+        }
     }
     let output = child.wait_with_output().map_err(cannot_run)?;
     if !output.status.success() {
