@@ -202,3 +202,66 @@ fn a_replace_ref_a_changed_config_or_a_damaged_cache_is_never_answered_from_it()
     }
     assert_eq!(checked_log(&repo, &id).as_array().unwrap().len(), 4);
 }
+
+#[test]
+fn the_same_commit_is_answered_without_a_walk_until_another_git_runs() {
+    let repo = Repo::init();
+    let id = repo.declare(&["Slow builds", "-s", "SEV3"]);
+    repo.ok(&["update", &id, "-m", "first note"]);
+    assert_eq!(checked_log(&repo, &id).as_array().unwrap().len(), 2);
+    // Another git first on PATH: a wrapper that notes each command it runs.
+    let real = String::from_utf8(
+        std::process::Command::new("sh")
+            .args(["-c", "command -v git"])
+            .output()
+            .expect("find git")
+            .stdout,
+    )
+    .expect("utf-8");
+    let bin = repo.sibling("other-git");
+    std::fs::create_dir_all(&bin).unwrap();
+    let noted = repo.sibling("git-commands");
+    let wrapper = bin.join("git");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+            noted.display(),
+            real.trim()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let walks = || {
+        std::fs::read_to_string(&noted)
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| line.contains(" log "))
+            .count()
+    };
+    let run = || {
+        let out = repo
+            .command()
+            .env("PATH", &path)
+            .args(["--format", "json", "log", &id])
+            .output()
+            .expect("run incident");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let first = run();
+    assert_eq!(walks(), 1, "another git: the kept answer is not used");
+    let second = run();
+    assert_eq!(walks(), 1, "the same commit and git: no walk");
+    assert_eq!(first, second);
+}

@@ -4,7 +4,8 @@
 //! commits. Its answer for one tip never changes, since commits never do,
 //! so it is kept in `.git/incident/log-v1/`, one file per folder, with the
 //! tip it is for and a key of everything else that shapes git's output:
-//! the arguments, git's whole config and the `GIT_*` environment.
+//! the arguments, git's whole config, the `GIT_*` environment and the git
+//! program itself.
 //!
 //! When HEAD has moved on from the kept tip by commits of one parent each
 //! (what `update`, `declare` and a fast-forward over a linear branch make),
@@ -21,6 +22,7 @@
 //!
 //! Deleting the folder is always safe; a damaged file is not trusted.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
 use git2::{ObjectType, Oid, Repository};
@@ -67,6 +69,8 @@ pub(crate) fn key(store: &Store, args: &[String]) -> Result<String> {
     }
     hasher.update(b"\0config\0");
     hasher.update(store.git_config()?.settings_bytes());
+    hasher.update(b"\0git\0");
+    hasher.update(git_program().as_bytes());
     hasher.update(b"\0environment\0");
     let mut environment: Vec<_> = std::env::vars_os()
         .filter(|(name, _)| name.as_encoded_bytes().starts_with(b"GIT_"))
@@ -79,6 +83,35 @@ pub(crate) fn key(store: &Store, args: &[String]) -> Result<String> {
         hasher.update([0]);
     }
     Ok(hex(&hasher.finalize()))
+}
+
+/// The `git` that PATH finds, by path, size and modification time: a
+/// new git (whose output could differ) misses the cache.
+fn git_program() -> String {
+    let Some(path) = std::env::var_os("PATH") else {
+        return String::new();
+    };
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("git"))
+        .find_map(|program| {
+            let meta = std::fs::metadata(&program).ok()?;
+            let modified = meta
+                .modified()
+                .ok()?
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()?;
+            // What exec finds: the first executable file of that name.
+            let runnable = meta.is_file() && meta.permissions().mode() & 0o111 != 0;
+            runnable.then(|| {
+                format!(
+                    "{} {} {}",
+                    program.display(),
+                    meta.len(),
+                    modified.as_nanos()
+                )
+            })
+        })
+        .unwrap_or_default()
 }
 
 fn hex(bytes: &[u8]) -> String {
