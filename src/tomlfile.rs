@@ -47,9 +47,29 @@ pub fn parse<T: DeserializeOwned>(file: &str, text: &str) -> Result<T> {
             file: file.to_string(),
             line,
             column,
-            message: e.message().trim().to_string(),
+            message: explain(e.message().trim(), text, offset),
         }
     })
+}
+
+/// The parser's message, or a plainer one where it guessed wrong: an
+/// unquoted word that starts like `nan` or `inf` reads as a bad float
+/// ("invalid float, expected `nan`") where text without quotes is meant.
+fn explain(message: &str, text: &str, offset: usize) -> String {
+    let bare_word = message.starts_with("invalid float, expected `nan`")
+        || message.starts_with("invalid float, expected `inf`");
+    if !bare_word {
+        return message.to_string();
+    }
+    let word: String = text
+        .get(offset..)
+        .unwrap_or_default()
+        .chars()
+        .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | ']' | '}' | '#'))
+        .collect();
+    format!(
+        "`{word}` is not a TOML value: write text in quotes (\"{word}\") and a time as 2026-11-24T03:15:00Z"
+    )
 }
 
 /// Deepest nesting of arrays and inline tables incident accepts: its own
@@ -232,6 +252,39 @@ mod tests {
         match err {
             Error::Parse { line, column, .. } => assert_eq!((line, column), (3, 5)),
             other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn an_unquoted_word_is_explained_not_taken_for_a_float() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Doc {
+            at: toml::value::Datetime,
+        }
+        for (value, word) in [
+            ("nope", "nope"),
+            ("null # unknown", "null"),
+            ("inform", "inform"),
+        ] {
+            let text = format!("at = {value}\n");
+            match parse::<Doc>("x.toml", &text).unwrap_err() {
+                Error::Parse {
+                    line,
+                    column,
+                    message,
+                    ..
+                } => {
+                    assert_eq!((line, column), (1, 6));
+                    assert!(
+                        message.starts_with(&format!("`{word}` is not a TOML value"))
+                            && message.contains(&format!("(\"{word}\")"))
+                            && message.contains("2026-11-24T03:15:00Z"),
+                        "{message}"
+                    );
+                }
+                other => panic!("{other}"),
+            }
         }
     }
 
